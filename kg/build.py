@@ -1,0 +1,192 @@
+"""Build: the whole flow, read -> extract -> resolve -> RDF -> store -> validate, as one function.
+
+`build` streams articles (memory does not grow with the corpus), skips articles the store already
+holds, replaces changed ones, writes each batch in one transaction and re-resolves the corpus
+graph when anything changed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from .extract import extract_all, load_pipeline, model_description
+from .namespaces import Iris
+from .rdf import Provenance, article_triples, corpus_triples
+from .read import Article, ReadError, read_articles
+from .resolve import resolve_corpus
+from .settings import Settings, choose_model
+from .store import KnownArticles, Store
+from .validate import ValidationReport, validate_triples
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+WRITE_BATCH = 64
+
+
+@dataclass
+class BuildReport:
+    """What a build did, in numbers, and what went wrong."""
+
+    added: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+    errors: list[ReadError] = field(default_factory=list)
+    tokens: int = 0
+    mentions: int = 0
+    quads: int = 0
+    entities: int | None = None
+    validation: ValidationReport | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and (self.validation is None or self.validation.conforms)
+
+    def summary(self) -> str:
+        parts = [
+            f"{self.added} added",
+            f"{self.replaced} replaced",
+            f"{self.unchanged} unchanged",
+            f"{len(self.errors)} failed",
+        ]
+        lines = [f"articles: {', '.join(parts)} in {self.seconds:.1f}s"]
+        if self.added or self.replaced:
+            lines.append(f"read {self.tokens:,} tokens, {self.mentions:,} mentions, wrote {self.quads:,} quads")
+        if self.entities is not None:
+            lines.append(f"entities: {self.entities:,} after corpus-wide resolution")
+        if self.validation is not None:
+            lines.append(self.validation.text())
+        lines += [f"error: {e}" for e in self.errors]
+        return "\n".join(lines)
+
+
+def count_articles(inputs: Iterable[str | Path]) -> int | None:
+    """A quick estimate of how many articles the inputs hold, for a progress bar."""
+    total = 0
+    for item in inputs:
+        if str(item) == "-":
+            return None
+        path = Path(item)
+        files = [p for p in path.rglob("*") if p.suffix.lower() in {".txt", ".jsonl"}] if path.is_dir() else [path]
+        for f in files:
+            if f.suffix.lower() == ".jsonl":
+                try:
+                    with f.open("rb") as stream:
+                        total += sum(1 for line in stream if line.strip())
+                except OSError:
+                    total += 1
+            else:
+                total += 1
+    return total
+
+
+class _Pending:
+    """Sorts what is read into errors, unchanged articles and articles to (re)build."""
+
+    def __init__(self, known: KnownArticles, report: BuildReport, tick: Callable[[int], None]) -> None:
+        self.known = known
+        self.report = report
+        self.tick = tick
+        self.seen: set[str] = set()
+
+    def __call__(self, items: Iterable[Article | ReadError]) -> Iterator[Article]:
+        for item in items:
+            if isinstance(item, ReadError):
+                self.report.errors.append(item)
+                self.tick(1)
+                continue
+            if item.digest in self.known.digests or item.digest in self.seen:
+                self.report.unchanged += 1
+                self.tick(1)
+                continue
+            self.seen.add(item.digest)
+            yield item
+
+
+def build(
+    inputs: Iterable[str | Path],
+    settings: Settings,
+    *,
+    nlp: Language | None = None,
+    progress: Callable[[int], None] | None = None,
+    stdin: TextIO | None = None,
+) -> BuildReport:
+    """Build (or update) the knowledge graph in `settings.store` from the given inputs."""
+    started = time.perf_counter()
+    tick = progress or (lambda n: None)
+    iris = Iris(settings.base)
+    store = Store(settings.store, iris)
+    report = BuildReport()
+    known = store.known_articles()
+    pending = _Pending(known, report, tick)(read_articles(inputs, settings.max_bytes, stdin))
+
+    first = next(pending, None)
+    if first is not None:
+        nlp = nlp or load_pipeline(choose_model(settings.model))
+        prov = Provenance.now(model_description(nlp))
+        stream = _chain(first, pending)
+        batch: list[tuple[Article, list]] = []
+        for article, extraction in extract_all(nlp, stream, jobs=settings.jobs, batch_size=settings.batch_size):
+            report.tokens += extraction.tokens
+            report.mentions += len(extraction.mentions)
+            batch.append((article, article_triples(article, extraction, iris, prov)))
+            if len(batch) >= WRITE_BATCH:
+                _write(store, batch, known, report, settings)
+                tick(len(batch))
+                batch = []
+        if batch:
+            _write(store, batch, known, report, settings)
+            tick(len(batch))
+
+    if report.added or report.replaced or not store.has_corpus_graph():
+        _resolve(store, iris, report, settings, nlp)
+    store.flush()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _chain(first: Article, rest: Iterator[Article]) -> Iterator[Article]:
+    yield first
+    yield from rest
+
+
+def _write(
+    store: Store, batch: list[tuple[Article, list]], known: KnownArticles, report: BuildReport, settings: Settings
+) -> None:
+    iris = store.iris
+    if settings.validate:
+        checked = validate_triples(t for _, triples in batch for t in triples)
+        report.validation = report.validation or ValidationReport()
+        report.validation.merge(checked)
+    superseded = []
+    for article, _ in batch:
+        old = known.by_source.get(article.source_key)
+        if old is not None and old != article.digest:
+            report.replaced += 1
+            others = [k for k, d in known.by_source.items() if d == old and k != article.source_key]
+            if not others:
+                superseded.append(iris.article_graph(old))
+                known.digests.discard(old)
+        else:
+            report.added += 1
+        known.by_source[article.source_key] = article.digest
+        known.digests.add(article.digest)
+    graphs = [(iris.article_graph(a.digest), triples) for a, triples in batch]
+    report.quads += store.write_articles(graphs, superseded)
+
+
+def _resolve(store: Store, iris: Iris, report: BuildReport, settings: Settings, nlp: Language | None) -> None:
+    entities = resolve_corpus(store.mention_records(), iris)
+    model = model_description(nlp) if nlp is not None else "unknown"
+    triples = corpus_triples(entities, iris, Provenance.now(model))
+    if settings.validate:
+        checked = validate_triples(triples)
+        report.validation = report.validation or ValidationReport()
+        report.validation.merge(checked)
+    report.quads += store.replace_corpus_graph(triples)
+    report.entities = len(entities)

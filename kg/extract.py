@@ -1,0 +1,199 @@
+"""Extraction: spaCy's named entities in one article, cleaned into mentions we can stand behind.
+
+`extract` is a pure function of an article and its parsed body: no store, no corpus, so it can
+run in any process. Clean-up rules live here (titles, possessives, credits, headline fragments,
+NER type slips); naming what each mention refers to within the article is `resolve`'s job.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .read import Article, is_headline
+from .resolve import Candidate, Mention, resolve_article
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc, Span
+
+#: spaCy label -> our class. NORP is kept as a group attribute, not an entity.
+LABEL_CLASSES = {
+    "PERSON": "Person",
+    "ORG": "Organization",
+    "GPE": "Place",
+    "LOC": "Place",
+    "FAC": "Place",
+    "EVENT": "Event",
+    "NORP": "Group",
+}
+
+#: Titles and ranks that precede a name but are not part of it.
+TITLES = frozenset(
+    """mr mrs ms miss mx dr prof professor sir dame lord lady rev reverend fr father
+    col colonel lt lieutenant gen general maj major capt captain cmdr commander sgt sergeant cpl
+    corporal pvt private adm admiral brig brigadier marshal president vice premier chancellor
+    minister secretary sen senator rep representative gov governor mayor judge justice
+    spokesman spokeswoman spokesperson ambassador king queen prince princess pope
+    sheikh st""".split()
+)
+
+#: Prepositions after which a lone capitalised word is a place, not a person ("at Panmunjom").
+LOCATIVE_PREPOSITIONS = frozenset("at in near across into inside outside toward towards within".split())
+
+_CREDIT_LINE = re.compile(
+    r"(?i)\b(?:photo|photos|image|images|picture|pictures|credit|credits|source|sources|featured image|"
+    r"embedded images?)\s*:|/\s*flickr\b|getty images|\bvia\s+getty\b"
+)
+_CREDIT_SPAN = re.compile(r"/|\s[-–]\s|\||@|https?:|\.com\b|pic\.twitter")
+_POSSESSIVE = {"'s", "’s", "'", "’"}
+_LEADING_DROP = {"the", "a", "an"}
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """What one article yields: its resolved mentions and the sentences they stand in."""
+
+    digest: str
+    mentions: tuple[Mention, ...]
+    sentences: tuple[tuple[int, int], ...]
+    tokens: int
+
+
+def _line_zones(text: str, offset: int, title_span: tuple[int, int] | None) -> list[tuple[int, int, str]]:
+    """Spans of lines that are headlines ("headline") or photo/source credits ("credit")."""
+    zones: list[tuple[int, int, str]] = []
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        begin, end = offset + pos, offset + pos + len(line)
+        pos += len(line)
+        if _CREDIT_LINE.search(line):
+            zones.append((begin, end, "credit"))
+        elif is_headline(line) or (title_span and begin <= title_span[0] < end):
+            zones.append((begin, end, "headline"))
+    return zones
+
+
+def _zone_of(begin: int, zones: list[tuple[int, int, str]]) -> str | None:
+    for zb, ze, kind in zones:
+        if zb <= begin < ze:
+            return kind
+    return None
+
+
+def _is_title_token(text: str) -> bool:
+    return text.rstrip(".").casefold() in TITLES
+
+
+def _trim(ent: Span) -> Span | None:
+    """The entity without leading articles, titles and a trailing possessive; None if nothing is left."""
+    start, end = ent.start, ent.end
+    doc = ent.doc
+    while end > start and doc[end - 1].text in _POSSESSIVE:
+        end -= 1
+    while start < end and doc[start].lower_ in _LEADING_DROP:
+        start += 1
+    if ent.label_ == "PERSON":
+        # "U.S. Col. Chad G. Carroll": everything up to the last title word goes.
+        titles = [i for i in range(start, end - 1) if _is_title_token(doc[i].text)]
+        if titles:
+            start = titles[-1] + 1
+            if start < end and doc[start].text == ".":
+                start += 1
+    if start >= end:
+        return None
+    return doc[start:end]
+
+
+def _split_coordination(span: Span) -> list[Span]:
+    """ "North and South" names two places, not one."""
+    words = [t for t in span if not t.is_punct]
+    if len(words) == 3 and words[1].lower_ in {"and", "&"} and words[0].is_title and words[2].is_title:
+        directions = {"north", "south", "east", "west"}
+        if words[0].lower_ in directions and words[2].lower_ in directions:
+            doc = span.doc
+            return [doc[words[0].i : words[0].i + 1], doc[words[2].i : words[2].i + 1]]
+    return [span]
+
+
+def _is_fragment(span: Span, text: str) -> bool:
+    """True when the span is part of a longer word ("AK" of "AK-47")."""
+    begin, end = span.start_char, span.end_char
+    before = text[begin - 1] if begin > 0 else " "
+    after = text[end : end + 2]
+    return before.isalnum() or (len(after) == 2 and after[0] in "-‐" and after[1].isalnum())
+
+
+def _looks_like_a_name(surface: str) -> bool:
+    return any(c.isupper() for c in surface) and any(c.isalpha() for c in surface)
+
+
+def _fine_label(span: Span, original: str) -> str:
+    """spaCy's label, except a lone PERSON word after a locative preposition is a place."""
+    if original == "PERSON" and len(span) == 1:
+        head = span[0].head
+        if span[0].dep_ == "pobj" and head.lower_ in LOCATIVE_PREPOSITIONS:
+            return "LOC"
+    return original
+
+
+def candidates(doc: Doc, article: Article) -> Iterator[Candidate]:
+    """Cleaned entity spans of the article's body, with offsets into the whole article text."""
+    offset = article.body_start
+    body = doc.text
+    zones = _line_zones(body, offset, article.title_span)
+    for ent in doc.ents:
+        if ent.label_ not in LABEL_CLASSES:
+            continue
+        trimmed = _trim(ent)
+        if trimmed is None or _is_title_token(trimmed[-1].text):
+            continue  # a title with no name ("U.S. Col")
+        for span in _split_coordination(trimmed):
+            surface = span.text
+            if not _looks_like_a_name(surface) or _CREDIT_SPAN.search(surface) or _is_fragment(span, body):
+                continue
+            begin = offset + span.start_char
+            zone = _zone_of(begin, zones)
+            if zone == "credit":
+                continue
+            label = _fine_label(span, ent.label_)
+            yield Candidate(
+                begin=begin,
+                end=offset + span.end_char,
+                text=surface,
+                label=label,
+                ner_label=ent.label_,
+                kind=LABEL_CLASSES[label],
+                sentence=(offset + span.sent.start_char, offset + span.sent.end_char),
+                in_headline=zone == "headline",
+            )
+
+
+def extract(doc: Doc, article: Article) -> Extraction:
+    """Mentions of people, organisations, places, events and groups in one parsed article."""
+    mentions = resolve_article(list(candidates(doc, article)), article.text)
+    sentences = tuple(sorted({m.sentence for m in mentions}))
+    return Extraction(digest=article.digest, mentions=tuple(mentions), sentences=sentences, tokens=len(doc))
+
+
+def extract_all(nlp: Language, articles: Iterable[Article], jobs: int = 1, batch_size: int = 32) -> Iterator[
+    tuple[Article, Extraction]
+]:
+    """Parse and extract a stream of articles, in order, on `jobs` processes."""
+    stream = ((a.text[a.body_start :], a) for a in articles)
+    for doc, article in nlp.pipe(stream, as_tuples=True, n_process=jobs, batch_size=batch_size):
+        yield article, extract(doc, article)
+
+
+def load_pipeline(model: str) -> Language:
+    """Load a spaCy pipeline by package name or path (the caller chose which, see settings)."""
+    import spacy
+
+    return spacy.load(model)
+
+
+def model_description(nlp: Language) -> str:
+    meta = nlp.meta
+    return f"{meta.get('lang', 'xx')}_{meta.get('name', 'unknown')} {meta.get('version', '?')}"

@@ -1,0 +1,107 @@
+"""The one place that names IRIs: vocabularies we use and the IRIs we mint.
+
+Everything else imports from here, so the shape of an IRI is decided once. Terms of our own
+ontology are declared in ``ontology/newskg.ttl``; this module only knows its namespace.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from hashlib import sha256
+
+from rdflib import Namespace
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
+
+KG = Namespace("https://w3id.org/newskg/ontology#")
+SCHEMA = Namespace("https://schema.org/")
+SEM = Namespace("http://semanticweb.cs.vu.nl/2009/11/sem/")
+NIF = Namespace("http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#")
+GAF = Namespace("http://groundedannotationframework.org/gaf#")
+WD = Namespace("http://www.wikidata.org/entity/")
+
+DEFAULT_BASE = "https://data.newskg.example/"
+
+#: Prefixes used in exports, queries and the web face.
+PREFIXES: dict[str, str] = {
+    "kg": str(KG),
+    "schema": str(SCHEMA),
+    "sem": str(SEM),
+    "nif": str(NIF),
+    "gaf": str(GAF),
+    "prov": str(PROV),
+    "dcterms": str(DCTERMS),
+    "owl": str(OWL),
+    "rdf": str(RDF),
+    "rdfs": str(RDFS),
+    "skos": str(SKOS),
+    "xsd": str(XSD),
+    "wd": str(WD),
+}
+
+#: Our entity classes and the path segment their IRIs live under.
+ENTITY_CLASSES = {"Person": "person", "Organization": "organization", "Place": "place", "Event": "event"}
+
+_SLUG_DROP = re.compile(r"[^\w]+", re.UNICODE)
+
+
+def sparql_prefixes() -> str:
+    """PREFIX lines for every namespace above, to put in front of a query."""
+    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
+
+
+def text_hash(text: str) -> str:
+    """An article's identity: the SHA-256 of its exact text."""
+    return sha256(text.encode("utf-8")).hexdigest()
+
+
+def slug(name: str) -> str:
+    """A readable, IRI-safe path segment for a name ("Chad G. Carroll" -> "chad-g-carroll")."""
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    decomposed = unicodedata.normalize("NFKD", folded)
+    ascii_first = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _SLUG_DROP.sub("-", ascii_first).strip("-_") or "x" + sha256(name.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Iris:
+    """IRIs minted under one base IRI; deterministic, so a rebuild mints the same ones."""
+
+    base: str = DEFAULT_BASE
+
+    def __post_init__(self) -> None:
+        if not re.match(r"^[a-z][a-z0-9+.-]*://[^\s<>\"{}|\\^`]+/$", self.base):
+            raise ValueError(f"base IRI must be an absolute IRI ending in '/': {self.base!r}")
+
+    def article(self, digest: str) -> str:
+        return f"{self.base}article/{digest}"
+
+    def article_graph(self, digest: str) -> str:
+        return f"{self.base}graph/article/{digest}"
+
+    def mention(self, digest: str, begin: int, end: int) -> str:
+        # RFC 5147 fragment, as NIF recommends for strings in a context.
+        return f"{self.base}article/{digest}#char={begin},{end}"
+
+    def sentence(self, digest: str, begin: int, end: int) -> str:
+        return f"{self.base}article/{digest}#sentence={begin},{end}"
+
+    def entity(self, class_name: str, key: str) -> str:
+        return f"{self.base}{ENTITY_CLASSES[class_name]}/{slug(key)}"
+
+    def extraction(self, digest: str) -> str:
+        return f"{self.base}article/{digest}#extraction"
+
+    @property
+    def corpus_graph(self) -> str:
+        return f"{self.base}graph/corpus"
+
+    @property
+    def resolution(self) -> str:
+        return f"{self.base}graph/corpus#resolution"
+
+    def digest_of_graph(self, graph_iri: str) -> str | None:
+        """The article hash behind an article graph IRI, or None for other graphs."""
+        prefix = f"{self.base}graph/article/"
+        return graph_iri[len(prefix):] if graph_iri.startswith(prefix) else None

@@ -1,0 +1,473 @@
+"""Resolution: which mentions name the same real-world thing, within an article and across the corpus.
+
+Within an article (`resolve_article`, pure, runs with extraction): acronyms defined in the text,
+spelling variants (U.N./UN), a surname alone, "the North" for North Korea.
+Across the corpus (`resolve_corpus`, after all articles are extracted): one node per entity,
+deterministic IRIs, every surface form kept.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .namespaces import Iris, slug
+
+_DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}(?![A-Za-z])")
+_LEADING_THE = re.compile(r"^(?:the|The|THE)\s+")
+_POSSESSIVE_END = re.compile(r"(?:'s|'|’s|’)$")
+_NON_WORD = re.compile(r"[^\w]+")
+_DEFINITION = re.compile(r"\(\s*([A-Z][A-Za-z&.]{1,9})\s*\)")
+_STOP_INITIALS = frozenset({"of", "the", "and", "for", "de", "du", "des", "la", "le", "on", "in", "at", "&"})
+DIRECTIONS = frozenset({"north", "south", "east", "west"})
+_KIND_ORDER = ("Person", "Organization", "Place", "Event", "Group")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A cleaned entity span, before we know what it refers to."""
+
+    begin: int
+    end: int
+    text: str
+    label: str
+    ner_label: str
+    kind: str
+    sentence: tuple[int, int]
+    in_headline: bool = False
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A span of an article naming something, with the name it resolves to in that article."""
+
+    begin: int
+    end: int
+    text: str
+    label: str
+    ner_label: str
+    kind: str
+    name: str
+    sentence: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class MentionRecord:
+    """A stored mention, as corpus resolution reads it back from the article graphs."""
+
+    digest: str
+    iri: str
+    text: str
+    name: str
+    kind: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One real-world thing across the corpus."""
+
+    iri: str
+    kind: str
+    label: str
+    alt_labels: tuple[str, ...]
+    mentions: tuple[str, ...]
+    articles: int
+    place_category: str | None
+
+
+# -- names ---------------------------------------------------------------------------------
+
+
+def clean_name(name: str) -> str:
+    """The name as people would write it in a list: no leading "the", no possessive."""
+    text = unicodedata.normalize("NFKC", name).strip()
+    text = _POSSESSIVE_END.sub("", _LEADING_THE.sub("", text)).strip()
+    return " ".join(text.split())
+
+
+def name_key(name: str) -> str:
+    """A comparison key: case, punctuation, "the", possessives and acronym dots don't matter."""
+    text = clean_name(name).replace("’", "'")
+    text = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), text)
+    return _NON_WORD.sub(" ", text).strip().casefold()
+
+
+def words(name: str) -> list[str]:
+    text = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), clean_name(name))
+    return [w for w in _NON_WORD.split(text) if w]
+
+
+def is_acronym(word: str) -> bool:
+    bare = word.replace(".", "")
+    return 2 <= len(bare) <= 6 and bare.isalpha() and bare.isupper()
+
+
+def person_key(name: str) -> str:
+    """Name key without middle initials: "Chad G. Carroll" and "Chad Carroll" are one person."""
+    parts = name_key(name).split()
+    if len(parts) > 2:
+        parts = [parts[0], *[p for p in parts[1:-1] if len(p) > 1], parts[-1]]
+    return " ".join(parts)
+
+
+def initials(name: str) -> str:
+    """Acronym signature: first letters of words, all letters of acronym words ("UN Command" -> "unc")."""
+    out = []
+    for w in words(name):
+        if is_acronym(w):
+            out.append(w.casefold())
+        elif w.casefold() not in _STOP_INITIALS:
+            out.append(w[0].casefold())
+    return "".join(out)
+
+
+def long_form_start(short: str, long: str) -> int | None:
+    """Schwartz & Hearst (2003): where in `long` the definition of acronym `short` starts, if it does."""
+    s, text = short.casefold(), long.casefold()
+    si, li = len(s) - 1, len(text) - 1
+    while si >= 0:
+        c = s[si]
+        if not c.isalnum():
+            si -= 1
+            continue
+        while li >= 0 and (text[li] != c or (si == 0 and li > 0 and text[li - 1].isalnum())):
+            li -= 1
+        if li < 0:
+            return None
+        li -= 1
+        si -= 1
+    start = li + 1
+    if len(text[start:].split()) > min(len(s) + 5, 2 * len(s)):
+        return None
+    return start
+
+
+def _display(name: str) -> str:
+    """ "SEOUL" -> "Seoul": shouting is a typesetting choice, not part of the name."""
+    if len(name) > 4 and name.isupper() and not is_acronym(name):
+        return name.title()
+    return name
+
+
+# -- within one article ----------------------------------------------------------------------
+
+
+class _Groups:
+    """Union-find over candidate indexes."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _definitions(cands: list[Candidate]) -> dict[str, Candidate]:
+    """Acronym key -> the entity that defines it just before "(ACR)": "United Nations Command (UNC)"."""
+    found: dict[str, Candidate] = {}
+    for acr in cands:
+        key = name_key(acr.text)
+        if acr.kind == "Group" or not is_acronym(acr.text) or key in found:
+            continue
+        for c in cands:
+            if c.kind == "Group" or is_acronym(c.text) or not (0 <= acr.begin - c.end <= 3):
+                continue
+            if long_form_start(acr.text, c.text) is not None:
+                found[key] = c
+                break
+    return found
+
+
+def resolve_article(cands: list[Candidate], text: str | None = None) -> list[Mention]:
+    """Name every candidate after what it refers to within the article; drop headline noise."""
+    cands = sorted(cands, key=lambda c: (c.begin, c.end))
+    n = len(cands)
+    groups = _Groups(n)
+    defined = _definitions(cands) if text is None else _definitions_with_text(cands, text)
+    entity_idx = [i for i, c in enumerate(cands) if c.kind != "Group"]
+
+    keys: list[str] = []
+    for c in cands:
+        key = name_key(c.text)
+        if key in defined and is_acronym(c.text):
+            key = name_key(defined[key].text)
+        keys.append(key)
+
+    first_with_key: dict[tuple[bool, str], int] = {}
+    for i, c in enumerate(cands):
+        slot = (c.kind == "Group", keys[i])
+        if slot in first_with_key:
+            groups.union(first_with_key[slot], i)
+        else:
+            first_with_key[slot] = i
+
+    def members() -> dict[int, list[int]]:
+        out: dict[int, list[int]] = defaultdict(list)
+        for i in range(n):
+            out[groups.find(i)].append(i)
+        return out
+
+    # A surname or given name alone joins the one full name it belongs to ("Carroll", "Lee").
+    people: dict[str, set[int]] = defaultdict(set)
+    for root, idx in members().items():
+        if cands[root].kind == "Group":
+            continue
+        votes = Counter(cands[i].kind for i in idx)
+        for i in idx:
+            parts = words(cands[i].text)
+            if votes["Person"] and cands[i].kind == "Person" and len(parts) >= 2:
+                people[parts[0]].add(root)
+                people[parts[-1]].add(root)
+    for i in entity_idx:
+        c = cands[i]
+        parts = words(c.text)
+        if c.ner_label in {"PERSON", "ORG"} and len(parts) == 1:
+            # Case matters: "UN" is not the "Un" of Kim Jong Un.
+            owners = {groups.find(r) for r in people.get(parts[0], ())}
+            if len(owners) == 1:
+                groups.union(owners.pop(), i)
+
+    # "the North" is North Korea when the article names exactly one such place.
+    places: dict[str, set[int]] = defaultdict(set)
+    for i in entity_idx:
+        parts = keys[i].split()
+        if cands[i].label == "GPE" and len(parts) >= 2 and parts[0] in DIRECTIONS:
+            places[parts[0]].add(groups.find(i))
+    for i in entity_idx:
+        c = cands[i]
+        if c.kind == "Place" and keys[i] in DIRECTIONS:
+            owners = {groups.find(r) for r in places.get(keys[i], ())}
+            if len(owners) == 1:
+                groups.union(owners.pop(), i)
+
+    mentions: list[Mention] = []
+    for root, idx in members().items():
+        if all(cands[i].in_headline for i in idx):
+            continue  # headline fragments: only what the body confirms is kept
+        kind = _group_kind([cands[i] for i in idx], defined)
+        name = _group_name([cands[i] for i in idx], defined)
+        for i in idx:
+            c = cands[i]
+            label = c.label if LABEL_KIND.get(c.label) == kind else _default_label(kind, idx, cands)
+            mentions.append(Mention(c.begin, c.end, c.text, label, c.ner_label, kind, name, c.sentence))
+    return sorted(mentions, key=lambda m: (m.begin, m.end))
+
+
+LABEL_KIND = {"PERSON": "Person", "ORG": "Organization", "GPE": "Place", "LOC": "Place", "FAC": "Place",
+              "EVENT": "Event", "NORP": "Group"}
+_KIND_LABEL = {"Person": "PERSON", "Organization": "ORG", "Place": "GPE", "Event": "EVENT", "Group": "NORP"}
+
+
+def _default_label(kind: str, idx: list[int], cands: list[Candidate]) -> str:
+    labels = Counter(cands[i].label for i in idx if LABEL_KIND.get(cands[i].label) == kind)
+    return labels.most_common(1)[0][0] if labels else _KIND_LABEL[kind]
+
+
+def _weight(c: Candidate) -> float:
+    if is_acronym(c.text):
+        return 0.5
+    return 2.0 if len(c.text.split()) > 1 else 1.0
+
+
+def _group_kind(group: list[Candidate], defined: dict[str, Candidate]) -> str:
+    if group[0].kind == "Group":
+        return "Group"
+    votes: Counter[str] = Counter()
+    for c in group:
+        votes[c.kind] += _weight(c)
+        long = defined.get(name_key(c.text)) if is_acronym(c.text) else None
+        if long is not None:
+            votes[long.kind] += 2.0
+    return max(votes, key=lambda k: (votes[k], -_KIND_ORDER.index(k)))
+
+
+def _group_name(group: list[Candidate], defined: dict[str, Candidate]) -> str:
+    forms: Counter[str] = Counter()
+    for c in group:
+        forms[clean_name(c.text)] += 1
+        long = defined.get(name_key(c.text)) if is_acronym(c.text) else None
+        if long is not None:
+            forms[clean_name(long.text)] += 1
+    best = max(
+        forms,
+        key=lambda f: (not is_acronym(f), not f.isupper(), len(words(f)), forms[f], len(f), f),
+    )
+    return _display(best)
+
+
+def _definitions_with_text(cands: list[Candidate], text: str) -> dict[str, Candidate]:
+    """Definitions whose long form is an entity, and ones written in lower case ("demilitarized zone (DMZ)")."""
+    found = _definitions(cands)
+    for m in _DEFINITION.finditer(text):
+        acr = m.group(1)
+        key = name_key(acr)
+        if key in found or not is_acronym(acr):
+            continue
+        window = text[max(0, m.start() - 80) : m.start()].rstrip()
+        window = re.split(r"[.;:!?()\n\"“”]", window)[-1]
+        start = long_form_start(acr, window)
+        if start is None:
+            continue
+        long = window[start:].strip()
+        users = [c for c in cands if name_key(c.text) == key]
+        if not users or len(long.split()) < 2:
+            continue
+        begin = m.start() - len(window) + start
+        phrase = " ".join(w if w[:1].isupper() else w.capitalize() for w in long.split())
+        found[key] = Candidate(begin, begin + len(long), phrase, users[0].label, users[0].ner_label,
+                               users[0].kind, users[0].sentence)
+    return found
+
+
+# -- across the corpus -----------------------------------------------------------------------
+
+
+@dataclass
+class _Local:
+    """The mentions of one name in one article."""
+
+    digest: str
+    name: str
+    kind: str
+    anchors: Counter[str]
+    labels: Counter[str]
+    mentions: list[str]
+
+
+def _expands_to(short: list[str], long: list[str]) -> bool:
+    """True when the words of `short`, acronyms spelled out, are the words of `long`."""
+    i = 0
+    long_cf = [w.casefold() for w in long]
+    for w in short:
+        if is_acronym(w):
+            letters = w.casefold()
+            taken = 0
+            while taken < len(letters) and i < len(long_cf):
+                if long_cf[i] in _STOP_INITIALS:
+                    i += 1
+                    continue
+                if long_cf[i][0] != letters[taken]:
+                    return False
+                taken += 1
+                i += 1
+            if taken < len(letters):
+                return False
+        else:
+            if i >= len(long_cf) or long_cf[i] != w.casefold():
+                return False
+            i += 1
+    return i == len(long_cf)
+
+
+def resolve_corpus(records: Iterable[MentionRecord], iris: Iris) -> list[Entity]:
+    """One entity per real-world thing, from every stored mention; same input, same IRIs."""
+    locals_by_key: dict[tuple[str, str], _Local] = {}
+    for r in records:
+        if r.kind == "Group":
+            continue
+        local = locals_by_key.get((r.digest, r.name))
+        if local is None:
+            local = _Local(r.digest, r.name, r.kind, Counter(), Counter(), [])
+            locals_by_key[(r.digest, r.name)] = local
+        local.anchors[r.text] += 1
+        local.labels[r.label] += 1
+        local.mentions.append(r.iri)
+    locals_ = sorted(locals_by_key.values(), key=lambda x: (x.digest, x.name))
+    groups = _Groups(len(locals_))
+
+    def join_on(slots: dict[tuple, int], slot: tuple, i: int) -> None:
+        if slot in slots:
+            groups.union(slots[slot], i)
+        else:
+            slots[slot] = i
+
+    exact: dict[tuple, int] = {}
+    for i, loc in enumerate(locals_):
+        key = name_key(loc.name)
+        join_on(exact, ("name", loc.kind, key), i)
+        if len(key.split()) > 1:
+            join_on(exact, ("multiword", key), i)
+        if loc.kind == "Person" and len(key.split()) > 1:
+            join_on(exact, ("person", person_key(loc.name)), i)
+
+    # "UN Command" is "United Nations Command": acronym words spelled out by a full name.
+    by_initials: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, loc in enumerate(locals_):
+        ws = words(loc.name)
+        if len(ws) > 1 and not any(is_acronym(w) for w in ws):
+            by_initials[(loc.kind, initials(loc.name))].append(i)
+    for i, loc in enumerate(locals_):
+        ws = words(loc.name)
+        if len(ws) > 1 and any(is_acronym(w) for w in ws):
+            targets = {groups.find(j) for j in by_initials.get((loc.kind, initials(loc.name)), ())
+                       if _expands_to(ws, words(locals_[j].name))}
+            if len(targets) == 1:
+                groups.union(targets.pop(), i)
+
+    # A bare acronym joins the one entity it was defined for elsewhere in the corpus.
+    aliases: dict[str, set[int]] = defaultdict(set)
+    for i, loc in enumerate(locals_):
+        for anchor in loc.anchors:
+            if is_acronym(anchor) and name_key(anchor) != name_key(loc.name):
+                aliases[name_key(anchor)].add(i)
+        if len(words(loc.name)) > 1:
+            aliases[initials(loc.name)].add(i)
+    for i, loc in enumerate(locals_):
+        if is_acronym(loc.name):
+            roots = {groups.find(j) for j in aliases.get(name_key(loc.name), ()) if j != i}
+            if len(roots) == 1:
+                groups.union(roots.pop(), i)
+
+    clusters: dict[int, list[_Local]] = defaultdict(list)
+    for i, loc in enumerate(locals_):
+        clusters[groups.find(i)].append(loc)
+    return _mint(list(clusters.values()), iris)
+
+
+def _mint(clusters: list[list[_Local]], iris: Iris) -> list[Entity]:
+    drafts = []
+    for members in clusters:
+        votes: Counter[str] = Counter()
+        names: Counter[str] = Counter()
+        labels: Counter[str] = Counter()
+        anchors: set[str] = set()
+        for loc in members:
+            for anchor, count in loc.anchors.items():
+                votes[loc.kind] += count * (0.5 if is_acronym(anchor) else 1.0 + (len(anchor.split()) > 1))
+            names[loc.name] += 1
+            labels.update(loc.labels)
+            anchors.update(clean_name(a) for a in loc.anchors)
+        kind = max(votes, key=lambda k: (votes[k], -_KIND_ORDER.index(k)))
+        label = max(names, key=lambda f: (not is_acronym(f), names[f], len(words(f)), len(f), f))
+        place = None
+        if kind == "Place":
+            fine = Counter({k: v for k, v in labels.items() if k in {"GPE", "LOC", "FAC"}})
+            place = max(fine, key=lambda k: (fine[k], k)) if fine else "LOC"
+        mentions = tuple(sorted(m for loc in members for m in loc.mentions))
+        alt = tuple(sorted((anchors | set(names)) - {label}))
+        articles = len({loc.digest for loc in members})
+        drafts.append((kind, label, mentions, alt, articles, place))
+    drafts.sort(key=lambda d: (d[0], slug(d[1]), d[1], d[2]))
+    taken: set[str] = set()
+    entities = []
+    for kind, label, mentions, alt, articles, place in drafts:
+        iri = iris.entity(kind, label)
+        n = 2
+        while iri in taken:
+            iri = iris.entity(kind, f"{label} {n}")
+            n += 1
+        taken.add(iri)
+        entities.append(Entity(iri, kind, label, alt, mentions, articles, place))
+    return entities

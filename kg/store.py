@@ -1,0 +1,183 @@
+"""Store: the knowledge graph on disk, in Oxigraph, one named graph per article plus the corpus graph.
+
+Writes go straight to pyoxigraph in bulk (one transaction per batch of articles); readers that
+want rdflib get an rdflib Dataset over the same store through oxrdflib.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Dataset, Literal, URIRef
+from rdflib.term import Node
+
+from .namespaces import Iris, sparql_prefixes
+from .resolve import MentionRecord
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or written."""
+
+
+def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """An rdflib term as a pyoxigraph term."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    raise TypeError(f"cannot store {term!r}")
+
+
+def to_rdflib(term: object) -> Node:
+    """A pyoxigraph term as an rdflib term."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    raise TypeError(f"cannot convert {term!r}")
+
+
+def to_quads(triples: Iterable[tuple[Node, Node, Node]], graph: str) -> list[ox.Quad]:
+    g = ox.NamedNode(graph)
+    cache: dict[Node, object] = {}
+
+    def conv(t: Node) -> object:
+        got = cache.get(t)
+        if got is None:
+            got = cache[t] = to_ox(t)
+        return got
+
+    return [ox.Quad(conv(s), conv(p), conv(o), g) for s, p, o in triples]  # type: ignore[arg-type]
+
+
+@dataclass
+class KnownArticles:
+    """What the store already holds: article hashes and which source each came from."""
+
+    digests: set[str] = field(default_factory=set)
+    by_source: dict[str, str] = field(default_factory=dict)
+
+
+class Store:
+    """A newskg store at a path: open it, write article batches, replace the corpus graph, query."""
+
+    def __init__(self, path: Path | str, iris: Iris, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.iris = iris
+        try:
+            if read_only:
+                if not self.path.exists():
+                    raise StoreError(f"no store at {self.path} (build one with 'kg build')")
+                self.ox = ox.Store.read_only(str(self.path))
+            else:
+                self.path.mkdir(parents=True, exist_ok=True)
+                self.ox = ox.Store(str(self.path))
+        except OSError as exc:
+            raise StoreError(f"cannot open the store at {self.path}: {exc}") from None
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def dataset(self) -> Dataset:
+        """An rdflib Dataset over this store (oxrdflib), for rdflib users and notebooks."""
+        from oxrdflib import OxigraphStore
+
+        return Dataset(store=OxigraphStore(store=self.ox), default_union=True)
+
+    def query(self, sparql: str, **kwargs: object) -> object:
+        """Run SPARQL in Oxigraph over the union of all graphs, with our prefixes declared."""
+        return self.ox.query(sparql_prefixes() + sparql, use_default_graph_as_union=True, **kwargs)  # type: ignore[arg-type]
+
+    def known_articles(self) -> KnownArticles:
+        known = KnownArticles()
+        for row in self.query("SELECT ?hash ?key WHERE { ?a a kg:Article ; kg:sha256 ?hash ; kg:sourceKey ?key }"):
+            known.digests.add(row["hash"].value)
+            known.by_source[row["key"].value] = row["hash"].value
+        return known
+
+    def mention_records(self) -> Iterator[MentionRecord]:
+        """Every entity mention with its in-article resolution, for corpus-wide resolution."""
+        rows = self.query(
+            """SELECT ?hash ?m ?anchor ?name ?class ?label WHERE {
+                 ?m a kg:EntityMention ; nif:referenceContext ?a ; nif:anchorOf ?anchor ;
+                    kg:resolvedName ?name ; kg:resolvedClass ?class ; kg:nerLabel ?ner .
+                 ?a kg:sha256 ?hash .
+                 OPTIONAL { ?m kg:label ?fixed }
+                 BIND(COALESCE(?fixed, ?ner) AS ?label)
+               }"""
+        )
+        for row in rows:
+            yield MentionRecord(
+                digest=row["hash"].value,
+                iri=row["m"].value,
+                text=row["anchor"].value,
+                name=row["name"].value,
+                kind=row["class"].value.rsplit("#", 1)[-1],
+                label=row["label"].value,
+            )
+
+    def has_corpus_graph(self) -> bool:
+        return self.ox.contains_named_graph(ox.NamedNode(self.iris.corpus_graph))
+
+    def __len__(self) -> int:
+        return len(self.ox)
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def write_articles(self, graphs: list[tuple[str, list]], superseded: Iterable[str] = ()) -> int:
+        """Write article graphs in one transaction, replacing any graph of the same name.
+
+        Superseded graphs (older versions of a changed source) are dropped afterwards.
+        Returns the number of quads written.
+        """
+        quads: list[ox.Quad] = []
+        replace = []
+        for graph, triples in graphs:
+            if self.ox.contains_named_graph(ox.NamedNode(graph)):
+                replace.append(graph)
+            quads.extend(to_quads(triples, graph))
+        try:
+            if replace:
+                self._replace_graphs(replace, quads)
+            else:
+                self.ox.extend(quads)
+            for graph in superseded:
+                self.ox.remove_graph(ox.NamedNode(graph))
+        except OSError as exc:
+            raise StoreError(f"cannot write to the store at {self.path}: {exc}") from None
+        return len(quads)
+
+    def replace_corpus_graph(self, triples: list) -> int:
+        """Swap the corpus graph for a new one in a single transaction."""
+        quads = to_quads(triples, self.iris.corpus_graph)
+        self._replace_graphs([self.iris.corpus_graph], quads)
+        return len(quads)
+
+    def _replace_graphs(self, graphs: list[str], quads: list[ox.Quad]) -> None:
+        """DROP and INSERT DATA in one SPARQL update: readers see the old or the new, never half."""
+        body = ox.serialize(quads, format=ox.RdfFormat.N_QUADS).decode("utf-8")
+        drops = "".join(f"DROP SILENT GRAPH <{g}> ;\n" for g in graphs)
+        by_graph: dict[str, list[str]] = {}
+        for line in body.splitlines():
+            if not line:
+                continue
+            # N-Quads line: "<s> <p> <o> <g> ." -> triple part and graph IRI.
+            head, _, graph = line[:-2].rstrip().rpartition(" <")
+            by_graph.setdefault(graph[:-1], []).append(head + " .")
+        inserts = " ".join(f"GRAPH <{g}> {{\n" + "\n".join(lines) + "\n}" for g, lines in by_graph.items())
+        self.ox.update(f"{drops}INSERT DATA {{ {inserts} }}")
+
+    def flush(self) -> None:
+        self.ox.flush()
