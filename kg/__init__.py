@@ -6,12 +6,12 @@ then export and query. `build` runs the whole flow; the CLI (`kg`) is a thin lay
 
 __version__ = "0.1.0"
 
-from .build import BuildReport, build  # noqa: E402
-from .export import export  # noqa: E402
-from .read import Article, ReadError, read_articles  # noqa: E402
-from .settings import Settings, load_settings  # noqa: E402
-from .store import Store  # noqa: E402
-from .validate import ValidationReport, validate_graph  # noqa: E402
+from .build import BuildReport, build
+from .export import export
+from .read import Article, ReadError, read_articles
+from .settings import Settings, load_settings
+from .store import Store
+from .validate import ValidationReport, validate_graph
 
 __all__ = [
     "Article",

@@ -30,7 +30,9 @@ def _open(settings: Settings, read_only: bool = True) -> Store:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="newskg")
-@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help="Settings file (TOML; default kg.toml).")
+@click.option(
+    "--config", type=click.Path(dir_okay=False, path_type=Path), help="Settings file (TOML; default kg.toml)."
+)
 @click.pass_context
 def main(ctx: click.Context, config: Path | None) -> None:
     """newskg: build a knowledge graph from news articles, validate, query and export it."""
@@ -99,8 +101,12 @@ def validate_command(ctx: click.Context, store: Path | None) -> None:
 
 @main.command("export")
 @click.option("--store", type=click.Path(file_okay=False, path_type=Path), help=STORE_HELP)
-@click.option("--format", "-f", "fmt", type=click.Choice(list(FORMATS)), help="Default: from -o's extension, else turtle.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(list(FORMATS)), help="Default: from -o's extension, else turtle."
+)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout)."
+)
 @click.pass_context
 def export_command(ctx: click.Context, store: Path | None, fmt: str | None, output: Path | None) -> None:
     """Write the graph as Turtle, N-Triples, N-Quads, TriG or JSON-LD."""
@@ -122,7 +128,9 @@ def export_command(ctx: click.Context, store: Path | None, fmt: str | None, outp
 @main.command("query")
 @click.argument("query_or_file")
 @click.option("--store", type=click.Path(file_okay=False, path_type=Path), help=STORE_HELP)
-@click.option("--format", "-f", "fmt", type=click.Choice(["table", *RESULT_FORMATS]), default="table", show_default=True)
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(["table", *RESULT_FORMATS]), default="table", show_default=True
+)
 @click.pass_context
 def query_command(ctx: click.Context, query_or_file: str, store: Path | None, fmt: str) -> None:
     """Run SPARQL (inline, a .rq file, or the name of a canned query in queries/)."""

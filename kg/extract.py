@@ -32,16 +32,79 @@ LABEL_CLASSES = {
 
 #: Titles and ranks that precede a name but are not part of it.
 TITLES = frozenset(
-    """mr mrs ms miss mx dr prof professor sir dame lord lady rev reverend fr father
-    col colonel lt lieutenant gen general maj major capt captain cmdr commander sgt sergeant cpl
-    corporal pvt private adm admiral brig brigadier marshal president vice premier chancellor
-    minister secretary sen senator rep representative gov governor mayor judge justice
-    spokesman spokeswoman spokesperson ambassador king queen prince princess pope
-    sheikh st""".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "dr",
+        "prof",
+        "professor",
+        "sir",
+        "dame",
+        "lord",
+        "lady",
+        "rev",
+        "reverend",
+        "fr",
+        "father",
+        "col",
+        "colonel",
+        "lt",
+        "lieutenant",
+        "gen",
+        "general",
+        "maj",
+        "major",
+        "capt",
+        "captain",
+        "cmdr",
+        "commander",
+        "sgt",
+        "sergeant",
+        "cpl",
+        "corporal",
+        "pvt",
+        "private",
+        "adm",
+        "admiral",
+        "brig",
+        "brigadier",
+        "marshal",
+        "president",
+        "vice",
+        "premier",
+        "chancellor",
+        "minister",
+        "secretary",
+        "sen",
+        "senator",
+        "rep",
+        "representative",
+        "gov",
+        "governor",
+        "mayor",
+        "judge",
+        "justice",
+        "spokesman",
+        "spokeswoman",
+        "spokesperson",
+        "ambassador",
+        "king",
+        "queen",
+        "prince",
+        "princess",
+        "pope",
+        "sheikh",
+        "st",
+    ]
 )
 
 #: Prepositions after which a lone capitalised word is a place, not a person ("at Panmunjom").
-LOCATIVE_PREPOSITIONS = frozenset("at in near across into inside outside toward towards within".split())
+LOCATIVE_PREPOSITIONS = frozenset(
+    ["at", "in", "near", "across", "into", "inside", "outside", "toward", "towards", "within"]
+)
 
 _CREDIT_LINE = re.compile(
     r"(?i)\b(?:photo|photos|image|images|picture|pictures|credit|credits|source|sources|featured image|"
@@ -178,9 +241,9 @@ def extract(doc: Doc, article: Article) -> Extraction:
     return Extraction(digest=article.digest, mentions=tuple(mentions), sentences=sentences, tokens=len(doc))
 
 
-def extract_all(nlp: Language, articles: Iterable[Article], jobs: int = 1, batch_size: int = 32) -> Iterator[
-    tuple[Article, Extraction]
-]:
+def extract_all(
+    nlp: Language, articles: Iterable[Article], jobs: int = 1, batch_size: int = 32
+) -> Iterator[tuple[Article, Extraction]]:
     """Parse and extract a stream of articles, in order, on `jobs` processes."""
     stream = ((a.text[a.body_start :], a) for a in articles)
     for doc, article in nlp.pipe(stream, as_tuples=True, n_process=jobs, batch_size=batch_size):

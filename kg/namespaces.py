@@ -104,4 +104,4 @@ class Iris:
     def digest_of_graph(self, graph_iri: str) -> str | None:
         """The article hash behind an article graph IRI, or None for other graphs."""
         prefix = f"{self.base}graph/article/"
-        return graph_iri[len(prefix):] if graph_iri.startswith(prefix) else None
+        return graph_iri[len(prefix) :] if graph_iri.startswith(prefix) else None

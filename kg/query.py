@@ -54,8 +54,8 @@ def short(term: object) -> str:
     """A term as a person reads it: prefixed names for IRIs, bare values for literals."""
     if isinstance(term, ox.NamedNode):
         for prefix, ns in PREFIXES.items():
-            if term.value.startswith(ns) and "/" not in term.value[len(ns):]:
-                return f"{prefix}:{term.value[len(ns):]}"
+            if term.value.startswith(ns) and "/" not in term.value[len(ns) :]:
+                return f"{prefix}:{term.value[len(ns) :]}"
         return term.value
     if isinstance(term, ox.Literal):
         return term.value
@@ -72,9 +72,9 @@ class Table:
     def render(self, max_width: int = 60) -> str:
         cut = [[c if len(c) <= max_width else c[: max_width - 1] + "…" for c in r] for r in self.rows]
         widths = [max([len(h)] + [len(r[i]) for r in cut]) for i, h in enumerate(self.columns)]
-        line = "  ".join(h.ljust(w) for h, w in zip(self.columns, widths)).rstrip()
+        line = "  ".join(h.ljust(w) for h, w in zip(self.columns, widths, strict=True)).rstrip()
         rule = "  ".join("-" * w for w in widths)
-        body = ["  ".join(c.replace("\n", " ").ljust(w) for c, w in zip(r, widths)).rstrip() for r in cut]
+        body = ["  ".join(c.replace("\n", " ").ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cut]
         return "\n".join([line, rule, *body, f"({len(self.rows)} row{'s' if len(self.rows) != 1 else ''})"])
 
 
@@ -108,7 +108,11 @@ def stats(store: Store) -> dict[str, int]:
     for key, cls in (("people", "Person"), ("organizations", "Organization"), ("places", "Place"), ("events", "Event")):
         row = next(iter(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?e a kg:{cls} }}")))
         counts[key] = int(row["n"].value)
-    for key, cls in (("entity mentions", "EntityMention"), ("group mentions", "GroupMention"), ("sentences", "Sentence")):
+    for key, cls in (
+        ("entity mentions", "EntityMention"),
+        ("group mentions", "GroupMention"),
+        ("sentences", "Sentence"),
+    ):
         row = next(iter(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?m a kg:{cls} }}")))
         counts[key] = int(row["n"].value)
     counts["graphs"] = sum(1 for _ in store.ox.named_graphs())

@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
@@ -37,7 +37,13 @@ class Provenance:
 
     @classmethod
     def now(cls, model: str) -> Provenance:
-        return cls(model=model, time=datetime.now(timezone.utc).replace(microsecond=0))
+        return cls(model=model, time=datetime.now(UTC).replace(microsecond=0))
+
+
+def _opening(body: str, width: int = 80) -> str:
+    """The first words of the body, for articles without a headline."""
+    line = " ".join(body.strip().split("\n", 1)[0].split())
+    return line if len(line) <= width else line[: width - 1].rsplit(" ", 1)[0] + "…"
 
 
 def _count(n: int) -> Literal:
@@ -65,7 +71,7 @@ def article_triples(article: Article, extraction: Extraction, iris: Iris, prov: 
     a = URIRef(iris.article(digest))
     activity = URIRef(iris.extraction(digest))
     software, model, triples = _agents(iris, prov)
-    label = article.title or article.source.rsplit("/", 1)[-1]
+    label = article.title or _opening(article.text[article.body_start :]) or article.source.rsplit("/", 1)[-1]
     triples += [
         (a, RDF.type, KG.Article),
         (a, RDFS.label, Literal(label)),

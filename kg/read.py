@@ -12,7 +12,7 @@ import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -28,8 +28,27 @@ _DATE_HEADER = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?
 _STAMP = r"(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2}):(\d{2})\s*(?:GMT|UTC)"
 _STAMP_HEADER = re.compile(rf"\A\s*{_STAMP}(?:\s*\|\s*Updated\s+{_STAMP})?[ \t]*(?:\r?\n|\Z)\s*")
 _SMALL_WORDS = {
-    "a", "an", "and", "as", "at", "but", "by", "for", "from", "in", "into", "of", "on", "or",
-    "the", "to", "up", "vs", "via", "while", "with",
+    "a",
+    "an",
+    "and",
+    "as",
+    "at",
+    "but",
+    "by",
+    "for",
+    "from",
+    "in",
+    "into",
+    "of",
+    "on",
+    "or",
+    "the",
+    "to",
+    "up",
+    "vs",
+    "via",
+    "while",
+    "with",
 }
 
 
@@ -95,10 +114,10 @@ def parse_header(text: str) -> tuple[date | datetime | None, datetime | None, in
     m = _STAMP_HEADER.match(text)
     if m:
         g = m.groups()
-        published = datetime(int(g[2]), int(g[1]), int(g[0]), int(g[3]), int(g[4]), tzinfo=timezone.utc)
+        published = datetime(int(g[2]), int(g[1]), int(g[0]), int(g[3]), int(g[4]), tzinfo=UTC)
         modified = None
         if g[5]:
-            modified = datetime(int(g[7]), int(g[6]), int(g[5]), int(g[8]), int(g[9]), tzinfo=timezone.utc)
+            modified = datetime(int(g[7]), int(g[6]), int(g[5]), int(g[8]), int(g[9]), tzinfo=UTC)
         return published, modified, m.end()
     return None, None, 0
 
@@ -125,7 +144,7 @@ def parse_date(value: object) -> date | datetime:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"date {value!r} is not ISO 8601 (YYYY-MM-DD or YYYY-MM-DDThh:mm:ss)") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def article_from_text(text: str, source: str, **known: object) -> Article:

@@ -253,7 +253,7 @@ def resolve_article(cands: list[Candidate], text: str | None = None) -> list[Men
                 groups.union(owners.pop(), i)
 
     mentions: list[Mention] = []
-    for root, idx in members().items():
+    for idx in members().values():
         if all(cands[i].in_headline for i in idx):
             continue  # headline fragments: only what the body confirms is kept
         kind = _group_kind([cands[i] for i in idx], defined)
@@ -265,8 +265,15 @@ def resolve_article(cands: list[Candidate], text: str | None = None) -> list[Men
     return sorted(mentions, key=lambda m: (m.begin, m.end))
 
 
-LABEL_KIND = {"PERSON": "Person", "ORG": "Organization", "GPE": "Place", "LOC": "Place", "FAC": "Place",
-              "EVENT": "Event", "NORP": "Group"}
+LABEL_KIND = {
+    "PERSON": "Person",
+    "ORG": "Organization",
+    "GPE": "Place",
+    "LOC": "Place",
+    "FAC": "Place",
+    "EVENT": "Event",
+    "NORP": "Group",
+}
 _KIND_LABEL = {"Person": "PERSON", "Organization": "ORG", "Place": "GPE", "Event": "EVENT", "Group": "NORP"}
 
 
@@ -326,8 +333,9 @@ def _definitions_with_text(cands: list[Candidate], text: str) -> dict[str, Candi
             continue
         begin = m.start() - len(window) + start
         phrase = " ".join(w if w[:1].isupper() else w.capitalize() for w in long.split())
-        found[key] = Candidate(begin, begin + len(long), phrase, users[0].label, users[0].ner_label,
-                               users[0].kind, users[0].sentence)
+        found[key] = Candidate(
+            begin, begin + len(long), phrase, users[0].label, users[0].ner_label, users[0].kind, users[0].sentence
+        )
     return found
 
 
@@ -411,8 +419,11 @@ def resolve_corpus(records: Iterable[MentionRecord], iris: Iris) -> list[Entity]
     for i, loc in enumerate(locals_):
         ws = words(loc.name)
         if len(ws) > 1 and any(is_acronym(w) for w in ws):
-            targets = {groups.find(j) for j in by_initials.get((loc.kind, initials(loc.name)), ())
-                       if _expands_to(ws, words(locals_[j].name))}
+            targets = {
+                groups.find(j)
+                for j in by_initials.get((loc.kind, initials(loc.name)), ())
+                if _expands_to(ws, words(locals_[j].name))
+            }
             if len(targets) == 1:
                 groups.union(targets.pop(), i)
 

@@ -27,7 +27,7 @@ class SettingsError(ValueError):
     """A setting has a value we cannot use."""
 
 
-class ModelNotFound(SettingsError):
+class ModelNotFoundError(SettingsError):
     """No usable spaCy pipeline is installed."""
 
 
@@ -95,8 +95,8 @@ def choose_model(name: str | None) -> str:
     if name:
         if Path(name).exists() or importlib.util.find_spec(name) is not None:
             return name
-        raise ModelNotFound(f"spaCy model {name!r} is not installed; {INSTALL_HINT}")
+        raise ModelNotFoundError(f"spaCy model {name!r} is not installed; {INSTALL_HINT}")
     for candidate in PREFERRED_MODELS:
         if importlib.util.find_spec(candidate) is not None:
             return candidate
-    raise ModelNotFound(f"no English spaCy model is installed; {INSTALL_HINT}")
+    raise ModelNotFoundError(f"no English spaCy model is installed; {INSTALL_HINT}")

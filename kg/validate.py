@@ -6,11 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.namespace import SH
 from rdflib.term import Node
-
-import pyoxigraph as ox
 
 from .resources import ontology_files, shape_files
 from .store import Store, to_rdflib
@@ -71,7 +70,7 @@ def _short(node: Node | None, graph: Graph) -> str:
         return "-"
     try:
         return node.n3(graph.namespace_manager)
-    except Exception:  # noqa: BLE001 - a path that is a blank node structure
+    except Exception:
         return str(node)
 
 
@@ -102,7 +101,6 @@ def validate_triples(triples: Iterable[tuple[Node, Node, Node]]) -> ValidationRe
     for t in triples:
         g.add(t)
     return validate_graph(g)
-
 
 
 def validate_store(store: Store, batch: int = 200) -> ValidationReport:
