@@ -115,12 +115,18 @@ def build(
     nlp: Language | None = None,
     progress: Callable[[int], None] | None = None,
     stdin: TextIO | None = None,
+    store: Store | None = None,
 ) -> BuildReport:
-    """Build (or update) the knowledge graph in `settings.store` from the given inputs."""
+    """Build (or update) the knowledge graph in `settings.store` from the given inputs.
+
+    Pass an open `store` to keep using it afterwards; otherwise the store is opened and closed here.
+    """
+    if store is None:
+        with Store(settings.store, Iris(settings.base)) as opened:
+            return build(inputs, settings, nlp=nlp, progress=progress, stdin=stdin, store=opened)
     started = time.perf_counter()
     tick = progress or (lambda n: None)
-    iris = Iris(settings.base)
-    store = Store(settings.store, iris)
+    iris = store.iris
     report = BuildReport()
     known = store.known_articles()
     pending = _Pending(known, report, tick)(read_articles(inputs, settings.max_bytes, stdin))

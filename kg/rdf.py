@@ -24,7 +24,8 @@ from .resolve import Entity
 Triple = tuple[URIRef, URIRef, URIRef | Literal]
 
 _IRI_SAFE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^\s<>\"{}|\\^`]+$")
-_NNI = XSD.nonNegativeInteger
+# Oxigraph stores xsd:nonNegativeInteger as xsd:integer; we write what it gives back.
+_NNI = XSD.integer
 
 
 @dataclass(frozen=True)

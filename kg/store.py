@@ -17,6 +17,8 @@ from rdflib.term import Node
 from .namespaces import Iris, sparql_prefixes
 from .resolve import MentionRecord
 
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
 
 class StoreError(RuntimeError):
     """The store cannot be opened or written."""
@@ -44,6 +46,8 @@ def to_rdflib(term: object) -> Node:
     if isinstance(term, ox.Literal):
         if term.language:
             return Literal(term.value, lang=term.language)
+        if term.datatype.value == _XSD_STRING:
+            return Literal(term.value)  # RDF 1.1: a simple literal is an xsd:string
         return Literal(term.value, datatype=URIRef(term.datatype.value))
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
@@ -77,6 +81,7 @@ class Store:
     def __init__(self, path: Path | str, iris: Iris, *, read_only: bool = False) -> None:
         self.path = Path(path)
         self.iris = iris
+        self.read_only = read_only
         try:
             if read_only:
                 if not self.path.exists():
@@ -181,3 +186,16 @@ class Store:
 
     def flush(self) -> None:
         self.ox.flush()
+
+    def close(self) -> None:
+        """Release the store (and its lock) so another process can open it."""
+        if getattr(self, "ox", None) is not None:
+            if not self.read_only:
+                self.ox.flush()
+            self.ox = None  # type: ignore[assignment]
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

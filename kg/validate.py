@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import pyoxigraph as ox
-from rdflib import Graph
+from rdflib import Graph, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
+from .namespaces import PREFIXES
 from .resources import ontology_files, shape_files
 from .store import Store, to_rdflib
 
@@ -65,13 +66,21 @@ def _ontology() -> Graph:
     return g
 
 
-def _short(node: Node | None, graph: Graph) -> str:
+@lru_cache(maxsize=1)
+def _names() -> Graph:
+    """An empty graph whose namespace manager knows our prefixes, to print paths as kg:sha256."""
+    g = Graph(bind_namespaces="none")
+    for prefix, ns in PREFIXES.items():
+        g.bind(prefix, ns)
+    return g
+
+
+def _short(node: Node | None) -> str:
     if node is None:
         return "-"
-    try:
-        return node.n3(graph.namespace_manager)
-    except Exception:
-        return str(node)
+    if isinstance(node, URIRef):
+        return node.n3(_names().namespace_manager)
+    return str(node)
 
 
 def validate_graph(data: Graph) -> ValidationReport:
@@ -86,9 +95,9 @@ def validate_graph(data: Graph) -> ValidationReport:
         report.violations.append(
             Violation(
                 focus=str(results.value(r, SH.focusNode)),
-                path=_short(results.value(r, SH.resultPath), data),
+                path=_short(results.value(r, SH.resultPath)),
                 message=str(results.value(r, SH.resultMessage) or "constraint not met"),
-                severity=_short(results.value(r, SH.resultSeverity), results).rsplit("#", 1)[-1].split(":")[-1],
+                severity=str(results.value(r, SH.resultSeverity)).rsplit("#", 1)[-1],
                 value=str(v) if (v := results.value(r, SH.value)) is not None else None,
             )
         )

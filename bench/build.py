@@ -1,0 +1,599 @@
+"""Build benchmark: `kg.build.build` throughput against raw spaCy, and peak memory as the corpus grows.
+
+What it measures, on real news text (never copied into the repo; read from ``../shared/corpora``):
+
+1. Throughput, on the first ``--articles`` articles of ``--corpus`` (BBC by default):
+   (a) raw spaCy, ``nlp.pipe(bodies, n_process=jobs, batch_size=...)`` consuming every doc and counting tokens;
+   (b) the full ``build(...)`` (read, spaCy, extract, resolve, RDF, Oxigraph, SHACL validation, corpus
+   re-resolution) into a fresh temporary store, on the same texts with the same pipeline, jobs and batch size.
+   Both report articles/s and tokens/s; the acceptance figure is build/raw >= 0.8.
+2. Memory flatness: builds of ``--memory-sizes`` Reuters-21578 stories (default 100 and 10,000); the
+   acceptance figure is peak RSS(largest) / peak RSS(smallest) <= 1.5.
+
+Every measurement runs in a fresh Python subprocess (this script with a private ``--_child`` flag), which loads the
+model, does a small untimed spaCy warm-up on other articles, runs, and reports its peak RSS (``ru_maxrss``), so no
+measurement inherits another's memory or caches. With ``--jobs > 1`` spaCy's worker processes are reported apart
+("workers"), as the largest peak RSS among them.
+
+Run by hand from the repository root (it is not part of the test suite)::
+
+    python bench/build.py --articles 200 --skip-memory            # quick check, about a minute
+    python bench/build.py                                         # 1,000 articles + memory at 100 and 10,000
+    python bench/build.py --jobs 2 --json bench/out/build.json    # also write the results as JSON
+    python bench/build.py --profile /tmp/build.prof --articles 200  # cProfile one build: where the time goes
+
+The 10,000-article memory build takes tens of minutes on one core; run it in the background and watch the progress
+lines on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+CORPORA = {
+    "bbc": SHARED / "corpora" / "bbc" / "bbc_articles.jsonl",
+    "reuters": SHARED / "corpora" / "reuters21578" / "reuters21578.jsonl",
+}
+RESULT_MARK = "@@bench-result "
+WARMUP_ARTICLES = 20
+THROUGHPUT_TARGET = 0.8
+MEMORY_TARGET = 1.5
+MIB = 1024 * 1024
+
+
+class BenchError(RuntimeError):
+    """The benchmark cannot run as asked (missing corpus, too few articles, a failed child)."""
+
+
+# -- corpora -----------------------------------------------------------------------------------------------------
+
+
+def _bbc_records() -> Iterator[dict[str, Any]]:
+    with CORPORA["bbc"].open(encoding="utf-8") as stream:
+        for line in stream:
+            if line.strip():
+                r = json.loads(line)
+                yield {"id": r["id"], "title": r.get("title"), "text": r["text"], "category": r.get("category")}
+
+
+def _reuters_records() -> Iterator[dict[str, Any]]:
+    """Reuters stories with a non-empty body, as newskg JSON Lines records (19,043 of 21,578)."""
+    with CORPORA["reuters"].open(encoding="utf-8") as stream:
+        for line in stream:
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            body = r.get("body") or ""
+            if body.strip():
+                yield {"id": str(r["newid"]), "title": r.get("title") or None, "date": r.get("date"), "text": body}
+
+
+RECORDS: dict[str, Callable[[], Iterator[dict[str, Any]]]] = {"bbc": _bbc_records, "reuters": _reuters_records}
+
+
+def check_corpora(names: set[str]) -> None:
+    missing = [str(CORPORA[n]) for n in sorted(names) if not CORPORA[n].is_file()]
+    if missing:
+        raise BenchError(
+            f"corpus not found: {', '.join(missing)}\n"
+            f"The benchmark reads real corpora from {SHARED} (next to the repository, never copied into it)."
+        )
+
+
+def write_corpus(corpus: str, count: int, path: Path) -> tuple[int, int]:
+    """The first `count` articles of a corpus as a JSON Lines file; returns (articles, characters of text)."""
+    written = chars = 0
+    with path.open("w", encoding="utf-8") as out:
+        for record in RECORDS[corpus]():
+            if written == count:
+                break
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            written += 1
+            chars += len(record["text"])
+    if written < count:
+        raise BenchError(f"{corpus} has only {written:,} usable articles, {count:,} asked for")
+    return written, chars
+
+
+def write_warmup(corpus: str, path: Path) -> None:
+    """A few articles from the end of the corpus, for the untimed warm-up (kept apart from the measured ones)."""
+    tail = list(RECORDS[corpus]())[-WARMUP_ARTICLES:]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in tail), encoding="utf-8")
+
+
+# -- one measurement, in a child process -------------------------------------------------------------------------
+
+
+@dataclass
+class Spec:
+    """What a child process measures."""
+
+    kind: str  # "raw", "build" or "profile"
+    label: str
+    input: str
+    warmup: str
+    jobs: int
+    batch_size: int
+    model: str | None
+    store: str = ""
+    progress_every: int = 100
+    profile_out: str = ""
+
+
+@dataclass
+class Result:
+    """What a child process measured. Memory is in MiB; peak RSS is the child's own, workers apart."""
+
+    label: str
+    kind: str
+    articles: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+    model: str = ""
+    load_seconds: float = 0.0
+    rss_ready_mib: float = 0.0
+    peak_rss_mib: float = 0.0
+    worker_peak_rss_mib: float = 0.0
+    mentions: int | None = None
+    quads: int | None = None
+    entities: int | None = None
+    conforms: bool | None = None
+    errors: int | None = None
+    store_mib: float | None = None
+    loadavg_start: float = 0.0
+    loadavg_end: float = 0.0
+    profile: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def articles_per_s(self) -> float:
+        return self.articles / self.seconds if self.seconds else 0.0
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens / self.seconds if self.seconds else 0.0
+
+
+def _maxrss_mib(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss * 1024 / MIB  # Linux reports KiB
+
+
+def _say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+class Ticker:
+    """Progress lines every `every` articles: count, elapsed time, rate."""
+
+    def __init__(self, label: str, total: int, every: int) -> None:
+        self.label, self.total, self.every = label, total, max(1, every)
+        self.done = 0
+        self.started = time.perf_counter()
+        self.next_line = self.every
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        if self.done >= self.next_line or self.done == self.total:
+            elapsed = time.perf_counter() - self.started
+            rate = self.done / elapsed if elapsed else 0.0
+            _say(f"  {self.label}: {self.done:,}/{self.total:,} articles, {elapsed:.0f}s, {rate:.1f} articles/s")
+            while self.next_line <= self.done:
+                self.next_line += self.every
+
+
+def _bodies(path: str) -> list[str]:
+    """Article bodies exactly as `build` hands them to spaCy."""
+    from kg.read import Article, read_articles
+
+    return [a.text[a.body_start :] for a in read_articles([path]) if isinstance(a, Article)]
+
+
+def _dir_mib(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / MIB
+
+
+def run_child(spec: Spec) -> Result:
+    from kg.extract import load_pipeline, model_description
+    from kg.settings import choose_model
+
+    started = time.perf_counter()
+    nlp = load_pipeline(choose_model(spec.model))
+    for _ in nlp.pipe(_bodies(spec.warmup), batch_size=spec.batch_size):
+        pass
+    result = Result(label=spec.label, kind=spec.kind, model=model_description(nlp))
+    result.load_seconds = time.perf_counter() - started
+    result.rss_ready_mib = _maxrss_mib(resource.RUSAGE_SELF)
+    result.loadavg_start = os.getloadavg()[0]
+
+    if spec.kind == "raw":
+        bodies = _bodies(spec.input)
+        tick = Ticker(spec.label, len(bodies), spec.progress_every)
+        started = time.perf_counter()
+        for doc in nlp.pipe(bodies, n_process=spec.jobs, batch_size=spec.batch_size):
+            result.tokens += len(doc)
+            tick(1)
+        result.seconds = time.perf_counter() - started
+        result.articles = len(bodies)
+    else:
+        from kg.build import build
+        from kg.settings import Settings
+
+        settings = Settings(store=Path(spec.store), model=spec.model, jobs=spec.jobs, batch_size=spec.batch_size)
+        with open(spec.input, "rb") as stream:
+            total = sum(1 for line in stream if line.strip())
+        tick = Ticker(spec.label, total, spec.progress_every)
+        profiler = None
+        if spec.kind == "profile":
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        started = time.perf_counter()
+        report = build([spec.input], settings, nlp=nlp, progress=tick)
+        result.seconds = time.perf_counter() - started
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(spec.profile_out)
+            result.profile = summarise_profile(spec.profile_out, result.seconds)
+        result.articles = report.added
+        result.tokens = report.tokens
+        result.mentions = report.mentions
+        result.quads = report.quads
+        result.entities = report.entities
+        result.conforms = None if report.validation is None else report.validation.conforms
+        result.errors = len(report.errors)
+        result.store_mib = _dir_mib(Path(spec.store))
+    result.loadavg_end = os.getloadavg()[0]
+    result.peak_rss_mib = _maxrss_mib(resource.RUSAGE_SELF)
+    result.worker_peak_rss_mib = _maxrss_mib(resource.RUSAGE_CHILDREN)
+    return result
+
+
+def measure(spec: Spec) -> Result:
+    """Run one measurement in a fresh interpreter; its progress lines go straight to our stderr."""
+    _say(f"{spec.label}: starting ({spec.kind}, jobs={spec.jobs})")
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--_child", json.dumps(asdict(spec))]
+    done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT, check=False)
+    lines = [line for line in done.stdout.splitlines() if line.startswith(RESULT_MARK)]
+    other = [line for line in done.stdout.splitlines() if not line.startswith(RESULT_MARK)]
+    if other:
+        print("\n".join(other), file=sys.stderr, flush=True)
+    if done.returncode != 0 or not lines:
+        raise BenchError(f"{spec.label}: the measuring process failed (exit code {done.returncode}); see above")
+    result = Result(**json.loads(lines[-1][len(RESULT_MARK) :]))
+    _say(
+        f"{spec.label}: {result.articles:,} articles, {result.tokens:,} tokens in {result.seconds:.1f}s "
+        f"({result.articles_per_s:.1f} articles/s, {result.tokens_per_s:,.0f} tokens/s), "
+        f"peak RSS {result.peak_rss_mib:,.0f} MiB"
+    )
+    return result
+
+
+# -- profile summary ---------------------------------------------------------------------------------------------
+
+#: Build phases worth naming: (label, file suffix, function, depth). Nested rows overlap their parent.
+PHASES = (
+    ("spaCy nlp.pipe (in build)", "spacy/language.py", "pipe", 0),
+    ("extract (candidates + resolve_article)", "kg/extract.py", "extract", 0),
+    ("article_triples (RDF)", "kg/rdf.py", "article_triples", 0),
+    ("_write (per batch)", "kg/build.py", "_write", 0),
+    ("validate_triples", "kg/validate.py", "validate_triples", 1),
+    ("Store.write_articles", "kg/store.py", "write_articles", 1),
+    ("_resolve (corpus)", "kg/build.py", "_resolve", 0),
+    ("Store.mention_records", "kg/store.py", "mention_records", 1),
+    ("resolve_corpus", "kg/resolve.py", "resolve_corpus", 1),
+    ("corpus_triples", "kg/rdf.py", "corpus_triples", 1),
+    ("Store.replace_corpus_graph", "kg/store.py", "replace_corpus_graph", 1),
+    ("pyshacl validate (all calls)", "pyshacl/validate.py", "validate", 0),
+)
+
+
+def summarise_profile(path: str, wall: float, top: int = 25) -> dict[str, Any]:
+    import pstats
+
+    stats: dict[tuple[str, int, str], tuple[int, int, float, float, Any]] = pstats.Stats(path).stats  # type: ignore[attr-defined]
+    builds = [
+        ct for (file, _, name), (_, _, _, ct, _) in stats.items() if name == "build" and file.endswith("kg/build.py")
+    ]
+    total = max(builds, default=wall)
+    phases = []
+    for label, suffix, func, depth in PHASES:
+        cum = sum(ct for (file, _, name), (_, _, _, ct, _) in stats.items() if name == func and file.endswith(suffix))
+        phases.append({"label": label, "depth": depth, "seconds": cum, "share": cum / total if total else 0.0})
+    by_own = sorted(stats.items(), key=lambda kv: kv[1][2], reverse=True)[:top]
+    functions = [
+        {
+            "function": f"{_short_path(file)}:{line}({name})",
+            "calls": nc,
+            "own_seconds": tt,
+            "cum_seconds": ct,
+            "own_share": tt / total if total else 0.0,
+        }
+        for (file, line, name), (_, nc, tt, ct, _) in by_own
+    ]
+    return {"profiled_seconds": total, "phases": phases, "top_own_time": functions}
+
+
+def _short_path(file: str) -> str:
+    for marker in ("site-packages/", "/kg/"):
+        if marker in file:
+            return ("kg/" if marker == "/kg/" else "") + file.split(marker, 1)[1]
+    return file
+
+
+# -- report ------------------------------------------------------------------------------------------------------
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    lines = [
+        "  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(headers, widths, strict=True)))
+    ]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in rows:
+        lines.append(
+            "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+        )
+    return "\n".join(lines)
+
+
+def _run_row(r: Result) -> list[str]:
+    return [
+        r.label,
+        f"{r.articles:,}",
+        f"{r.tokens:,}",
+        f"{r.seconds:.1f}",
+        f"{r.articles_per_s:.2f}",
+        f"{r.tokens_per_s:,.0f}",
+        f"{r.rss_ready_mib:,.0f}",
+        f"{r.peak_rss_mib:,.0f}",
+        f"{r.worker_peak_rss_mib:,.0f}" if r.worker_peak_rss_mib else "-",
+        f"{r.loadavg_start:.2f}/{r.loadavg_end:.2f}",
+    ]
+
+
+RUN_HEADERS = [
+    "run",
+    "articles",
+    "tokens",
+    "seconds",
+    "articles/s",
+    "tokens/s",
+    "RSS ready MiB",
+    "peak RSS MiB",
+    "workers MiB",
+    "load 1m start/end",
+]
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def report_text(results: dict[str, Any]) -> str:
+    out = [
+        "newskg build benchmark",
+        f"model {results['model']}, jobs={results['jobs']}, batch_size={results['batch_size']}, "
+        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}",
+    ]
+    tp = results.get("throughput")
+    if tp:
+        raw, built = Result(**tp["raw"]), Result(**tp["build"])
+        out += [
+            "",
+            f"Throughput: first {tp['articles']:,} articles of {tp['corpus']} ({tp['chars']:,} characters of text)",
+            _table(RUN_HEADERS, [_run_row(raw), _run_row(built)]),
+            f"build/raw, tokens/s:   {tp['ratio_tokens']:.3f}  (target >= {THROUGHPUT_TARGET}: "
+            f"{_verdict(tp['ratio_tokens'] >= THROUGHPUT_TARGET)})",
+            f"build/raw, articles/s: {tp['ratio_articles']:.3f}",
+            f"build beyond spaCy: {built.seconds - raw.seconds:.1f}s "
+            f"({(built.seconds - raw.seconds) / built.seconds:.0%} of the build)",
+            f"build output: {built.mentions:,} mentions, {built.quads:,} quads, {built.entities:,} entities, "
+            f"SHACL conforms: {built.conforms}, read errors: {built.errors}, store {built.store_mib:,.1f} MiB",
+        ]
+        if raw.tokens != built.tokens:
+            out.append(f"note: token counts differ (raw {raw.tokens:,}, build {built.tokens:,})")
+    mem = results.get("memory")
+    if mem:
+        runs = [Result(**r) for r in mem["runs"]]
+        rows = [
+            [*_run_row(r)[:8], f"{r.peak_rss_mib - r.rss_ready_mib:,.0f}", f"{r.store_mib or 0:,.1f}"] for r in runs
+        ]
+        out += [
+            "",
+            f"Memory: builds of the first N stories of {mem['corpus']} (each in a fresh process)",
+            _table([*RUN_HEADERS[:8], "growth MiB", "store MiB"], rows),
+            f"peak RSS {runs[-1].articles:,} / {runs[0].articles:,} articles: {mem['ratio']:.3f}  "
+            f"(target <= {MEMORY_TARGET}: {_verdict(mem['ratio'] <= MEMORY_TARGET)})",
+            "growth = peak RSS - RSS once the model is loaded and warmed up",
+        ]
+    prof = results.get("profile")
+    if prof:
+        total = prof["profiled_seconds"]
+        out += [
+            "",
+            f"Profile: build of {prof['articles']:,} articles of {prof['corpus']} under cProfile, {total:.1f}s "
+            f"(profiler overhead inflates Python-heavy code); stats in {prof['file']}",
+            _table(
+                ["phase (indented rows are part of the row above)", "seconds", "share"],
+                [["  " * p["depth"] + p["label"], f"{p['seconds']:.1f}", f"{p['share']:.1%}"] for p in prof["phases"]],
+            ),
+            "",
+            _table(
+                ["function (top by own time)", "calls", "own s", "own share", "cum s"],
+                [
+                    [
+                        f["function"],
+                        f"{f['calls']:,}",
+                        f"{f['own_seconds']:.2f}",
+                        f"{f['own_share']:.1%}",
+                        f"{f['cum_seconds']:.2f}",
+                    ]
+                    for f in prof["top_own_time"]
+                ],
+            ),
+        ]
+    return "\n".join(out)
+
+
+# -- main --------------------------------------------------------------------------------------------------------
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = sorted({int(s) for s in text.split(",") if s.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated article counts, got {text!r}") from None
+    if len(sizes) < 2 or sizes[0] < 1:
+        raise argparse.ArgumentTypeError("give at least two positive sizes, e.g. 100,10000")
+    return sizes
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--articles", type=int, default=1000, help="articles for the throughput runs (default 1000)")
+    p.add_argument("--corpus", choices=sorted(CORPORA), default="bbc", help="throughput corpus (default bbc)")
+    p.add_argument("--jobs", type=int, default=1, help="spaCy processes, the same for raw and build (default 1)")
+    p.add_argument("--batch-size", type=int, default=32, help="nlp.pipe batch size for both (default 32)")
+    p.add_argument("--model", default=None, help="spaCy pipeline (default: the one newskg would choose)")
+    p.add_argument("--memory-sizes", type=_sizes, default=[100, 10000], help="Reuters build sizes (default 100,10000)")
+    p.add_argument("--skip-memory", action="store_true", help="only the throughput runs")
+    p.add_argument("--skip-throughput", action="store_true", help="only the memory runs")
+    p.add_argument("--profile", metavar="FILE", help="instead: cProfile one build of --articles, stats to FILE")
+    p.add_argument("--progress-every", type=int, default=100, help="a progress line every N articles (default 100)")
+    p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    p.add_argument("--workdir", help="where temp corpora and stores go (default: a new temp dir, removed after)")
+    p.add_argument("--_child", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.articles < 1 or args.jobs < 1 or args.batch_size < 1:
+        p.error("--articles, --jobs and --batch-size must be positive")
+    return args
+
+
+def run_throughput(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """Raw spaCy, then the full build, on the same articles, each in a fresh process."""
+    path, warm = work / f"{args.corpus}-{args.articles}.jsonl", work / f"{args.corpus}-warmup.jsonl"
+    _, chars = write_corpus(args.corpus, args.articles, path)
+    write_warmup(args.corpus, warm)
+    raw = measure(_spec(args, "raw", "raw spaCy", path, warm))
+    built = measure(_spec(args, "build", "build", path, warm, store=work / "store-throughput"))
+    return {
+        "corpus": args.corpus,
+        "articles": args.articles,
+        "chars": chars,
+        "raw": asdict(raw),
+        "build": asdict(built),
+        "ratio_tokens": built.tokens_per_s / raw.tokens_per_s,
+        "ratio_articles": built.articles_per_s / raw.articles_per_s,
+    }
+
+
+def run_memory(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """Builds of growing Reuters prefixes, each in a fresh process, compared by peak RSS."""
+    warm = work / "reuters-warmup.jsonl"
+    write_warmup("reuters", warm)
+    runs = []
+    for size in args.memory_sizes:
+        path = work / f"reuters-{size}.jsonl"
+        write_corpus("reuters", size, path)
+        every = max(args.progress_every, size // 20)
+        spec = _spec(args, "build", f"build {size}", path, warm, store=work / f"store-memory-{size}", every=every)
+        runs.append(measure(spec))
+    return {
+        "corpus": "reuters",
+        "runs": [asdict(r) for r in runs],
+        "ratio": runs[-1].peak_rss_mib / runs[0].peak_rss_mib,
+    }
+
+
+def run_profile(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """One build under cProfile, summarised by phase and by function."""
+    path, warm = work / f"{args.corpus}-{args.articles}.jsonl", work / f"{args.corpus}-warmup.jsonl"
+    write_corpus(args.corpus, args.articles, path)
+    write_warmup(args.corpus, warm)
+    out = Path(args.profile).resolve()
+    spec = _spec(args, "profile", f"profiled build {args.articles}", path, warm, store=work / "store-profile")
+    spec.profile_out = str(out)
+    r = measure(spec)
+    return {"corpus": args.corpus, "articles": r.articles, "file": str(out), "model": r.model, **r.profile}
+
+
+def _spec(
+    args: argparse.Namespace, kind: str, label: str, path: Path, warm: Path, store: Path | None = None, every: int = 0
+) -> Spec:
+    return Spec(
+        kind=kind,
+        label=label,
+        input=str(path),
+        warmup=str(warm),
+        jobs=args.jobs,
+        batch_size=args.batch_size,
+        model=args.model,
+        store=str(store or ""),
+        progress_every=every or args.progress_every,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args._child:
+        result = run_child(Spec(**json.loads(args._child)))
+        print(RESULT_MARK + json.dumps(asdict(result)), flush=True)
+        return 0
+
+    needed = set()
+    if args.profile or not args.skip_throughput:
+        needed.add(args.corpus)
+    if not args.profile and not args.skip_memory:
+        needed.add("reuters")
+    if not needed:
+        raise BenchError("nothing to do: --skip-throughput and --skip-memory together")
+    check_corpora(needed)
+    work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="kg-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {
+        "jobs": args.jobs,
+        "batch_size": args.batch_size,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    try:
+        if args.profile:
+            results["profile"] = run_profile(args, work)
+            results["model"] = results["profile"]["model"]
+        else:
+            if not args.skip_throughput:
+                results["throughput"] = run_throughput(args, work)
+                results["model"] = results["throughput"]["raw"]["model"]
+            if not args.skip_memory:
+                results["memory"] = run_memory(args, work)
+                results["model"] = results["memory"]["runs"][0]["model"]
+    finally:
+        if not args.workdir:
+            shutil.rmtree(work, ignore_errors=True)
+    results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    print(report_text(results))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)

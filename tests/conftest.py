@@ -1,0 +1,46 @@
+"""Shared fixtures: the real spaCy model, the seed corpus, a real Oxigraph store in a temp dir."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kg.build import BuildReport, build
+from kg.extract import load_pipeline
+from kg.namespaces import Iris
+from kg.settings import Settings, choose_model
+from kg.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    """The real spaCy pipeline, loaded once per test session."""
+    return load_pipeline(choose_model(None))
+
+
+@pytest.fixture(scope="module")
+def seed_build(tmp_path_factory, nlp) -> Iterator[tuple[Store, BuildReport, Settings]]:
+    """The five seed articles built once per test module into a fresh store."""
+    settings = Settings(store=tmp_path_factory.mktemp("store") / "kg")
+    store = Store(settings.store, Iris(settings.base))
+    report = build([SEEDS], settings, nlp=nlp, store=store)
+    yield store, report, settings
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def seed_store(seed_build) -> Store:
+    return seed_build[0]
+
+
+def select(store: Store, sparql: str) -> list[dict[str, str]]:
+    """Rows of a SELECT as plain dicts of strings (unbound variables are left out)."""
+    result = store.query(sparql)
+    names = [v.value for v in result.variables]
+    return [{n: row[n].value for n in names if row[n] is not None} for row in result]

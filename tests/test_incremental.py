@@ -1,0 +1,96 @@
+"""Rebuilds: deterministic IRIs, changed articles replaced, bad files skipped without harm."""
+
+from __future__ import annotations
+
+import shutil
+
+from conftest import SEEDS, select
+from rdflib import Dataset, Graph
+from rdflib.compare import isomorphic
+from rdflib.namespace import PROV
+
+from kg.build import build
+from kg.namespaces import KG, Iris, text_hash
+from kg.settings import Settings
+from kg.store import Store, to_rdflib
+
+# Build times differ by design; source paths differ because the two copies live in two folders.
+VARYING = {PROV.endedAtTime, PROV.startedAtTime, KG.sourcePath, KG.sourceKey}
+
+
+def comparable_graph(store: Store) -> Graph:
+    """The union of the store's graphs, less the statements that vary between two builds."""
+    g = Graph()
+    for q in store.ox:
+        p = to_rdflib(q.predicate)
+        if p not in VARYING:
+            g.add((to_rdflib(q.subject), p, to_rdflib(q.object)))
+    return g
+
+
+def test_same_corpus_built_twice_gives_same_iris_and_isomorphic_graphs(tmp_path, nlp):
+    graphs = []
+    for name in ("one", "two"):
+        copy = tmp_path / f"corpus-{name}"
+        shutil.copytree(SEEDS, copy)
+        settings = Settings(store=tmp_path / name)
+        with Store(settings.store, Iris(settings.base)) as store:
+            # Different folders, opposite reading order: same articles, so the same graph.
+            inputs = sorted(copy.iterdir(), reverse=(name == "two"))
+            build(inputs, settings, nlp=nlp, store=store)
+            graphs.append(comparable_graph(store))
+    a, b = graphs
+    assert len(a) > 2000
+    assert set(a.subjects()) == set(b.subjects()), "same IRIs"
+    assert isomorphic(a, b)
+
+
+def test_a_changed_article_replaces_its_old_version_and_nothing_else(tmp_path, nlp):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    settings = Settings(store=tmp_path / "store")
+    store = Store(settings.store, Iris(settings.base))
+    build([corpus], settings, nlp=nlp, store=store)
+    graphs_before = {g.value for g in store.ox.named_graphs()}
+
+    path = corpus / "002_0c9f0ae4b417fcc8.txt"
+    old_text = path.read_text(encoding="utf-8")
+    path.write_text(old_text.replace("Shin Mi-jeong", "Park Ji-won"), encoding="utf-8")
+    report = build([corpus], settings, nlp=nlp, store=store)
+    assert (report.added, report.replaced, report.unchanged) == (0, 1, 4)
+
+    graphs_after = {g.value for g in store.ox.named_graphs()}
+    assert len(graphs_after) == len(graphs_before)
+    rows = select(store, "SELECT ?hash WHERE { ?a kg:sourcePath ?p ; kg:sha256 ?hash . FILTER(STRENDS(?p, '002_0c9f0ae4b417fcc8.txt')) }")
+    assert len(rows) == 1 and rows[0]["hash"] == text_hash(path.read_text(encoding="utf-8")) != text_hash(old_text)
+    people = {r["n"] for r in select(store, "SELECT ?n WHERE { ?p a kg:Person ; rdfs:label ?n }")}
+    assert "Park Ji-won" in people
+    # Shin Mi-jeong is still named in article 004, now only there.
+    shin = select(store, 'SELECT ?c WHERE { ?p rdfs:label "Shin Mi-jeong" ; kg:articleCount ?c }')
+    assert shin == [{"c": "1"}]
+    store.close()
+
+
+def test_bad_files_are_reported_and_skipped_and_the_good_ones_built(tmp_path, nlp):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text("Jacinda Ardern met Scott Morrison in Sydney on Friday.", encoding="utf-8")
+    (corpus / "bad.txt").write_bytes(b"\xff\xfe\x00\x01binary")
+    (corpus / "feed.jsonl").write_text('{"id": "1", "text": "Angela Merkel visited Warsaw on Monday."}\n{broken\n', encoding="utf-8")
+    settings = Settings(store=tmp_path / "store")
+    store = Store(settings.store, Iris(settings.base))
+    report = build([corpus], settings, nlp=nlp, store=store)
+    assert report.added == 2
+    assert sorted(e.source.rsplit("/", 1)[-1] for e in report.errors) == ["bad.txt", "feed.jsonl:2"]
+    assert not report.ok, "a build with failures must not look successful"
+    people = {r["n"] for r in select(store, "SELECT ?n WHERE { ?p a kg:Person ; rdfs:label ?n }")}
+    assert {"Jacinda Ardern", "Scott Morrison", "Angela Merkel"} <= people
+    store.close()
+
+
+def test_store_opens_through_rdflib_as_a_dataset(seed_store):
+    ds = seed_store.dataset()
+    assert isinstance(ds, Dataset)
+    rows = list(ds.query('SELECT ?p WHERE { ?p rdfs:label "Chad G. Carroll" }',
+                         initNs={"rdfs": "http://www.w3.org/2000/01/rdf-schema#"}))
+    assert len(rows) == 1

@@ -1,0 +1,90 @@
+"""SHACL: the seed graph conforms, and each kind of broken graph is caught with a readable report."""
+
+from __future__ import annotations
+
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS, XSD
+
+from kg.namespaces import KG, NIF, SCHEMA
+from kg.store import to_rdflib
+from kg.validate import validate_graph, validate_store
+
+
+@pytest.fixture(scope="module")
+def seed_graph(seed_store) -> Graph:
+    g = Graph()
+    for q in seed_store.ox:
+        g.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
+    return g
+
+
+def broken(graph: Graph, remove=(), add=()) -> Graph:
+    g = Graph()
+    for t in graph:
+        g.add(t)
+    for t in remove:
+        g.remove(t)
+    for t in add:
+        g.add(t)
+    return g
+
+
+def first(graph: Graph, predicate, cls=None):
+    for s, o in graph.subject_objects(predicate):
+        if cls is None or (s, RDF.type, cls) in graph:
+            return s, o
+    raise AssertionError(f"no {predicate} in the graph")
+
+
+def test_the_seed_store_conforms(seed_store):
+    report = validate_store(seed_store)
+    assert report.conforms, report.text()
+    assert report.triples > 2000
+
+
+def test_an_anchor_that_is_not_the_text_at_its_span_is_a_violation(seed_graph):
+    mention, anchor = first(seed_graph, NIF.anchorOf, KG.EntityMention)
+    g = broken(seed_graph, remove=[(mention, NIF.anchorOf, anchor)], add=[(mention, NIF.anchorOf, Literal("Somebody Else"))])
+    report = validate_graph(g)
+    assert not report.conforms
+    assert any(str(mention) in v.message and "anchorOf" in v.message for v in report.violations), report.text()
+
+
+def test_a_span_that_ends_before_it_begins_is_a_violation(seed_graph):
+    mention, begin = first(seed_graph, NIF.beginIndex, KG.EntityMention)
+    g = broken(seed_graph, remove=[(mention, NIF.beginIndex, begin)],
+               add=[(mention, NIF.beginIndex, Literal(10_000_000, datatype=XSD.integer))])
+    report = validate_graph(g)
+    assert any(v.focus == str(mention) and "begins before it ends" in v.message for v in report.violations)
+
+
+def test_bad_hash_untyped_date_missing_label_and_two_types_are_violations(seed_graph):
+    article, digest = first(seed_graph, KG.sha256)
+    _, date = first(seed_graph, SCHEMA.datePublished)
+    person, label = first(seed_graph, RDFS.label, KG.Person)
+    g = broken(
+        seed_graph,
+        remove=[(article, KG.sha256, digest), (person, RDFS.label, label), (article, SCHEMA.datePublished, date)],
+        add=[
+            (article, KG.sha256, Literal("not-a-hash")),
+            (article, SCHEMA.datePublished, Literal("22 November 2017")),
+            (person, RDF.type, KG.Organization),
+        ],
+    )
+    report = validate_graph(g)
+    messages = {(v.focus, v.message) for v in report.violations}
+    assert (str(article), "an article hash is 64 lower-case hex digits (SHA-256)") in messages
+    assert (str(article), "a publication date is an xsd:date or xsd:dateTime") in messages
+    assert (str(person), "an entity has exactly one non-empty label") in messages
+    assert (str(person), "an entity has exactly one type from the newskg ontology") in messages
+    text = report.text()
+    assert text.startswith("SHACL: ") and "violation" in text and "path: kg:sha256" in text
+
+
+def test_a_mention_without_an_article_is_a_violation(seed_graph):
+    mention, article = first(seed_graph, NIF.referenceContext, KG.EntityMention)
+    g = broken(seed_graph, remove=[(mention, NIF.referenceContext, article)])
+    report = validate_graph(g)
+    assert any(v.focus == str(mention) and "exactly one article" in v.message for v in report.violations)
+    assert URIRef(mention)
