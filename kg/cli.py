@@ -136,8 +136,8 @@ def query_command(ctx: click.Context, query_or_file: str, store: Path | None, fm
     """Run SPARQL (inline, a .rq file, or the name of a canned query in queries/)."""
     settings = _settings(ctx, store=store)
     try:
-        result = run(_open(settings), read_query(query_or_file))
-        click.echo(render(result, fmt))
+        text = render(run(_open(settings), read_query(query_or_file)), fmt)
+        click.echo(text, nl=not text.endswith("\n"))
     except (QueryError, StoreError) as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -156,6 +156,3 @@ def stats_command(ctx: click.Context, store: Path | None) -> None:
     for key, value in counts.items():
         click.echo(f"{key.ljust(width)}  {value:>10,}")
 
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

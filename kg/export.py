@@ -1,7 +1,7 @@
 """Export: the store as Turtle, N-Triples, N-Quads, TriG or JSON-LD, serialised by Oxigraph.
 
-Triple formats (Turtle, N-Triples, JSON-LD) get the union of all graphs; dataset formats
-(N-Quads, TriG) keep one named graph per article plus the corpus graph.
+Triple formats (Turtle, N-Triples) get the union of all graphs; dataset formats (N-Quads, TriG,
+JSON-LD) keep one named graph per article plus the corpus graph.
 """
 
 from __future__ import annotations
