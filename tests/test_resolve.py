@@ -1,0 +1,96 @@
+"""Name rules behind resolution, as plain functions: keys, acronyms, surnames, corpus merging."""
+
+from __future__ import annotations
+
+from kg.namespaces import Iris
+from kg.resolve import (
+    Candidate,
+    MentionRecord,
+    initials,
+    is_acronym,
+    long_form_start,
+    name_key,
+    person_key,
+    resolve_article,
+    resolve_corpus,
+)
+
+
+def cand(text, begin, label="ORG", kind=None):
+    kinds = {"ORG": "Organization", "PERSON": "Person", "GPE": "Place", "LOC": "Place", "NORP": "Group"}
+    return Candidate(begin, begin + len(text), text, label, label, kind or kinds[label], (0, 1000))
+
+
+def test_name_keys_ignore_case_the_possessives_and_acronym_dots():
+    assert name_key("the United Nations Command") == name_key("United Nations Command")
+    assert name_key("North Korea’s") == name_key("North Korea's") == "north korea"
+    assert name_key("U.S.") == name_key("US") == "us"
+    assert name_key("SEOUL") == "seoul"
+    assert person_key("Chad G. Carroll") == person_key("Chad Carroll") == "chad carroll"
+
+
+def test_acronyms_and_their_definitions():
+    assert is_acronym("UNC") and is_acronym("U.N.") and not is_acronym("Seoul") and not is_acronym("A")
+    assert initials("United Nations Command") == initials("UN Command") == initials("U.N. Command") == "unc"
+    assert long_form_start("UNC", "United Nations Command") == 0
+    assert long_form_start("DMZ", "heavily fortified demilitarized zone") == len("heavily fortified ")
+    assert long_form_start("KPA", "North Korean People’s Army") == len("North ")
+    assert long_form_start("XYZ", "United Nations Command") is None
+
+
+def test_a_defined_acronym_and_a_surname_resolve_within_the_article():
+    text = "The United Nations Command (UNC) said Col. Chad G. Carroll spoke. Carroll said the UNC agreed."
+    last_unc = text.rindex("UNC")
+    cands = [
+        cand("United Nations Command", text.index("United")),
+        cand("UNC", text.index("UNC")),
+        cand("Chad G. Carroll", text.index("Chad"), "PERSON"),
+        cand("Carroll", text.index("Carroll said"), "ORG"),
+        cand("UNC", last_unc),
+    ]
+    names = {(m.text, m.begin): (m.name, m.kind) for m in resolve_article(cands, text)}
+    assert names[("UNC", text.index("UNC"))] == names[("UNC", last_unc)] == ("United Nations Command", "Organization")
+    carroll = names[("Carroll", text.index("Carroll said"))]
+    assert carroll == ("Chad G. Carroll", "Person"), "a surname alone is the person, whatever NER said"
+
+
+def test_case_matters_for_surnames_un_is_not_kim_jong_un():
+    text = "Kim Jong Un said the UN was wrong."
+    mentions = resolve_article([cand("Kim Jong Un", 0, "PERSON"), cand("UN", 21)], text)
+    assert {m.text: m.name for m in mentions} == {"Kim Jong Un": "Kim Jong Un", "UN": "UN"}
+
+
+def test_headline_only_entities_are_dropped_but_confirmed_ones_kept():
+    head = Candidate(0, 20, "Defection Video Shows", "ORG", "ORG", "Organization", (0, 20), in_headline=True)
+    korea_head = Candidate(25, 36, "South Korea", "GPE", "GPE", "Place", (0, 40), in_headline=True)
+    korea_body = cand("South Korea", 60, "GPE")
+    mentions = resolve_article([head, korea_head, korea_body])
+    assert sorted(m.text for m in mentions) == ["South Korea", "South Korea"]
+
+
+def test_corpus_resolution_merges_variants_and_keeps_distinct_things_apart():
+    iris = Iris("https://example.org/")
+    records = [
+        MentionRecord("a", "a#1", "United Nations Command", "United Nations Command", "Organization", "ORG"),
+        MentionRecord("a", "a#2", "UNC", "United Nations Command", "Organization", "ORG"),
+        MentionRecord("b", "b#1", "UN Command", "UN Command", "Organization", "ORG"),
+        MentionRecord("c", "c#1", "U.N. Command", "U.N. Command", "Organization", "ORG"),
+        MentionRecord("d", "d#1", "UNC", "UNC", "Organization", "ORG"),
+        MentionRecord("b", "b#2", "Chad Carroll", "Chad Carroll", "Person", "PERSON"),
+        MentionRecord("c", "c#2", "Chad G. Carroll", "Chad G. Carroll", "Person", "PERSON"),
+        MentionRecord("d", "d#2", "Chad G. Carroll", "Chad G. Carroll", "Person", "PERSON"),
+        MentionRecord("d", "d#3", "Lewis Carroll", "Lewis Carroll", "Person", "PERSON"),
+        MentionRecord("a", "a#3", "Georgia", "Georgia", "Place", "GPE"),
+        MentionRecord("b", "b#3", "Georgia", "Georgia", "Person", "PERSON"),
+    ]
+    entities = {(e.kind, e.label): e for e in resolve_corpus(records, iris)}
+    unc = entities[("Organization", "United Nations Command")]
+    assert set(unc.mentions) == {"a#1", "a#2", "b#1", "c#1", "d#1"} and unc.articles == 4
+    assert unc.iri == "https://example.org/organization/united-nations-command"
+    carroll = entities[("Person", "Chad G. Carroll")]
+    assert set(carroll.mentions) == {"b#2", "c#2", "d#2"} and "Chad Carroll" in carroll.alt_labels
+    assert ("Person", "Lewis Carroll") in entities
+    assert ("Place", "Georgia") in entities and ("Person", "Georgia") in entities, "one word is not enough to merge types"
+    # Same input in another order: same entities, same IRIs.
+    again = {(e.kind, e.label): e for e in resolve_corpus(reversed(records), iris)}
+    assert again == entities
