@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from .extract import extract_all, load_pipeline, model_description
 from .namespaces import Iris
-from .rdf import Provenance, article_triples, corpus_triples
+from .rdf import Provenance, article_triples, entity_triples, resolution_triples
 from .read import Article, ReadError, read_articles
 from .resolve import resolve_corpus
 from .settings import Settings, choose_model
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from spacy.language import Language
 
 WRITE_BATCH = 64
+CORPUS_CHUNK = 2000
 
 
 @dataclass
@@ -188,11 +189,20 @@ def _write(
 
 def _resolve(store: Store, iris: Iris, report: BuildReport, settings: Settings, nlp: Language | None) -> None:
     entities = resolve_corpus(store.mention_records(), iris)
-    model = model_description(nlp) if nlp is not None else "unknown"
-    triples = corpus_triples(entities, iris, Provenance.now(model))
-    if settings.validate:
-        checked = validate_triples(triples)
-        report.validation = report.validation or ValidationReport()
-        report.validation.merge(checked)
-    report.quads += store.replace_corpus_graph(triples)
+    prov = Provenance.now(model_description(nlp) if nlp is not None else "unknown")
+
+    def checked(triples: list) -> list:
+        if settings.validate:
+            report.validation = report.validation or ValidationReport()
+            report.validation.merge(validate_triples(triples))
+        return triples
+
+    def chunks() -> Iterator[tuple[list[str], list]]:
+        head = checked(resolution_triples(iris, prov))
+        yield sorted({str(s) for s, _, _ in head}), head
+        for start in range(0, len(entities), CORPUS_CHUNK):
+            part = entities[start : start + CORPUS_CHUNK]
+            yield [e.iri for e in part], checked([t for e in part for t in entity_triples(e, iris)])
+
+    report.quads += store.replace_corpus_graph(chunks())
     report.entities = len(entities)

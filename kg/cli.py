@@ -155,4 +155,3 @@ def stats_command(ctx: click.Context, store: Path | None) -> None:
     width = max(len(k) for k in counts)
     for key, value in counts.items():
         click.echo(f"{key.ljust(width)}  {value:>10,}")
-

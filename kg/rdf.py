@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -146,30 +145,30 @@ def article_triples(article: Article, extraction: Extraction, iris: Iris, prov: 
     return triples
 
 
-def corpus_triples(entities: Iterable[Entity], iris: Iris, prov: Provenance) -> list[Triple]:
-    """The corpus graph: one node per entity, pointing at every mention that names it."""
+def resolution_triples(iris: Iris, prov: Provenance) -> list[Triple]:
+    """The corpus-wide resolution run and the software that did it."""
     activity = URIRef(iris.resolution)
-    software, _, triples = _agents(iris, prov)
-    triples = [t for t in triples if t[0] == software]
-    triples += [
+    software, _, agents = _agents(iris, prov)
+    return [t for t in agents if t[0] == software] + [
         (activity, RDF.type, KG.Resolution),
         (activity, RDFS.label, Literal("corpus-wide entity resolution")),
         (activity, PROV.wasAssociatedWith, software),
         (activity, PROV.endedAtTime, Literal(prov.time)),
     ]
-    for e in entities:
-        node = URIRef(e.iri)
-        triples += [
-            (node, RDF.type, KG[e.kind]),
-            (node, RDFS.label, Literal(e.label)),
-            (node, KG.mentionCount, _count(len(e.mentions))),
-            (node, KG.articleCount, _count(e.articles)),
-            (node, PROV.wasGeneratedBy, activity),
-        ]
-        triples += [(node, SKOS.altLabel, Literal(alt)) for alt in e.alt_labels]
-        if e.place_category:
-            triples.append((node, KG.placeCategory, Literal(e.place_category)))
-        for m in e.mentions:
-            mention = URIRef(m)
-            triples += [(node, GAF.denotedBy, mention), (mention, KG.denotes, node)]
+
+
+def entity_triples(entity: Entity, iris: Iris) -> list[Triple]:
+    """One entity of the corpus graph, pointing at every mention that names it."""
+    node = URIRef(entity.iri)
+    triples: list[Triple] = [
+        (node, RDF.type, KG[entity.kind]),
+        (node, RDFS.label, Literal(entity.label)),
+        (node, KG.mentionCount, _count(len(entity.mentions))),
+        (node, KG.articleCount, _count(entity.articles)),
+        (node, PROV.wasGeneratedBy, URIRef(iris.resolution)),
+    ]
+    triples += [(node, SKOS.altLabel, Literal(alt)) for alt in entity.alt_labels]
+    if entity.place_category:
+        triples.append((node, KG.placeCategory, Literal(entity.place_category)))
+    triples += [(node, GAF.denotedBy, URIRef(m)) for m in entity.mentions]
     return triples

@@ -164,24 +164,54 @@ class Store:
             raise StoreError(f"cannot write to the store at {self.path}: {exc}") from None
         return len(quads)
 
-    def replace_corpus_graph(self, triples: list) -> int:
-        """Swap the corpus graph for a new one in a single transaction."""
-        quads = to_quads(triples, self.iris.corpus_graph)
-        self._replace_graphs([self.iris.corpus_graph], quads)
-        return len(quads)
+    def replace_corpus_graph(self, chunks: Iterable[tuple[list[str], list]]) -> int:
+        """Replace the corpus graph a chunk of subjects at a time; returns the quads written.
+
+        Each chunk (its subjects' IRIs and all their triples) is one transaction, so a reader sees
+        every entity whole, old or new; subjects no longer produced are deleted at the end.
+        Chunks keep memory flat: Oxigraph holds a transaction in memory.
+        """
+        graph = self.iris.corpus_graph
+        old = {
+            row["s"].value for row in self.ox.query(f"SELECT DISTINCT ?s WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        }
+        written = 0
+        seen: set[str] = set()
+        for subjects, triples in chunks:
+            quads = to_quads(triples, graph)
+            replaced = [s for s in subjects if s in old]
+            if replaced:
+                self._replace_subjects(graph, replaced, quads)
+            else:
+                self.ox.extend(quads)
+            seen.update(subjects)
+            written += len(quads)
+        stale = sorted(old - seen)
+        for start in range(0, len(stale), 500):
+            self._replace_subjects(graph, stale[start : start + 500], [])
+        return written
+
+    def _replace_subjects(self, graph: str, subjects: list[str], quads: list[ox.Quad]) -> None:
+        values = " ".join(f"<{s}>" for s in subjects)
+        update = (
+            f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} "
+            f"WHERE {{ VALUES ?s {{ {values} }} GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+        )
+        if quads:
+            body = ox.serialize([q.triple for q in quads], format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+            update += f" ;\nINSERT DATA {{ GRAPH <{graph}> {{\n{body}}} }}"
+        self.ox.update(update)
 
     def _replace_graphs(self, graphs: list[str], quads: list[ox.Quad]) -> None:
         """DROP and INSERT DATA in one SPARQL update: readers see the old or the new, never half."""
-        body = ox.serialize(quads, format=ox.RdfFormat.N_QUADS).decode("utf-8")
+        by_graph: dict[str, list[ox.Triple]] = {}
+        for q in quads:
+            by_graph.setdefault(q.graph_name.value, []).append(q.triple)
         drops = "".join(f"DROP SILENT GRAPH <{g}> ;\n" for g in graphs)
-        by_graph: dict[str, list[str]] = {}
-        for line in body.splitlines():
-            if not line:
-                continue
-            # N-Quads line: "<s> <p> <o> <g> ." -> triple part and graph IRI.
-            head, _, graph = line[:-2].rstrip().rpartition(" <")
-            by_graph.setdefault(graph[:-1], []).append(head + " .")
-        inserts = " ".join(f"GRAPH <{g}> {{\n" + "\n".join(lines) + "\n}" for g, lines in by_graph.items())
+        inserts = " ".join(
+            f"GRAPH <{g}> {{\n" + ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8") + "}"
+            for g, triples in by_graph.items()
+        )
         self.ox.update(f"{drops}INSERT DATA {{ {inserts} }}")
 
     def flush(self) -> None:
