@@ -15,17 +15,18 @@ from typing import TYPE_CHECKING, TextIO
 
 from .extract import extract_all, load_pipeline, model_description
 from .namespaces import Iris
-from .rdf import Provenance, article_triples, entity_triples, resolution_triples
+from .rdf import Provenance, entity_triples, resolution_triples
 from .read import Article, ReadError, read_articles
 from .resolve import resolve_corpus
 from .settings import Settings, choose_model
-from .store import KnownArticles, Store
+from .store import KnownArticles, Store, StoreError
 from .validate import ValidationReport, validate_triples
+from .writer import Batch, BatchResult, WriterProcess
 
 if TYPE_CHECKING:
     from spacy.language import Language
 
-WRITE_BATCH = 64
+WRITE_BATCH = 16
 CORPUS_CHUNK = 2000
 
 
@@ -121,6 +122,8 @@ def build(
     """Build (or update) the knowledge graph in `settings.store` from the given inputs.
 
     Pass an open `store` to keep using it afterwards; otherwise the store is opened and closed here.
+    Parsing runs here (on `settings.jobs` spaCy processes); turning batches into RDF, validating and
+    writing them runs alongside in a writer process (kg.writer), so the two overlap.
     """
     if store is None:
         with Store(settings.store, Iris(settings.base)) as opened:
@@ -136,19 +139,25 @@ def build(
     if first is not None:
         nlp = nlp or load_pipeline(choose_model(settings.model))
         prov = Provenance.now(model_description(nlp))
-        stream = _chain(first, pending)
-        batch: list[tuple[Article, list]] = []
-        for article, extraction in extract_all(nlp, stream, jobs=settings.jobs, batch_size=settings.batch_size):
-            report.tokens += extraction.tokens
-            report.mentions += len(extraction.mentions)
-            batch.append((article, article_triples(article, extraction, iris, prov)))
-            if len(batch) >= WRITE_BATCH:
-                _write(store, batch, known, report, settings)
-                tick(len(batch))
-                batch = []
-        if batch:
-            _write(store, batch, known, report, settings)
-            tick(len(batch))
+        with store.suspended():
+            writer = WriterProcess(settings, known, prov)
+            try:
+                batch: Batch = []
+                stream = _chain(first, pending)
+                for article, extraction in extract_all(nlp, stream, jobs=settings.jobs, batch_size=settings.batch_size):
+                    report.tokens += extraction.tokens
+                    report.mentions += len(extraction.mentions)
+                    batch.append((article, extraction))
+                    if len(batch) >= WRITE_BATCH:
+                        writer.send(batch)
+                        batch = []
+                        _merge(report, writer.drain(), tick)
+                if batch:
+                    writer.send(batch)
+                _merge(report, writer.finish(), tick)
+            except BaseException:
+                writer.kill()
+                raise
 
     if report.added or report.replaced or not store.has_corpus_graph():
         _resolve(store, iris, report, settings, nlp)
@@ -157,34 +166,23 @@ def build(
     return report
 
 
+def _merge(report: BuildReport, results: list[tuple[str, object]], tick: Callable[[int], None]) -> None:
+    for kind, payload in results:
+        if kind == "error":
+            raise StoreError(f"writing failed: {payload}")
+        assert isinstance(payload, BatchResult)
+        report.added += payload.added
+        report.replaced += payload.replaced
+        report.quads += payload.quads
+        if payload.validation is not None:
+            report.validation = report.validation or ValidationReport()
+            report.validation.merge(payload.validation)
+        tick(payload.articles)
+
+
 def _chain(first: Article, rest: Iterator[Article]) -> Iterator[Article]:
     yield first
     yield from rest
-
-
-def _write(
-    store: Store, batch: list[tuple[Article, list]], known: KnownArticles, report: BuildReport, settings: Settings
-) -> None:
-    iris = store.iris
-    if settings.validate:
-        checked = validate_triples(t for _, triples in batch for t in triples)
-        report.validation = report.validation or ValidationReport()
-        report.validation.merge(checked)
-    superseded = []
-    for article, _ in batch:
-        old = known.by_source.get(article.source_key)
-        if old is not None and old != article.digest:
-            report.replaced += 1
-            others = [k for k, d in known.by_source.items() if d == old and k != article.source_key]
-            if not others:
-                superseded.append(iris.article_graph(old))
-                known.digests.discard(old)
-        else:
-            report.added += 1
-        known.by_source[article.source_key] = article.digest
-        known.digests.add(article.digest)
-    graphs = [(iris.article_graph(a.digest), triples) for a, triples in batch]
-    report.quads += store.write_articles(graphs, superseded)
 
 
 def _resolve(store: Store, iris: Iris, report: BuildReport, settings: Settings, nlp: Language | None) -> None:

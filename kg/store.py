@@ -7,6 +7,7 @@ want rdflib get an rdflib Dataset over the same store through oxrdflib.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,6 +83,10 @@ class Store:
         self.path = Path(path)
         self.iris = iris
         self.read_only = read_only
+        self._open()
+
+    def _open(self) -> None:
+        read_only = self.read_only
         try:
             if read_only:
                 if not self.path.exists():
@@ -216,6 +221,15 @@ class Store:
 
     def flush(self) -> None:
         self.ox.flush()
+
+    @contextmanager
+    def suspended(self) -> Iterator[None]:
+        """Let go of the store for a while (another process may open it), then open it again."""
+        self.close()
+        try:
+            yield
+        finally:
+            self._open()
 
     def close(self) -> None:
         """Release the store (and its lock) so another process can open it."""

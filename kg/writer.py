@@ -1,0 +1,147 @@
+"""Writer: RDF, validation and storage of extracted batches, in a process of its own.
+
+Parsing is the slow part of a build and runs in the build's process (and spaCy's workers);
+turning each batch into triples, checking them with SHACL and writing them in one transaction
+runs here, alongside, so the two overlap. The writer is a plain Python subprocess running
+`serve`, fed pickled batches on stdin: no fork of a threaded parent, no re-import of the
+caller's `__main__`.
+"""
+
+from __future__ import annotations
+
+import pickle
+import queue
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from .extract import Extraction
+from .namespaces import Iris
+from .rdf import Provenance, article_triples
+from .read import Article
+from .settings import Settings
+from .store import KnownArticles, Store, StoreError
+from .validate import ValidationReport, validate_triples
+
+Batch = list[tuple[Article, Extraction]]
+_CHILD = "import sys; from kg.writer import serve; serve(sys.stdin.buffer, sys.stdout.buffer)"
+
+
+@dataclass
+class BatchResult:
+    """What writing one batch did."""
+
+    articles: int = 0
+    added: int = 0
+    replaced: int = 0
+    quads: int = 0
+    validation: ValidationReport | None = None
+    superseded: list[str] = field(default_factory=list)
+
+
+def write_batch(store: Store, batch: Batch, known: KnownArticles, prov: Provenance, validate: bool) -> BatchResult:
+    """Triples for each article, checked, then written in one transaction; `known` is kept current."""
+    iris = store.iris
+    graphs = [(iris.article_graph(a.digest), article_triples(a, ex, iris, prov)) for a, ex in batch]
+    result = BatchResult(articles=len(batch))
+    if validate:
+        result.validation = validate_triples(t for _, triples in graphs for t in triples)
+    for article, _ in batch:
+        old = known.by_source.get(article.source_key)
+        if old is not None and old != article.digest:
+            result.replaced += 1
+            shared = any(d == old and k != article.source_key for k, d in known.by_source.items())
+            if not shared:
+                result.superseded.append(iris.article_graph(old))
+                known.digests.discard(old)
+        else:
+            result.added += 1
+        known.by_source[article.source_key] = article.digest
+        known.digests.add(article.digest)
+    result.quads = store.write_articles(graphs, result.superseded)
+    return result
+
+
+class WriterProcess:
+    """The build's side of the writer: start it, send batches, collect results, stop it."""
+
+    def __init__(self, settings: Settings, known: KnownArticles, prov: Provenance) -> None:
+        self.process = subprocess.Popen([sys.executable, "-c", _CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.results: queue.Queue[tuple[str, object]] = queue.Queue()
+        self._send((settings, known, prov))
+        self.reader = threading.Thread(target=self._read, daemon=True, name="kg-writer-results")
+        self.reader.start()
+
+    def _send(self, message: object) -> None:
+        assert self.process.stdin is not None
+        try:
+            pickle.dump(message, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            self._raise_failure()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        try:
+            while True:
+                self.results.put(pickle.load(self.process.stdout))
+        except EOFError:
+            pass
+        except Exception as exc:  # a garbled reply: report it rather than hang the build
+            self.results.put(("error", f"unreadable reply from the writer: {exc}"))
+        self.results.put(("closed", None))
+
+    def _raise_failure(self) -> None:
+        for kind, payload in self.drain():
+            if kind == "error":
+                raise StoreError(f"writing failed: {payload}")
+        raise StoreError(f"the writer process stopped unexpectedly (exit code {self.process.poll()})")
+
+    def send(self, batch: Batch) -> None:
+        """Hand over a batch; blocks when the writer is several batches behind (flat memory)."""
+        self._send(batch)
+
+    def drain(self) -> list[tuple[str, object]]:
+        """Results that have arrived so far."""
+        out = []
+        while True:
+            try:
+                out.append(self.results.get_nowait())
+            except queue.Empty:
+                return out
+
+    def finish(self) -> list[tuple[str, object]]:
+        """Tell the writer there is no more, wait for it, and return the remaining results."""
+        self._send(None)
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        out = []
+        while True:
+            kind, payload = self.results.get()
+            if kind == "closed":
+                break
+            out.append((kind, payload))
+        self.process.wait()
+        return out
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
+def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
+    """The writer's loop: settings first, then batches until None; one result per batch."""
+
+    def reply(kind: str, payload: object) -> None:
+        pickle.dump((kind, payload), stdout, protocol=pickle.HIGHEST_PROTOCOL)
+        stdout.flush()
+
+    try:
+        settings, known, prov = pickle.load(stdin)
+        with Store(settings.store, Iris(settings.base)) as store:
+            while (batch := pickle.load(stdin)) is not None:
+                reply("batch", write_batch(store, batch, known, prov, settings.validate))
+    except BaseException as exc:  # reported to the build, which raises it
+        reply("error", f"{type(exc).__name__}: {exc}")
