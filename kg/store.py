@@ -19,6 +19,8 @@ from .namespaces import Iris, sparql_prefixes
 from .resolve import MentionRecord
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+#: Quads written between flushes of the store's in-memory write buffers (memory stays flat).
+FLUSH_EVERY = 100_000
 
 
 class StoreError(RuntimeError):
@@ -83,6 +85,7 @@ class Store:
         self.path = Path(path)
         self.iris = iris
         self.read_only = read_only
+        self._unflushed = 0
         self._open()
 
     def _open(self) -> None:
@@ -167,6 +170,7 @@ class Store:
                 self.ox.remove_graph(ox.NamedNode(graph))
         except OSError as exc:
             raise StoreError(f"cannot write to the store at {self.path}: {exc}") from None
+        self._written(len(quads))
         return len(quads)
 
     def replace_corpus_graph(self, chunks: Iterable[tuple[list[str], list]]) -> int:
@@ -191,6 +195,7 @@ class Store:
                 self.ox.extend(quads)
             seen.update(subjects)
             written += len(quads)
+            self._written(len(quads))
         stale = sorted(old - seen)
         for start in range(0, len(stale), 500):
             self._replace_subjects(graph, stale[start : start + 500], [])
@@ -219,8 +224,15 @@ class Store:
         )
         self.ox.update(f"{drops}INSERT DATA {{ {inserts} }}")
 
+    def _written(self, quads: int) -> None:
+        """Flush RocksDB's write buffers now and then: unflushed, they grow with every quad written."""
+        self._unflushed += quads
+        if self._unflushed >= FLUSH_EVERY:
+            self.flush()
+
     def flush(self) -> None:
         self.ox.flush()
+        self._unflushed = 0
 
     @contextmanager
     def suspended(self) -> Iterator[None]:
