@@ -13,22 +13,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .read import Article, is_headline
-from .resolve import Candidate, Mention, resolve_article
+from .resolve import LABEL_KIND, Candidate, Mention, resolve_article
 
 if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc, Span
-
-#: spaCy label -> our class. NORP is kept as a group attribute, not an entity.
-LABEL_CLASSES = {
-    "PERSON": "Person",
-    "ORG": "Organization",
-    "GPE": "Place",
-    "LOC": "Place",
-    "FAC": "Place",
-    "EVENT": "Event",
-    "NORP": "Group",
-}
 
 #: Titles and ranks that precede a name but are not part of it.
 TITLES = frozenset(
@@ -208,7 +197,7 @@ def candidates(doc: Doc, article: Article) -> Iterator[Candidate]:
     body = doc.text
     zones = _line_zones(body, offset, article.title_span)
     for ent in doc.ents:
-        if ent.label_ not in LABEL_CLASSES:
+        if ent.label_ not in LABEL_KIND:
             continue
         trimmed = _trim(ent)
         if trimmed is None or _is_title_token(trimmed[-1].text):
@@ -228,7 +217,7 @@ def candidates(doc: Doc, article: Article) -> Iterator[Candidate]:
                 text=surface,
                 label=label,
                 ner_label=ent.label_,
-                kind=LABEL_CLASSES[label],
+                kind=LABEL_KIND[label],
                 sentence=(offset + span.sent.start_char, offset + span.sent.end_char),
                 in_headline=zone == "headline",
             )

@@ -25,6 +25,17 @@ _STOP_INITIALS = frozenset({"of", "the", "and", "for", "de", "du", "des", "la", 
 DIRECTIONS = frozenset({"north", "south", "east", "west"})
 _KIND_ORDER = ("Person", "Organization", "Place", "Event", "Group")
 
+#: spaCy label -> our class. NORP is kept as a group attribute of articles, not an entity.
+LABEL_KIND = {
+    "PERSON": "Person",
+    "ORG": "Organization",
+    "GPE": "Place",
+    "LOC": "Place",
+    "FAC": "Place",
+    "EVENT": "Event",
+    "NORP": "Group",
+}
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -265,15 +276,6 @@ def resolve_article(cands: list[Candidate], text: str | None = None) -> list[Men
     return sorted(mentions, key=lambda m: (m.begin, m.end))
 
 
-LABEL_KIND = {
-    "PERSON": "Person",
-    "ORG": "Organization",
-    "GPE": "Place",
-    "LOC": "Place",
-    "FAC": "Place",
-    "EVENT": "Event",
-    "NORP": "Group",
-}
 _KIND_LABEL = {"Person": "PERSON", "Organization": "ORG", "Place": "GPE", "Event": "EVENT", "Group": "NORP"}
 
 

@@ -148,3 +148,14 @@ def test_help_is_everywhere():
     for command in ([], ["build"], ["query"], ["export"], ["stats"], ["validate"]):
         result = kg(*command, "--help")
         assert result.returncode == 0 and "Usage:" in result.stdout
+
+
+def test_parallel_parsing_gives_the_same_graph(cli_store, tmp_path):
+    """--jobs 2 parses on two spaCy processes; the graph is the one a single process builds."""
+    store, _ = cli_store
+    result = kg("build", str(SEEDS), "--store", str(tmp_path / "parallel"), "--jobs", "2", "-q")
+    assert result.returncode == 0, result.stderr
+    one, _ = _store_graph(store)
+    two, _ = _store_graph(tmp_path / "parallel")
+    varying = {"http://www.w3.org/ns/prov#endedAtTime"}
+    assert {t for t in one if str(t[1]) not in varying} == {t for t in two if str(t[1]) not in varying}
