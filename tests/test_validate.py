@@ -77,7 +77,7 @@ def test_bad_hash_untyped_date_missing_label_and_two_types_are_violations(seed_g
     assert (str(article), "an article hash is 64 lower-case hex digits (SHA-256)") in messages
     assert (str(article), "a publication date is an xsd:date or xsd:dateTime") in messages
     assert (str(person), "an entity has exactly one non-empty label") in messages
-    assert (str(person), "an entity has exactly one type from the newskg ontology") in messages
+    assert (str(person), "an entity has exactly one type, from the newskg ontology") in messages
     text = report.text()
     assert text.startswith("SHACL: ") and "violation" in text and "path: kg:sha256" in text
 
