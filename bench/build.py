@@ -8,31 +8,36 @@ What it measures, on real news text (never copied into the repo; read from ``../
    re-resolution) into a fresh temporary store, on the same texts with the same pipeline, jobs and batch size.
    Both report articles/s and tokens/s; the acceptance figure is build/raw >= 0.8.
 2. Memory flatness: builds of ``--memory-sizes`` Reuters-21578 stories (default 100 and 10,000); the
-   acceptance figure is peak RSS(largest) / peak RSS(smallest) <= 1.5.
+   acceptance figure is peak RSS(largest) / peak RSS(smallest) <= 1.5. With ``--memory-raw``, raw spaCy runs over
+   the same stories too, so spaCy's own growth can be told from the build's.
 
 Every measurement runs in a fresh Python subprocess (this script with a private ``--_child`` flag), which loads the
 model, does a small untimed spaCy warm-up on other articles, runs, and reports its peak RSS (``ru_maxrss``), so no
 measurement inherits another's memory or caches. With ``--jobs > 1`` spaCy's worker processes are reported apart
-("workers"), as the largest peak RSS among them.
+("workers"), as the largest peak RSS among them. The results name the commit and a hash of the kg source each
+measurement imported, so figures can be tied to the code they measured.
 
 Run by hand from the repository root (it is not part of the test suite)::
 
-    python bench/build.py --articles 200 --skip-memory            # quick check, about a minute
-    python bench/build.py                                         # 1,000 articles + memory at 100 and 10,000
-    python bench/build.py --jobs 2 --json bench/out/build.json    # also write the results as JSON
+    python bench/build.py --articles 200 --skip-memory              # quick check, about a minute and a half
+    python bench/build.py                                           # 1,000 articles + memory at 100 and 10,000
+    python bench/build.py --jobs 2 --json bench/out/build.json      # also write the results as JSON
     python bench/build.py --profile /tmp/build.prof --articles 200  # cProfile one build: where the time goes
 
-The 10,000-article memory build takes tens of minutes on one core; run it in the background and watch the progress
-lines on stderr.
+The 10,000-article memory build takes over 20 minutes on one core; run it in the background and watch the progress
+lines on stderr. ``--timeout SECONDS`` stops a measurement that hangs (with everything it started).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import hashlib
 import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -95,23 +100,31 @@ def check_corpora(names: set[str]) -> None:
 
 
 def write_corpus(corpus: str, count: int, path: Path) -> tuple[int, int]:
-    """The first `count` articles of a corpus as a JSON Lines file; returns (articles, characters of text)."""
+    """The first `count` distinct articles of a corpus as a JSON Lines file; returns (articles, characters).
+
+    Repeated texts are left out (BBC has 133, Reuters 262): `build` would skip them as already stored while raw
+    spaCy would parse them, and the two runs would no longer read the same texts.
+    """
     written = chars = 0
+    seen: set[str] = set()
     with path.open("w", encoding="utf-8") as out:
         for record in RECORDS[corpus]():
             if written == count:
                 break
+            if record["text"] in seen:
+                continue
+            seen.add(record["text"])
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             written += 1
             chars += len(record["text"])
     if written < count:
-        raise BenchError(f"{corpus} has only {written:,} usable articles, {count:,} asked for")
+        raise BenchError(f"{corpus} has only {written:,} distinct articles, {count:,} asked for")
     return written, chars
 
 
 def write_warmup(corpus: str, path: Path) -> None:
     """A few articles from the end of the corpus, for the untimed warm-up (kept apart from the measured ones)."""
-    tail = list(RECORDS[corpus]())[-WARMUP_ARTICLES:]
+    tail = list({r["text"]: r for r in RECORDS[corpus]()}.values())[-WARMUP_ARTICLES:]
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in tail), encoding="utf-8")
 
 
@@ -144,6 +157,7 @@ class Result:
     tokens: int = 0
     seconds: float = 0.0
     model: str = ""
+    kg_source: str = ""
     load_seconds: float = 0.0
     rss_ready_mib: float = 0.0
     peak_rss_mib: float = 0.0
@@ -201,6 +215,28 @@ def _bodies(path: str) -> list[str]:
     return [a.text[a.body_start :] for a in read_articles([path]) if isinstance(a, Article)]
 
 
+def kg_fingerprint() -> str:
+    """A short hash of the kg package's source as this process imported it, to tie figures to code."""
+    import kg
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(kg.__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def git_state() -> str:
+    """The commit checked out, and whether kg/ has changes not committed."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "kg"], cwd=ROOT, capture_output=True, text=True)
+    except OSError:
+        return "unknown"
+    if head.returncode != 0:
+        return "unknown"
+    return head.stdout.strip() + (" (kg/ has uncommitted changes)" if dirty.stdout.strip() else "")
+
+
 def _dir_mib(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / MIB
 
@@ -213,7 +249,7 @@ def run_child(spec: Spec) -> Result:
     nlp = load_pipeline(choose_model(spec.model))
     for _ in nlp.pipe(_bodies(spec.warmup), batch_size=spec.batch_size):
         pass
-    result = Result(label=spec.label, kind=spec.kind, model=model_description(nlp))
+    result = Result(label=spec.label, kind=spec.kind, model=model_description(nlp), kg_source=kg_fingerprint())
     result.load_seconds = time.perf_counter() - started
     result.rss_ready_mib = _maxrss_mib(resource.RUSAGE_SELF)
     result.loadavg_start = os.getloadavg()[0]
@@ -262,17 +298,30 @@ def run_child(spec: Spec) -> Result:
     return result
 
 
-def measure(spec: Spec) -> Result:
-    """Run one measurement in a fresh interpreter; its progress lines go straight to our stderr."""
+def measure(spec: Spec, timeout: float | None = None) -> Result:
+    """Run one measurement in a fresh interpreter; its progress lines go straight to our stderr.
+
+    The child gets its own process group, so on a timeout, Ctrl-C or SIGTERM it goes together with any processes
+    it started (spaCy workers, a writer process) instead of leaving them behind.
+    """
     _say(f"{spec.label}: starting ({spec.kind}, jobs={spec.jobs})")
     cmd = [sys.executable, str(Path(__file__).resolve()), "--_child", json.dumps(asdict(spec))]
-    done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT, check=False)
-    lines = [line for line in done.stdout.splitlines() if line.startswith(RESULT_MARK)]
-    other = [line for line in done.stdout.splitlines() if not line.startswith(RESULT_MARK)]
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True)
+    try:
+        stdout, _ = child.communicate(timeout=timeout)
+    except BaseException as exc:  # timeout, Ctrl-C, SIGTERM: stop the whole group (not reaped yet, so still ours)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+        if isinstance(exc, subprocess.TimeoutExpired):
+            raise BenchError(f"{spec.label}: no result after {timeout:.0f}s (see --timeout); stopped it") from None
+        raise
+    lines = [line for line in stdout.splitlines() if line.startswith(RESULT_MARK)]
+    other = [line for line in stdout.splitlines() if not line.startswith(RESULT_MARK)]
     if other:
         print("\n".join(other), file=sys.stderr, flush=True)
-    if done.returncode != 0 or not lines:
-        raise BenchError(f"{spec.label}: the measuring process failed (exit code {done.returncode}); see above")
+    if child.returncode != 0 or not lines:
+        raise BenchError(f"{spec.label}: the measuring process failed (exit code {child.returncode}); see above")
     result = Result(**json.loads(lines[-1][len(RESULT_MARK) :]))
     _say(
         f"{spec.label}: {result.articles:,} articles, {result.tokens:,} tokens in {result.seconds:.1f}s "
@@ -284,20 +333,23 @@ def measure(spec: Spec) -> Result:
 
 # -- profile summary ---------------------------------------------------------------------------------------------
 
-#: Build phases worth naming: (label, file suffix, function, depth). Nested rows overlap their parent.
+#: Build phases worth naming: (label, file suffix, function, depth). Nested rows overlap their parent; a row whose
+#: function the profiled code does not have is left out.
 PHASES = (
     ("spaCy nlp.pipe (in build)", "spacy/language.py", "pipe", 0),
     ("extract (candidates + resolve_article)", "kg/extract.py", "extract", 0),
     ("article_triples (RDF)", "kg/rdf.py", "article_triples", 0),
     ("_write (per batch)", "kg/build.py", "_write", 0),
-    ("validate_triples", "kg/validate.py", "validate_triples", 1),
     ("Store.write_articles", "kg/store.py", "write_articles", 1),
+    ("validate_triples (batches and corpus)", "kg/validate.py", "validate_triples", 0),
+    ("pyshacl validate", "pyshacl/entrypoints.py", "validate", 1),
+    ("SPARQL query parsing (rdflib)", "rdflib/plugins/sparql/parser.py", "parseQuery", 2),
     ("_resolve (corpus)", "kg/build.py", "_resolve", 0),
     ("Store.mention_records", "kg/store.py", "mention_records", 1),
     ("resolve_corpus", "kg/resolve.py", "resolve_corpus", 1),
     ("corpus_triples", "kg/rdf.py", "corpus_triples", 1),
+    ("entity_triples", "kg/rdf.py", "entity_triples", 1),
     ("Store.replace_corpus_graph", "kg/store.py", "replace_corpus_graph", 1),
-    ("pyshacl validate (all calls)", "pyshacl/validate.py", "validate", 0),
 )
 
 
@@ -311,8 +363,10 @@ def summarise_profile(path: str, wall: float, top: int = 25) -> dict[str, Any]:
     total = max(builds, default=wall)
     phases = []
     for label, suffix, func, depth in PHASES:
-        cum = sum(ct for (file, _, name), (_, _, _, ct, _) in stats.items() if name == func and file.endswith(suffix))
-        phases.append({"label": label, "depth": depth, "seconds": cum, "share": cum / total if total else 0.0})
+        found = [ct for (file, _, name), (_, _, _, ct, _) in stats.items() if name == func and file.endswith(suffix)]
+        if found:
+            cum = sum(found)
+            phases.append({"label": label, "depth": depth, "seconds": cum, "share": cum / total if total else 0.0})
     by_own = sorted(stats.items(), key=lambda kv: kv[1][2], reverse=True)[:top]
     functions = [
         {
@@ -379,6 +433,21 @@ RUN_HEADERS = [
 ]
 
 
+def _fingerprints(results: dict[str, Any]) -> str:
+    """The kg source hashes the runs saw; more than one means kg/ changed during the benchmark."""
+    runs = []
+    if "throughput" in results:
+        runs += [results["throughput"]["raw"], results["throughput"]["build"]]
+    if "memory" in results:
+        runs += results["memory"]["runs"] + results["memory"].get("raw_runs", [])
+    if "profile" in results:
+        runs.append(results["profile"])
+    seen = sorted({r.get("kg_source", "") for r in runs} - {""})
+    if len(seen) > 1:
+        return ", ".join(seen) + " (kg/ CHANGED during the run: figures are not comparable)"
+    return seen[0] if seen else "-"
+
+
 def _verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
@@ -388,6 +457,7 @@ def report_text(results: dict[str, Any]) -> str:
         "newskg build benchmark",
         f"model {results['model']}, jobs={results['jobs']}, batch_size={results['batch_size']}, "
         f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}",
+        f"code: {results.get('git', 'unknown')}; kg source as measured: {_fingerprints(results)}",
     ]
     tp = results.get("throughput")
     if tp:
@@ -404,22 +474,31 @@ def report_text(results: dict[str, Any]) -> str:
             f"build output: {built.mentions:,} mentions, {built.quads:,} quads, {built.entities:,} entities, "
             f"SHACL conforms: {built.conforms}, read errors: {built.errors}, store {built.store_mib:,.1f} MiB",
         ]
-        if raw.tokens != built.tokens:
-            out.append(f"note: token counts differ (raw {raw.tokens:,}, build {built.tokens:,})")
+        if raw.tokens != built.tokens or raw.articles != built.articles:
+            out.append(
+                f"note: the runs read different texts: raw {raw.articles:,} articles, {raw.tokens:,} tokens; "
+                f"build {built.articles:,} articles, {built.tokens:,} tokens"
+            )
     mem = results.get("memory")
     if mem:
         runs = [Result(**r) for r in mem["runs"]]
+        raws = [Result(**r) for r in mem.get("raw_runs", [])]
         rows = [
-            [*_run_row(r)[:8], f"{r.peak_rss_mib - r.rss_ready_mib:,.0f}", f"{r.store_mib or 0:,.1f}"] for r in runs
+            [*_run_row(r)[:8], f"{r.peak_rss_mib - r.rss_ready_mib:,.0f}", f"{r.store_mib or 0:,.1f}"]
+            for r in [*raws, *runs]
         ]
         out += [
             "",
-            f"Memory: builds of the first N stories of {mem['corpus']} (each in a fresh process)",
+            f"Memory: builds of the first N distinct stories of {mem['corpus']} (each in a fresh process)",
             _table([*RUN_HEADERS[:8], "growth MiB", "store MiB"], rows),
-            f"peak RSS {runs[-1].articles:,} / {runs[0].articles:,} articles: {mem['ratio']:.3f}  "
+            f"build peak RSS {runs[-1].articles:,} / {runs[0].articles:,} articles: {mem['ratio']:.3f}  "
             f"(target <= {MEMORY_TARGET}: {_verdict(mem['ratio'] <= MEMORY_TARGET)})",
-            "growth = peak RSS - RSS once the model is loaded and warmed up",
         ]
+        if raws:
+            out.append(
+                f"raw spaCy peak RSS {raws[-1].articles:,} / {raws[0].articles:,} articles: {mem['raw_ratio']:.3f}"
+            )
+        out.append("growth = peak RSS - RSS once the model is loaded and warmed up")
     prof = results.get("profile")
     if prof:
         total = prof["profiled_seconds"]
@@ -428,9 +507,10 @@ def report_text(results: dict[str, Any]) -> str:
             f"Profile: build of {prof['articles']:,} articles of {prof['corpus']} under cProfile, {total:.1f}s "
             f"(profiler overhead inflates Python-heavy code); stats in {prof['file']}",
             _table(
-                ["phase (indented rows are part of the row above)", "seconds", "share"],
+                ["phase (cumulative; indented rows are part of the row above)", "seconds", "share"],
                 [["  " * p["depth"] + p["label"], f"{p['seconds']:.1f}", f"{p['share']:.1%}"] for p in prof["phases"]],
             ),
+            "validate_triples runs inside _write (per batch) and _resolve (corpus chunks), so it overlaps both.",
             "",
             _table(
                 ["function (top by own time)", "calls", "own s", "own share", "cum s"],
@@ -470,10 +550,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=32, help="nlp.pipe batch size for both (default 32)")
     p.add_argument("--model", default=None, help="spaCy pipeline (default: the one newskg would choose)")
     p.add_argument("--memory-sizes", type=_sizes, default=[100, 10000], help="Reuters build sizes (default 100,10000)")
+    p.add_argument("--memory-raw", action="store_true", help="also raw spaCy at each memory size (spaCy's own growth)")
     p.add_argument("--skip-memory", action="store_true", help="only the throughput runs")
     p.add_argument("--skip-throughput", action="store_true", help="only the memory runs")
     p.add_argument("--profile", metavar="FILE", help="instead: cProfile one build of --articles, stats to FILE")
     p.add_argument("--progress-every", type=int, default=100, help="a progress line every N articles (default 100)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS", help="give up on a measurement after this long")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     p.add_argument("--workdir", help="where temp corpora and stores go (default: a new temp dir, removed after)")
     p.add_argument("--_child", help=argparse.SUPPRESS)
@@ -488,8 +570,8 @@ def run_throughput(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     path, warm = work / f"{args.corpus}-{args.articles}.jsonl", work / f"{args.corpus}-warmup.jsonl"
     _, chars = write_corpus(args.corpus, args.articles, path)
     write_warmup(args.corpus, warm)
-    raw = measure(_spec(args, "raw", "raw spaCy", path, warm))
-    built = measure(_spec(args, "build", "build", path, warm, store=work / "store-throughput"))
+    raw = measure(_spec(args, "raw", "raw spaCy", path, warm), args.timeout)
+    built = measure(_spec(args, "build", "build", path, warm, store=work / "store-throughput"), args.timeout)
     return {
         "corpus": args.corpus,
         "articles": args.articles,
@@ -502,21 +584,30 @@ def run_throughput(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
 
 def run_memory(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    """Builds of growing Reuters prefixes, each in a fresh process, compared by peak RSS."""
+    """Builds of growing Reuters prefixes, each in a fresh process, compared by peak RSS.
+
+    With --memory-raw, raw spaCy runs over the same prefixes too, to tell spaCy's own growth from the build's.
+    """
     warm = work / "reuters-warmup.jsonl"
     write_warmup("reuters", warm)
-    runs = []
+    runs, raw_runs = [], []
     for size in args.memory_sizes:
         path = work / f"reuters-{size}.jsonl"
         write_corpus("reuters", size, path)
         every = max(args.progress_every, size // 20)
+        if args.memory_raw:
+            raw_runs.append(measure(_spec(args, "raw", f"raw spaCy {size}", path, warm, every=every), args.timeout))
         spec = _spec(args, "build", f"build {size}", path, warm, store=work / f"store-memory-{size}", every=every)
-        runs.append(measure(spec))
-    return {
+        runs.append(measure(spec, args.timeout))
+    found: dict[str, Any] = {
         "corpus": "reuters",
         "runs": [asdict(r) for r in runs],
         "ratio": runs[-1].peak_rss_mib / runs[0].peak_rss_mib,
     }
+    if raw_runs:
+        found["raw_runs"] = [asdict(r) for r in raw_runs]
+        found["raw_ratio"] = raw_runs[-1].peak_rss_mib / raw_runs[0].peak_rss_mib
+    return found
 
 
 def run_profile(args: argparse.Namespace, work: Path) -> dict[str, Any]:
@@ -527,8 +618,15 @@ def run_profile(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     out = Path(args.profile).resolve()
     spec = _spec(args, "profile", f"profiled build {args.articles}", path, warm, store=work / "store-profile")
     spec.profile_out = str(out)
-    r = measure(spec)
-    return {"corpus": args.corpus, "articles": r.articles, "file": str(out), "model": r.model, **r.profile}
+    r = measure(spec, args.timeout)
+    return {
+        "corpus": args.corpus,
+        "articles": r.articles,
+        "file": str(out),
+        "model": r.model,
+        "kg_source": r.kg_source,
+        **r.profile,
+    }
 
 
 def _spec(
@@ -554,6 +652,8 @@ def main(argv: list[str] | None = None) -> int:
         print(RESULT_MARK + json.dumps(asdict(result)), flush=True)
         return 0
 
+    # On SIGTERM, unwind like Ctrl-C: `measure` stops the running child's process group, the temp folder goes.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     needed = set()
     if args.profile or not args.skip_throughput:
         needed.add(args.corpus)
@@ -568,6 +668,7 @@ def main(argv: list[str] | None = None) -> int:
         "jobs": args.jobs,
         "batch_size": args.batch_size,
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "git": git_state(),
     }
     try:
         if args.profile:
