@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TextIO
 from .extract import extract_all, load_pipeline, model_description
 from .namespaces import Iris
 from .rdf import Provenance, entity_triples, resolution_triples
-from .read import Article, ReadError, read_articles
+from .read import Article, ReadError, article_files, read_articles
 from .resolve import resolve_corpus
 from .settings import Settings, choose_model
 from .store import KnownArticles, Store, StoreError
@@ -73,9 +73,7 @@ def count_articles(inputs: Iterable[str | Path]) -> int | None:
     for item in inputs:
         if str(item) == "-":
             return None
-        path = Path(item)
-        files = [p for p in path.rglob("*") if p.suffix.lower() in {".txt", ".jsonl"}] if path.is_dir() else [path]
-        for f in files:
+        for f in article_files(Path(item)):
             if f.suffix.lower() == ".jsonl":
                 try:
                     with f.open("rb") as stream:

@@ -28,16 +28,14 @@ def read_query(query_or_file: str) -> str:
     from .resources import query_files
 
     path = Path(query_or_file)
-    if path.suffix in {".rq", ".sparql"} or (path.is_file() and len(query_or_file) < 4096):
-        if not path.is_file():
-            canned = {p.stem: p for p in query_files()}
-            if path.stem in canned:
-                return canned[path.stem].read_text(encoding="utf-8")
-            raise QueryError(f"no such query file: {query_or_file}")
+    if len(query_or_file) < 4096 and path.is_file():
         return path.read_text(encoding="utf-8")
     canned = {p.stem: p for p in query_files()}
-    if query_or_file in canned:
-        return canned[query_or_file].read_text(encoding="utf-8")
+    name = path.stem if path.suffix in {".rq", ".sparql"} else query_or_file
+    if name in canned:
+        return canned[name].read_text(encoding="utf-8")
+    if path.suffix in {".rq", ".sparql"}:
+        raise QueryError(f"no such query file: {query_or_file}")
     return query_or_file
 
 

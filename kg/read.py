@@ -262,7 +262,8 @@ def read_stream(stream: TextIO, max_bytes: int, source: str = "<stdin>") -> Iter
     yield ReadError(source, problem) if problem else article_from_text(text, source)
 
 
-def _expand(path: Path) -> Iterator[Path]:
+def article_files(path: Path) -> Iterator[Path]:
+    """The files an input names: itself, or the article files below a folder, in a stable order."""
     if path.is_dir():
         for child in sorted(path.rglob("*")):
             if child.is_file() and child.suffix.lower() in TEXT_SUFFIXES | JSONL_SUFFIXES:
@@ -283,7 +284,7 @@ def read_articles(
         if not root.exists():
             yield ReadError(str(root), "no such file or folder")
             continue
-        for path in _expand(root):
+        for path in article_files(root):
             if path.suffix.lower() in JSONL_SUFFIXES:
                 yield from read_jsonl_file(path, max_bytes)
             else:

@@ -70,6 +70,18 @@ def to_quads(triples: Iterable[tuple[Node, Node, Node]], graph: str) -> list[ox.
     return [ox.Quad(conv(s), conv(p), conv(o), g) for s, p, o in triples]  # type: ignore[arg-type]
 
 
+def _insert_data(quads: list[ox.Quad]) -> str:
+    """A SPARQL INSERT DATA for quads, graph by graph, in N-Triples syntax."""
+    by_graph: dict[str, list[ox.Triple]] = {}
+    for q in quads:
+        by_graph.setdefault(q.graph_name.value, []).append(q.triple)
+    blocks = " ".join(
+        f"GRAPH <{g}> {{\n" + ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8") + "}"
+        for g, triples in by_graph.items()
+    )
+    return f"INSERT DATA {{ {blocks} }}"
+
+
 @dataclass
 class KnownArticles:
     """What the store already holds: article hashes and which source each came from."""
@@ -208,21 +220,13 @@ class Store:
             f"WHERE {{ VALUES ?s {{ {values} }} GRAPH <{graph}> {{ ?s ?p ?o }} }}"
         )
         if quads:
-            body = ox.serialize([q.triple for q in quads], format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
-            update += f" ;\nINSERT DATA {{ GRAPH <{graph}> {{\n{body}}} }}"
+            update += f" ;\n{_insert_data(quads)}"
         self.ox.update(update)
 
     def _replace_graphs(self, graphs: list[str], quads: list[ox.Quad]) -> None:
         """DROP and INSERT DATA in one SPARQL update: readers see the old or the new, never half."""
-        by_graph: dict[str, list[ox.Triple]] = {}
-        for q in quads:
-            by_graph.setdefault(q.graph_name.value, []).append(q.triple)
         drops = "".join(f"DROP SILENT GRAPH <{g}> ;\n" for g in graphs)
-        inserts = " ".join(
-            f"GRAPH <{g}> {{\n" + ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8") + "}"
-            for g, triples in by_graph.items()
-        )
-        self.ox.update(f"{drops}INSERT DATA {{ {inserts} }}")
+        self.ox.update(drops + _insert_data(quads))
 
     def _written(self, quads: int) -> None:
         """Flush RocksDB's write buffers now and then: unflushed, they grow with every quad written."""

@@ -79,20 +79,21 @@ class CachedSPARQLProcessor(SPARQLProcessor):
 rdflib.plugin.register("sparql", rdflib.query.Processor, __name__, "CachedSPARQLProcessor")
 
 
-@lru_cache(maxsize=1)
-def _shapes() -> Graph:
+def _turtle(paths: list) -> Graph:
     g = Graph()
-    for path in shape_files():
+    for path in paths:
         g.parse(path, format="turtle")
     return g
+
+
+@lru_cache(maxsize=1)
+def _shapes() -> Graph:
+    return _turtle(shape_files())
 
 
 @lru_cache(maxsize=1)
 def _ontology() -> Graph:
-    g = Graph()
-    for path in ontology_files():
-        g.parse(path, format="turtle")
-    return g
+    return _turtle(ontology_files())
 
 
 @lru_cache(maxsize=1)
