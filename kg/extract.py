@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from .read import Article, is_headline
@@ -91,6 +92,8 @@ TITLES = frozenset(
 )
 
 #: Prepositions after which a lone capitalised word is a place, not a person ("at Panmunjom").
+ZONE_ARTICLES = 1000
+
 LOCATIVE_PREPOSITIONS = frozenset(
     ["at", "in", "near", "across", "into", "inside", "outside", "toward", "towards", "within"]
 )
@@ -233,10 +236,18 @@ def extract(doc: Doc, article: Article) -> Extraction:
 def extract_all(
     nlp: Language, articles: Iterable[Article], jobs: int = 1, batch_size: int = 32
 ) -> Iterator[tuple[Article, Extraction]]:
-    """Parse and extract a stream of articles, in order, on `jobs` processes."""
-    stream = ((a.text[a.body_start :], a) for a in articles)
-    for doc, article in nlp.pipe(stream, as_tuples=True, n_process=jobs, batch_size=batch_size):
-        yield article, extract(doc, article)
+    """Parse and extract a stream of articles, in order, on `jobs` processes.
+
+    Articles are parsed ZONE_ARTICLES at a time inside a spaCy memory zone: the strings and
+    lexemes a zone adds to the vocabulary are freed when it closes, so memory stays flat however
+    long the stream. Docs never leave their zone; only the plain-data Extraction does.
+    """
+    remaining = iter(articles)
+    while chunk := list(islice(remaining, ZONE_ARTICLES)):
+        with nlp.memory_zone():
+            stream = ((a.text[a.body_start :], a) for a in chunk)
+            for doc, article in nlp.pipe(stream, as_tuples=True, n_process=jobs, batch_size=batch_size):
+                yield article, extract(doc, article)
 
 
 def load_pipeline(model: str) -> Language:

@@ -131,17 +131,45 @@ class WriterProcess:
         self.process.wait()
 
 
+READ_AHEAD = 4
+
+
+def _read_ahead(stdin: BinaryIO, inbox: queue.Queue) -> None:
+    """Unpickle batches as soon as they arrive, so the build never waits on a full pipe."""
+    try:
+        while True:
+            message = pickle.load(stdin)
+            inbox.put(("message", message))
+            if message is None:
+                return
+    except BaseException as exc:  # EOF or garbage: the loop reports it
+        inbox.put(("error", exc))
+
+
 def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
-    """The writer's loop: settings first, then batches until None; one result per batch."""
+    """The writer's loop: settings first, then batches until None; one result per batch.
+
+    A reader thread keeps up to READ_AHEAD batches unpickled ahead of the one being written, so
+    the build hands a batch over without waiting for the previous one to be stored, and still
+    blocks (flat memory) when the writer falls further behind.
+    """
 
     def reply(kind: str, payload: object) -> None:
         pickle.dump((kind, payload), stdout, protocol=pickle.HIGHEST_PROTOCOL)
         stdout.flush()
 
+    def receive() -> object:
+        kind, payload = inbox.get()
+        if kind == "error":
+            raise payload
+        return payload
+
+    inbox: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=READ_AHEAD)
     try:
         settings, known, prov = pickle.load(stdin)
+        threading.Thread(target=_read_ahead, args=(stdin, inbox), daemon=True, name="kg-writer-inbox").start()
         with Store(settings.store, Iris(settings.base)) as store:
-            while (batch := pickle.load(stdin)) is not None:
+            while (batch := receive()) is not None:
                 reply("batch", write_batch(store, batch, known, prov, settings.validate))
     except BaseException as exc:  # reported to the build, which raises it
         reply("error", f"{type(exc).__name__}: {exc}")
