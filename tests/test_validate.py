@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from pyshacl import validate
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS, XSD
+from rdflib.namespace import RDF, RDFS, SH, XSD
 
 from kg.namespaces import KG, NIF, SCHEMA
+from kg.resources import shape_files
 from kg.store import to_rdflib
-from kg.validate import validate_graph, validate_store
+from kg.validate import _turtle, validate_graph, validate_store
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +90,23 @@ def test_a_mention_without_an_article_is_a_violation(seed_graph):
     report = validate_graph(g)
     assert any(v.focus == str(mention) and "exactly one article" in v.message for v in report.violations)
     assert URIRef(mention)
+
+
+def test_fast_validation_gives_the_same_verdicts_as_plain_pyshacl(seed_graph):
+    """Flattened property shapes and SPARQL constraints run in Oxigraph change the speed, not the report."""
+    mention, anchor = first(seed_graph, NIF.anchorOf, KG.EntityMention)
+    article, digest = first(seed_graph, KG.sha256)
+    g = broken(
+        seed_graph,
+        remove=[(mention, NIF.anchorOf, anchor), (article, KG.sha256, digest)],
+        add=[(mention, NIF.anchorOf, Literal("Somebody Else")), (article, KG.sha256, Literal("x"))],
+    )
+    conforms, results, _ = validate(g, shacl_graph=_turtle(shape_files()), inference="none", allow_warnings=True)
+    plain = {
+        (str(results.value(r, SH.focusNode)), str(results.value(r, SH.resultMessage)))
+        for r in results.subjects(SH.resultSeverity)
+    }
+    fast = validate_graph(g)
+    assert not conforms and not fast.conforms
+    assert {(v.focus, v.message) for v in fast.violations} == plain
+    assert len(plain) >= 2
