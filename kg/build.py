@@ -13,21 +13,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from .corpus import CorpusReport, update_corpus
 from .extract import extract_all, load_pipeline, model_description
 from .namespaces import Iris
-from .rdf import Provenance, entity_triples, resolution_triples
+from .rdf import Provenance
 from .read import Article, ReadError, article_files, read_articles
-from .resolve import resolve_corpus
 from .settings import Settings, choose_model
 from .store import KnownArticles, Store, StoreError
-from .validate import ValidationReport, validate_triples
+from .validate import ValidationReport
 from .writer import Batch, BatchResult, WriterProcess
 
 if TYPE_CHECKING:
     from spacy.language import Language
 
 WRITE_BATCH = 16
-CORPUS_CHUNK = 2000
 
 
 @dataclass
@@ -42,6 +41,7 @@ class BuildReport:
     mentions: int = 0
     quads: int = 0
     entities: int | None = None
+    nodes_written: int = 0
     validation: ValidationReport | None = None
     seconds: float = 0.0
 
@@ -60,7 +60,9 @@ class BuildReport:
         if self.added or self.replaced:
             lines.append(f"read {self.tokens:,} tokens, {self.mentions:,} mentions, wrote {self.quads:,} quads")
         if self.entities is not None:
-            lines.append(f"entities: {self.entities:,} after corpus-wide resolution")
+            lines.append(
+                f"entities: {self.entities:,} after corpus-wide resolution ({self.nodes_written:,} nodes written)"
+            )
         if self.validation is not None:
             lines.append(self.validation.text())
         lines += [f"error: {e}" for e in self.errors]
@@ -128,7 +130,6 @@ def build(
             return build(inputs, settings, nlp=nlp, progress=progress, stdin=stdin, store=opened)
     started = time.perf_counter()
     tick = progress or (lambda n: None)
-    iris = store.iris
     report = BuildReport()
     known = store.known_articles()
     pending = _Pending(known, report, tick)(read_articles(inputs, settings.max_bytes, stdin))
@@ -157,8 +158,9 @@ def build(
                 writer.kill()
                 raise
 
-    if report.added or report.replaced or not store.has_corpus_graph():
-        _resolve(store, iris, report, settings, nlp)
+    if first is None and not store.has_corpus_graph():
+        prov = Provenance.now(model_description(nlp) if nlp is not None else "unknown")
+        _merge_corpus(report, update_corpus(store, prov, validate=settings.validate))
     store.flush()
     report.seconds = time.perf_counter() - started
     return report
@@ -168,6 +170,9 @@ def _merge(report: BuildReport, results: list[tuple[str, object]], tick: Callabl
     for kind, payload in results:
         if kind == "error":
             raise StoreError(f"writing failed: {payload}")
+        if isinstance(payload, CorpusReport):
+            _merge_corpus(report, payload)
+            continue
         assert isinstance(payload, BatchResult)
         report.added += payload.added
         report.replaced += payload.replaced
@@ -183,22 +188,10 @@ def _chain(first: Article, rest: Iterator[Article]) -> Iterator[Article]:
     yield from rest
 
 
-def _resolve(store: Store, iris: Iris, report: BuildReport, settings: Settings, nlp: Language | None) -> None:
-    entities = resolve_corpus(store.mention_records(), iris)
-    prov = Provenance.now(model_description(nlp) if nlp is not None else "unknown")
-
-    def checked(triples: list) -> list:
-        if settings.validate:
-            report.validation = report.validation or ValidationReport()
-            report.validation.merge(validate_triples(triples))
-        return triples
-
-    def chunks() -> Iterator[tuple[list[str], list]]:
-        head = checked(resolution_triples(iris, prov))
-        yield sorted({str(s) for s, _, _ in head}), head
-        for start in range(0, len(entities), CORPUS_CHUNK):
-            part = entities[start : start + CORPUS_CHUNK]
-            yield [e.iri for e in part], checked([t for e in part for t in entity_triples(e, iris)])
-
-    report.quads += store.replace_corpus_graph(chunks())
-    report.entities = len(entities)
+def _merge_corpus(report: BuildReport, corpus: CorpusReport) -> None:
+    report.entities = corpus.entities
+    report.nodes_written += corpus.changed
+    report.quads += corpus.quads
+    if corpus.validation is not None:
+        report.validation = report.validation or ValidationReport()
+        report.validation.merge(corpus.validation)

@@ -344,7 +344,7 @@ def _definitions_with_text(cands: list[Candidate], text: str) -> dict[str, Candi
 # -- across the corpus -----------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class _Local:
     """The mentions of one name in one article."""
 
@@ -381,20 +381,44 @@ def _expands_to(short: list[str], long: list[str]) -> bool:
     return i == len(long_cf)
 
 
+class CorpusMentions:
+    """Every entity mention of the corpus, grouped by article and name as it arrives.
+
+    A build adds each batch's mentions as it writes them, so corpus resolution needs no second
+    pass over the store and holds one small record per name and article, not per mention.
+    """
+
+    def __init__(self) -> None:
+        self._locals: dict[tuple[str, str], _Local] = {}
+
+    def add(self, records: Iterable[MentionRecord]) -> None:
+        for r in records:
+            if r.kind == "Group":
+                continue
+            local = self._locals.get((r.digest, r.name))
+            if local is None:
+                local = _Local(r.digest, r.name, r.kind, Counter(), Counter(), [])
+                self._locals[(r.digest, r.name)] = local
+            local.anchors[r.text] += 1
+            local.labels[r.label] += 1
+            local.mentions.append(r.iri)
+
+    def drop(self, digests: set[str]) -> None:
+        """Forget the mentions of these articles (their graphs were superseded)."""
+        self._locals = {k: v for k, v in self._locals.items() if k[0] not in digests}
+
+    def resolve(self, iris: Iris) -> list[Entity]:
+        return _resolve_locals(sorted(self._locals.values(), key=lambda x: (x.digest, x.name)), iris)
+
+
 def resolve_corpus(records: Iterable[MentionRecord], iris: Iris) -> list[Entity]:
     """One entity per real-world thing, from every stored mention; same input, same IRIs."""
-    locals_by_key: dict[tuple[str, str], _Local] = {}
-    for r in records:
-        if r.kind == "Group":
-            continue
-        local = locals_by_key.get((r.digest, r.name))
-        if local is None:
-            local = _Local(r.digest, r.name, r.kind, Counter(), Counter(), [])
-            locals_by_key[(r.digest, r.name)] = local
-        local.anchors[r.text] += 1
-        local.labels[r.label] += 1
-        local.mentions.append(r.iri)
-    locals_ = sorted(locals_by_key.values(), key=lambda x: (x.digest, x.name))
+    mentions = CorpusMentions()
+    mentions.add(records)
+    return mentions.resolve(iris)
+
+
+def _resolve_locals(locals_: list[_Local], iris: Iris) -> list[Entity]:
     groups = _Groups(len(locals_))
 
     def join_on(slots: dict[tuple, int], slot: tuple, i: int) -> None:

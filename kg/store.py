@@ -21,6 +21,7 @@ from .resolve import MentionRecord
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 #: Quads written between flushes of the store's in-memory write buffers (memory stays flat).
 FLUSH_EVERY = 100_000
+_MASK = (1 << 64) - 1
 
 
 class StoreError(RuntimeError):
@@ -68,6 +69,17 @@ def to_quads(triples: Iterable[tuple[Node, Node, Node]], graph: str) -> list[ox.
         return got
 
     return [ox.Quad(conv(s), conv(p), conv(o), g) for s, p, o in triples]  # type: ignore[arg-type]
+
+
+def fingerprint(triples: Iterable[ox.Triple]) -> int:
+    """An order-free digest of a set of statements, to tell whether a node's statements changed.
+
+    Built on Python's hash of pyoxigraph triples, so it is only comparable within one process.
+    """
+    total = 0
+    for t in triples:
+        total = (total + hash(t)) & _MASK
+    return total
 
 
 def _insert_data(quads: list[ox.Quad]) -> str:
@@ -185,35 +197,16 @@ class Store:
         self._written(len(quads))
         return len(quads)
 
-    def replace_corpus_graph(self, chunks: Iterable[tuple[list[str], list]]) -> int:
-        """Replace the corpus graph a chunk of subjects at a time; returns the quads written.
+    def subject_fingerprints(self, graph: str) -> dict[str, int]:
+        """Each subject of a graph with a fingerprint of its statements there (see `fingerprint`)."""
+        sums: dict[str, int] = {}
+        for q in self.ox.quads_for_pattern(None, None, None, ox.NamedNode(graph)):
+            key = q.subject.value
+            sums[key] = (sums.get(key, 0) + hash(q.triple)) & _MASK
+        return sums
 
-        Each chunk (its subjects' IRIs and all their triples) is one transaction, so a reader sees
-        every entity whole, old or new; subjects no longer produced are deleted at the end.
-        Chunks keep memory flat: Oxigraph holds a transaction in memory.
-        """
-        graph = self.iris.corpus_graph
-        old = {
-            row["s"].value for row in self.ox.query(f"SELECT DISTINCT ?s WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
-        }
-        written = 0
-        seen: set[str] = set()
-        for subjects, triples in chunks:
-            quads = to_quads(triples, graph)
-            replaced = [s for s in subjects if s in old]
-            if replaced:
-                self._replace_subjects(graph, replaced, quads)
-            else:
-                self.ox.extend(quads)
-            seen.update(subjects)
-            written += len(quads)
-            self._written(len(quads))
-        stale = sorted(old - seen)
-        for start in range(0, len(stale), 500):
-            self._replace_subjects(graph, stale[start : start + 500], [])
-        return written
-
-    def _replace_subjects(self, graph: str, subjects: list[str], quads: list[ox.Quad]) -> None:
+    def replace_subjects(self, graph: str, subjects: list[str], quads: list[ox.Quad]) -> None:
+        """Replace everything the subjects say in a graph with `quads`, in one transaction."""
         values = " ".join(f"<{s}>" for s in subjects)
         update = (
             f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} "
@@ -221,7 +214,16 @@ class Store:
         )
         if quads:
             update += f" ;\n{_insert_data(quads)}"
-        self.ox.update(update)
+        try:
+            self.ox.update(update)
+        except OSError as exc:
+            raise StoreError(f"cannot write to the store at {self.path}: {exc}") from None
+        self._written(len(quads))
+
+    def remove_subjects(self, graph: str, subjects: list[str], chunk: int = 500) -> None:
+        """Delete what the subjects say in a graph, a chunk of subjects per transaction."""
+        for start in range(0, len(subjects), chunk):
+            self.replace_subjects(graph, subjects[start : start + chunk], [])
 
     def _replace_graphs(self, graphs: list[str], quads: list[ox.Quad]) -> None:
         """DROP and INSERT DATA in one SPARQL update: readers see the old or the new, never half."""

@@ -2,9 +2,10 @@
 
 Parsing is the slow part of a build and runs in the build's process (and spaCy's workers);
 turning each batch into triples, checking them with SHACL and writing them in one transaction
-runs here, alongside, so the two overlap. The writer is a plain Python subprocess running
-`serve`, fed pickled batches on stdin: no fork of a threaded parent, no re-import of the
-caller's `__main__`.
+runs here, alongside, so the two overlap. When the batches end, the writer updates the corpus
+graph (kg.corpus) from the mentions it has seen, so nothing is read back from the store. The
+writer is a plain Python subprocess running `serve`, fed pickled batches on stdin: no fork of a
+threaded parent, no re-import of the caller's `__main__`.
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ import queue
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from .corpus import update_corpus
 from .extract import Extraction
 from .namespaces import Iris
 from .rdf import Provenance, article_triples
 from .read import Article
+from .resolve import CorpusMentions, MentionRecord
 from .settings import Settings
 from .store import KnownArticles, Store, StoreError
 from .validate import ValidationReport, validate_triples
@@ -39,6 +43,7 @@ class BatchResult:
     quads: int = 0
     validation: ValidationReport | None = None
     superseded: list[str] = field(default_factory=list)
+    superseded_digests: list[str] = field(default_factory=list)
 
 
 def write_batch(store: Store, batch: Batch, known: KnownArticles, prov: Provenance, validate: bool) -> BatchResult:
@@ -55,6 +60,7 @@ def write_batch(store: Store, batch: Batch, known: KnownArticles, prov: Provenan
             shared = any(d == old and k != article.source_key for k, d in known.by_source.items())
             if not shared:
                 result.superseded.append(iris.article_graph(old))
+                result.superseded_digests.append(old)
                 known.digests.discard(old)
         else:
             result.added += 1
@@ -62,6 +68,16 @@ def write_batch(store: Store, batch: Batch, known: KnownArticles, prov: Provenan
         known.digests.add(article.digest)
     result.quads = store.write_articles(graphs, result.superseded)
     return result
+
+
+def mention_records(batch: Batch, iris: Iris) -> Iterator[MentionRecord]:
+    """The entity mentions of a batch as corpus resolution reads them (what the store would give back)."""
+    for article, extraction in batch:
+        for m in extraction.mentions:
+            if m.kind != "Group":
+                yield MentionRecord(
+                    article.digest, iris.mention(article.digest, m.begin, m.end), m.text, m.name, m.kind, m.label
+                )
 
 
 class WriterProcess:
@@ -147,11 +163,12 @@ def _read_ahead(stdin: BinaryIO, inbox: queue.Queue) -> None:
 
 
 def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
-    """The writer's loop: settings first, then batches until None; one result per batch.
+    """The writer's loop: settings first, then batches until None; one result per batch, then the corpus.
 
     A reader thread keeps up to READ_AHEAD batches unpickled ahead of the one being written, so
     the build hands a batch over without waiting for the previous one to be stored, and still
-    blocks (flat memory) when the writer falls further behind.
+    blocks (flat memory) when the writer falls further behind. Mentions are kept for corpus
+    resolution only when the store held nothing before: otherwise it reads them all back.
     """
 
     def reply(kind: str, payload: object) -> None:
@@ -168,8 +185,18 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
     try:
         settings, known, prov = pickle.load(stdin)
         threading.Thread(target=_read_ahead, args=(stdin, inbox), daemon=True, name="kg-writer-inbox").start()
+        fresh = not known.digests
+        mentions = CorpusMentions()
+        superseded: set[str] = set()
         with Store(settings.store, Iris(settings.base)) as store:
             while (batch := receive()) is not None:
-                reply("batch", write_batch(store, batch, known, prov, settings.validate))
+                result = write_batch(store, batch, known, prov, settings.validate)
+                if fresh:
+                    mentions.add(mention_records(batch, store.iris))
+                    superseded.update(result.superseded_digests)
+                reply("batch", result)
+            mentions.drop(superseded)
+            corpus = update_corpus(store, prov, mentions if fresh else None, validate=settings.validate)
+            reply("corpus", corpus)
     except BaseException as exc:  # reported to the build, which raises it
         reply("error", f"{type(exc).__name__}: {exc}")

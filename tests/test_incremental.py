@@ -94,3 +94,44 @@ def test_store_opens_through_rdflib_as_a_dataset(seed_store):
     rows = list(ds.query('SELECT ?p WHERE { ?p rdfs:label "Chad G. Carroll" }',
                          initNs={"rdfs": "http://www.w3.org/2000/01/rdf-schema#"}))
     assert len(rows) == 1
+
+
+def test_adding_an_article_rewrites_only_the_nodes_it_changes(tmp_path, nlp):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    last = sorted(corpus.iterdir())[-1]
+    held_back = tmp_path / last.name
+    last.rename(held_back)
+
+    settings = Settings(store=tmp_path / "step")
+    with Store(settings.store, Iris(settings.base)) as store:
+        first = build([corpus], settings, nlp=nlp, store=store)
+        held_back.rename(last)
+        second = build([corpus], settings, nlp=nlp, store=store)
+        stepwise = comparable_graph(store)
+    assert (second.added, second.unchanged) == (1, 4)
+    assert second.validation is not None and second.validation.conforms
+    # Only the nodes the new article touched (and the resolution run) were written again.
+    assert 1 < second.nodes_written < second.entities < first.nodes_written + 10
+
+    settings = Settings(store=tmp_path / "whole")
+    with Store(settings.store, Iris(settings.base)) as store:
+        build([corpus], settings, nlp=nlp, store=store)
+        whole = comparable_graph(store)
+    assert isomorphic(stepwise, whole)
+
+
+def test_a_record_repeated_with_new_text_in_one_feed_leaves_only_its_last_version(tmp_path, nlp):
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(
+        '{"id": "a1", "text": "Angela Merkel visited Warsaw on Monday."}\n'
+        '{"id": "a1", "text": "Emmanuel Macron visited Lisbon on Monday."}\n',
+        encoding="utf-8",
+    )
+    settings = Settings(store=tmp_path / "store")
+    with Store(settings.store, Iris(settings.base)) as store:
+        report = build([feed], settings, nlp=nlp, store=store)
+        assert (report.added, report.replaced) == (1, 1)
+        assert len(select(store, "SELECT ?a WHERE { ?a a kg:Article }")) == 1
+        names = {r["n"] for r in select(store, "SELECT ?n WHERE { ?e a ?c ; rdfs:label ?n . FILTER(?c IN (kg:Person, kg:Place)) }")}
+        assert names == {"Emmanuel Macron", "Lisbon"}
