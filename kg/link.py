@@ -217,6 +217,11 @@ class _Cand:
     how: str
     via_label: bool
 
+    @property
+    def strong(self) -> bool:
+        """The entity's label is the item's label, or a multi-word alias: enough to doubt spaCy's type."""
+        return self.via_label and (self.match.form == LABEL or (self.match.form == ALIAS and " " in key(self.matched)))
+
 
 def _name_score(form: _Form, k: str, match: NameMatch, derived: bool) -> float:
     quality = MATCH_QUALITY[match.form]
@@ -312,10 +317,10 @@ def _ngrams(text_key: str, longest: int = 5) -> set[str]:
     return {" ".join(parts[i : i + n]) for n in range(1, longest + 1) for i in range(len(parts) - n + 1)}
 
 
-def _context_score(item: Item, ctx: _Context | None) -> tuple[float, float, list[str]]:
-    """(context in [0,1], penalty factor, evidence)."""
+def _context_score(item: Item, ctx: _Context | None) -> tuple[float, float, list[str], bool]:
+    """(context in [0,1], penalty factor, evidence, whether its country is named in the same articles)."""
     if ctx is None:
-        return 0.0, 1.0, []
+        return 0.0, 1.0, [], False
     found: list[float] = []
     evidence: list[str] = []
 
@@ -350,18 +355,25 @@ def _context_score(item: Item, ctx: _Context | None) -> tuple[float, float, list
     rest = 1.0
     for x in found:
         rest *= 1.0 - x
-    return 1.0 - rest, penalty, evidence
+    return 1.0 - rest, penalty, evidence, bool(shared)
 
 
 def _score(q: LinkQuery, cands: dict[str, _Cand], ctx: _Context | None) -> list[Scored]:
     same_kind = any(c.match.item.kind == q.kind and c.name >= 0.75 for c in cands.values())
     acronym = is_acronym(q.label)
+    contexts = {qid: _context_score(c.match.item, ctx) for qid, c in cands.items()}
+    # When some candidate's country agrees with the articles, a rival country they never name loses too.
+    agreeing = any(agree for _, _, _, agree in contexts.values())
     scored = []
-    for c in cands.values():
+    for qid, c in cands.items():
         item = c.match.item
-        soft = not same_kind and c.via_label and not acronym
+        soft = not same_kind and c.strong and not acronym
         fit = type_fit(q.kind, item.kind, soft)
-        context, penalty, evidence = _context_score(item, ctx)
+        context, penalty, evidence, _ = contexts[qid]
+        rival = agreeing and penalty == 1.0 and ctx is not None and item.qid in item.countries
+        if rival and not any(x in ctx.countries or ctx.in_corpus(x) for x in item.countries):  # type: ignore[union-attr]
+            penalty = 0.85
+            evidence = [*evidence, "a rival in a country the articles name is more likely"]
         support = 1.0 - (1.0 - item.popularity) * (1.0 - context)
         score = c.name * fit * (0.5 + 0.5 * support) * penalty
         scored.append(

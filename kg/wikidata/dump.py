@@ -165,10 +165,12 @@ def _entities(path: Path, progress: Callable[[int], None] | None, need: bytes | 
             text = line.strip()
             if not text or text in (b"[", b"]"):
                 continue
-            if need is not None and need not in text:
-                continue
             if text.endswith(b","):
                 text = text[:-1]
+            if not (text.startswith(b"{") and text.endswith(b"}")):
+                raise DumpError(f"{path}:{lineno}: not a Wikidata JSON entity (a line must hold one whole entity)")
+            if need is not None and need not in text:
+                continue
             try:
                 entity = json.loads(text)
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
