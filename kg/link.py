@@ -51,7 +51,12 @@ Triple = tuple[URIRef, URIRef, URIRef | Literal]
 _DIGEST = re.compile(r"/article/([0-9a-f]{64})#")
 
 #: How much a name match is worth, by how the name belongs to the item.
-MATCH_QUALITY = {LABEL: 1.0, ALIAS: 0.92, DERIVED: 0.85, INITIALS: 0.6}
+MATCH_QUALITY = {LABEL: 1.0, ALIAS: 0.92, DERIVED: 0.75, INITIALS: 0.6}
+#: A one-word alias ("Continental", "Kennedy") names many things; a person's surname most of all.
+ONE_WORD_ALIAS = 0.85
+ONE_WORD_PERSON_ALIAS = 0.7
+#: A place in a country the articles never name (or a country they never name, when a rival's is named).
+COUNTRY_DISAGREES = 0.9
 #: An alias of three letters or fewer ("UN", "AK") is worth at most this much (more when written the same).
 SHORT_ALIAS = 0.75
 EXACT_SHORT_ALIAS = 0.85
@@ -225,6 +230,8 @@ class _Cand:
 
 def _name_score(form: _Form, k: str, match: NameMatch, derived: bool) -> float:
     quality = MATCH_QUALITY[match.form]
+    if match.form == ALIAS and " " not in k:
+        quality = min(quality, ONE_WORD_PERSON_ALIAS if match.item.kind == "Person" else ONE_WORD_ALIAS)
     if derived:
         quality *= 0.92
     if match.form != LABEL and short_key(k):
@@ -350,7 +357,7 @@ def _context_score(item: Item, ctx: _Context | None) -> tuple[float, float, list
     penalty = 1.0
     if countries and ctx.countries and not any(c in ctx.countries or ctx.in_corpus(c) for c in countries):
         # A place in a country the articles never name (a country itself is never penalised).
-        penalty = 0.85
+        penalty = COUNTRY_DISAGREES
         evidence.append(f"its country {name(countries[0])} is not one the articles name")
     rest = 1.0
     for x in found:
@@ -372,7 +379,7 @@ def _score(q: LinkQuery, cands: dict[str, _Cand], ctx: _Context | None) -> list[
         context, penalty, evidence, _ = contexts[qid]
         rival = agreeing and penalty == 1.0 and ctx is not None and item.qid in item.countries
         if rival and not any(x in ctx.countries or ctx.in_corpus(x) for x in item.countries):  # type: ignore[union-attr]
-            penalty = 0.85
+            penalty = COUNTRY_DISAGREES
             evidence = [*evidence, "a rival in a country the articles name is more likely"]
         support = 1.0 - (1.0 - item.popularity) * (1.0 - context)
         score = c.name * fit * (0.5 + 0.5 * support) * penalty
