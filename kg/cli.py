@@ -196,6 +196,7 @@ def link_command(ctx: click.Context, index: tuple[str, ...], quiet: bool, **opti
     and the corpus graph is rewritten; article graphs are left as they are.
     """
     from .link import link_store
+    from .wikidata.api import WikidataApiError
     from .wikidata.index import WikidataIndexError
     from .wikidata.sources import open_sources
 
@@ -203,7 +204,7 @@ def link_command(ctx: click.Context, index: tuple[str, ...], quiet: bool, **opti
         settings = _link_settings(ctx, index, **options)
         with _open(settings, read_only=False) as store, open_sources(settings, bar=_bar(quiet)) as sources:
             report = link_store(store, settings, sources=sources)
-    except (SettingsError, StoreError, WikidataIndexError, FileNotFoundError, ValueError) as exc:
+    except (SettingsError, StoreError, WikidataIndexError, WikidataApiError, OSError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     if not quiet:
         click.echo(report.summary())
@@ -291,6 +292,7 @@ def wikidata_lookup_command(
 
     from .link import LinkQuery, config_from, link, rank
     from .query import Table
+    from .wikidata.api import WikidataApiError
     from .wikidata.index import WikidataIndexError
     from .wikidata.sources import open_sources
 
@@ -301,7 +303,7 @@ def wikidata_lookup_command(
             config = config_from(settings)
             ranked = rank(query, sources.all, config)[:limit]
             decision = link([query], sources.local, config, fallback=sources.fallback)[0]
-    except (SettingsError, WikidataIndexError, FileNotFoundError, ValueError) as exc:
+    except (SettingsError, WikidataIndexError, WikidataApiError, OSError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     if fmt == "json":
         rows = [
@@ -361,6 +363,7 @@ def wikidata_lookup_command(
 @click.pass_context
 def wikidata_info_command(ctx: click.Context, index: tuple[str, ...]) -> None:
     """What the configured indexes hold: source, date, licence, items per class."""
+    from .wikidata.api import WikidataApiError
     from .wikidata.index import WikidataIndexError
     from .wikidata.sources import open_sources
 
@@ -377,5 +380,5 @@ def wikidata_info_command(ctx: click.Context, index: tuple[str, ...]) -> None:
                 kinds = getattr(source, "kinds", None)
                 if kinds:
                     click.echo("  items    " + ", ".join(f"{n:,} {k}" for k, n in sorted(kinds.items())))
-    except (SettingsError, WikidataIndexError, FileNotFoundError, ValueError) as exc:
+    except (SettingsError, WikidataIndexError, WikidataApiError, OSError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None

@@ -253,14 +253,17 @@ def _similarity(name: str, item: Item) -> float:
 
 
 def _gather(
-    queries: Sequence[LinkQuery], sources: Sequence[CandidateSource], config: LinkConfig
+    queries: Sequence[LinkQuery], sources: Sequence[CandidateSource], config: LinkConfig, *, remote: bool = False
 ) -> list[dict[str, _Cand]]:
-    """Candidates per query, from every source, exact names first, words (FTS) when nothing matched."""
+    """Candidates per query, from every source, exact names first, words (FTS) when nothing matched.
+
+    A remote source (the live API: one request per name) is asked about each entity's label only.
+    """
     plans = []
     wanted: dict[str, str] = {}
     for q in queries:
         forms = _forms(q)
-        keys = _lookup_keys(q, forms)
+        keys = [(key(forms[0].name), forms[0], False)] if remote and forms else _lookup_keys(q, forms)
         plans.append(keys)
         for k, f, _ in keys:
             wanted.setdefault(k, f.name)
@@ -502,7 +505,7 @@ def link(
     first = [_decide(q, _score(q, c, None), config) for q, c in zip(queries, cands, strict=True)]
     if fallback:
         missing = [i for i, d in enumerate(first) if not d.linked]
-        extra = _gather([queries[i] for i in missing], fallback, config)
+        extra = _gather([queries[i] for i in missing], fallback, config, remote=True)
         for i, more in zip(missing, extra, strict=True):
             for qid, c in more.items():
                 if qid not in cands[i] or c.name > cands[i][qid].name:

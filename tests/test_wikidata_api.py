@@ -247,12 +247,14 @@ def test_the_api_is_opt_in_and_asked_only_about_what_local_indexes_leave_unlinke
     with open_sources(settings) as sources:
         assert [s.info.id for s in sources.fallback] == ["wikidata-api"]
         decisions = link(
-            [LinkQuery("urn:x:kim", "Person", "Kim Jong Un", articles=("a",))],
+            [LinkQuery("urn:x:kim", "Person", "Kim Jong Un", ("Kim", "Marshal Kim Jong Un"), articles=("a",))],
             sources.local,
             LinkConfig(),
             fallback=sources.fallback,
         )
     assert decisions[0].qid == "Q56226"
+    searches = [p["search"] for p, _ in fake.requests if p["action"] == "wbsearchentities"]
+    assert searches == ["Kim Jong Un"], "one request per entity: its label"
     assert decisions[0].source.id == "wikidata-api"
     assert (tmp_path / "wikidata-api.sqlite").is_file(), "answers are cached on disk"
 
