@@ -24,11 +24,13 @@ or an explicit "not linked"; the type correction; description, country and coord
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from rdflib import Literal, URIRef
@@ -36,7 +38,10 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, XSD
 
 from . import __version__
 from .namespaces import GEO, KG, SCHEMA, WD, Iris
+from .rdf import entity_triples
 from .resolve import Entity, MentionRecord, resolve_corpus
+from .store import to_rdflib
+from .validate import ValidationReport, validate_triples
 from .wikidata.index import ALIAS, DERIVED, FORM_NAMES, INITIALS, LABEL, NameMatch
 from .wikidata.items import KINDS, OTHER, Item, SourceInfo
 from .wikidata.names import is_acronym, key, person_variant, short_key, tokens
@@ -322,9 +327,11 @@ class _Context:
         return self.corpus_counts.get(country, 0) > (country in self.own_countries)
 
 
-def _ngrams(text_key: str, longest: int = 5) -> set[str]:
-    parts = text_key.split()
-    return {" ".join(parts[i : i + n]) for n in range(1, longest + 1) for i in range(len(parts) - n + 1)}
+@lru_cache(maxsize=100_000)
+def _description_ngrams(description: str, longest: int = 5) -> frozenset[str]:
+    """Every run of up to five words of a description's key: what a context name must equal to be in it."""
+    parts = key(description).split()
+    return frozenset(" ".join(parts[i : i + n]) for n in range(1, longest + 1) for i in range(len(parts) - n + 1))
 
 
 def _context_score(item: Item, ctx: _Context | None) -> tuple[float, float, list[str], bool]:
@@ -353,7 +360,7 @@ def _context_score(item: Item, ctx: _Context | None) -> tuple[float, float, list
         found.append(0.5)
         evidence.append(f"related item {name(related[0])} is named in the same articles")
     if item.description and ctx.names:
-        overlap = sorted(_ngrams(key(item.description)) & ctx.names)
+        overlap = sorted(_description_ngrams(item.description) & ctx.names)
         if overlap:
             found += [0.3] * min(2, len(overlap))
             evidence.append(f"its description names {', '.join(repr(o) for o in overlap[:2])}")
@@ -796,9 +803,7 @@ def link_entities(
     entities: Sequence[Entity], sources: Sources, iris: Iris, config: LinkConfig | None = None
 ) -> LinkResult:
     """Link resolved entities, merge those that share an item, move corrected ones to their class."""
-    import time as _time
-
-    started = _time.perf_counter()
+    started = time.perf_counter()
     config = config or LinkConfig()
     decisions = link(queries_from_entities(entities), sources.local, config, fallback=sources.fallback)
     final, final_decisions = merge_linked(entities, decisions, iris)
@@ -809,7 +814,7 @@ def link_entities(
         sources=used,
         config=config,
         time=datetime.now(UTC).replace(microsecond=0),
-        seconds=_time.perf_counter() - started,
+        seconds=time.perf_counter() - started,
         queried=len(entities),
     )
 
@@ -833,18 +838,20 @@ def link_corpus(
 
 @dataclass
 class LinkReport:
+    """What `link_store` did: the linking, the quads written, the SHACL report of what it wrote."""
+
     result: LinkResult
     quads: int
-    validation: object | None = None
+    validation: ValidationReport | None = None
 
     @property
     def ok(self) -> bool:
-        return self.validation is None or bool(getattr(self.validation, "conforms", True))
+        return self.validation is None or self.validation.conforms
 
     def summary(self) -> str:
         lines = [self.result.summary(), f"wrote {self.quads:,} quads to the corpus graph"]
         if self.validation is not None:
-            lines.append(self.validation.text())  # type: ignore[attr-defined]
+            lines.append(self.validation.text())
         return "\n".join(lines)
 
 
@@ -864,9 +871,6 @@ def link_store(
     so merges made by an earlier linking are undone when the new index no longer supports them.
     The resolution run's own nodes are kept; every entity is rewritten with its new link.
     """
-    from .rdf import entity_triples
-    from .validate import ValidationReport, validate_triples
-
     iris = store.iris
     entities = resolve_corpus((records or store.mention_records)(), iris)
     result = link_corpus(entities, settings, iris, sources=sources)
@@ -883,8 +887,6 @@ def link_store(
         f"""SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{
               ?s a ?type . VALUES ?type {{ kg:Resolution kg:Software }} ?s ?p ?o }} }}"""
     )
-    from .store import to_rdflib
-
     for row in rows:  # type: ignore[attr-defined]
         kept.append((to_rdflib(row["s"]), to_rdflib(row["p"]), to_rdflib(row["o"])))  # type: ignore[arg-type]
 
