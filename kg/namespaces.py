@@ -20,6 +20,7 @@ SEM = Namespace("http://semanticweb.cs.vu.nl/2009/11/sem/")
 NIF = Namespace("http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#")
 GAF = Namespace("http://groundedannotationframework.org/gaf#")
 WD = Namespace("http://www.wikidata.org/entity/")
+GEO = Namespace("http://www.opengis.net/ont/geosparql#")
 
 DEFAULT_BASE = "https://data.newskg.example/"
 
@@ -38,6 +39,7 @@ PREFIXES: dict[str, str] = {
     "skos": str(SKOS),
     "xsd": str(XSD),
     "wd": str(WD),
+    "geo": str(GEO),
 }
 
 #: Our entity classes and the path segment their IRIs live under.
@@ -100,6 +102,14 @@ class Iris:
     @property
     def resolution(self) -> str:
         return f"{self.base}graph/corpus#resolution"
+
+    @property
+    def linking(self) -> str:
+        return f"{self.base}graph/corpus#linking"
+
+    def candidate_source(self, name: str, date: str) -> str:
+        """A Wikidata index or service links were drawn from, as of a date."""
+        return f"{self.base}wikidata-source/{slug(name)}/{slug(date) or 'undated'}"
 
     def digest_of_graph(self, graph_iri: str) -> str | None:
         """The article hash behind an article graph IRI, or None for other graphs."""

@@ -40,6 +40,15 @@ class Settings:
     batch_size: int = 32
     max_bytes: int = 5_000_000
     validate: bool = True
+    # Wikidata linking (kg/link.py, kg/wikidata/)
+    link: bool = True
+    link_threshold: float = 0.6
+    wikidata_index: str = "starter"
+    wikidata_api: bool = False
+    wikidata_api_url: str = "https://www.wikidata.org/w/api.php"
+    wikidata_api_rate: float = 2.0
+    wikidata_contact: str = ""
+    wikidata_cache: Path | None = None
 
     def with_overrides(self, **values: object) -> Settings:
         """A copy with the given values, ignoring the ones that are None (flags not given)."""
@@ -49,6 +58,10 @@ class Settings:
 def _coerce(name: str, raw: object) -> object:
     kind = {f.name: f.type for f in fields(Settings)}[name]
     try:
+        if kind == "Path | None":
+            return Path(str(raw)).expanduser() if str(raw) else None
+        if kind == "float":
+            return float(raw)  # type: ignore[arg-type]
         if kind == "Path":
             return Path(str(raw)).expanduser()
         if kind == "int":
@@ -87,6 +100,10 @@ def load_settings(config: Path | None = None, environ: dict[str, str] | None = N
     settings = Settings(**values)  # type: ignore[arg-type]
     if settings.jobs < 1:
         raise SettingsError("jobs must be at least 1")
+    if not 0.0 <= settings.link_threshold <= 1.0:
+        raise SettingsError("link_threshold must be between 0 and 1")
+    if settings.wikidata_api_rate <= 0:
+        raise SettingsError("wikidata_api_rate must be above 0 (requests per second)")
     return settings
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from kg.build import BuildReport, build
 from kg.extract import load_pipeline
+from kg.link import link_store
 from kg.namespaces import Iris
 from kg.settings import Settings, choose_model
 from kg.store import Store
@@ -24,12 +25,20 @@ def nlp():
     return load_pipeline(choose_model(None))
 
 
+@pytest.fixture(scope="session")
+def wikidata_cache(tmp_path_factory) -> Path:
+    """A cache folder for the tests' Wikidata indexes (the starter index is made there once)."""
+    return tmp_path_factory.mktemp("wikidata-cache")
+
+
 @pytest.fixture(scope="module")
-def seed_build(tmp_path_factory, nlp) -> Iterator[tuple[Store, BuildReport, Settings]]:
-    """The five seed articles built once per test module into a fresh store."""
-    settings = Settings(store=tmp_path_factory.mktemp("store") / "kg")
+def seed_build(tmp_path_factory, nlp, wikidata_cache) -> Iterator[tuple[Store, BuildReport, Settings]]:
+    """The five seed articles built (and linked to Wikidata) once per test module into a fresh store."""
+    settings = Settings(store=tmp_path_factory.mktemp("store") / "kg", wikidata_cache=wikidata_cache)
     store = Store(settings.store, Iris(settings.base))
     report = build([SEEDS], settings, nlp=nlp, store=store)
+    if not store.query("ASK { ?link a kg:WikidataLink }"):
+        link_store(store, settings)  # until `build` links by itself
     yield store, report, settings
     store.close()
 

@@ -1,0 +1,114 @@
+"""The shared Wikidata tables as index input, and the bundled starter data made from them."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from conftest import SHARED
+
+from kg.settings import SettingsError, load_settings
+from kg.wikidata.index import LocalIndex, build_index
+from kg.wikidata.items import read_items, read_items_header
+from kg.wikidata.sources import index_paths
+from kg.wikidata.starter import STARTER_ITEMS, starter_index_path, write_starter_items
+from kg.wikidata.tables import TableError, read_tables
+
+TABLES = SHARED / "wikidata"
+needs_tables = pytest.mark.skipif(not TABLES.is_dir(), reason="../shared/wikidata is absent (tables of Wikidata items)")
+
+
+def test_the_bundled_starter_data_ships_in_the_package_and_says_what_it_is():
+    assert STARTER_ITEMS.is_file() and STARTER_ITEMS.stat().st_size < 5_000_000, "a few MB at most"
+    head = read_items_header(STARTER_ITEMS)
+    assert {s["table"] for s in head["sources"]} == {"fb15k", "us-congress", "histwardb", "natural-earth"}
+    assert "ODbL" not in head["licence"], "no share-alike data in the package"
+    assert head["items"] > 15_000
+
+
+def test_the_starter_index_is_built_once_into_the_cache(tmp_path):
+    first = starter_index_path(tmp_path)
+    stamp = first.stat().st_mtime_ns
+    assert first.parent == tmp_path / "wikidata" and first.name.startswith("starter-")
+    assert starter_index_path(tmp_path).stat().st_mtime_ns == stamp, "the second call reuses it"
+    with LocalIndex(first) as index:
+        assert index.info.id == "starter" and index.info.items == read_items_header(STARTER_ITEMS)["items"]
+        assert index.item("Q884").label == "South Korea"
+    assert index_paths("starter:/data/extra.sqlite", tmp_path) == [first, Path("/data/extra.sqlite")]
+    assert index_paths("none", tmp_path) == [] and index_paths("", tmp_path) == []
+
+
+@needs_tables
+def test_remaking_the_starter_data_from_the_tables_gives_the_bundled_items(tmp_path):
+    out = tmp_path / "starter.jsonl.gz"
+    write_starter_items([TABLES], out)
+    assert list(read_items(out)) == list(read_items(STARTER_ITEMS)), "run 'kg wikidata starter ../shared/wikidata'"
+    again = tmp_path / "again.jsonl.gz"
+    write_starter_items([TABLES], again)
+    assert out.read_bytes() == again.read_bytes(), "deterministic, byte for byte"
+
+
+@needs_tables
+def test_tables_merge_by_qid_with_classes_popularity_and_countries():
+    items, read = read_tables([TABLES], starter_only=True)
+    by_qid = {i.qid: i for i in items}
+    assert {r.table.id for r in read} == {"fb15k", "us-congress", "histwardb", "natural-earth"}
+    north = by_qid["Q423"]
+    assert north.label == "North Korea" and {"DPRK", "Democratic People's Republic of Korea"} <= set(north.aliases)
+    assert (north.kind, north.countries, north.popularity) == ("Place", ("Q423",), 1.0)
+    assert set(north.sources) == {"fb15k", "histwardb", "natural-earth"}
+    seoul = by_qid["Q8684"]
+    assert seoul.countries == ("Q884",), "from its description: 'capital city of South Korea'"
+    atlanta = by_qid["Q23556"]
+    assert atlanta.countries == ("Q30",), "'Georgia' is also a US state: not a country name to go by"
+    americas = by_qid["Q828"]
+    assert americas.countries == (), "'North America' is not America"
+    obama = by_qid["Q76"]
+    assert (obama.kind, obama.related, obama.born) == ("Person", ("Q29552",), "1961-08-04")
+    assert by_qid["Q207"].popularity > by_qid["Q8684"].popularity > 0
+    assert "estimate" in seoul.popularity_basis
+
+
+@needs_tables
+def test_dr5hn_cities_with_doubtful_qids_are_left_out(tmp_path):
+    items, _ = read_tables([TABLES / "dr5hn_countries_states_cities" / "cities.tsv"])
+    by_qid = {i.qid: i for i in items}
+    assert by_qid["Q20714"].label == "Suwon" and by_qid["Q20714"].countries == ("Q884",)
+    assert by_qid["Q20714"].coordinates == (37.29111, 127.00889)
+    assert "Q109386" not in by_qid or by_qid["Q109386"].label != "Pyongyang", "Nampho's QID on Pyongyang's row"
+    path = tmp_path / "dr5hn.sqlite"
+    report = build_index([TABLES / "dr5hn_countries_states_cities"], path)
+    with LocalIndex(path) as index:
+        assert "ODbL" in index.info.licence
+        assert index.item("Q18808").label == "Pyongyang", "from states.csv"
+    assert report.kinds == {"Place": report.items}
+
+
+def test_unknown_tables_are_clear_errors(tmp_path):
+    (tmp_path / "mine.csv").write_text("a,b\n", encoding="utf-8")
+    with pytest.raises(TableError, match="not a table newskg knows"):
+        read_tables([tmp_path / "mine.csv"])
+    with pytest.raises(TableError, match="no known table found"):
+        read_tables([tmp_path])
+
+
+def test_linking_settings_come_from_the_config_and_the_environment(tmp_path):
+    config = tmp_path / "kg.toml"
+    config.write_text('link_threshold = 0.75\nwikidata_index = "starter:/x.sqlite"\nwikidata_cache = "~/cache"\n')
+    settings = load_settings(config, environ={"KG_WIKIDATA_API": "yes", "KG_LINK": "0"})
+    assert settings.link_threshold == 0.75 and settings.wikidata_index == "starter:/x.sqlite"
+    assert settings.wikidata_cache == Path("~/cache").expanduser()
+    assert settings.wikidata_api is True and settings.link is False
+    with pytest.raises(SettingsError, match="link_threshold must be between 0 and 1"):
+        load_settings(config, environ={"KG_LINK_THRESHOLD": "1.5"})
+    with pytest.raises(SettingsError, match="setting 'link_threshold'"):
+        load_settings(config, environ={"KG_LINK_THRESHOLD": "high"})
+
+
+def test_the_starter_file_is_compressed_json_lines():
+    with gzip.open(STARTER_ITEMS, "rt", encoding="utf-8") as stream:
+        head = json.loads(stream.readline())
+        first = json.loads(stream.readline())
+    assert head["format"] == "newskg-wikidata-items" and first["qid"].startswith("Q")
