@@ -42,6 +42,7 @@ class BuildReport:
     quads: int = 0
     entities: int | None = None
     nodes_written: int = 0
+    linking: str | None = None
     validation: ValidationReport | None = None
     seconds: float = 0.0
 
@@ -63,6 +64,8 @@ class BuildReport:
             lines.append(
                 f"entities: {self.entities:,} after corpus-wide resolution ({self.nodes_written:,} nodes written)"
             )
+        if self.linking:
+            lines.append(self.linking)
         if self.validation is not None:
             lines.append(self.validation.text())
         lines += [f"error: {e}" for e in self.errors]
@@ -160,7 +163,7 @@ def build(
 
     if first is None and not store.has_corpus_graph():
         prov = Provenance.now(model_description(nlp) if nlp is not None else "unknown")
-        _merge_corpus(report, update_corpus(store, prov, validate=settings.validate))
+        _merge_corpus(report, update_corpus(store, settings, prov))
     store.flush()
     report.seconds = time.perf_counter() - started
     return report
@@ -191,6 +194,7 @@ def _chain(first: Article, rest: Iterator[Article]) -> Iterator[Article]:
 def _merge_corpus(report: BuildReport, corpus: CorpusReport) -> None:
     report.entities = corpus.entities
     report.nodes_written += corpus.changed
+    report.linking = corpus.linking
     report.quads += corpus.quads
     if corpus.validation is not None:
         report.validation = report.validation or ValidationReport()

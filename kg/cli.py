@@ -195,22 +195,24 @@ def link_command(ctx: click.Context, index: tuple[str, ...], quiet: bool, **opti
     Entities are resolved again from the stored mentions, linked, merged when they share an item,
     and the corpus graph is rewritten; article graphs are left as they are.
     """
-    from .link import link_store
+    from .corpus import update_corpus
+    from .rdf import Provenance
     from .wikidata.api import WikidataApiError
     from .wikidata.index import WikidataIndexError
     from .wikidata.sources import open_sources
 
     try:
-        settings = _link_settings(ctx, index, **options)
+        settings = _link_settings(ctx, index, **options).with_overrides(link=True)
         with _open(settings, read_only=False) as store, open_sources(settings, bar=_bar(quiet)) as sources:
-            report = link_store(store, settings, sources=sources)
+            report = update_corpus(store, settings, Provenance.now("unknown"), sources=sources)
     except (SettingsError, StoreError, WikidataIndexError, WikidataApiError, OSError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
+    ok = report.validation is None or report.validation.conforms
     if not quiet:
         click.echo(report.summary())
-    elif not report.ok:
+    elif not ok:
         click.echo(report.validation.text(), err=True)  # type: ignore[union-attr]
-    ctx.exit(0 if report.ok else 1)
+    ctx.exit(0 if ok else 1)
 
 
 @main.group("wikidata")

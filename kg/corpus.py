@@ -1,8 +1,9 @@
 """Corpus: the cross-article stages, run once a build's articles are stored.
 
-Corpus-wide resolution makes one node per real-world thing from every article's mentions; the
-nodes go to the corpus graph. Only nodes whose statements changed are written and validated, so
-adding one article to a large store costs little, and a reader sees every node whole.
+Corpus-wide resolution makes one node per real-world thing from every article's mentions;
+linking (kg.link) ties the nodes to Wikidata, merging those that are one item. The nodes go to
+the corpus graph. Only nodes whose statements changed are written and validated, so adding one
+article to a large store costs little, and a reader sees every node whole.
 """
 
 from __future__ import annotations
@@ -11,10 +12,14 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .link import LinkResult, link_corpus
+from .namespaces import Iris
 from .rdf import Provenance, Triple, entity_triples, resolution_triples
-from .resolve import CorpusMentions
-from .store import Store, fingerprint, to_quads
+from .resolve import CorpusMentions, Entity
+from .settings import Settings
+from .store import Store, canonical_fingerprints, to_quads
 from .validate import ValidationReport, validate_triples
+from .wikidata.sources import Sources
 
 #: Entities turned into triples, compared, checked and written together (one transaction).
 CHUNK = 2000
@@ -29,16 +34,31 @@ class CorpusReport:
     removed: int = 0
     quads: int = 0
     validation: ValidationReport | None = None
+    linking: str | None = None
+
+    def summary(self) -> str:
+        lines = [f"entities: {self.entities:,} after corpus-wide resolution ({self.changed:,} nodes written)"]
+        if self.linking:
+            lines.append(self.linking)
+        if self.validation is not None:
+            lines.append(self.validation.text())
+        return "\n".join(lines)
+
+
+def node_of(subject: str) -> str:
+    """The corpus node a subject belongs to: an entity's link and geometry nodes ("#wikidata") are its own."""
+    return subject.split("#", 1)[0]
 
 
 def update_corpus(
     store: Store,
+    settings: Settings,
     prov: Provenance,
     mentions: CorpusMentions | None = None,
     *,
-    validate: bool = True,
+    sources: Sources | None = None,
 ) -> CorpusReport:
-    """Resolve the corpus and bring its graph up to date.
+    """Resolve (and link) the corpus and bring its graph up to date.
 
     `mentions` are every entity mention in the store; a build that saw them all passes them in,
     otherwise they are read back from the store.
@@ -48,36 +68,57 @@ def update_corpus(
         mentions = CorpusMentions()
         mentions.add(store.mention_records())
     entities = mentions.resolve(iris)
-    report = CorpusReport(entities=len(entities), validation=ValidationReport() if validate else None)
+    linking = link_corpus(entities, settings, iris, sources=sources) if settings.link else None
+    if linking is not None:
+        entities = linking.entities
+    report = CorpusReport(
+        entities=len(entities),
+        validation=ValidationReport() if settings.validate else None,
+        linking=linking.summary() if linking is not None else None,
+    )
     graph = iris.corpus_graph
-    old = store.subject_fingerprints(graph)
+    old = store.node_fingerprints(graph, node_of)
+    nothing: tuple[int | None, set[str]] = (None, set())
     seen: set[str] = set()
 
-    def parts() -> Iterator[tuple[list[Triple], bool]]:
-        """Triples to compare, and whether they stand or fall together (the run and its agents)."""
-        yield resolution_triples(iris, prov), True
-        for start in range(0, len(entities), CHUNK):
-            yield [t for e in entities[start : start + CHUNK] for t in entity_triples(e, iris)], False
-
-    for triples, whole in parts():
-        by_subject: dict[str, list[int]] = defaultdict(list)
+    for triples, whole in _parts(entities, linking, iris, prov):
         quads = to_quads(triples, graph)
+        by_node: dict[str, list[int]] = defaultdict(list)
         for i, q in enumerate(quads):
-            by_subject[q.subject.value].append(i)
-        seen.update(by_subject)
-        changed = [s for s, idx in by_subject.items() if old.get(s) != fingerprint(quads[i].triple for i in idx)]
+            by_node[node_of(q.subject.value)].append(i)
+        seen.update(by_node)
+        stored = canonical_fingerprints(quads, node_of)
+        changed = [n for n in by_node if old.get(n, nothing)[0] != stored[n]]
         if not changed:
             continue
         if whole:
-            changed = list(by_subject)
-        keep = sorted(i for s in changed for i in by_subject[s])
+            changed = list(by_node)
+        keep = sorted(i for n in changed for i in by_node[n])
         if report.validation is not None:
             report.validation.merge(validate_triples(triples[i] for i in keep))
-        store.replace_subjects(graph, changed, [quads[i] for i in keep])
+        subjects = sorted({s for n in changed for s in old.get(n, nothing)[1]} | {quads[i].subject.value for i in keep})
+        store.replace_subjects(graph, subjects, [quads[i] for i in keep])
         report.changed += len(changed)
         report.quads += len(keep)
-    stale = sorted(set(old) - seen)
+    stale = sorted(s for n in set(old) - seen for s in old[n][1])
     store.remove_subjects(graph, stale)
-    report.removed = len(stale)
+    report.removed = len(set(old) - seen)
     return report
+
+
+def _parts(
+    entities: list[Entity], linking: LinkResult | None, iris: Iris, prov: Provenance
+) -> Iterator[tuple[list[Triple], bool]]:
+    """Triples to compare, and whether they stand or fall together (the runs, their agents, sources)."""
+    head = resolution_triples(iris, prov)
+    if linking is not None:
+        head += linking.head_triples(iris)
+    yield head, True
+    for start in range(0, len(entities), CHUNK):
+        triples: list[Triple] = []
+        for e in entities[start : start + CHUNK]:
+            triples += entity_triples(e, iris)
+            if linking is not None:
+                triples += linking.triples(e, iris)
+        yield triples, False
 

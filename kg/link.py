@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -38,10 +38,7 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, XSD
 
 from . import __version__
 from .namespaces import GEO, KG, SCHEMA, WD, Iris
-from .rdf import entity_triples
-from .resolve import Entity, MentionRecord, resolve_corpus
-from .store import to_rdflib
-from .validate import ValidationReport, validate_triples
+from .resolve import Entity
 from .wikidata.index import ALIAS, DERIVED, FORM_NAMES, INITIALS, LABEL, NameMatch
 from .wikidata.items import KINDS, OTHER, Item, SourceInfo
 from .wikidata.names import is_acronym, key, person_variant, short_key, tokens
@@ -49,7 +46,6 @@ from .wikidata.sources import CandidateSource, Sources, open_sources
 
 if TYPE_CHECKING:
     from .settings import Settings
-    from .store import Store
 
 Triple = tuple[URIRef, URIRef, URIRef | Literal]
 
@@ -831,73 +827,3 @@ def link_corpus(
         return link_entities(entities, sources, iris, config_from(settings))
     with open_sources(settings) as opened:
         return link_entities(entities, opened, iris, config_from(settings))
-
-
-# -- re-linking a store ------------------------------------------------------------------------
-
-
-@dataclass
-class LinkReport:
-    """What `link_store` did: the linking, the quads written, the SHACL report of what it wrote."""
-
-    result: LinkResult
-    quads: int
-    validation: ValidationReport | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.validation is None or self.validation.conforms
-
-    def summary(self) -> str:
-        lines = [self.result.summary(), f"wrote {self.quads:,} quads to the corpus graph"]
-        if self.validation is not None:
-            lines.append(self.validation.text())
-        return "\n".join(lines)
-
-
-CORPUS_CHUNK = 2000
-
-
-def link_store(
-    store: Store,
-    settings: Settings,
-    *,
-    sources: Sources | None = None,
-    records: Callable[[], Iterable[MentionRecord]] | None = None,
-) -> LinkReport:
-    """Re-link the entities of a store (after the index changed) and rewrite its corpus graph.
-
-    The entities are resolved again from the stored mentions, exactly as the build resolves them,
-    so merges made by an earlier linking are undone when the new index no longer supports them.
-    The resolution run's own nodes are kept; every entity is rewritten with its new link.
-    """
-    iris = store.iris
-    entities = resolve_corpus((records or store.mention_records)(), iris)
-    result = link_corpus(entities, settings, iris, sources=sources)
-    report = ValidationReport() if settings.validate else None
-
-    def checked(triples: list[Triple]) -> list[Triple]:
-        if report is not None:
-            report.merge(validate_triples(triples))
-        return triples
-
-    graph = iris.corpus_graph
-    kept: list[Triple] = []
-    rows = store.query(
-        f"""SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{
-              ?s a ?type . VALUES ?type {{ kg:Resolution kg:Software }} ?s ?p ?o }} }}"""
-    )
-    for row in rows:  # type: ignore[attr-defined]
-        kept.append((to_rdflib(row["s"]), to_rdflib(row["p"]), to_rdflib(row["o"])))  # type: ignore[arg-type]
-
-    def chunks() -> Iterable[tuple[list[str], list[Triple]]]:
-        head = checked(kept + result.head_triples(iris))
-        yield sorted({str(s) for s, _, _ in head}), head
-        for start in range(0, len(result.entities), CORPUS_CHUNK):
-            part = result.entities[start : start + CORPUS_CHUNK]
-            triples = [t for e in part for t in entity_triples(e, iris) + result.triples(e, iris)]
-            yield sorted({str(s) for s, _, _ in triples}), checked(triples)
-
-    quads = store.replace_corpus_graph(chunks())
-    store.flush()
-    return LinkReport(result, quads, report)

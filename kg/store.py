@@ -6,7 +6,7 @@ want rdflib get an rdflib Dataset over the same store through oxrdflib.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,15 +71,19 @@ def to_quads(triples: Iterable[tuple[Node, Node, Node]], graph: str) -> list[ox.
     return [ox.Quad(conv(s), conv(p), conv(o), g) for s, p, o in triples]  # type: ignore[arg-type]
 
 
-def fingerprint(triples: Iterable[ox.Triple]) -> int:
-    """An order-free digest of a set of statements, to tell whether a node's statements changed.
+def canonical_fingerprints(quads: Iterable[ox.Quad], node_of: Callable[[str], str]) -> dict[str, int]:
+    """Per node, a fingerprint of its statements as Oxigraph will store them.
 
-    Built on Python's hash of pyoxigraph triples, so it is only comparable within one process.
+    Oxigraph keeps literals in canonical form ("0.710"^^xsd:decimal is "0.71"), so new quads go
+    through an in-memory store first, to compare equal with what `Store.node_fingerprints` reads.
     """
-    total = 0
-    for t in triples:
-        total = (total + hash(t)) & _MASK
-    return total
+    memory = ox.Store()
+    memory.extend(quads)
+    found: dict[str, int] = {}
+    for q in memory:
+        node = node_of(q.subject.value)
+        found[node] = (found.get(node, 0) + hash(q.triple)) & _MASK
+    return found
 
 
 def _insert_data(quads: list[ox.Quad]) -> str:
@@ -197,13 +201,16 @@ class Store:
         self._written(len(quads))
         return len(quads)
 
-    def subject_fingerprints(self, graph: str) -> dict[str, int]:
-        """Each subject of a graph with a fingerprint of its statements there (see `fingerprint`)."""
-        sums: dict[str, int] = {}
+    def node_fingerprints(self, graph: str, node_of: Callable[[str], str]) -> dict[str, tuple[int, set[str]]]:
+        """For each node of a graph (subjects grouped by `node_of`): a fingerprint of its statements, its subjects."""
+        found: dict[str, tuple[int, set[str]]] = {}
         for q in self.ox.quads_for_pattern(None, None, None, ox.NamedNode(graph)):
-            key = q.subject.value
-            sums[key] = (sums.get(key, 0) + hash(q.triple)) & _MASK
-        return sums
+            subject = q.subject.value
+            node = node_of(subject)
+            total, subjects = found.get(node, (0, set()))
+            subjects.add(subject)
+            found[node] = ((total + hash(q.triple)) & _MASK, subjects)
+        return found
 
     def replace_subjects(self, graph: str, subjects: list[str], quads: list[ox.Quad]) -> None:
         """Replace everything the subjects say in a graph with `quads`, in one transaction."""

@@ -196,7 +196,7 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
                     superseded.update(result.superseded_digests)
                 reply("batch", result)
             mentions.drop(superseded)
-            corpus = update_corpus(store, prov, mentions if fresh else None, validate=settings.validate)
+            corpus = update_corpus(store, settings, prov, mentions if fresh else None)
             reply("corpus", corpus)
     except BaseException as exc:  # reported to the build, which raises it
         reply("error", f"{type(exc).__name__}: {exc}")

@@ -9,7 +9,6 @@ import pytest
 
 from kg.build import BuildReport, build
 from kg.extract import load_pipeline
-from kg.link import link_store
 from kg.namespaces import Iris
 from kg.settings import Settings, choose_model
 from kg.store import Store
@@ -37,8 +36,6 @@ def seed_build(tmp_path_factory, nlp, wikidata_cache) -> Iterator[tuple[Store, B
     settings = Settings(store=tmp_path_factory.mktemp("store") / "kg", wikidata_cache=wikidata_cache)
     store = Store(settings.store, Iris(settings.base))
     report = build([SEEDS], settings, nlp=nlp, store=store)
-    if not store.query("ASK { ?link a kg:WikidataLink }"):
-        link_store(store, settings)  # until `build` links by itself
     yield store, report, settings
     store.close()
 
