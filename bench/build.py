@@ -13,8 +13,8 @@ What it measures, on real news text (never copied into the repo; read from ``../
 
 Every measurement runs in a fresh Python subprocess (this script with a private ``--_child`` flag), which loads the
 model, does a small untimed spaCy warm-up on other articles, runs, and reports its peak RSS (``ru_maxrss``), so no
-measurement inherits another's memory or caches. With ``--jobs > 1`` spaCy's worker processes are reported apart
-("workers"), as the largest peak RSS among them. The results name the commit and a hash of the kg source each
+measurement inherits another's memory or caches. The build's writer process (and spaCy's worker processes with
+``--jobs > 1``) are reported apart ("writer/workers"), as the largest peak RSS among them, read from /proc. The results name the commit and a hash of the kg source each
 measurement imported, so figures can be tied to the code they measured.
 
 Run by hand from the repository root (it is not part of the test suite)::
@@ -41,6 +41,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -185,6 +186,50 @@ def _maxrss_mib(who: int) -> float:
     return resource.getrusage(who).ru_maxrss * 1024 / MIB  # Linux reports KiB
 
 
+class ChildPeaks:
+    """The largest VmHWM (peak RSS since exec) of this process's children, sampled on a thread.
+
+    ru_maxrss of RUSAGE_CHILDREN is no good for a subprocess started from a large parent: Linux
+    counts the forked copy of the parent before exec, so a small writer reports the build's size.
+    VmHWM in /proc belongs to the program after exec. A child's last fraction of a second may be
+    missed between samples.
+    """
+
+    def __init__(self, every: float = 0.1) -> None:
+        self.every = every
+        self.peaks: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> ChildPeaks:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _children(self) -> list[int]:
+        pids: list[int] = []
+        for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+            with contextlib.suppress(OSError):
+                pids += [int(p) for p in (task / "children").read_text().split()]
+        return pids
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            for pid in self._children():
+                with contextlib.suppress(OSError, ValueError):
+                    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                        if line.startswith("VmHWM:"):
+                            kib = int(line.split()[1])
+                            self.peaks[pid] = max(self.peaks.get(pid, 0.0), kib * 1024 / MIB)
+
+    @property
+    def largest(self) -> float:
+        return max(self.peaks.values(), default=0.0)
+
+
 def _say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -278,8 +323,10 @@ def run_child(spec: Spec) -> Result:
             profiler = cProfile.Profile()
             profiler.enable()
         started = time.perf_counter()
-        report = build([spec.input], settings, nlp=nlp, progress=tick)
+        with ChildPeaks() as children:
+            report = build([spec.input], settings, nlp=nlp, progress=tick)
         result.seconds = time.perf_counter() - started
+        result.worker_peak_rss_mib = children.largest
         if profiler is not None:
             profiler.disable()
             profiler.dump_stats(spec.profile_out)
@@ -294,7 +341,8 @@ def run_child(spec: Spec) -> Result:
         result.store_mib = _dir_mib(Path(spec.store))
     result.loadavg_end = os.getloadavg()[0]
     result.peak_rss_mib = _maxrss_mib(resource.RUSAGE_SELF)
-    result.worker_peak_rss_mib = _maxrss_mib(resource.RUSAGE_CHILDREN)
+    if spec.kind == "raw":
+        result.worker_peak_rss_mib = _maxrss_mib(resource.RUSAGE_CHILDREN) if spec.jobs > 1 else 0.0
     return result
 
 
@@ -338,19 +386,10 @@ def measure(spec: Spec, timeout: float | None = None) -> Result:
 PHASES = (
     ("spaCy nlp.pipe (in build)", "spacy/language.py", "pipe", 0),
     ("extract (candidates + resolve_article)", "kg/extract.py", "extract", 0),
-    ("article_triples (RDF)", "kg/rdf.py", "article_triples", 0),
-    ("_write (per batch)", "kg/build.py", "_write", 0),
-    ("Store.write_articles", "kg/store.py", "write_articles", 1),
-    ("validate_triples (batches and corpus)", "kg/validate.py", "validate_triples", 0),
-    ("pyshacl validate", "pyshacl/entrypoints.py", "validate", 1),
-    ("SPARQL query parsing (rdflib)", "rdflib/plugins/sparql/parser.py", "parseQuery", 2),
-    ("_resolve (corpus)", "kg/build.py", "_resolve", 0),
-    ("Store.mention_records", "kg/store.py", "mention_records", 1),
-    ("resolve_corpus", "kg/resolve.py", "resolve_corpus", 1),
-    ("corpus_triples", "kg/rdf.py", "corpus_triples", 1),
-    ("entity_triples", "kg/rdf.py", "entity_triples", 1),
-    ("Store.replace_corpus_graph", "kg/store.py", "replace_corpus_graph", 1),
+    ("WriterProcess.send (handing batches over)", "kg/writer.py", "send", 0),
+    ("WriterProcess.finish (waiting for the corpus stage)", "kg/writer.py", "finish", 0),
 )
+#: The writer process (RDF, SHACL, storage, the corpus stage) is not in the profile: it runs alongside.
 
 
 def summarise_profile(path: str, wall: float, top: int = 25) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from .validate import ValidationReport, validate_triples
 from .wikidata.sources import Sources
 
 #: Entities turned into triples, compared, checked and written together (one transaction).
-CHUNK = 2000
+CHUNK = 250
 
 
 @dataclass

@@ -91,8 +91,12 @@ TITLES = frozenset(
     ]
 )
 
+#: Articles parsed per spaCy memory zone: what a zone holds (about 0.25 MB per article) is freed
+#: when it closes. With --jobs > 1 each zone starts spaCy's worker processes anew, so zones are longer.
+ZONE_ARTICLES = 100
+ZONE_ARTICLES_PER_WORKER = 500
+
 #: Prepositions after which a lone capitalised word is a place, not a person ("at Panmunjom").
-ZONE_ARTICLES = 1000
 
 LOCATIVE_PREPOSITIONS = frozenset(
     ["at", "in", "near", "across", "into", "inside", "outside", "toward", "towards", "within"]
@@ -238,12 +242,13 @@ def extract_all(
 ) -> Iterator[tuple[Article, Extraction]]:
     """Parse and extract a stream of articles, in order, on `jobs` processes.
 
-    Articles are parsed ZONE_ARTICLES at a time inside a spaCy memory zone: the strings and
-    lexemes a zone adds to the vocabulary are freed when it closes, so memory stays flat however
-    long the stream. Docs never leave their zone; only the plain-data Extraction does.
+    Articles are parsed a zone at a time inside a spaCy memory zone: the strings and lexemes a
+    zone adds to the vocabulary are freed when it closes, so memory stays flat however long the
+    stream. Docs never leave their zone; only the plain-data Extraction does.
     """
     remaining = iter(articles)
-    while chunk := list(islice(remaining, ZONE_ARTICLES)):
+    zone = ZONE_ARTICLES if jobs == 1 else ZONE_ARTICLES_PER_WORKER * jobs
+    while chunk := list(islice(remaining, zone)):
         with nlp.memory_zone():
             stream = ((a.text[a.body_start :], a) for a in chunk)
             for doc, article in nlp.pipe(stream, as_tuples=True, n_process=jobs, batch_size=batch_size):

@@ -20,7 +20,7 @@ from .resolve import MentionRecord
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 #: Quads written between flushes of the store's in-memory write buffers (memory stays flat).
-FLUSH_EVERY = 100_000
+FLUSH_EVERY = 20_000
 _MASK = (1 << 64) - 1
 
 
