@@ -87,8 +87,11 @@ def update_corpus(
         for i, q in enumerate(quads):
             by_node[node_of(q.subject.value)].append(i)
         seen.update(by_node)
-        stored = canonical_fingerprints(quads, node_of)
-        changed = [n for n in by_node if old.get(n, nothing)[0] != stored[n]]
+        if old:
+            stored = canonical_fingerprints(quads, node_of)
+            changed = [n for n in by_node if old.get(n, nothing)[0] != stored[n]]
+        else:
+            changed = list(by_node)
         if not changed:
             continue
         if whole:

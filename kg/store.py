@@ -214,6 +214,9 @@ class Store:
 
     def replace_subjects(self, graph: str, subjects: list[str], quads: list[ox.Quad]) -> None:
         """Replace everything the subjects say in a graph with `quads`, in one transaction."""
+        if not any(self.ox.quads_for_pattern(ox.NamedNode(s), None, None, ox.NamedNode(graph)) for s in subjects):
+            self._extend(quads)
+            return
         values = " ".join(f"<{s}>" for s in subjects)
         update = (
             f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} "
@@ -231,6 +234,13 @@ class Store:
         """Delete what the subjects say in a graph, a chunk of subjects per transaction."""
         for start in range(0, len(subjects), chunk):
             self.replace_subjects(graph, subjects[start : start + chunk], [])
+
+    def _extend(self, quads: list[ox.Quad]) -> None:
+        try:
+            self.ox.extend(quads)
+        except OSError as exc:
+            raise StoreError(f"cannot write to the store at {self.path}: {exc}") from None
+        self._written(len(quads))
 
     def _replace_graphs(self, graphs: list[str], quads: list[ox.Quad]) -> None:
         """DROP and INSERT DATA in one SPARQL update: readers see the old or the new, never half."""

@@ -72,16 +72,23 @@ class MirroredGraph(Graph):
 
     def __init__(self, data: Graph) -> None:
         super().__init__(store=data.store, identifier=data.identifier)
-        self.mirror = ox.Store()
-        terms: dict[Node, object] = {}
+        self._mirror: ox.Store | None = None
 
-        def term(t: Node) -> object:
-            got = terms.get(t)
-            if got is None:
-                got = terms[t] = to_ox(t)
-            return got
+    @property
+    def mirror(self) -> ox.Store:
+        """The Oxigraph copy, made when the first SPARQL constraint needs it."""
+        if self._mirror is None:
+            self._mirror = ox.Store()
+            terms: dict[Node, object] = {}
 
-        self.mirror.extend(ox.Quad(term(s), term(p), term(o)) for s, p, o in data)  # type: ignore[arg-type]
+            def term(t: Node) -> object:
+                got = terms.get(t)
+                if got is None:
+                    got = terms[t] = to_ox(t)
+                return got
+
+            self._mirror.extend(ox.Quad(term(s), term(p), term(o)) for s, p, o in self)  # type: ignore[arg-type]
+        return self._mirror
 
 
 def _in_oxigraph(mirror: ox.Store, text: str, bindings: dict, namespaces: dict) -> dict:
