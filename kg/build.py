@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from .events import taxonomy_for
 from .extract import extract_all, load_pipeline, model_description
+from .merge import merge_events, read_event_records
 from .namespaces import Iris
-from .rdf import Provenance, entity_triples, resolution_triples
+from .rdf import Provenance, entity_triples, reported_event_triples, resolution_triples
 from .read import Article, ReadError, article_files, read_articles
 from .resolve import resolve_corpus
 from .settings import Settings, choose_model
@@ -42,6 +44,7 @@ class BuildReport:
     mentions: int = 0
     quads: int = 0
     entities: int | None = None
+    events: int | None = None
     validation: ValidationReport | None = None
     seconds: float = 0.0
 
@@ -61,6 +64,8 @@ class BuildReport:
             lines.append(f"read {self.tokens:,} tokens, {self.mentions:,} mentions, wrote {self.quads:,} quads")
         if self.entities is not None:
             lines.append(f"entities: {self.entities:,} after corpus-wide resolution")
+        if self.events is not None:
+            lines.append(f"events: {self.events:,} reported events merged across articles")
         if self.validation is not None:
             lines.append(self.validation.text())
         lines += [f"error: {e}" for e in self.errors]
@@ -142,7 +147,10 @@ def build(
             try:
                 batch: Batch = []
                 stream = _chain(first, pending)
-                for article, extraction in extract_all(nlp, stream, jobs=settings.jobs, batch_size=settings.batch_size):
+                taxonomy = taxonomy_for(settings.events, settings.event_lexicon)
+                for article, extraction in extract_all(
+                    nlp, stream, jobs=settings.jobs, batch_size=settings.batch_size, taxonomy=taxonomy
+                ):
                     report.tokens += extraction.tokens
                     report.mentions += len(extraction.mentions)
                     batch.append((article, extraction))
@@ -199,6 +207,14 @@ def _resolve(store: Store, iris: Iris, report: BuildReport, settings: Settings, 
         for start in range(0, len(entities), CORPUS_CHUNK):
             part = entities[start : start + CORPUS_CHUNK]
             yield [e.iri for e in part], checked([t for e in part for t in entity_triples(e, iris)])
+        # events: reported events merged across articles (kg.merge), after the entities they point to
+        for start in range(0, len(events), CORPUS_CHUNK):
+            part = [t for e in events[start : start + CORPUS_CHUNK] for t in reported_event_triples(e, iris)]
+            yield sorted({str(s) for s, _, _ in part}), checked(part)
 
+    # events: one node per real-world event, from the stored event mentions and the new entities
+    taxonomy = taxonomy_for(settings.events, settings.event_lexicon)
+    events = merge_events(read_event_records(store), entities, taxonomy, iris)
     report.quads += store.replace_corpus_graph(chunks())
     report.entities = len(entities)
+    report.events = len(events)

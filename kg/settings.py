@@ -40,6 +40,8 @@ class Settings:
     batch_size: int = 32
     max_bytes: int = 5_000_000
     validate: bool = True
+    events: bool = True
+    event_lexicon: str | None = None
 
     def with_overrides(self, **values: object) -> Settings:
         """A copy with the given values, ignoring the ones that are None (flags not given)."""
