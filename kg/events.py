@@ -22,6 +22,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy
+from spacy import symbols as spacy_symbols
+from spacy.attrs import LEMMA, LOWER, POS
+from spacy.strings import hash_string
+
 from .namespaces import KG
 from .resolve import Mention
 from .timex import TimeExpression
@@ -193,6 +198,15 @@ class Taxonomy:
     triggers: dict[str, tuple[Trigger, ...]]
     instruments: frozenset[str] = frozenset()
     sources: tuple[str, ...] = field(default=())
+
+    @property
+    def word_hashes(self) -> numpy.ndarray:
+        """spaCy's hashes of the trigger words, to find candidate tokens in a doc's arrays at C speed."""
+        cached = self.__dict__.get("_word_hashes")
+        if cached is None:
+            cached = numpy.array(sorted({hash_string(w) for w in self.triggers}), dtype="uint64")
+            object.__setattr__(self, "_word_hashes", cached)
+        return cached
 
     def compatible(self, a: str, b: str) -> bool:
         """Types that can describe one event: the same, or one a kind of the other (defection, flight)."""
@@ -391,8 +405,9 @@ class _Article:
         for m in mentions:
             span = doc.char_span(m.begin - offset, m.end - offset, alignment_mode="expand")
             if span is not None:
-                for tok in span:
-                    self.mention_at.setdefault(tok.i, m)
+                for i in range(span.start, span.end):
+                    self.mention_at.setdefault(i, m)
+        self.event_tokens = {i: m for i, m in self.mention_at.items() if m.kind == "Event"}
         self.time_roots: list[tuple[Token, TimeExpression]] = []
         for t in times:
             if t.value is None:
@@ -404,7 +419,7 @@ class _Article:
         self.reporting: set[int] = set()
         #: Names of places the article names as countries, cities or states ("the North" is North Korea).
         self.gpe_names = {m.name for m in mentions if m.label == "GPE"}
-        dateline = _DATELINE.match(doc.text)
+        dateline = _DATELINE.match(doc[: min(len(doc), 12)].text)
         self.dateline_end = dateline.end() if dateline else 0
 
     def mention(self, tok: Token) -> Mention | None:
@@ -791,12 +806,15 @@ class _Reader:
     def _context(self, tok: Token, nominal: bool) -> list[Argument]:
         """A named event in the trigger's object: 'violated the armistice that ended the Korean War'."""
         out = []
+        events = self.art.event_tokens
+        if not events:
+            return out
         for c in tok.children:
             if c.dep_ in {"dobj", "prep", "pobj"} or (nominal and c.dep_ in {"compound", "nmod"}):
-                for t in c.subtree:
-                    m = self.art.mention(t)
-                    if m is not None and m.kind == "Event" and t.i - tok.i < 16:
-                        out.append(self._arg("context", m))
+                # a subtree is a contiguous range of tokens (the parse is projective)
+                for i in range(c.left_edge.i, min(c.right_edge.i + 1, tok.i + 16)):
+                    if i in events:
+                        out.append(self._arg("context", events[i]))
         return out
 
     def _time(self, tok: Token, clause: set[int], times, reporting_heads: set[int], fallback: bool) -> list[Argument]:
@@ -878,19 +896,28 @@ def _near(gov: Token, trigger: Token) -> bool:
     return False
 
 
+def _subtree(tok: Token) -> range:
+    """Token indexes of a subtree: a contiguous range, as spaCy's parses are projective."""
+    return range(tok.left_edge.i, tok.right_edge.i + 1)
+
+
 def _content(tok: Token) -> set[int]:
     """Token indexes of what a reporting trigger reports: its complement, or the clause 'according to' qualifies."""
     out: set[int] = set()
     for c in tok.children:
         if c.dep_ in {"ccomp", "parataxis"} or (c.dep_ == "prep" and c.lower_ in {"of", "about"}):
-            out.update(t.i for t in c.subtree)
-    if tok.lower_ == "according" and tok.head is not tok:
-        own = {t.i for t in tok.subtree}
-        out.update(t.i for t in tok.head.subtree if t.i not in own)
-    if tok.dep_ in {"parataxis"} and tok.head is not tok:
-        own = {t.i for t in tok.subtree}
-        out.update(t.i for t in tok.head.subtree if t.i not in own)
+            out.update(_subtree(c))
+    if (tok.lower_ == "according" or tok.dep_ == "parataxis") and tok.head is not tok:
+        out.update(set(_subtree(tok.head)) - set(_subtree(tok)))
     return out
+
+
+def _member(values: numpy.ndarray, sorted_words: numpy.ndarray) -> numpy.ndarray:
+    """Which values are among the sorted words (a binary search per value, in C)."""
+    if not len(sorted_words):
+        return numpy.zeros(len(values), dtype=bool)
+    at = numpy.minimum(numpy.searchsorted(sorted_words, values), len(sorted_words) - 1)
+    return sorted_words[at] == values
 
 
 def extract_events(
@@ -907,10 +934,17 @@ def extract_events(
     offsets); `skip` holds spans (headlines, credit lines) where no event is read.
     """
     skipped = list(skip)
+    if not taxonomy.triggers or not len(doc):
+        return []
     art = _Article(doc, offset, mentions, times, taxonomy)
-    for tok in doc:
-        if tok.pos_ not in {"VERB", "NOUN"}:
-            continue
+    # Only words of the lexicon become Token objects: the rest is a vectorised look-up on hashes.
+    attrs = doc.to_array([LEMMA, LOWER, POS])
+    hits = numpy.nonzero(
+        (_member(attrs[:, 0], taxonomy.word_hashes) | _member(attrs[:, 1], taxonomy.word_hashes))
+        & ((attrs[:, 2] == spacy_symbols.VERB) | (attrs[:, 2] == spacy_symbols.NOUN))
+    )[0]
+    for i in hits:
+        tok = doc[int(i)]
         trig = taxonomy.match(tok)
         if trig is None:
             continue

@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -680,6 +681,12 @@ def resolve(text: str, anchor: date | datetime | None, tense: str | None = None)
     """
     if isinstance(anchor, datetime):
         anchor = anchor.date()
+    return _resolve(text, anchor, tense)
+
+
+@lru_cache(maxsize=8192)
+def _resolve(text: str, anchor: date | None, tense: str | None) -> TimeValue | None:
+    """`resolve`, remembered: news repeats its date expressions ("Wednesday", "last year") a lot."""
     t = normalise(text)
     if not t or _SET.search(t):
         return None
@@ -717,6 +724,7 @@ def _boundary(which: str, rest: str, anchor: date | None, tense: str | None) -> 
     return TimeValue(point)
 
 
+@lru_cache(maxsize=8192)
 def kind_of(text: str, value: TimeValue | None) -> str:
     """What kind of expression this is, for expressions with and without a value."""
     if value is not None:
@@ -729,6 +737,7 @@ def kind_of(text: str, value: TimeValue | None) -> str:
     return "unresolved"
 
 
+@lru_cache(maxsize=8192)
 def needs_anchor(text: str) -> bool:
     """True when the expression's value depends on the publication date."""
     return _absolute(normalise(text)) is None
