@@ -140,6 +140,7 @@ def build(
 
     first = next(pending, None)
     if first is not None:
+        taxonomy = taxonomy_for(settings.events, settings.event_lexicon)  # events: a bad lexicon fails here, first
         nlp = nlp or load_pipeline(choose_model(settings.model))
         prov = Provenance.now(model_description(nlp))
         with store.suspended():
@@ -147,7 +148,6 @@ def build(
             try:
                 batch: Batch = []
                 stream = _chain(first, pending)
-                taxonomy = taxonomy_for(settings.events, settings.event_lexicon)
                 for article, extraction in extract_all(
                     nlp, stream, jobs=settings.jobs, batch_size=settings.batch_size, taxonomy=taxonomy
                 ):
