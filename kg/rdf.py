@@ -199,14 +199,15 @@ def time_mention_triples(digest: str, times: tuple[TimeExpression, ...], iris: I
     for t in times:
         node = URIRef(iris.mention(digest, t.begin, t.end))
         triples += [(node, RDF.type, KG.TimeMention), *_span(node, a, t.begin, t.end, t.text)]
-        triples += [
-            (node, NIF.sentence, URIRef(iris.sentence(digest, *t.sentence))),
-            (node, KG.timeKind, Literal(t.kind)),
-        ]
-        if t.value is not None:
-            value = URIRef(iris.time_value(digest, t.begin, t.end))
-            triples += [(node, KG.timeValue, value), (node, KG.relativeToPublication, Literal(t.anchored))]
-            triples += time_value_triples(value, t.value)
+        triples.append((node, NIF.sentence, URIRef(iris.sentence(digest, *t.sentence))))
+        if t.value is None:
+            triples.append((node, KG.timeKind, Literal(t.kind)))  # with a value, its OWL-Time class says which
+            continue
+        value = URIRef(iris.time_value(digest, t.begin, t.end))
+        triples.append((node, KG.timeValue, value))
+        if t.anchored:
+            triples.append((node, KG.relativeToPublication, Literal(True)))
+        triples += time_value_triples(value, t.value)
     return triples
 
 

@@ -207,7 +207,10 @@ def time_values(store, anchor: str) -> list[dict[str, str]]:
     return select(
         store,
         f"""SELECT ?a ?kind ?pos ?b ?e ?from ?to WHERE {{
-              ?t a kg:TimeMention ; nif:anchorOf "{anchor}" ; nif:referenceContext ?a ; kg:timeKind ?kind .
+              ?t a kg:TimeMention ; nif:anchorOf "{anchor}" ; nif:referenceContext ?a .
+              OPTIONAL {{ ?t kg:timeKind ?written }}
+              OPTIONAL {{ ?t kg:timeValue ?value . ?value a ?class }}
+              BIND (COALESCE(?written, IF(?class = time:Interval, "interval", "point")) AS ?kind)
               OPTIONAL {{ ?t kg:timeValue ?v .
                 OPTIONAL {{ ?v time:inXSDDate|time:inXSDgYearMonth|time:inXSDgYear|kg:inXSDgMonthDay ?pos }}
                 OPTIONAL {{ ?v time:hasBeginning/time:inXSDDate ?b ; time:hasEnd/time:inXSDDate ?e }}
