@@ -77,6 +77,8 @@ NON_FACTUAL_MODIFIERS = frozenset(
     {"future", "possible", "potential", "similar", "further", "alleged", "planned", "proposed", "attempted", "failed"}
 )
 AGGREGATE_WORDS = frozenset({"thousands", "hundreds", "dozens", "millions", "many", "most", "several", "numerous"})
+#: A count from which on is a statistic, not one event: "two surgeries" is an event, "56,000 deaths" is not.
+STATISTIC = 10
 DEFINITE = frozenset({"the", "this", "that", "these", "those"})
 RELATIVE_PRONOUNS = frozenset({"who", "that", "which", "whom"})
 #: A dateline at the start of a body: "SEOUL, South Korea —", "LONDON (Reuters) -".
@@ -485,6 +487,8 @@ def _not_factual(tok: Token, nominal: bool, reporting: set[int]) -> bool:
             break
         if dep == "xcomp" and _negated(t):
             return True  # "is not going to die"
+        if any(c.dep_ == "aux" and c.lower_ in MODALS for c in t.children):
+            return True  # "may be linked to deaths", "would mean ... meeting"
     return False
 
 
@@ -507,13 +511,13 @@ def _definite(tok: Token) -> bool:
 
 
 def _aggregate(tok: Token) -> bool:
-    """A participant counted in the dozens or thousands: a statistic, not one event ("30,000 have fled")."""
+    """Counted in the dozens or thousands: a statistic, not one event ("30,000 have fled", "56,000 deaths")."""
     if tok.lower_ in AGGREGATE_WORDS:
         return True
     for c in tok.children:
         if c.dep_ == "nummod":
-            digits = c.text.replace(",", "")
-            if (digits.isdigit() and int(digits) > 1) or c.lower_ in {"thousands", "hundreds", "dozens", "millions"}:
+            digits = c.text.replace(",", "").replace(".", "")
+            if (digits.isdigit() and int(digits) >= STATISTIC) or c.lower_ in AGGREGATE_WORDS:
                 return True
         if c.dep_ in {"amod", "det", "quantmod"} and c.lower_ in AGGREGATE_WORDS:
             return True
@@ -559,6 +563,12 @@ class _Reader:
             and (self.art.is_government(m) or m.ner_label == "ORG")
         ):
             out.append(self._arg(role, m))  # "North Korea has accused", "Seoul said": a government
+        if m is None and affiliation:
+            # "Merck's head of research Peter Kim said": the person named right there is the one acting
+            named = [self.art.mention(c) for c in head.children if c.dep_ in {"appos", "compound"}]
+            people = [p for p in named if p is not None and p.kind == "Person"]
+            if people:
+                return [self._arg(role, people[0])]
         if m is None:
             for c in head.children:
                 cm = self.art.mention(c)
@@ -731,7 +741,7 @@ class _Reader:
     def read(self, tok: Token, trig: Trigger, times, reporting_heads: set[int]) -> EventMention | None:
         etype = self.taxonomy.types[trig.type]
         nominal = _is_nominal(tok)
-        if _not_factual(tok, nominal, reporting_heads) or (nominal and _generic(tok)):
+        if _not_factual(tok, nominal, reporting_heads) or (nominal and (_generic(tok) or _aggregate(tok))):
             return None
         args: list[Argument] = []
         aggregate = False
@@ -772,10 +782,11 @@ class _Reader:
                 if c.dep_ == "poss":
                     args += self._actors(c, etype.possessive_role, affiliation=False)
                 elif c.dep_ in {"amod", "compound", "nmod"} and cm is not None:
-                    if self.art.is_site(cm):
+                    if self.art.is_site(cm) and cm.kind == "Place":
                         args.append(self._arg("place", cm))  # the Panmunjom shooting
-                    elif cm.kind in {"Group", "Organization", "Person"}:
-                        args.append(self._arg("agent", cm))
+                    elif cm.kind == "Group":
+                        args.append(self._arg(etype.possessive_role, cm))  # a North Korean defection
+                    # an organisation or person before the noun is agent or target ("the WTC attacks"): left out
                 elif c.dep_ == "prep":
                     args += self._prep(c, etype, tok, nominal=True)
             if (
