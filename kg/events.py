@@ -76,6 +76,7 @@ GENERIC_DETERMINERS = frozenset({"all", "any", "every", "each", "most", "many", 
 NON_FACTUAL_MODIFIERS = frozenset(
     {"future", "possible", "potential", "similar", "further", "alleged", "planned", "proposed", "attempted", "failed"}
 )
+NON_FACTUAL_ADVERBS = frozenset({"allegedly", "supposedly", "purportedly", "possibly", "perhaps", "maybe", "probably"})
 AGGREGATE_WORDS = frozenset({"thousands", "hundreds", "dozens", "millions", "many", "most", "several", "numerous"})
 #: A count from which on is a statistic, not one event: "two surgeries" is an event, "56,000 deaths" is not.
 STATISTIC = 10
@@ -451,6 +452,13 @@ def _governor(tok: Token) -> Token | None:
     return None
 
 
+def _non_factive(tok: Token) -> bool:
+    """The word is a non-factive governor, by its lemma or its form (the lemmatizer reads "hoped" as "hop")."""
+    form = tok.lower_
+    candidates = {tok.lemma_.lower(), form, form[:-1], form[:-2], form[:-3], form[:-3] + "e", form[:-2] + "e"}
+    return not NON_FACTIVE.isdisjoint(candidates)
+
+
 def _negated(tok: Token) -> bool:
     return any(c.dep_ == "neg" or (c.dep_ in {"aux", "auxpass"} and c.lower_ in MODALS) for c in tok.children)
 
@@ -462,7 +470,7 @@ def _not_factual(tok: Token, nominal: bool, reporting: set[int]) -> bool:
     """Negated, hypothetical or wished-for: 'didn't exchange fire', 'tried to flee', 'requested a meeting',
     'claims ... enticing North Koreans to defect'. What a reporting verb reports ('said the North
     violated') is kept: the statement is the source."""
-    if _negated(tok):
+    if _negated(tok) or any(c.dep_ == "advmod" and c.lower_ in NON_FACTUAL_ADVERBS for c in tok.children):
         return True
     if nominal:
         if any(c.dep_ == "det" and c.lower_ == "no" for c in tok.children):
@@ -471,7 +479,7 @@ def _not_factual(tok: Token, nominal: bool, reporting: set[int]) -> bool:
             return True
         gov = _governor(tok)
         carried = gov is not None and tok.dep_ in {"dobj", "nsubjpass", "attr", "oprd"}
-        if carried and (_negated(gov) or gov.lemma_.lower() in NON_FACTIVE):  # type: ignore[union-attr]
+        if carried and (_negated(gov) or _non_factive(gov)):  # type: ignore[arg-type]
             return True
     if any(c.dep_ == "dobj" and c.lower_ in {"nothing", "none"} for c in tok.children):
         return True
@@ -481,7 +489,7 @@ def _not_factual(tok: Token, nominal: bool, reporting: set[int]) -> bool:
         if (t.dep_ not in CHAIN_DEPS and not infinitive) or t.head is t:
             break
         dep, t = t.dep_, t.head
-        if t.lemma_.lower() in NON_FACTIVE:
+        if _non_factive(t):
             return True
         if t.i in reporting:
             break
@@ -563,12 +571,13 @@ class _Reader:
             and (self.art.is_government(m) or m.ner_label == "ORG")
         ):
             out.append(self._arg(role, m))  # "North Korea has accused", "Seoul said": a government
-        if m is None and affiliation:
-            # "Merck's head of research Peter Kim said": the person named right there is the one acting
+        if m is None:
+            # "Merck's head of research Peter Kim said", "Britain's watchdog, the FSA": the one named right there
             named = [self.art.mention(c) for c in head.children if c.dep_ in {"appos", "compound"}]
-            people = [p for p in named if p is not None and p.kind == "Person"]
-            if people:
-                return [self._arg(role, people[0])]
+            for kind in ("Person", "Organization"):
+                found = [p for p in named if p is not None and p.kind == kind]
+                if found and (kind == "Person" or any(c.dep_ == "appos" for c in head.children)):
+                    return [self._arg(role, found[0])]
         if m is None:
             for c in head.children:
                 cm = self.art.mention(c)

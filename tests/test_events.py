@@ -320,3 +320,48 @@ def test_events_of_one_type_are_not_merged_across_different_speakers(seed_store)
              ?r sem:roleType kg:AgentRole ; rdf:value ?speaker } GROUP BY ?s""",
     )
     assert rows and all(r["n"] == "1" for r in rows)
+
+
+# -- precision on sentences of other news --------------------------------------------------------------------------
+
+
+def events_in(nlp, text: str) -> list[tuple[str, str]]:
+    from kg.extract import extract
+    from kg.read import article_from_text
+
+    article = article_from_text(" date 2017-11-22 " + text + "\n", "t.txt")
+    found = extract(nlp(article.text[article.body_start :]), article)
+    return [(e.type.rsplit("#", 1)[-1], e.text) for e in found.events]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The singer shot to fame in 2004 with her first album.",
+        "Peel had a heart attack in October, his family said nothing.",
+        "He said he hoped to start shooting the film in Mumbai next year.",
+        "The measures will help Mr Brown to meet his golden rule on borrowing.",
+        "The driver escaped injury when his car left the road near Leeds.",
+        "An Iraqi civilian was allegedly killed by British troops in Basra.",
+        "Vioxx may be linked to as many as 56,000 American deaths.",
+        "About 30,000 North Koreans have fled to South Korea since the war.",
+        "The rebels could attack Kabul within days, officials warned.",
+        "Police did not arrest anyone after the match in Glasgow.",
+    ],
+)
+def test_no_event_where_a_careful_reader_sees_none(nlp, text):
+    kinds = {kind for kind, _ in events_in(nlp, text)} - {"Statement"}
+    assert kinds == set(), text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Police arrested Carl Jones in Leeds on Tuesday.", ("Arrest", "arrested")),
+        ("Conductor Marcello Viotti has died in Germany at 50.", ("Death", "died")),
+        ("The Tories accused Tony Blair of being terrified of scrutiny.", ("Accusation", "accused")),
+        ("Since the 11 September 2001 attacks in the United States, BA has cut 13,000 jobs.", ("Attack", "attacks")),
+    ],
+)
+def test_events_that_happened_are_read(nlp, text, expected):
+    assert expected in events_in(nlp, text)
