@@ -239,7 +239,7 @@ def extract(doc: Doc, article: Article, taxonomy: Taxonomy | None = None) -> Ext
     """
     mentions = resolve_article(list(candidates(doc, article)), article.text)
     offset = article.body_start
-    zones = _line_zones(doc.text, offset, article.title_span)
+    zones = _line_zones(article.text[offset:], offset, article.title_span)  # the doc's text, without rebuilding it
     credits = [(b, e) for b, e, kind in zones if kind == "credit"]
     times = time_expressions(doc, offset, article.published, skip=credits)
     lexicon = load_taxonomy() if taxonomy is None else taxonomy
