@@ -69,3 +69,10 @@ def test_the_evidence_of_the_defection_is_a_sentence_in_each_of_the_five_article
         assert 0 < float(r["confidence"]) <= 1
     undated = [r for r in rows if "published" not in r]
     assert {r["title"] for r in undated} == {"North Korean Soldier Shot While Defecting To South (Video)"}
+
+
+def test_co_mentions_stay_pairs_of_entities_now_that_events_have_mentions(seed_store):
+    rows = run(seed_store, "co-mentions")
+    assert rows
+    assert not [r for r in rows if "/event/" in r["a"] and "/event/korean-war" not in r["a"]]
+    assert not [r for r in rows if "/event/" in r["b"] and "/event/korean-war" not in r["b"]]
