@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .corpus import CorpusReport, update_corpus
+from .events import taxonomy_for
 from .extract import extract_all, load_pipeline, model_description
 from .namespaces import Iris
 from .rdf import Provenance
@@ -43,6 +44,7 @@ class BuildReport:
     entities: int | None = None
     nodes_written: int = 0
     linking: str | None = None
+    events: int | None = None
     validation: ValidationReport | None = None
     seconds: float = 0.0
 
@@ -66,6 +68,8 @@ class BuildReport:
             )
         if self.linking:
             lines.append(self.linking)
+        if self.events is not None:
+            lines.append(f"events: {self.events:,} reported events merged across articles")
         if self.validation is not None:
             lines.append(self.validation.text())
         lines += [f"error: {e}" for e in self.errors]
@@ -139,6 +143,7 @@ def build(
 
     first = next(pending, None)
     if first is not None:
+        taxonomy = taxonomy_for(settings.events, settings.event_lexicon)  # events: a bad lexicon fails here, first
         nlp = nlp or load_pipeline(choose_model(settings.model))
         prov = Provenance.now(model_description(nlp))
         with store.suspended():
@@ -146,7 +151,9 @@ def build(
             try:
                 batch: Batch = []
                 stream = _chain(first, pending)
-                for article, extraction in extract_all(nlp, stream, jobs=settings.jobs, batch_size=settings.batch_size):
+                for article, extraction in extract_all(
+                    nlp, stream, jobs=settings.jobs, batch_size=settings.batch_size, taxonomy=taxonomy
+                ):
                     report.tokens += extraction.tokens
                     report.mentions += len(extraction.mentions)
                     batch.append((article, extraction))
@@ -195,6 +202,7 @@ def _merge_corpus(report: BuildReport, corpus: CorpusReport) -> None:
     report.entities = corpus.entities
     report.nodes_written += corpus.changed
     report.linking = corpus.linking
+    report.events = corpus.events
     report.quads += corpus.quads
     if corpus.validation is not None:
         report.validation = report.validation or ValidationReport()

@@ -54,6 +54,12 @@ def main(ctx: click.Context, config: Path | None) -> None:
 @click.option("--max-bytes", type=click.IntRange(min=1), help="Largest article accepted, in bytes.")
 @click.option("--validate/--no-validate", default=None, help="Check what was written with SHACL (default: on).")
 @click.option("--link/--no-link", default=None, help="Link entities to Wikidata (default: on; see 'kg link').")
+@click.option("--events/--no-events", default=None, help="Read events, their roles and dates (default: on).")
+@click.option(
+    "--event-lexicon",
+    type=click.Path(dir_okay=False),
+    help="A Turtle file of extra event types and trigger words (see ontology/events.ttl).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar; print only errors.")
 @click.pass_context
 def build_command(ctx: click.Context, inputs: tuple[str, ...], quiet: bool, **options: object) -> None:

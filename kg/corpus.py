@@ -1,8 +1,9 @@
 """Corpus: the cross-article stages, run once a build's articles are stored.
 
 Corpus-wide resolution makes one node per real-world thing from every article's mentions;
-linking (kg.link) ties the nodes to Wikidata, merging those that are one item. The nodes go to
-the corpus graph. Only nodes whose statements changed are written and validated, so adding one
+linking (kg.link) ties the nodes to Wikidata, merging those that are one item; event merging
+(kg.merge) makes one node per real-world event from the articles' event mentions. The nodes go
+to the corpus graph. Only nodes whose statements changed are written and validated, so adding one
 article to a large store costs little, and a reader sees every node whole.
 """
 
@@ -12,9 +13,11 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .events import taxonomy_for
 from .link import LinkResult, link_corpus
+from .merge import ReportedEvent, merge_events, read_event_records
 from .namespaces import Iris
-from .rdf import Provenance, Triple, entity_triples, resolution_triples
+from .rdf import Provenance, Triple, entity_triples, reported_event_triples, resolution_triples
 from .resolve import CorpusMentions, Entity
 from .settings import Settings
 from .store import Store, canonical_fingerprints, to_quads
@@ -35,11 +38,14 @@ class CorpusReport:
     quads: int = 0
     validation: ValidationReport | None = None
     linking: str | None = None
+    events: int | None = None
 
     def summary(self) -> str:
         lines = [f"entities: {self.entities:,} after corpus-wide resolution ({self.changed:,} nodes written)"]
         if self.linking:
             lines.append(self.linking)
+        if self.events is not None:
+            lines.append(f"events: {self.events:,} reported events merged across articles")
         if self.validation is not None:
             lines.append(self.validation.text())
         return "\n".join(lines)
@@ -71,17 +77,22 @@ def update_corpus(
     linking = link_corpus(entities, settings, iris, sources=sources) if settings.link else None
     if linking is not None:
         entities = linking.entities
+    events: list[ReportedEvent] = []
+    if settings.events:
+        taxonomy = taxonomy_for(settings.events, settings.event_lexicon)
+        events = merge_events(read_event_records(store), entities, taxonomy, iris)
     report = CorpusReport(
         entities=len(entities),
         validation=ValidationReport() if settings.validate else None,
         linking=linking.summary() if linking is not None else None,
+        events=len(events),
     )
     graph = iris.corpus_graph
     old = store.node_fingerprints(graph, node_of)
     nothing: tuple[int | None, set[str]] = (None, set())
     seen: set[str] = set()
 
-    for triples, whole in _parts(entities, linking, iris, prov):
+    for triples, whole in _parts(entities, linking, events, iris, prov):
         quads = to_quads(triples, graph)
         by_node: dict[str, list[int]] = defaultdict(list)
         for i, q in enumerate(quads):
@@ -110,7 +121,7 @@ def update_corpus(
 
 
 def _parts(
-    entities: list[Entity], linking: LinkResult | None, iris: Iris, prov: Provenance
+    entities: list[Entity], linking: LinkResult | None, events: list[ReportedEvent], iris: Iris, prov: Provenance
 ) -> Iterator[tuple[list[Triple], bool]]:
     """Triples to compare, and whether they stand or fall together (the runs, their agents, sources)."""
     head = resolution_triples(iris, prov)
@@ -124,4 +135,6 @@ def _parts(
             if linking is not None:
                 triples += linking.triples(e, iris)
         yield triples, False
+    for start in range(0, len(events), CHUNK):
+        yield [t for e in events[start : start + CHUNK] for t in reported_event_triples(e, iris)], False
 

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING
 
+from .events import EventMention, Taxonomy, extract_events, load_taxonomy
 from .read import Article, is_headline
 from .resolve import LABEL_KIND, Candidate, Mention, resolve_article
+from .timex import TimeExpression, time_expressions
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -113,12 +115,14 @@ _LEADING_DROP = {"the", "a", "an"}
 
 @dataclass(frozen=True)
 class Extraction:
-    """What one article yields: its resolved mentions and the sentences they stand in."""
+    """What one article yields: its resolved mentions, time expressions and events, and the sentences they stand in."""
 
     digest: str
     mentions: tuple[Mention, ...]
     sentences: tuple[tuple[int, int], ...]
     tokens: int
+    times: tuple[TimeExpression, ...] = ()
+    events: tuple[EventMention, ...] = ()
 
 
 def _line_zones(text: str, offset: int, title_span: tuple[int, int] | None) -> list[tuple[int, int, str]]:
@@ -230,21 +234,41 @@ def candidates(doc: Doc, article: Article) -> Iterator[Candidate]:
             )
 
 
-def extract(doc: Doc, article: Article) -> Extraction:
-    """Mentions of people, organisations, places, events and groups in one parsed article."""
+def extract(doc: Doc, article: Article, taxonomy: Taxonomy | None = None) -> Extraction:
+    """Mentions of people, organisations, places, named events and groups in one parsed article,
+    its dates resolved against the publication date, and the events it reports.
+
+    `taxonomy` is the event lexicon (kg.events.load_taxonomy(); the packaged one when None);
+    kg.events.NO_EVENTS reads no events.
+    """
     mentions = resolve_article(list(candidates(doc, article)), article.text)
-    sentences = tuple(sorted({m.sentence for m in mentions}))
-    return Extraction(digest=article.digest, mentions=tuple(mentions), sentences=sentences, tokens=len(doc))
+    offset = article.body_start
+    zones = _line_zones(article.text[offset:], offset, article.title_span)  # the doc's text, without rebuilding it
+    credits = [(b, e) for b, e, kind in zones if kind == "credit"]
+    times = time_expressions(doc, offset, article.published, skip=credits)
+    lexicon = load_taxonomy() if taxonomy is None else taxonomy
+    events = extract_events(doc, offset, mentions, times, lexicon, skip=[(b, e) for b, e, _ in zones])
+    spans = {m.sentence for m in mentions} | {t.sentence for t in times} | {e.sentence for e in events}
+    sentences = tuple(sorted(spans))
+    return Extraction(
+        digest=article.digest,
+        mentions=tuple(mentions),
+        sentences=sentences,
+        tokens=len(doc),
+        times=tuple(times),
+        events=tuple(events),
+    )
 
 
 def extract_all(
-    nlp: Language, articles: Iterable[Article], jobs: int = 1, batch_size: int = 32
+    nlp: Language, articles: Iterable[Article], jobs: int = 1, batch_size: int = 32, taxonomy: Taxonomy | None = None
 ) -> Iterator[tuple[Article, Extraction]]:
     """Parse and extract a stream of articles, in order, on `jobs` processes.
 
     Articles are parsed a zone at a time inside a spaCy memory zone: the strings and lexemes a
     zone adds to the vocabulary are freed when it closes, so memory stays flat however long the
     stream. Docs never leave their zone; only the plain-data Extraction does.
+    `taxonomy` is the event lexicon, as for `extract`.
     """
     remaining = iter(articles)
     zone = ZONE_ARTICLES if jobs == 1 else ZONE_ARTICLES_PER_WORKER * jobs
@@ -252,7 +276,7 @@ def extract_all(
         with nlp.memory_zone():
             stream = ((a.text[a.body_start :], a) for a in chunk)
             for doc, article in nlp.pipe(stream, as_tuples=True, n_process=jobs, batch_size=batch_size):
-                yield article, extract(doc, article)
+                yield article, extract(doc, article, taxonomy)
 
 
 def load_pipeline(model: str) -> Language:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from hashlib import sha256
 
 from rdflib import Namespace
-from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, TIME, XSD
 
 KG = Namespace("https://w3id.org/newskg/ontology#")
 SCHEMA = Namespace("https://schema.org/")
@@ -40,6 +40,7 @@ PREFIXES: dict[str, str] = {
     "xsd": str(XSD),
     "wd": str(WD),
     "geo": str(GEO),
+    "time": str(TIME),
 }
 
 #: Our entity classes and the path segment their IRIs live under.
@@ -91,6 +92,18 @@ class Iris:
 
     def entity(self, class_name: str, key: str) -> str:
         return f"{self.base}{ENTITY_CLASSES[class_name]}/{slug(key)}"
+
+    def event_mention(self, digest: str, begin: int, end: int) -> str:
+        """An event as one article reports it, named after its trigger's span."""
+        return f"{self.base}article/{digest}#event={begin},{end}"
+
+    def time_value(self, digest: str, begin: int, end: int) -> str:
+        """The calendar value of the time expression at a span."""
+        return f"{self.base}article/{digest}#time={begin},{end}"
+
+    def reported_event(self, type_name: str, key: str) -> str:
+        """A reported event of the corpus: event/<type>/<date and main place or actor>."""
+        return f"{self.base}event/{slug(type_name)}/{slug(key)}"
 
     def extraction(self, digest: str) -> str:
         return f"{self.base}article/{digest}#extraction"

@@ -110,6 +110,9 @@ def stats(store: Store) -> dict[str, int]:
         ("entity mentions", "EntityMention"),
         ("group mentions", "GroupMention"),
         ("sentences", "Sentence"),
+        ("reported events", "ReportedEvent"),
+        ("event mentions", "EventMention"),
+        ("time expressions", "TimeMention"),
     ):
         row = next(iter(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?m a kg:{cls} }}")))
         counts[key] = int(row["n"].value)

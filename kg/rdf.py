@@ -10,15 +10,19 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from rdflib import Literal, URIRef
-from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, TIME, XSD
 
 from . import __version__
+from .events import PARTICIPANT_ROLES, PLACE_ROLES, ROLE_IRI, EventMention
 from .extract import Extraction
-from .namespaces import GAF, KG, NIF, SCHEMA, Iris
+from .merge import ReportedEvent
+from .namespaces import GAF, KG, NIF, SCHEMA, SEM, Iris
 from .read import Article
 from .resolve import Entity
+from .timex import DAY, MONTH, MONTH_DAY, YEAR, Point, TimeExpression, TimeValue
 
 Triple = tuple[URIRef, URIRef, URIRef | Literal]
 
@@ -142,6 +146,108 @@ def article_triples(article: Article, extraction: Extraction, iris: Iris, prov: 
         else:
             triples.append((node, KG.resolvedClass, KG[m.kind]))
     triples += [(a, KG.mentionsGroup, Literal(g)) for g in sorted(groups)]
+    triples += time_mention_triples(digest, extraction.times, iris)
+    triples += event_mention_triples(digest, extraction.events, iris)
+    return triples
+
+
+# -- time ------------------------------------------------------------------------------------------
+
+_POSITION = {
+    DAY: (TIME.inXSDDate, XSD.date),
+    MONTH: (TIME.inXSDgYearMonth, XSD.gYearMonth),
+    YEAR: (TIME.inXSDgYear, XSD.gYear),
+    MONTH_DAY: (KG.inXSDgMonthDay, XSD.gMonthDay),
+}
+
+
+def _instant(node: URIRef, point: Point) -> list[Triple]:
+    prop, datatype = _POSITION[point.granularity]
+    return [(node, RDF.type, TIME.Instant), (node, prop, Literal(point.lexical, datatype=datatype))]
+
+
+def time_value_triples(node: URIRef, value: TimeValue) -> list[Triple]:
+    """A value as OWL-Time: an instant at its own granularity, or an interval between two; plus the
+    first and last day it covers (SEM's earliest-begin and latest-end time stamps), for timelines."""
+    if value.end is None:
+        triples = _instant(node, value.begin)
+    else:
+        begin, end = URIRef(f"{node}&begin"), URIRef(f"{node}&end")
+        triples = [(node, RDF.type, TIME.Interval), (node, TIME.hasBeginning, begin), (node, TIME.hasEnd, end)]
+        triples += _instant(begin, value.begin) + _instant(end, value.end)
+    if value.earliest is not None and value.latest is not None:
+        triples += [
+            (node, SEM.hasEarliestBeginTimeStamp, Literal(value.earliest.isoformat(), datatype=XSD.date)),
+            (node, SEM.hasLatestEndTimeStamp, Literal(value.latest.isoformat(), datatype=XSD.date)),
+        ]
+    return triples
+
+
+def _span(node: URIRef, article: URIRef, begin: int, end: int, text: str) -> list[Triple]:
+    return [
+        (node, NIF.referenceContext, article),
+        (node, NIF.beginIndex, _count(begin)),
+        (node, NIF.endIndex, _count(end)),
+        (node, NIF.anchorOf, Literal(text)),
+    ]
+
+
+def time_mention_triples(digest: str, times: tuple[TimeExpression, ...], iris: Iris) -> list[Triple]:
+    """Each DATE/TIME expression of an article, and its value when it has one."""
+    a = URIRef(iris.article(digest))
+    triples: list[Triple] = []
+    for t in times:
+        node = URIRef(iris.mention(digest, t.begin, t.end))
+        triples += [(node, RDF.type, KG.TimeMention), *_span(node, a, t.begin, t.end, t.text)]
+        triples.append((node, NIF.sentence, URIRef(iris.sentence(digest, *t.sentence))))
+        if t.value is None:
+            triples.append((node, KG.timeKind, Literal(t.kind)))  # with a value, its OWL-Time class says which
+            continue
+        value = URIRef(iris.time_value(digest, t.begin, t.end))
+        triples.append((node, KG.timeValue, value))
+        if t.anchored:
+            triples.append((node, KG.relativeToPublication, Literal(True)))
+        triples += time_value_triples(value, t.value)
+    return triples
+
+
+# -- events ----------------------------------------------------------------------------------------
+
+
+def _confidence(value: float) -> Literal:
+    return Literal(Decimal(f"{value:.2f}"), datatype=XSD.decimal)
+
+
+def event_mention_triples(digest: str, events: tuple[EventMention, ...], iris: Iris) -> list[Triple]:
+    """Each event an article reports: its trigger span, type, confidence and qualified roles, whose
+    values are the article's own mentions (entity, group, time) or, for instruments, phrases."""
+    a = URIRef(iris.article(digest))
+    triples: list[Triple] = []
+    for e in events:
+        node = URIRef(iris.event_mention(digest, e.begin, e.end))
+        triples += [(node, RDF.type, KG.EventMention), *_span(node, a, e.begin, e.end, e.text)]
+        triples += [
+            (node, NIF.sentence, URIRef(iris.sentence(digest, *e.sentence))),
+            (node, KG.eventType, URIRef(e.type)),
+            (node, KG.matchedTrigger, Literal(e.entry)),
+            (node, KG.confidence, _confidence(e.confidence)),
+        ]
+        if e.anaphoric:
+            triples.append((node, KG.anaphoric, Literal(True)))
+        for arg in e.arguments:
+            role = URIRef(f"{node}&{arg.role}={arg.begin},{arg.end}")
+            value = URIRef(iris.mention(digest, arg.begin, arg.end))
+            triples += [
+                (node, KG.role, role),
+                (role, RDF.type, SEM.Role),
+                (role, SEM.roleType, URIRef(ROLE_IRI[arg.role])),
+                (role, RDF.value, value),
+            ]
+            if arg.inferred:
+                triples.append((role, KG.inferred, Literal(True)))
+            if arg.kind == "phrase":
+                triples += [(value, RDF.type, KG.ArgumentPhrase), *_span(value, a, arg.begin, arg.end, arg.text)]
+        triples += [(node, KG.reports, URIRef(iris.event_mention(digest, b, end))) for b, end in e.reports]
     return triples
 
 
@@ -171,4 +277,48 @@ def entity_triples(entity: Entity, iris: Iris) -> list[Triple]:
     if entity.place_category:
         triples.append((node, KG.placeCategory, Literal(entity.place_category)))
     triples += [(node, GAF.denotedBy, URIRef(m)) for m in entity.mentions]
+    return triples
+
+
+def reported_event_triples(event: ReportedEvent, iris: Iris) -> list[Triple]:
+    """One reported event of the corpus graph: its type, SEM's direct roles (sem:hasActor, sem:hasPlace,
+    sem:hasTime), qualified roles with the number of articles giving each, and the mentions that report it."""
+    node = URIRef(event.iri)
+    etype = URIRef(event.type)
+    triples: list[Triple] = [
+        (node, RDF.type, KG.ReportedEvent),
+        (node, RDF.type, etype),
+        (node, KG.eventType, etype),
+        (node, RDFS.label, Literal(event.label)),
+        (node, KG.supportingArticles, _count(event.articles)),
+        (node, KG.eventMentionCount, _count(len(event.mentions))),
+        (node, KG.confidence, _confidence(event.confidence)),
+        (node, PROV.wasGeneratedBy, URIRef(iris.resolution)),
+    ]
+    for i, r in enumerate(event.roles, start=1):
+        value: URIRef | Literal = Literal(r.value) if r.literal else URIRef(r.value)
+        role = URIRef(f"{event.iri}#role-{i}")
+        triples += [
+            (node, KG.role, role),
+            (role, RDF.type, SEM.Role),
+            (role, SEM.roleType, URIRef(ROLE_IRI[r.role])),
+            (role, RDF.value, value),
+            (role, KG.supportingArticles, _count(r.articles)),
+        ]
+        if r.inferred:
+            triples.append((role, KG.inferred, Literal(True)))
+        if r.literal and r.role in PARTICIPANT_ROLES:
+            triples.append((node, KG.participantGroup, value))
+        elif not r.literal and r.role in PARTICIPANT_ROLES:
+            triples.append((node, SEM.hasActor, value))
+        elif not r.literal and r.role in PLACE_ROLES:
+            triples.append((node, SEM.hasPlace, value))
+        elif not r.literal and r.role == "context":
+            triples.append((node, KG.hasContext, value))
+    if event.time is not None:
+        when = URIRef(f"{event.iri}#time")
+        triples.append((node, SEM.hasTime, when))
+        triples += time_value_triples(when, event.time)
+    triples += [(node, KG.reports, URIRef(other)) for other in event.reports]
+    triples += [(node, GAF.denotedBy, URIRef(m)) for m in event.mentions]
     return triples

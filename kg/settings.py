@@ -49,6 +49,9 @@ class Settings:
     wikidata_api_rate: float = 2.0
     wikidata_contact: str = ""
     wikidata_cache: Path | None = None
+    # Events and time (kg/events.py, kg/timex.py, kg/merge.py)
+    events: bool = True
+    event_lexicon: str | None = None
 
     def with_overrides(self, **values: object) -> Settings:
         """A copy with the given values, ignoring the ones that are None (flags not given)."""
