@@ -21,7 +21,7 @@ from .rdf import Provenance
 from .read import Article, ReadError, article_files, read_articles
 from .settings import Settings, choose_model
 from .store import KnownArticles, Store, StoreError
-from .validate import ValidationReport
+from .validate import ValidationReport, validate_nquads
 from .writer import Batch, BatchResult, WriterProcess
 
 if TYPE_CHECKING:
@@ -163,7 +163,8 @@ def build(
                         _merge(report, writer.drain(), tick)
                 if batch:
                     writer.send(batch)
-                _merge(report, writer.finish(), tick)
+                for result in writer.finish():
+                    _merge(report, [result], tick)
             except BaseException:
                 writer.kill()
                 raise
@@ -182,6 +183,10 @@ def _merge(report: BuildReport, results: list[tuple[str, object]], tick: Callabl
             raise StoreError(f"writing failed: {payload}")
         if isinstance(payload, CorpusReport):
             _merge_corpus(report, payload)
+            continue
+        if kind == "check":  # corpus nodes the writer wrote: checked here, while it writes more
+            report.validation = report.validation or ValidationReport()
+            report.validation.merge(validate_nquads(payload))  # type: ignore[arg-type]
             continue
         assert isinstance(payload, BatchResult)
         report.added += payload.added

@@ -10,8 +10,10 @@ article to a large store costs little, and a reader sees every node whole.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+
+import pyoxigraph as ox
 
 from .events import taxonomy_for
 from .link import LinkResult, link_corpus
@@ -63,11 +65,13 @@ def update_corpus(
     mentions: CorpusMentions | None = None,
     *,
     sources: Sources | None = None,
+    check: Callable[[list[ox.Quad]], None] | None = None,
 ) -> CorpusReport:
     """Resolve (and link) the corpus and bring its graph up to date.
 
     `mentions` are every entity mention in the store; a build that saw them all passes them in,
-    otherwise they are read back from the store.
+    otherwise they are read back from the store. What is written is validated here, or handed
+    to `check` (a build's writer hands it to the idle build process, which checks it alongside).
     """
     iris = store.iris
     if mentions is None:
@@ -108,7 +112,9 @@ def update_corpus(
         if whole:
             changed = list(by_node)
         keep = sorted(i for n in changed for i in by_node[n])
-        if report.validation is not None:
+        if check is not None and settings.validate:
+            check([quads[i] for i in keep])
+        elif report.validation is not None:
             report.validation.merge(validate_triples(triples[i] for i in keep))
         subjects = sorted({s for n in changed for s in old.get(n, nothing)[1]} | {quads[i].subject.value for i in keep})
         store.replace_subjects(graph, subjects, [quads[i] for i in keep])

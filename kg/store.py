@@ -214,7 +214,8 @@ class Store:
 
     def replace_subjects(self, graph: str, subjects: list[str], quads: list[ox.Quad]) -> None:
         """Replace everything the subjects say in a graph with `quads`, in one transaction."""
-        if not any(self.ox.quads_for_pattern(ox.NamedNode(s), None, None, ox.NamedNode(graph)) for s in subjects):
+        g = ox.NamedNode(graph)
+        if all(next(self.ox.quads_for_pattern(ox.NamedNode(s), None, None, g), None) is None for s in subjects):
             self._extend(quads)
             return
         values = " ".join(f"<{s}>" for s in subjects)

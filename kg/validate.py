@@ -241,6 +241,22 @@ def validate_triples(triples: Iterable[tuple[Node, Node, Node]]) -> ValidationRe
     return validate_graph(g)
 
 
+def validate_nquads(data: bytes) -> ValidationReport:
+    """Validate statements given as N-Quads (graph names are ignored): how a build's writer hands them over."""
+    terms: dict[object, Node] = {}
+
+    def term(t: object) -> Node:
+        got = terms.get(t)
+        if got is None:
+            got = terms[t] = to_rdflib(t)
+        return got
+
+    g = Graph()
+    for q in ox.parse(data, format=ox.RdfFormat.N_QUADS):
+        g.add((term(q.subject), term(q.predicate), term(q.object)))
+    return validate_graph(g)
+
+
 def validate_store(store: Store, batch: int = 200) -> ValidationReport:
     """Validate every graph in the store, a batch of named graphs at a time (memory stays flat)."""
     report = ValidationReport()

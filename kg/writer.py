@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+import pyoxigraph as ox
+
 from .corpus import update_corpus
 from .extract import Extraction
 from .namespaces import Iris
@@ -128,19 +130,17 @@ class WriterProcess:
             except queue.Empty:
                 return out
 
-    def finish(self) -> list[tuple[str, object]]:
-        """Tell the writer there is no more, wait for it, and return the remaining results."""
+    def finish(self) -> Iterator[tuple[str, object]]:
+        """Tell the writer there is no more; the remaining results, as they come, until it stops."""
         self._send(None)
         assert self.process.stdin is not None
         self.process.stdin.close()
-        out = []
         while True:
             kind, payload = self.results.get()
             if kind == "closed":
                 break
-            out.append((kind, payload))
+            yield kind, payload
         self.process.wait()
-        return out
 
     def kill(self) -> None:
         self.process.kill()
@@ -196,7 +196,11 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
                     superseded.update(result.superseded_digests)
                 reply("batch", result)
             mentions.drop(superseded)
-            corpus = update_corpus(store, settings, prov, mentions if fresh else None)
+
+            def check(quads: list[ox.Quad]) -> None:
+                reply("check", ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
+
+            corpus = update_corpus(store, settings, prov, mentions if fresh else None, check=check)
             reply("corpus", corpus)
     except BaseException as exc:  # reported to the build, which raises it
         reply("error", f"{type(exc).__name__}: {exc}")
