@@ -108,3 +108,23 @@ def test_a_confidence_above_one_is_a_violation(event_graph):
     old = event_graph.value(mention, KG.confidence)
     over = Literal(Decimal("1.5"), datatype=XSD.decimal)
     assert messages(changed(event_graph, remove=[(mention, KG.confidence, old)], add=[(mention, KG.confidence, over)]))
+
+
+def test_an_interval_between_two_days_of_an_undated_article_conforms(tmp_path, nlp):
+    """Found on real news: "between 12 January and 10 February" with no publication date to place the year."""
+    from kg.build import build
+    from kg.namespaces import Iris
+    from kg.settings import Settings
+    from kg.store import Store
+
+    article = tmp_path / "sina.txt"
+    article.write_text("Sina said its shares were purchased between 12 January and 10 February for about $230m.\n", encoding="utf-8")
+    settings = Settings(store=tmp_path / "store", link=False)
+    with Store(settings.store, Iris(settings.base)) as store:
+        report = build([article], settings, nlp=nlp, store=store)
+        ends = [
+            r["d"].value
+            for r in store.query("SELECT ?d WHERE { ?i time:hasBeginning|time:hasEnd ?x . ?x kg:inXSDgMonthDay ?d }")
+        ]
+    assert sorted(ends) == ["--01-12", "--02-10"]
+    assert report.validation is not None and report.validation.conforms, report.validation.text()
