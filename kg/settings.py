@@ -40,6 +40,15 @@ class Settings:
     batch_size: int = 32
     max_bytes: int = 5_000_000
     validate: bool = True
+    # kg serve: where it listens, how long a query may run, how much it may return or receive
+    host: str = "127.0.0.1"
+    port: int = 5000
+    timeout: float = 30.0
+    max_rows: int = 100_000
+    max_request_bytes: int = 10_000_000
+    query_workers: int = 0
+    update_token: str | None = None
+    service_allow: str = ""
 
     def with_overrides(self, **values: object) -> Settings:
         """A copy with the given values, ignoring the ones that are None (flags not given)."""
@@ -53,6 +62,10 @@ def _coerce(name: str, raw: object) -> object:
             return Path(str(raw)).expanduser()
         if kind == "int":
             return int(raw)  # type: ignore[call-overload]
+        if kind == "float":
+            return float(raw)  # type: ignore[arg-type]
+        if isinstance(raw, list | tuple):
+            return " ".join(str(item) for item in raw)
         if kind == "bool":
             if isinstance(raw, bool):
                 return raw
@@ -87,7 +100,16 @@ def load_settings(config: Path | None = None, environ: dict[str, str] | None = N
     settings = Settings(**values)  # type: ignore[arg-type]
     if settings.jobs < 1:
         raise SettingsError("jobs must be at least 1")
+    if settings.timeout <= 0:
+        raise SettingsError("timeout must be a positive number of seconds")
+    if min(settings.max_rows, settings.max_request_bytes, settings.query_workers, settings.port) < 0:
+        raise SettingsError("port, max_rows, max_request_bytes and query_workers cannot be negative")
     return settings
+
+
+def service_allow_list(settings: Settings) -> frozenset[str]:
+    """The endpoints federated SERVICE (and LOAD) may reach: IRIs separated by spaces or commas."""
+    return frozenset(item for item in settings.service_allow.replace(",", " ").split() if item)
 
 
 def choose_model(name: str | None) -> str:
