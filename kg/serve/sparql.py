@@ -12,6 +12,7 @@ import hmac
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from http import HTTPStatus
 from urllib.parse import parse_qs
 
@@ -21,27 +22,33 @@ from .workers import Answer, Job, QueryTimeoutError, WorkerError, WorkerPool, Wo
 StartResponse = Callable[..., object]
 WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
 
-#: Media types we answer SELECT/ASK with, and the short names the `format` parameter takes.
+#: Media types we answer SELECT/ASK with, in our order of preference, and the format of each.
 RESULTS_MEDIA: dict[str, str] = {
     "application/sparql-results+json": "json",
-    "application/json": "json",
     "application/sparql-results+xml": "xml",
-    "application/xml": "xml",
-    "text/xml": "xml",
     "text/csv": "csv",
     "text/tab-separated-values": "tsv",
+    "application/json": "json",
+    "application/xml": "xml",
+    "text/xml": "xml",
 }
 #: ... and CONSTRUCT/DESCRIBE with.
 GRAPH_MEDIA: dict[str, str] = {
     "text/turtle": "turtle",
-    "application/x-turtle": "turtle",
     "application/n-triples": "ntriples",
     "application/n-quads": "nquads",
     "application/rdf+xml": "rdfxml",
     "application/ld+json": "jsonld",
     "application/trig": "trig",
     "text/n3": "n3",
+    "application/x-turtle": "turtle",
+    "application/turtle": "turtle",
     "text/rdf+n3": "n3",
+}
+#: The media type each format is answered with when the client did not name an alias.
+CANONICAL = {
+    **{name: media for media, name in reversed(RESULTS_MEDIA.items())},
+    **{name: media for media, name in reversed(GRAPH_MEDIA.items())},
 }
 #: Names the `format` (or `output`) parameter accepts: (for results, for graphs).
 FORMAT_NAMES: dict[str, tuple[str | None, str | None]] = {
@@ -63,8 +70,6 @@ FORMAT_NAMES: dict[str, tuple[str | None, str | None]] = {
     "trig": (None, "trig"),
     "n3": (None, "n3"),
 }
-_RESULTS_ORDER = ("json", "xml", "csv", "tsv")
-_GRAPH_ORDER = ("turtle", "ntriples", "nquads", "rdfxml", "jsonld", "trig", "n3")
 
 CORS = [
     ("Access-Control-Allow-Origin", "*"),
@@ -128,34 +133,55 @@ def _quality(media: str, ranges: list[tuple[str, float]]) -> tuple[float, int]:
     return best
 
 
-def choose(ranges: list[tuple[str, float]], table: dict[str, str], order: tuple[str, ...]) -> str | None:
-    """The format to answer with: highest q, then most specific match, then our preference."""
+def choose(ranges: list[tuple[str, float]], table: dict[str, str]) -> str | None:
+    """The media type to answer with: highest q, then most specific match, then our preference."""
     if not ranges:
-        return order[0]
+        return next(iter(table))
     best: tuple[float, int, int] | None = None
     chosen = None
-    for media, name in table.items():
+    for rank, media in enumerate(table):
         q, specificity = _quality(media, ranges)
         if q <= 0:
             continue
-        key = (q, specificity, -order.index(name))
+        key = (q, specificity, -rank)
         if best is None or key > best:
-            best, chosen = key, name
+            best, chosen = key, media
     return chosen
 
 
-def negotiate(params: dict[str, list[str]], accept: str | None) -> tuple[str | None, str | None]:
-    """(results format, graph format) for this request; None where the client accepts no format."""
+@dataclass(frozen=True)
+class Formats:
+    """What to answer a request with: a format and media type for tables, and for graphs."""
+
+    results: str | None
+    graph: str | None
+    results_type: str | None = None  # set when the client's media type is an alias of the format's
+    graph_type: str | None = None
+
+
+@lru_cache(maxsize=256)
+def _from_accept(accept: str | None) -> Formats:
+    ranges = parse_accept(accept)
+    results, graph = choose(ranges, RESULTS_MEDIA), choose(ranges, GRAPH_MEDIA)
+    return Formats(
+        RESULTS_MEDIA[results] if results else None,
+        GRAPH_MEDIA[graph] if graph else None,
+        results if results and CANONICAL[RESULTS_MEDIA[results]] != results else None,
+        graph if graph and CANONICAL[GRAPH_MEDIA[graph]] != graph else None,
+    )
+
+
+def negotiate(params: dict[str, list[str]], accept: str | None) -> Formats:
+    """The formats for this request; None where the client accepts no format of that kind."""
     named = (params.get("format") or params.get("output") or [None])[0]
     if named:
         key = named.strip().lower()
         if key in FORMAT_NAMES:
-            return FORMAT_NAMES[key]
+            return Formats(*FORMAT_NAMES[key])
         if key in RESULTS_MEDIA or key in GRAPH_MEDIA:
-            return RESULTS_MEDIA.get(key), GRAPH_MEDIA.get(key)
+            return Formats(RESULTS_MEDIA.get(key), GRAPH_MEDIA.get(key))
         raise ProtocolError(400, f"unknown format {named!r}; use one of {', '.join(FORMAT_NAMES)} or a media type")
-    ranges = parse_accept(accept)
-    return choose(ranges, RESULTS_MEDIA, _RESULTS_ORDER), choose(ranges, GRAPH_MEDIA, _GRAPH_ORDER)
+    return _from_accept(accept)
 
 
 # -- requests ---------------------------------------------------------------------------------------
@@ -341,7 +367,7 @@ class SparqlProtocol:
         text = request.query or ""
         if not text.strip():
             raise ProtocolError(400, "the query is empty")
-        results_format, graph_format = negotiate(request.params, environ.get("HTTP_ACCEPT"))
+        formats = negotiate(request.params, environ.get("HTTP_ACCEPT"))
         union = True
         if needs_inspection(text):
             found = inspect(text)
@@ -354,11 +380,13 @@ class SparqlProtocol:
         dataset = bool(request.default_graphs or request.named_graphs)
         job = Job(
             text,
-            results_format,
-            graph_format,
+            formats.results,
+            formats.graph,
             union,
             tuple(request.default_graphs) if dataset else None,
             tuple(request.named_graphs) if dataset else None,
+            results_type=formats.results_type,
+            graph_type=formats.graph_type,
         )
         answer = self.execute(lambda: self.pool.run(job, self.policy.timeout))
         if answer.status == 400 and inspect(text).is_update:
@@ -445,7 +473,7 @@ class SparqlProtocol:
         ):
             start_response("303 See Other", [("Location", "/"), ("Content-Length", "0"), *CORS])
             return []  # a browser: show it the query page
-        _, graph_format = negotiate({"format": [named]} if named else {}, environ.get("HTTP_ACCEPT"))
+        graph_format = negotiate({"format": [named]} if named else {}, environ.get("HTTP_ACCEPT")).graph
         if graph_format is None:
             raise ProtocolError(406, "the service description is RDF: accept text/turtle, application/ld+json, ...")
         media, body = self.describe_service(_endpoint_url(environ), graph_format)

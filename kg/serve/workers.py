@@ -62,6 +62,8 @@ class Job:
     default_graphs: tuple[str, ...] | None = None
     named_graphs: tuple[str, ...] | None = None
     update: bool = False
+    results_type: str | None = None  # the media type to answer with, when the client named an alias
+    graph_type: str | None = None
     generation: int = 0  # the newest version of the store the pool knows of
     required: int = 0  # the oldest version this job may see (after an update: read your writes)
 
@@ -75,6 +77,8 @@ class Job:
             self.default_graphs,
             self.named_graphs,
             self.update,
+            self.results_type,
+            self.graph_type,
             generation,
             required,
         )
@@ -355,20 +359,21 @@ class _Worker:
             kind = "a boolean" if isinstance(result, ox.QueryBoolean) else "a table of results"
             self.error(out, 406, f"this query gives {kind}; the Accept header allows none of its formats")
         elif isinstance(result, ox.QueryBoolean):
-            self.send(out, job.results_format, result.serialize(format=self.results_formats[job.results_format]))
+            body = result.serialize(format=self.results_formats[job.results_format])
+            self.send(out, job.results_type or self.media[job.results_format], body)
         else:
-            self.send_solutions(result, job.results_format, out)
+            self.send_solutions(result, job.results_format, job.results_type or self.media[job.results_format], out)
 
-    def send(self, out: _Output, fmt: str, body: bytes, extra: list[tuple[str, str]] | None = None) -> None:
-        out.start(200, [("Content-Type", self.media[fmt]), *(extra or [])])
+    def send(self, out: _Output, ctype: str, body: bytes, extra: list[tuple[str, str]] | None = None) -> None:
+        out.start(200, [("Content-Type", ctype), *(extra or [])])
         out.write(body)
         out.finish()
 
-    def send_solutions(self, result: object, fmt: str, out: _Output) -> None:
+    def send_solutions(self, result: object, fmt: str, ctype: str, out: _Output) -> None:
         ox = self.ox
         target = self.results_formats[fmt]
         if not self.max_rows:
-            out.start(200, [("Content-Type", self.media[fmt])])
+            out.start(200, [("Content-Type", ctype)])
             result.serialize(out, format=target)  # type: ignore[attr-defined]
             out.finish()
             return
@@ -380,10 +385,10 @@ class _Worker:
         tsv, truncated = buffer.value()
         extra = [("X-SPARQL-MaxRows", str(self.max_rows))] if truncated else []
         if fmt == "tsv":
-            self.send(out, fmt, tsv, extra)
+            self.send(out, ctype, tsv, extra)
             return
         rows = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
-        out.start(200, [("Content-Type", self.media[fmt]), *extra])
+        out.start(200, [("Content-Type", ctype), *extra])
         rows.serialize(out, format=target)  # type: ignore[union-attr]
         out.finish()
 
@@ -392,6 +397,7 @@ class _Worker:
         if fmt is None:
             self.error(out, 406, "this query gives a graph; the Accept header allows none of its formats")
             return
+        ctype = job.graph_type or self.media[fmt]
         limit = self.max_rows
         state = {"truncated": False}
 
@@ -407,10 +413,10 @@ class _Worker:
             # The head waits for the count: the triples are gathered, then written.
             kept = list(source)
             extra = [("X-SPARQL-MaxRows", str(limit))] if state["truncated"] else []
-            out.start(200, [("Content-Type", self.media[fmt]), *extra])
+            out.start(200, [("Content-Type", ctype), *extra])
             self.ox.serialize(kept, out, format=self.graph_formats[fmt], prefixes=self.prefixes)
         else:
-            out.start(200, [("Content-Type", self.media[fmt])])
+            out.start(200, [("Content-Type", ctype)])
             self.ox.serialize(source, out, format=self.graph_formats[fmt], prefixes=self.prefixes)
         out.finish()
 
