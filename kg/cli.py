@@ -163,9 +163,9 @@ def stats_command(ctx: click.Context, store: Path | None) -> None:
 @click.option("--port", type=click.IntRange(min=0, max=65535), help="Port (default 5000; 0 picks a free one).")
 @click.option("--base", help="Base IRI of the minted IRIs the pages resolve (as the build used).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds a query may run (default 30).")
-@click.option("--max-rows", type=click.IntRange(min=0), help="Most result rows per query (default 100000; 0: no limit).")
+@click.option("--max-rows", type=click.IntRange(min=0), help="Most rows per answer (default 100000; 0: no limit).")
 @click.option("--max-request-bytes", type=click.IntRange(min=1), help="Largest request accepted (default 10 MB).")
-@click.option("--query-workers", type=click.IntRange(min=1), help="Query processes (default: one per core, at least 2).")
+@click.option("--query-workers", type=click.IntRange(min=1), help="Query processes (default: one per core, min. 2).")
 @click.option("--update-token", help="Allow SPARQL Update for clients sending 'Authorization: Bearer TOKEN'.")
 @click.option(
     "--service-allow", multiple=True, help="An endpoint federated SERVICE and LOAD may call (repeat; default none)."

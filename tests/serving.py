@@ -47,7 +47,9 @@ class Server:
 
 
 @contextmanager
-def running_server(store: Path, *args: str, env: dict[str, str] | None = None, start_timeout: float = 60) -> Iterator[Server]:
+def running_server(
+    store: Path, *args: str, env: dict[str, str] | None = None, start_timeout: float = 60
+) -> Iterator[Server]:
     """`kg serve --store STORE --port 0 ARGS...` in a subprocess, stopped (SIGTERM) on exit."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("KG_")}
     environment.update(env or {})

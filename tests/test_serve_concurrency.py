@@ -69,7 +69,9 @@ def test_readers_see_whole_articles_and_pick_up_new_ones_while_a_build_writes(tm
         seen: list[dict] = []
         errors: list = []
         stop = threading.Event()
-        readers = [threading.Thread(target=observe, args=(server, MENTIONS_PER_ARTICLE, seen, stop, errors)) for _ in range(3)]
+        readers = [
+            threading.Thread(target=observe, args=(server, MENTIONS_PER_ARTICLE, seen, stop, errors)) for _ in range(3)
+        ]
         for reader in readers:
             reader.start()
         try:

@@ -15,6 +15,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pyoxigraph as ox
 import pytest
@@ -37,20 +38,27 @@ SD = "http://www.w3.org/ns/sparql-service-description#"
 class FakeEndpoint(BaseHTTPRequestHandler):
     """Another SPARQL endpoint, on loopback: answers every query with one row."""
 
-    calls: list[str] = []
+    calls: ClassVar[list[str]] = []
 
-    def _answer(self) -> None:
+    def do_GET(self) -> None:
+        self.answer()
+
+    def do_POST(self) -> None:
+        self.answer()
+
+    def answer(self) -> None:
         FakeEndpoint.calls.append(self.path)
         body = json.dumps(
-            {"head": {"vars": ["remote"]}, "results": {"bindings": [{"remote": {"type": "literal", "value": "from afar"}}]}}
+            {
+                "head": {"vars": ["remote"]},
+                "results": {"bindings": [{"remote": {"type": "literal", "value": "from afar"}}]},
+            }
         ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/sparql-results+json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-
-    do_GET = do_POST = _answer
 
     def log_message(self, *args: object) -> None:
         pass
@@ -106,7 +114,10 @@ def test_query_by_get_by_form_post_and_by_direct_post_give_the_same_answer(serve
         server.sparql,
         method="POST",
         data=PEOPLE.encode(),
-        headers={"Content-Type": "application/sparql-query; charset=utf-8", "Accept": "application/sparql-results+json"},
+        headers={
+            "Content-Type": "application/sparql-query; charset=utf-8",
+            "Accept": "application/sparql-results+json",
+        },
     )
     names = [row["name"]["value"] for row in rows(by_get)]
     assert "Chad G. Carroll" in names and names == sorted(names)
@@ -132,7 +143,9 @@ def test_every_results_format_parses_with_a_real_parser(server):
     expected = [row["name"]["value"] for row in rows(query(server, text))]
     xml = query(server, text, accept="application/sparql-results+xml")
     ns = {"r": "http://www.w3.org/2005/sparql-results#"}
-    assert [b.find("r:literal", ns).text for b in ET.fromstring(xml.body).iterfind(".//r:binding[@name='name']", ns)] == expected
+    assert [
+        b.find("r:literal", ns).text for b in ET.fromstring(xml.body).iterfind(".//r:binding[@name='name']", ns)
+    ] == expected
     table = list(csv.DictReader(io.StringIO(query(server, text, accept="text/csv").text)))
     assert [row["name"] for row in table] == expected and table[0]["p"].startswith("https://")
     tsv = query(server, text, accept="text/tab-separated-values")
@@ -342,11 +355,18 @@ def test_updates_need_the_bearer_token(server, tight):
 
 
 def test_an_update_with_the_token_is_applied_and_read_back_at_once(server):
-    done = update(server, "INSERT DATA { GRAPH <urn:test:notes> { <urn:test:note> rdfs:label 'checked by an analyst' } }")
+    done = update(
+        server, "INSERT DATA { GRAPH <urn:test:notes> { <urn:test:note> rdfs:label 'checked by an analyst' } }"
+    )
     assert done.status == 204, done.text
     seen = rows(query(server, "SELECT ?l WHERE { <urn:test:note> rdfs:label ?l }"))
     assert [r["l"]["value"] for r in seen] == ["checked by an analyst"]
-    direct = update(server, "DELETE DATA { GRAPH <urn:test:notes> { <urn:test:note> rdfs:label 'checked by an analyst' } }", path="update", form=False)
+    direct = update(
+        server,
+        "DELETE DATA { GRAPH <urn:test:notes> { <urn:test:note> rdfs:label 'checked by an analyst' } }",
+        path="update",
+        form=False,
+    )
     assert direct.status == 204, direct.text
     assert rows(query(server, "SELECT ?l WHERE { <urn:test:note> rdfs:label ?l }")) == []
 
@@ -382,7 +402,9 @@ def test_sparqlwrapper_sends_an_update_with_the_token(server):
     client.addCustomHttpHeader("Authorization", f"Bearer {TOKEN}")
     client.setQuery("INSERT DATA { GRAPH <urn:test:wrapper> { <urn:test:w> <urn:test:p> 'via SPARQLWrapper' } }")
     assert client.query().response.status == 204
-    assert rows(query(server, "SELECT ?o WHERE { <urn:test:w> <urn:test:p> ?o }"))[0]["o"]["value"] == "via SPARQLWrapper"
+    assert (
+        rows(query(server, "SELECT ?o WHERE { <urn:test:w> <urn:test:p> ?o }"))[0]["o"]["value"] == "via SPARQLWrapper"
+    )
 
 
 # -- federation -----------------------------------------------------------------------------------------

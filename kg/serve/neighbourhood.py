@@ -84,8 +84,8 @@ def draw(
     for i, j, shared in links:
         (x1, y1), (x2, y2) = positions[i], positions[j]
         edges.append(
-            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#c9c9c9" '
-            f'stroke-width="{min(4, 0.8 + shared * 0.4):.1f}"><title>{shared} shared sentence(s)</title></line>'
+            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#d5d5d5" stroke-opacity="0.7" '
+            f'stroke-width="{min(3, 0.6 + shared * 0.3):.1f}"><title>{shared} shared sentence(s)</title></line>'
         )
     for (x, y), n in zip(positions, neighbours, strict=True):
         width = 1 + 6 * n.weight / heaviest

@@ -75,7 +75,13 @@
       a.setAttribute("download", (queryForm() === "graph" ? "graph." : "results.") + ext);
     });
   });
-  yasgui.on("query", refreshDownloads);
+  // Tables start in the simple view (values, not "7"^^xsd:integer); the toggle is still there.
+  function simpleTables(tab) {
+    const yasr = tab && tab.getYasr && tab.getYasr();
+    const table = yasr && yasr.config.plugins && yasr.config.plugins.table;
+    if (table && !table.dynamicConfig) table.dynamicConfig = { compact: true, pageSize: 50 };
+  }
+  yasgui.on("query", function (instance, tab) { simpleTables(tab); refreshDownloads(); });
   yasgui.on("tabSelect", function () { setTimeout(refreshDownloads, 0); });
   refreshDownloads();
 })();
