@@ -38,7 +38,7 @@ from pathlib import Path
 # -- the wire: frames of a kind byte, a 4-byte length and a payload -------------------------------
 
 _HEADER = struct.Struct(">cI")
-JOB, HEAD, DATA, END, READY = b"J", b"H", b"D", b"E", b"R"
+CONFIG, JOB, HEAD, DATA, END, READY = b"C", b"J", b"H", b"D", b"E", b"R"
 #: Body bytes a worker gathers before it sends them (and commits to a status).
 CHUNK = 1 << 16
 #: How often the pool looks at the store's files for changes (seconds).
@@ -463,27 +463,37 @@ def _read_exact(fd: int, buffer: bytearray, size: int) -> bool:
     return True
 
 
-def child_main(config_bytes: bytes) -> None:
-    """The worker process: announce readiness, then answer jobs from stdin until it closes."""
-    config = pickle.loads(bytes.fromhex(config_bytes.decode("ascii")))
+def _read_frame(fd: int, buffer: bytearray) -> tuple[bytes, bytes] | None:
+    if not _read_exact(fd, buffer, _HEADER.size):
+        return None
+    kind, size = _HEADER.unpack_from(buffer)
+    if not _read_exact(fd, buffer, _HEADER.size + size):
+        return None
+    payload = bytes(buffer[_HEADER.size : _HEADER.size + size])
+    del buffer[: _HEADER.size + size]
+    return kind, payload
+
+
+def child_main() -> None:
+    """The worker process: read its settings, announce readiness, answer jobs until stdin closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which stops us
     reply_fd = os.dup(1)
     os.dup2(2, 1)  # stray prints go to stderr, never into the frames
+    buffer = bytearray()
+    first = _read_frame(0, buffer)
+    if first is None:
+        return
     try:
-        worker = _Worker(config)
+        worker = _Worker(pickle.loads(first[1]))
     except Exception as exc:  # the store cannot be opened: say why and stop
         _write_all(reply_fd, frame(READY, pickle.dumps(f"{type(exc).__name__}: {exc}")))
         return
     _write_all(reply_fd, frame(READY, pickle.dumps(None)))
-    buffer = bytearray()
     while True:
-        if not _read_exact(0, buffer, _HEADER.size):
+        got = _read_frame(0, buffer)
+        if got is None:
             return
-        kind, size = _HEADER.unpack_from(buffer)
-        if not _read_exact(0, buffer, _HEADER.size + size):
-            return
-        payload = bytes(buffer[_HEADER.size : _HEADER.size + size])
-        del buffer[: _HEADER.size + size]
+        kind, payload = got
         if kind != JOB:
             continue
         job = Job(*pickle.loads(payload))
@@ -506,7 +516,7 @@ class _Process:
         script = str(Path(__file__).resolve())
         code = "import runpy, sys; runpy.run_path(sys.argv[1], run_name='kg_worker')"
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", code, script, pickle.dumps(config).hex()],
+            [sys.executable, "-c", code, script],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             bufsize=0,
@@ -518,6 +528,7 @@ class _Process:
         self.poller = select.poll()
         self.poller.register(self.rfd, select.POLLIN)
         self.buffer = bytearray()
+        self.send(frame(CONFIG, pickle.dumps(config, protocol=pickle.HIGHEST_PROTOCOL)))
 
     def ready(self, deadline: float) -> None:
         kind, payload = self.read(deadline)
@@ -802,4 +813,4 @@ class _Stream:
 
 
 if __name__ == "kg_worker":
-    child_main(sys.argv[-1].encode("ascii"))
+    child_main()
