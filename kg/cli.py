@@ -166,6 +166,11 @@ def stats_command(ctx: click.Context, store: Path | None) -> None:
 @click.option("--max-rows", type=click.IntRange(min=0), help="Most rows per answer (default 100000; 0: no limit).")
 @click.option("--max-request-bytes", type=click.IntRange(min=1), help="Largest request accepted (default 10 MB).")
 @click.option("--query-workers", type=click.IntRange(min=1), help="Query processes (default: one per core, min. 2).")
+@click.option(
+    "--memory-quads",
+    type=click.IntRange(min=0),
+    help="Workers answer from a copy in memory while the store holds at most this many quads (default 2M; 0: never).",
+)
 @click.option("--update-token", help="Allow SPARQL Update for clients sending 'Authorization: Bearer TOKEN'.")
 @click.option(
     "--service-allow", multiple=True, help="An endpoint federated SERVICE and LOAD may call (repeat; default none)."

@@ -47,6 +47,7 @@ class Settings:
     max_rows: int = 100_000
     max_request_bytes: int = 10_000_000
     query_workers: int = 0
+    memory_quads: int = 2_000_000
     update_token: str | None = None
     service_allow: str = ""
 
@@ -102,8 +103,13 @@ def load_settings(config: Path | None = None, environ: dict[str, str] | None = N
         raise SettingsError("jobs must be at least 1")
     if settings.timeout <= 0:
         raise SettingsError("timeout must be a positive number of seconds")
-    if min(settings.max_rows, settings.max_request_bytes, settings.query_workers, settings.port) < 0:
-        raise SettingsError("port, max_rows, max_request_bytes and query_workers cannot be negative")
+    negative = [
+        name
+        for name in ("port", "max_rows", "max_request_bytes", "query_workers", "memory_quads")
+        if getattr(settings, name) < 0
+    ]
+    if negative:
+        raise SettingsError(f"{', '.join(negative)} cannot be negative")
     return settings
 
 

@@ -89,6 +89,7 @@ def server(store_path, remote):
 def tight(built_seeds, tmp_path_factory):
     store = copy_store(built_seeds, tmp_path_factory.mktemp("tight") / "kg")
     args = ("--timeout", "1.5", "--max-rows", "5", "--max-request-bytes", "4000", "--query-workers", "2")
+    args += ("--memory-quads", "0")  # answers from disk only
     with running_server(store, *args) as running:
         yield running
 
@@ -226,6 +227,16 @@ def test_a_client_that_goes_away_mid_answer_leaves_the_server_working(server):
             )
             assert sock.recv(1024).startswith(b"HTTP/1.1 200")
     assert len(rows(query(server, PEOPLE))) >= 5
+
+
+def test_workers_answer_from_a_copy_in_memory_once_it_is_ready_and_it_answers_the_same(server, tight):
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and query(server, PEOPLE).headers["x-newskg-store"] != "memory":
+        time.sleep(0.2)
+    from_memory = query(server, PEOPLE)
+    from_disk = query(tight, "SELECT ?p ?name WHERE { ?p a kg:Person ; rdfs:label ?name } ORDER BY ?name LIMIT 5")
+    assert from_memory.headers["x-newskg-store"] == "memory" and from_disk.headers["x-newskg-store"] == "disk"
+    assert rows(from_memory)[:5] == rows(from_disk)
 
 
 # -- errors ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ evaluated by Oxigraph in worker processes (kg.serve.workers), which is what make
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -63,6 +64,7 @@ def create_app(settings: Settings, *, pool: WorkerPool | None = None) -> Flask:
                 store,
                 size=worker_count(settings),
                 max_rows=settings.max_rows,
+                memory_quads=settings.memory_quads,
                 base=settings.base,
                 prefixes=PREFIXES,
             )
@@ -108,6 +110,8 @@ def serve(settings: Settings, *, ready: Callable[[str], None] | None = None, thr
         ident="newskg",
         clear_untrusted_proxy_headers=True,
     )
+    # waitress warns at every request that waits for a thread; the timeout and the 503s already tell of overload
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
     host = settings.host if ":" not in settings.host else f"[{settings.host}]"

@@ -45,6 +45,8 @@ CHUNK = 1 << 16
 WATCH_EVERY = 0.5
 #: A worker opens a new handle on a changed store at most this often (seconds) unless told to.
 REOPEN_EVERY = 1.0
+#: Seconds a store must stay unchanged before a worker copies it into memory.
+SETTLE = 2.0
 
 
 def frame(kind: bytes, payload: bytes = b"") -> bytes:
@@ -124,13 +126,14 @@ class _Output:
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
+        self.extra: list[tuple[str, str]] = []  # headers every answer carries
         self.head: bytes | None = None
         self.sent_head = False
         self.parts: list[bytes] = []
         self.size = 0
 
     def start(self, status: int, headers: list[tuple[str, str]]) -> None:
-        self.head = frame(HEAD, pickle.dumps((status, headers), protocol=pickle.HIGHEST_PROTOCOL))
+        self.head = frame(HEAD, pickle.dumps((status, headers + self.extra), protocol=pickle.HIGHEST_PROTOCOL))
 
     def write(self, data: bytes) -> int:
         if data:
@@ -207,15 +210,29 @@ class _CountingBuffer:
 
 
 class _Handle:
-    """The worker's read-only view of the store, renewed in the background when the store changes."""
+    """The worker's view of the store: read-only on disk, or a copy in memory, renewed when the store changes.
 
-    def __init__(self, path: str) -> None:
+    A changed store is opened again in the background and swapped in between jobs (whole transactions only:
+    RocksDB shows a read-only handle what was committed when it opened). When the store holds at most
+    `memory_quads` quads and has been quiet for a moment, the worker also copies it into an in-memory Oxigraph
+    store, in the background, and answers from that: the same engine, several times faster on joins than
+    reading RocksDB. Until the copy is ready, and right after a change, it answers from disk.
+    """
+
+    def __init__(self, path: str, memory_quads: int = 0) -> None:
         self.path = path
-        self.store = self._open()
+        self.memory_quads = memory_quads
+        self.disk = self._open()
+        self.store = self.disk
+        self.in_memory = False
         self.generation = 0
-        self.opened_at = time.monotonic()
+        self.opened_at = self.changed_at = time.monotonic() - SETTLE
         self._next: tuple[object, int] | None = None
         self._opening: threading.Thread | None = None
+        self._copy: tuple[object, int] | None = None
+        self._copying: threading.Thread | None = None
+        self._too_big: int | None = None  # the generation found too big to copy
+        self._copy_later()
 
     def _open(self) -> object:
         import pyoxigraph as ox
@@ -236,38 +253,68 @@ class _Handle:
             except (OSError, RuntimeError):
                 self._next = None
 
-        self._opening = threading.Thread(target=run, daemon=True)
+        self._opening = threading.Thread(target=run, daemon=True, name="kg-reopen")
         self._opening.start()
 
+    def _copy_later(self) -> None:
+        """Copy the disk view into memory in the background, if it is small enough and not done yet."""
+        if not self.memory_quads or self.in_memory or self._copying is not None or self._too_big == self.generation:
+            return
+        disk, generation = self.disk, self.generation
+
+        def run() -> None:
+            import pyoxigraph as ox
+
+            try:
+                if len(disk) > self.memory_quads:  # type: ignore[arg-type]
+                    self._too_big = generation
+                    return
+                copy = ox.Store()
+                copy.bulk_load(disk.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)  # type: ignore[attr-defined]
+                self._copy = (copy, generation)
+            except (OSError, RuntimeError, MemoryError, SyntaxError):
+                self._copy = None  # stay on disk
+
+        self._copying = threading.Thread(target=run, daemon=True, name="kg-memory-copy")
+        self._copying.start()
+
+    def _use_disk(self, disk: object, generation: int) -> None:
+        self.disk = self.store = disk
+        self.in_memory = False  # the copy in memory is of an older version: let it go
+        self.generation = generation
+        self.opened_at = self.changed_at = time.monotonic()
+
     def current(self, generation: int, required: int) -> object:
-        """The handle to use for a job: a fresh one if the job requires it, else the newest ready."""
+        """The store to use for a job: fresh if the job requires it, else the newest ready, memory first."""
         if self._opening is not None and not self._opening.is_alive():
             self._opening = None
             if self._next is not None:
-                self.store, self.generation = self._next
-                self.opened_at = time.monotonic()
+                self._use_disk(*self._next)
                 self._next = None
+        if self._copying is not None and not self._copying.is_alive():
+            self._copying = None
+            if self._copy is not None and self._copy[1] == self.generation:
+                self.store, self.in_memory = self._copy[0], True
+            self._copy = None
         if required > self.generation:
             if self._opening is not None:
                 self._opening.join()
                 self._opening = None
                 if self._next is not None and self._next[1] >= required:
-                    self.store, self.generation = self._next
+                    self._use_disk(*self._next)
                     self._next = None
                     return self.store
             self.reopen(generation)
-        elif (
-            generation > self.generation and self._opening is None and time.monotonic() - self.opened_at >= REOPEN_EVERY
-        ):
-            self._open_later(generation)
+        elif generation > self.generation:
+            if self._opening is None and time.monotonic() - self.opened_at >= REOPEN_EVERY:
+                self._open_later(generation)
+        elif self._opening is None and time.monotonic() - self.changed_at >= SETTLE:
+            self._copy_later()  # the store is quiet and this view is up to date
         return self.store
 
     def reopen(self, generation: int | None = None) -> None:
-        self.store = None
-        self.store = self._open()
-        self.opened_at = time.monotonic()
-        if generation is not None:
-            self.generation = generation
+        self.store = self.disk = None
+        self._use_disk(self._open(), self.generation if generation is None else generation)
 
 
 def _ox_formats() -> tuple[dict[str, object], dict[str, object]]:
@@ -306,7 +353,7 @@ class _Worker:
         self.prefixes = dict(config.get("prefixes") or {})
         self.results_formats, self.graph_formats = _ox_formats()
         self.media = {name: fmt.media_type for name, fmt in {**self.results_formats, **self.graph_formats}.items()}
-        self.handle = _Handle(self.path) if self.mode == "query" else None
+        self.handle = _Handle(self.path, int(config.get("memory_quads") or 0)) if self.mode == "query" else None
 
     # replies -------------------------------------------------------------------------------
 
@@ -323,6 +370,8 @@ class _Worker:
         assert self.handle is not None
         for attempt in range(2):
             store = self.handle.current(job.generation, job.required)
+            # where the answer came from: a diagnostic for operators and benchmarks
+            out.extra = [("X-Newskg-Store", "memory" if self.handle.in_memory else "disk")]
             try:
                 self.run_query(store, job, out)
                 return
@@ -626,13 +675,20 @@ class WorkerPool:
         *,
         size: int,
         max_rows: int,
+        memory_quads: int = 0,
         base: str | None = None,
         prefixes: dict[str, str] | None = None,
         start_timeout: float = 60.0,
     ) -> None:
         self.store = Path(store)
         self.size = size
-        self.config = {"store": str(self.store), "max_rows": max_rows, "base": base, "prefixes": prefixes or {}}
+        self.config = {
+            "store": str(self.store),
+            "max_rows": max_rows,
+            "memory_quads": memory_quads,
+            "base": base,
+            "prefixes": prefixes or {},
+        }
         self.generation = 0  # bumped when the store's files change
         self.required = 0  # the version every query must see (bumped by updates made here)
         self._signature = store_signature(self.store)
