@@ -399,7 +399,7 @@ def test_an_update_is_atomic_all_or_nothing(server):
 
 def test_an_update_meets_a_clear_503_while_another_process_writes_the_store(server, store_path):
     writer = ox.Store(str(store_path))  # what `kg build` does: open the store read-write, holding its lock
-    try:
+    try:  # (the server's last update closed the store before it answered, so the lock is free)
         blocked = update(server, "INSERT DATA { <urn:test:blocked> <urn:test:p> 1 }")
     finally:
         del writer

@@ -485,20 +485,20 @@ class _Worker:
             else:
                 self.error(out, 503, f"the store cannot be opened for writing: {exc}", [("Retry-After", "5")])
             return
+        failure: tuple[int, str] | None = None
         try:
             store.update(job.text, base_iri=self.base, prefixes=self.prefixes)
             store.flush()
         except SyntaxError as exc:
-            self.error(out, 400, f"SPARQL Update syntax error: {exc}")
-            return
+            failure = (400, f"SPARQL Update syntax error: {exc}")
         except OSError as exc:
-            self.error(out, 502 if not _store_error(exc) else 500, f"the update failed, nothing was changed: {exc}")
-            return
+            failure = (500 if _store_error(exc) else 502, f"the update failed, nothing was changed: {exc}")
         except RuntimeError as exc:
-            self.error(out, 400, f"the update failed, nothing was changed: {exc}")
+            failure = (400, f"the update failed, nothing was changed: {exc}")
+        del store  # close the store and let go of its lock before answering: a build may be waiting for it
+        if failure is not None:
+            self.error(out, *failure)
             return
-        finally:
-            del store
         out.start(204, [])
         out.finish()
 
