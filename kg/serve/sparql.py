@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from http import HTTPStatus
@@ -492,13 +492,3 @@ def _endpoint_url(environ: dict) -> str:
     if not re.match(r"^[A-Za-z0-9.\-\[\]:]+$", host):
         host = f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
     return f"{scheme}://{host}{environ.get('SCRIPT_NAME', '')}/sparql"
-
-
-def iter_close(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """Chunks of an answer, for callers outside WSGI; closes the stream when done."""
-    try:
-        yield from chunks
-    finally:
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()

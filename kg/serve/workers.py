@@ -813,10 +813,6 @@ class WorkerPool:
         finally:
             self._update_lock.release()
 
-    def alive(self) -> int:
-        with self._cond:
-            return sum(1 for p in self._idle if p.alive())
-
     def close(self) -> None:
         with self._cond:
             self._closed = True
