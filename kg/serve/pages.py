@@ -197,6 +197,8 @@ def _statements(rows: Iterable[dict[str, Term]], key: str = "p", value: str = "o
         if item not in statement.values:
             statement.values.append(item)
     order = {_RDF_TYPE: 0, _RDFS_LABEL: 1}
+    for statement in grouped.values():  # the same page every time: values in a stable order
+        statement.values.sort(key=lambda item: ((item[1] or item[0].value).casefold(), item[0].value))
     return sorted(grouped.values(), key=lambda s: (order.get(s.prop, 2), short(s.prop)))
 
 
@@ -304,7 +306,7 @@ def co_mentioned(site: Site, iri: str, limit: int = 12) -> list[Neighbour]:
               OPTIONAL {{ ?m nif:sentence ?s . ?m2 nif:sentence ?s }}
               OPTIONAL {{ ?other rdfs:label ?l }}
               OPTIONAL {{ ?other a ?t }}
-            }} GROUP BY ?other ORDER BY DESC(?sentences) DESC(?articles) LIMIT {limit}""",
+            }} GROUP BY ?other ORDER BY DESC(?sentences) DESC(?articles) ?label LIMIT {limit}""",
     )
     return [
         Neighbour(
