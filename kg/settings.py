@@ -52,6 +52,16 @@ class Settings:
     # Events and time (kg/events.py, kg/timex.py, kg/merge.py)
     events: bool = True
     event_lexicon: str | None = None
+    # kg serve: where it listens, how long a query may run, how much it may return or receive
+    host: str = "127.0.0.1"
+    port: int = 5000
+    timeout: float = 30.0
+    max_rows: int = 100_000
+    max_request_bytes: int = 10_000_000
+    query_workers: int = 0
+    memory_quads: int = 2_000_000
+    update_token: str | None = None
+    service_allow: str = ""
 
     def with_overrides(self, **values: object) -> Settings:
         """A copy with the given values, ignoring the ones that are None (flags not given)."""
@@ -69,6 +79,8 @@ def _coerce(name: str, raw: object) -> object:
             return Path(str(raw)).expanduser()
         if kind == "int":
             return int(raw)  # type: ignore[call-overload]
+        if isinstance(raw, list | tuple):
+            return " ".join(str(item) for item in raw)
         if kind == "bool":
             if isinstance(raw, bool):
                 return raw
@@ -107,7 +119,21 @@ def load_settings(config: Path | None = None, environ: dict[str, str] | None = N
         raise SettingsError("link_threshold must be between 0 and 1")
     if settings.wikidata_api_rate <= 0:
         raise SettingsError("wikidata_api_rate must be above 0 (requests per second)")
+    if settings.timeout <= 0:
+        raise SettingsError("timeout must be a positive number of seconds")
+    negative = [
+        name
+        for name in ("port", "max_rows", "max_request_bytes", "query_workers", "memory_quads")
+        if getattr(settings, name) < 0
+    ]
+    if negative:
+        raise SettingsError(f"{', '.join(negative)} cannot be negative")
     return settings
+
+
+def service_allow_list(settings: Settings) -> frozenset[str]:
+    """The endpoints federated SERVICE (and LOAD) may reach: IRIs separated by spaces or commas."""
+    return frozenset(item for item in settings.service_allow.replace(",", " ").split() if item)
 
 
 def choose_model(name: str | None) -> str:

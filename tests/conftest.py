@@ -50,3 +50,12 @@ def select(store: Store, sparql: str) -> list[dict[str, str]]:
     result = store.query(sparql)
     names = [v.value for v in result.variables]
     return [{n: row[n].value for n in names if row[n] is not None} for row in result]
+
+
+@pytest.fixture(scope="session")
+def built_seeds(tmp_path_factory, nlp) -> Path:
+    """The seed corpus built once per session into a closed store; copy it before writing to it."""
+    settings = Settings(store=tmp_path_factory.mktemp("seed-template") / "kg")
+    report = build([SEEDS], settings, nlp=nlp)
+    assert report.ok, report.summary()
+    return settings.store

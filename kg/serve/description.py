@@ -1,0 +1,86 @@
+"""The SPARQL 1.1 Service Description of this endpoint, in the RDF format a client asks for."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pyoxigraph as ox
+
+from ..namespaces import PREFIXES
+
+#: The W3C's IRIs for the formats we answer in (https://www.w3.org/ns/formats/).
+FORMAT_IRIS = {
+    "json": "SPARQL_Results_JSON",
+    "xml": "SPARQL_Results_XML",
+    "csv": "SPARQL_Results_CSV",
+    "tsv": "SPARQL_Results_TSV",
+    "turtle": "Turtle",
+    "ntriples": "N-Triples",
+    "nquads": "N-Quads",
+    "rdfxml": "RDF_XML",
+    "jsonld": "JSON-LD",
+    "trig": "TriG",
+    "n3": "N3",
+}
+
+RDF_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "trig": ox.RdfFormat.TRIG,
+    "n3": ox.RdfFormat.N3,
+}
+
+
+_COMMENT = (
+    "A knowledge graph of news built by newskg. The default graph is the union of all graphs (one named graph "
+    "per article plus the corpus graph), unless the request names its dataset (default-graph-uri, "
+    "named-graph-uri, FROM, FROM NAMED)."
+)
+
+
+def service_turtle(
+    endpoint: str, *, corpus_graph: str, updates: bool, federation: bool, timeout: float, max_rows: int
+) -> str:
+    """The description as Turtle: languages, formats, features and the default dataset."""
+    languages = "sd:SPARQL11Query" + (", sd:SPARQL11Update" if updates else "")
+    features = "sd:UnionDefaultGraph"
+    if federation:
+        features += ", sd:BasicFederatedQuery"
+    formats = ", ".join(f"<http://www.w3.org/ns/formats/{name}>" for name in FORMAT_IRIS.values())
+    limits = f"queries stop after {timeout:g} s" + (f"; at most {max_rows:,} result rows" if max_rows else "")
+    return f"""@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+
+<{endpoint}> a sd:Service ;
+    dcterms:title "newskg SPARQL endpoint" ;
+    rdfs:comment "{_COMMENT} {limits}." ;
+    sd:endpoint <{endpoint}> ;
+    sd:supportedLanguage {languages} ;
+    sd:feature {features} ;
+    sd:resultFormat {formats} ;
+    sd:defaultEntailmentRegime <http://www.w3.org/ns/entailment/Simple> ;
+    sd:defaultDataset [
+        a sd:Dataset ;
+        sd:defaultGraph [ a sd:Graph ; rdfs:comment "the union of all graphs in the store" ] ;
+        sd:namedGraph [ a sd:NamedGraph ; sd:name <{corpus_graph}> ;
+                        rdfs:comment "entities resolved across the corpus" ]
+    ] .
+"""
+
+
+@lru_cache(maxsize=64)
+def render(turtle: str, fmt: str) -> tuple[str, bytes]:
+    """(media type, bytes) of the description in `fmt`, converted by Oxigraph."""
+    target = RDF_FORMATS[fmt]
+    triples = [quad.triple for quad in ox.parse(turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE)]
+    prefixes = {
+        "sd": "http://www.w3.org/ns/sparql-service-description#",
+        "formats": "http://www.w3.org/ns/formats/",
+        "rdfs": PREFIXES["rdfs"],
+        "dcterms": PREFIXES["dcterms"],
+    }
+    return target.media_type, ox.serialize(triples, format=target, prefixes=prefixes)

@@ -1,0 +1,494 @@
+"""The SPARQL 1.1 Protocol at /sparql and /update: requests in, Oxigraph's bytes out.
+
+A plain WSGI handler put in front of the Flask application (Flask's `wsgi_app` middleware pattern):
+a query is parsed from the request, checked, handed to a worker and its answer passed through
+without ever being decoded here. Everything about a request that can be wrong is answered with a
+4xx status and a message that says what to change; 5xx means the server or the store failed.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from http import HTTPStatus
+from urllib.parse import parse_qs
+
+from .tokens import inspect, needs_inspection, refused_remote
+from .workers import Answer, Job, QueryTimeoutError, WorkerError, WorkerPool, WorkersBusyError
+
+StartResponse = Callable[..., object]
+WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
+
+#: Media types we answer SELECT/ASK with, in our order of preference, and the format of each.
+RESULTS_MEDIA: dict[str, str] = {
+    "application/sparql-results+json": "json",
+    "application/sparql-results+xml": "xml",
+    "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
+    "application/json": "json",
+    "application/xml": "xml",
+    "text/xml": "xml",
+}
+#: ... and CONSTRUCT/DESCRIBE with.
+GRAPH_MEDIA: dict[str, str] = {
+    "text/turtle": "turtle",
+    "application/n-triples": "ntriples",
+    "application/n-quads": "nquads",
+    "application/rdf+xml": "rdfxml",
+    "application/ld+json": "jsonld",
+    "application/trig": "trig",
+    "text/n3": "n3",
+    "application/x-turtle": "turtle",
+    "application/turtle": "turtle",
+    "text/rdf+n3": "n3",
+}
+#: The media type each format is answered with when the client did not name an alias.
+CANONICAL = {
+    **{name: media for media, name in reversed(RESULTS_MEDIA.items())},
+    **{name: media for media, name in reversed(GRAPH_MEDIA.items())},
+}
+#: Names the `format` (or `output`) parameter accepts: (for results, for graphs).
+FORMAT_NAMES: dict[str, tuple[str | None, str | None]] = {
+    "json": ("json", "jsonld"),
+    "srj": ("json", None),
+    "xml": ("xml", "rdfxml"),
+    "srx": ("xml", None),
+    "csv": ("csv", None),
+    "tsv": ("tsv", None),
+    "turtle": (None, "turtle"),
+    "ttl": (None, "turtle"),
+    "ntriples": (None, "ntriples"),
+    "nt": (None, "ntriples"),
+    "nquads": (None, "nquads"),
+    "nq": (None, "nquads"),
+    "rdfxml": (None, "rdfxml"),
+    "rdf": (None, "rdfxml"),
+    "jsonld": (None, "jsonld"),
+    "trig": (None, "trig"),
+    "n3": (None, "n3"),
+}
+
+CORS = [
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Expose-Headers", "Content-Type, Content-Length, X-SPARQL-MaxRows, Retry-After"),
+]
+PREFLIGHT = [
+    ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+    ("Access-Control-Allow-Headers", "Accept, Content-Type, Authorization"),
+    ("Access-Control-Max-Age", "86400"),
+]
+
+
+class ProtocolError(Exception):
+    """A request the protocol cannot serve: the status and a message for the client."""
+
+    def __init__(self, status: int, message: str, headers: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or []
+
+
+# -- content negotiation --------------------------------------------------------------------------
+
+
+def parse_accept(header: str | None) -> list[tuple[str, float]]:
+    """Media ranges and their q-values, in the order given; parameters other than q are ignored."""
+    ranges = []
+    for part in (header or "").split(","):
+        pieces = [p.strip() for p in part.split(";")]
+        media = pieces[0].lower()
+        if not media:
+            continue
+        q = 1.0
+        for param in pieces[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = max(0.0, min(1.0, float(value)))
+                except ValueError:
+                    q = 0.0
+        ranges.append((media, q))
+    return ranges
+
+
+def _quality(media: str, ranges: list[tuple[str, float]]) -> tuple[float, int]:
+    """The q-value the most specific matching range gives `media`, and how specific it was."""
+    kind = media.split("/", 1)[0]
+    best = (-1.0, -1)
+    for candidate, q in ranges:
+        if candidate == media:
+            specificity = 2
+        elif candidate == f"{kind}/*":
+            specificity = 1
+        elif candidate == "*/*":
+            specificity = 0
+        else:
+            continue
+        if specificity > best[1]:
+            best = (q, specificity)
+    return best
+
+
+def choose(ranges: list[tuple[str, float]], table: dict[str, str]) -> str | None:
+    """The media type to answer with: highest q, then most specific match, then our preference."""
+    if not ranges:
+        return next(iter(table))
+    best: tuple[float, int, int] | None = None
+    chosen = None
+    for rank, media in enumerate(table):
+        q, specificity = _quality(media, ranges)
+        if q <= 0:
+            continue
+        key = (q, specificity, -rank)
+        if best is None or key > best:
+            best, chosen = key, media
+    return chosen
+
+
+@dataclass(frozen=True)
+class Formats:
+    """What to answer a request with: a format and media type for tables, and for graphs."""
+
+    results: str | None
+    graph: str | None
+    results_type: str | None = None  # set when the client's media type is an alias of the format's
+    graph_type: str | None = None
+
+
+@lru_cache(maxsize=256)
+def _from_accept(accept: str | None) -> Formats:
+    ranges = parse_accept(accept)
+    results, graph = choose(ranges, RESULTS_MEDIA), choose(ranges, GRAPH_MEDIA)
+    return Formats(
+        RESULTS_MEDIA[results] if results else None,
+        GRAPH_MEDIA[graph] if graph else None,
+        results if results and CANONICAL[RESULTS_MEDIA[results]] != results else None,
+        graph if graph and CANONICAL[GRAPH_MEDIA[graph]] != graph else None,
+    )
+
+
+def negotiate(params: dict[str, list[str]], accept: str | None) -> Formats:
+    """The formats for this request; None where the client accepts no format of that kind."""
+    named = (params.get("format") or params.get("output") or [None])[0]
+    if named:
+        key = named.strip().lower()
+        if key in FORMAT_NAMES:
+            return Formats(*FORMAT_NAMES[key])
+        if key in RESULTS_MEDIA or key in GRAPH_MEDIA:
+            return Formats(RESULTS_MEDIA.get(key), GRAPH_MEDIA.get(key))
+        raise ProtocolError(400, f"unknown format {named!r}; use one of {', '.join(FORMAT_NAMES)} or a media type")
+    return _from_accept(accept)
+
+
+# -- requests ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class SparqlRequest:
+    """A parsed protocol request: a query or an update, and the dataset it names."""
+
+    query: str | None = None
+    update: str | None = None
+    default_graphs: list[str] = field(default_factory=list)
+    named_graphs: list[str] = field(default_factory=list)
+    using_graphs: list[str] = field(default_factory=list)
+    params: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _single(params: dict[str, list[str]], name: str) -> str | None:
+    values = params.get(name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise ProtocolError(400, f"the request has {len(values)} '{name}' parameters; send exactly one")
+    return values[0]
+
+
+def _decode(data: bytes, what: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProtocolError(400, f"the {what} is not UTF-8 text: {exc}") from None
+
+
+def _form(data: bytes | str) -> dict[str, list[str]]:
+    text = data if isinstance(data, str) else _decode(data, "request")
+    try:
+        return parse_qs(text, keep_blank_values=True, strict_parsing=False, errors="strict")
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ProtocolError(400, f"the request parameters cannot be read: {exc}") from None
+
+
+def _media_type(environ: dict) -> str:
+    return (environ.get("CONTENT_TYPE") or "").split(";", 1)[0].strip().lower()
+
+
+def read_request(environ: dict, body: bytes) -> SparqlRequest:
+    """The query or update a GET or POST carries, per the SPARQL 1.1 Protocol."""
+    method = environ["REQUEST_METHOD"]
+    url_params = _form(environ.get("QUERY_STRING", ""))
+    if method == "GET":
+        params = url_params
+        if "update" in params:
+            raise ProtocolError(
+                400, "SPARQL Update cannot be sent with GET: POST it as 'update' or as application/sparql-update"
+            )
+        request = SparqlRequest(query=_single(params, "query"), params=params)
+    else:
+        media = _media_type(environ)
+        if media == "application/x-www-form-urlencoded":
+            params = {**url_params, **_form(body)}
+            request = SparqlRequest(query=_single(params, "query"), update=_single(params, "update"), params=params)
+        elif media == "application/sparql-query":
+            params = url_params
+            request = SparqlRequest(query=_decode(body, "query"), params=params)
+        elif media == "application/sparql-update":
+            params = url_params
+            request = SparqlRequest(update=_decode(body, "update"), params=params)
+        else:
+            shown = media or "no Content-Type"
+            raise ProtocolError(
+                415,
+                f"cannot read a POST body of {shown}: send application/x-www-form-urlencoded "
+                "(query= or update=), application/sparql-query or application/sparql-update",
+            )
+        if request.query is not None and request.update is not None:
+            raise ProtocolError(400, "the request has both 'query' and 'update'; send one of them")
+    request.default_graphs = params.get("default-graph-uri", [])
+    request.named_graphs = params.get("named-graph-uri", [])
+    request.using_graphs = params.get("using-graph-uri", []) + params.get("using-named-graph-uri", [])
+    return request
+
+
+# -- the handler ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Policy:
+    """What the endpoint allows: the limits and switches from the settings."""
+
+    timeout: float = 30.0
+    max_request_bytes: int = 10_000_000
+    update_token: str | None = None
+    service_allow: frozenset[str] = frozenset()
+
+
+def _status(code: int) -> str:
+    return f"{code} {HTTPStatus(code).phrase}"
+
+
+class SparqlProtocol:
+    """WSGI middleware: /sparql and /update handled here, everything else passed to `app`."""
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        pool: WorkerPool,
+        policy: Policy,
+        describe_service: Callable[[str, str], tuple[str, bytes]],
+    ) -> None:
+        self.app = app
+        self.pool = pool
+        self.policy = policy
+        self.describe_service = describe_service
+
+    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path not in ("/sparql", "/update"):
+            return self.app(environ, start_response)
+        try:
+            return self.handle(environ, start_response, path)
+        except ProtocolError as error:
+            return self.reply(start_response, error.status, error.message.encode() + b"\n", error.headers)
+
+    def reply(
+        self,
+        start_response: StartResponse,
+        status: int,
+        body: bytes,
+        headers: list[tuple[str, str]] | None = None,
+        content_type: str = "text/plain; charset=utf-8",
+    ) -> list[bytes]:
+        start_response(
+            _status(status),
+            [("Content-Type", content_type), ("Content-Length", str(len(body))), *CORS, *(headers or [])],
+        )
+        return [body]
+
+    def handle(self, environ: dict, start_response: StartResponse, path: str) -> Iterable[bytes]:
+        method = environ["REQUEST_METHOD"]
+        allowed = "GET, POST, OPTIONS" if path == "/sparql" else "POST, OPTIONS"
+        if method == "OPTIONS":
+            start_response("204 No Content", [*CORS, *PREFLIGHT, ("Allow", allowed), ("Content-Length", "0")])
+            return []
+        if method == "HEAD" and path == "/sparql":
+            method = "GET"
+        if method not in allowed.split(", "):
+            raise ProtocolError(405, f"{path} takes {allowed}", [("Allow", allowed)])
+        if len(environ.get("QUERY_STRING", "")) > self.policy.max_request_bytes:
+            raise ProtocolError(
+                414, f"the request is larger than this server's limit of {self.policy.max_request_bytes} bytes"
+            )
+        body = self.read_body(environ) if method == "POST" else b""
+        request = read_request(environ, body)
+        if path == "/update" and request.query is not None:
+            raise ProtocolError(400, "/update takes SPARQL Update only; send queries to /sparql")
+        if request.update is not None:
+            return self.run_update(environ, start_response, request)
+        if request.query is None:
+            if method == "POST":
+                raise ProtocolError(400, "the request has no 'query' (or 'update')")
+            return self.service_description(environ, start_response)
+        return self.run_query(environ, start_response, request)
+
+    def read_body(self, environ: dict) -> bytes:
+        limit = self.policy.max_request_bytes
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise ProtocolError(400, "the Content-Length header is not a number") from None
+        if length > limit:
+            raise ProtocolError(
+                413, f"the request body ({length} bytes) is larger than this server's limit of {limit} bytes"
+            )
+        stream = environ["wsgi.input"]
+        data = stream.read(length) if length else stream.read(limit + 1)
+        if len(data) > limit:
+            raise ProtocolError(413, f"the request body is larger than this server's limit of {limit} bytes")
+        return data
+
+    # -- queries ------------------------------------------------------------------------------------
+
+    def run_query(self, environ: dict, start_response: StartResponse, request: SparqlRequest) -> Iterable[bytes]:
+        text = request.query or ""
+        if not text.strip():
+            raise ProtocolError(400, "the query is empty")
+        formats = negotiate(request.params, environ.get("HTTP_ACCEPT"))
+        union = True
+        if needs_inspection(text):
+            found = inspect(text)
+            if found.is_update:
+                raise ProtocolError(400, _UPDATE_AS_QUERY)
+            refusal = refused_remote(found, self.policy.service_allow)
+            if refusal:
+                raise ProtocolError(403, refusal)
+            union = not found.has_dataset  # FROM / FROM NAMED in the query define its dataset
+        dataset = bool(request.default_graphs or request.named_graphs)
+        job = Job(
+            text,
+            formats.results,
+            formats.graph,
+            union,
+            tuple(request.default_graphs) if dataset else None,
+            tuple(request.named_graphs) if dataset else None,
+            results_type=formats.results_type,
+            graph_type=formats.graph_type,
+        )
+        answer = self.execute(lambda: self.pool.run(job, self.policy.timeout))
+        if answer.status == 400 and inspect(text).is_update:
+            raise ProtocolError(400, _UPDATE_AS_QUERY)
+        return self.send(start_response, answer)
+
+    def execute(self, run: Callable[[], Answer]) -> Answer:
+        try:
+            return run()
+        except QueryTimeoutError:
+            raise ProtocolError(
+                503,
+                f"the query ran longer than this server's timeout of {self.policy.timeout:g} s and was stopped; "
+                "make it more selective (LIMIT, more specific patterns) or ask for a longer --timeout",
+                [("Retry-After", "1")],
+            ) from None
+        except WorkersBusyError:
+            raise ProtocolError(
+                503,
+                f"all {self.pool.size} query workers stayed busy for {self.policy.timeout:g} s; try again shortly",
+                [("Retry-After", "2")],
+            ) from None
+        except WorkerError as exc:
+            raise ProtocolError(503, f"the query worker failed: {exc}", [("Retry-After", "1")]) from None
+
+    def send(self, start_response: StartResponse, answer: Answer) -> Iterable[bytes]:
+        headers = [*answer.headers, *CORS, ("Vary", "Accept")]
+        if answer.body is not None:
+            if answer.status != 204:
+                headers.append(("Content-Length", str(len(answer.body))))
+            start_response(_status(answer.status), headers)
+            return [answer.body] if answer.status != 204 else []
+        start_response(_status(answer.status), headers)
+        assert answer.chunks is not None
+        return answer.chunks
+
+    # -- updates ------------------------------------------------------------------------------------
+
+    def run_update(self, environ: dict, start_response: StartResponse, request: SparqlRequest) -> Iterable[bytes]:
+        self.authorize(environ.get("HTTP_AUTHORIZATION"))
+        text = request.update or ""
+        if not text.strip():
+            raise ProtocolError(400, "the update is empty")
+        if request.using_graphs:
+            raise ProtocolError(
+                400,
+                "using-graph-uri and using-named-graph-uri are not supported; write USING / USING NAMED in the update",
+            )
+        found = inspect(text)
+        if found.form in ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK"):
+            raise ProtocolError(400, f"this is a {found.form} query, not an update; send it as 'query'")
+        refusal = refused_remote(found, self.policy.service_allow)
+        if refusal:
+            raise ProtocolError(403, refusal)
+        answer = self.execute(lambda: self.pool.update(text, self.policy.timeout))
+        return self.send(start_response, answer)
+
+    def authorize(self, header: str | None) -> None:
+        token = self.policy.update_token
+        if not token:
+            raise ProtocolError(
+                403, "this endpoint is read-only: SPARQL Update needs a server started with --update-token"
+            )
+        challenge = [("WWW-Authenticate", 'Bearer realm="newskg SPARQL Update"')]
+        if not header:
+            raise ProtocolError(401, "SPARQL Update needs 'Authorization: Bearer <token>'", challenge)
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+            raise ProtocolError(
+                401,
+                "the update token is wrong",
+                [("WWW-Authenticate", 'Bearer realm="newskg SPARQL Update", error="invalid_token"')],
+            )
+
+    # -- the service description ---------------------------------------------------------------------
+
+    def service_description(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        ranges = parse_accept(environ.get("HTTP_ACCEPT"))
+        named = (_form(environ.get("QUERY_STRING", "")).get("format") or [None])[0]
+        if (
+            named is None
+            and ranges
+            and _quality("text/html", ranges)[0] > max(_quality(m, ranges)[0] for m in GRAPH_MEDIA)
+        ):
+            start_response("303 See Other", [("Location", "/"), ("Content-Length", "0"), *CORS])
+            return []  # a browser: show it the query page
+        graph_format = negotiate({"format": [named]} if named else {}, environ.get("HTTP_ACCEPT")).graph
+        if graph_format is None:
+            raise ProtocolError(406, "the service description is RDF: accept text/turtle, application/ld+json, ...")
+        media, body = self.describe_service(_endpoint_url(environ), graph_format)
+        return self.reply(start_response, 200, body, [("Vary", "Accept")], content_type=media)
+
+
+_UPDATE_AS_QUERY = (
+    "this is a SPARQL Update, not a query: POST it to /sparql as 'update' (or as application/sparql-update), "
+    "with 'Authorization: Bearer <token>'"
+)
+
+
+def _endpoint_url(environ: dict) -> str:
+    scheme = environ.get("wsgi.url_scheme", "http")
+    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
+    if not re.match(r"^[A-Za-z0-9.\-\[\]:]+$", host):
+        host = f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
+    return f"{scheme}://{host}{environ.get('SCRIPT_NAME', '')}/sparql"

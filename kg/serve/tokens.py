@@ -1,0 +1,146 @@
+"""What the endpoint must know about a SPARQL text before Oxigraph runs it.
+
+Its form (a query or an update), whether it names its own dataset (FROM / FROM NAMED), and every
+remote address it would make the server fetch (SERVICE, LOAD): the server refuses those unless they
+are allowed. A lexer for SPARQL 1.1's terminals is enough for that; Oxigraph does the parsing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+_PN_START = (
+    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd"
+)
+_PN_CHARS = _PN_START + r"_\-0-9\u00b7\u0300-\u036f\u203f-\u2040"
+
+_TOKEN = re.compile(
+    rf"""
+    (?P<ws>\s+)
+  | (?P<comment>\#[^\n\r]*)
+  | (?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{{4}}|\\U[0-9A-Fa-f]{{8}})*>)
+  | (?P<string>'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''
+              |\"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\"
+              |'(?:[^'\\\n\r]|\\.)*'
+              |"(?:[^"\\\n\r]|\\.)*")
+  | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
+  | (?P<var>[?$][{_PN_CHARS}]+)
+  | (?P<pname>(?:[{_PN_START}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)?:(?:[{_PN_CHARS}:%\\]|\.(?=[{_PN_CHARS}:%\\]))*)
+  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<number>[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)
+  | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+QUERY_FORMS = frozenset({"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"})
+UPDATE_FORMS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"})
+#: Words that, seen anywhere, mean the text needs a closer look (a cheap test before lexing).
+_WATCH = re.compile(r"(?i)from|service|load")
+
+
+@dataclass(frozen=True)
+class SparqlText:
+    """What lexing found: the form, dataset clauses, and the remote IRIs (None: not a fixed IRI)."""
+
+    form: str | None
+    has_dataset: bool
+    remote: tuple[str | None, ...]
+
+    @property
+    def is_update(self) -> bool:
+        return self.form == "UPDATE"
+
+
+def needs_inspection(text: str) -> bool:
+    """False when the text cannot hold FROM, SERVICE or LOAD, so lexing it can be skipped."""
+    return _WATCH.search(text) is not None
+
+
+def tokens(text: str) -> list[tuple[str, str]]:
+    """(kind, text) for every significant token: whitespace and comments are dropped."""
+    out = []
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup or "other"
+        if kind not in ("ws", "comment"):
+            out.append((kind, match.group()))
+    return out
+
+
+def _unescape_iri(iri: str) -> str:
+    return re.sub(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})", lambda m: chr(int(m.group(1) or m.group(2), 16)), iri)
+
+
+def inspect(text: str) -> SparqlText:
+    """Lex a query or update and report its form, FROM clauses and SERVICE/LOAD targets."""
+    toks = tokens(text)
+    base: str | None = None
+    prefixes: dict[str, str] = {}
+    form: str | None = None
+    has_dataset = False
+    remote: list[str | None] = []
+
+    def resolve(kind: str, value: str) -> str | None:
+        if kind == "iri":
+            iri = _unescape_iri(value[1:-1])
+            return urljoin(base, iri) if base and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", iri) else iri
+        if kind == "pname":
+            prefix, _, local = value.partition(":")
+            if prefix in prefixes:
+                return prefixes[prefix] + re.sub(r"\\(.)", r"\1", local)
+        return None
+
+    i = 0
+    while i < len(toks):
+        kind, value = toks[i]
+        word = value.upper() if kind == "word" else ""
+        if word == "BASE" and i + 1 < len(toks) and toks[i + 1][0] == "iri":
+            base = resolve("iri", toks[i + 1][1])
+            i += 2
+            continue
+        if (
+            word == "PREFIX"
+            and i + 2 < len(toks)
+            and toks[i + 1][0] == "pname"
+            and toks[i + 1][1].endswith(":")
+            and toks[i + 2][0] == "iri"
+        ):
+            prefixes[toks[i + 1][1][:-1]] = resolve("iri", toks[i + 2][1]) or ""
+            i += 3
+            continue
+        if word:
+            if form is None and word in QUERY_FORMS:
+                form = word
+            elif form is None and word in UPDATE_FORMS:
+                form = "UPDATE"
+            if word == "FROM":
+                has_dataset = True
+            elif word in ("SERVICE", "LOAD"):
+                j = i + 1
+                if j < len(toks) and toks[j][0] == "word" and toks[j][1].upper() == "SILENT":
+                    j += 1
+                target = toks[j] if j < len(toks) else ("other", "")
+                remote.append(resolve(*target))
+        i += 1
+    return SparqlText(form, has_dataset, tuple(remote))
+
+
+def refused_remote(found: SparqlText, allowed: frozenset[str]) -> str | None:
+    """A message if the text would reach an endpoint outside the allow-list, else None."""
+    for target in found.remote:
+        if target is None:
+            return (
+                "SERVICE and LOAD need a fixed endpoint IRI here (a variable or unknown prefix cannot be checked "
+                "against the allow-list)"
+            )
+        if target not in allowed:
+            if not allowed:
+                return (
+                    f"federated queries are off: SERVICE/LOAD <{target}> refused (the server calls no other "
+                    "endpoint unless it was started with --service-allow IRI)"
+                )
+            return f"SERVICE/LOAD <{target}> refused: not in this server's allow-list"
+    return None

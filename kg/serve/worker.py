@@ -1,0 +1,519 @@
+"""The worker process: a program that answers SPARQL jobs from a pipe with bytes Oxigraph serialised.
+
+The server (kg.serve.workers) starts it by path, not as part of ``kg``, so a worker starts with nothing but
+the standard library and pyoxigraph loaded, and kills it when a job runs past the timeout. Each job comes in as
+a frame of plain values; the answer goes out as a head (status, headers), chunks of body and an end mark. The
+store is open read-only (or copied into memory, see `_Handle`); updates run in a worker of their own that opens
+the store read-write for the length of one update.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import struct
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+# -- the wire: frames of a kind byte, a 4-byte length and a payload -------------------------------
+
+HEADER = struct.Struct(">cI")
+CONFIG, JOB, HEAD, DATA, END, READY = b"C", b"J", b"H", b"D", b"E", b"R"
+#: Body bytes a worker gathers before it sends them (and commits to a status).
+CHUNK = 1 << 16
+#: A worker opens a new handle on a changed store at most this often (seconds) unless told to.
+REOPEN_EVERY = 1.0
+#: Seconds a store must stay unchanged before a worker copies it into memory.
+SETTLE = 2.0
+
+
+def frame(kind: bytes, payload: bytes = b"") -> bytes:
+    return HEADER.pack(kind, len(payload)) + payload
+
+
+@dataclass(frozen=True)
+class Job:
+    """One query or update for a worker: the text, the dataset and the formats the client accepts."""
+
+    text: str
+    results_format: str | None = "json"  # for SELECT and ASK; None: the client accepts none
+    graph_format: str | None = "turtle"  # for CONSTRUCT and DESCRIBE
+    union: bool = True  # the default graph is the union of all graphs
+    default_graphs: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None = None
+    update: bool = False
+    results_type: str | None = None  # the media type to answer with, when the client named an alias
+    graph_type: str | None = None
+    generation: int = 0  # the newest version of the store the pool knows of
+    required: int = 0  # the oldest version this job may see (after an update: read your writes)
+
+    def wire(self, generation: int, required: int) -> bytes:
+        """The job as a frame; plain values only, so the worker never imports `kg` to read it."""
+        values = (
+            self.text,
+            self.results_format,
+            self.graph_format,
+            self.union,
+            self.default_graphs,
+            self.named_graphs,
+            self.update,
+            self.results_type,
+            self.graph_type,
+            generation,
+            required,
+        )
+        return frame(JOB, pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+# -- the worker process -------------------------------------------------------------------------
+
+RESULTS_FORMATS = ("json", "xml", "csv", "tsv")
+GRAPH_FORMATS = ("turtle", "ntriples", "nquads", "rdfxml", "jsonld", "trig", "n3")
+
+
+def _store_error(exc: BaseException) -> bool:
+    """True when an error comes from the files under the store (a compaction raced a reader)."""
+    text = str(exc)
+    return any(mark in text for mark in ("IO error", "No such file", "Corruption", "While open"))
+
+
+class _Output:
+    """Frames to the server: the head is held back until a chunk is full or the answer ends."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.extra: list[tuple[str, str]] = []  # headers every answer carries
+        self.head: bytes | None = None
+        self.sent_head = False
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def start(self, status: int, headers: list[tuple[str, str]]) -> None:
+        self.head = frame(HEAD, pickle.dumps((status, headers + self.extra), protocol=pickle.HIGHEST_PROTOCOL))
+
+    def write(self, data: bytes) -> int:
+        if data:
+            self.parts.append(bytes(data))
+            self.size += len(data)
+            if self.size >= CHUNK:
+                self._send()
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def _send(self, end: bool = False) -> None:
+        out = []
+        if not self.sent_head:
+            assert self.head is not None
+            out.append(self.head)
+            self.sent_head = True
+        if self.parts:
+            body = b"".join(self.parts)
+            out.append(HEADER.pack(DATA, len(body)))
+            out.append(body)
+            self.parts, self.size = [], 0
+        if end:
+            out.append(frame(END))
+        write_all(self.fd, b"".join(out))
+
+    def finish(self) -> None:
+        self._send(end=True)
+
+    def discard(self) -> None:
+        """Forget a body not yet sent (an error came before the first chunk)."""
+        self.parts, self.size, self.head = [], 0, None
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+class _RowLimitError(Exception):
+    pass
+
+
+class _CountingBuffer:
+    """Collects TSV results and stops the serialiser (and so the evaluation) after `limit` rows."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit + 1  # the header line
+        self.parts: list[bytes] = []
+        self.lines = 0
+
+    def write(self, data: bytes) -> int:
+        data = bytes(data)
+        self.parts.append(data)
+        self.lines += data.count(b"\n")
+        if self.lines > self.limit:
+            raise _RowLimitError
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def value(self) -> tuple[bytes, bool]:
+        data = b"".join(self.parts)
+        if self.lines <= self.limit:
+            return data, False
+        end = -1
+        for _ in range(self.limit):
+            end = data.index(b"\n", end + 1)
+        return data[: end + 1], True
+
+
+class _Handle:
+    """The worker's view of the store: read-only on disk, or a copy in memory, renewed when the store changes.
+
+    A changed store is opened again in the background and swapped in between jobs (whole transactions only:
+    RocksDB shows a read-only handle what was committed when it opened). When the store holds at most
+    `memory_quads` quads and has been quiet for a moment, the worker also copies it into an in-memory Oxigraph
+    store, in the background, and answers from that: the same engine, several times faster on joins than
+    reading RocksDB. Until the copy is ready, and right after a change, it answers from disk.
+    """
+
+    def __init__(self, path: str, memory_quads: int = 0) -> None:
+        self.path = path
+        self.memory_quads = memory_quads
+        self.disk = self._open()
+        self.store = self.disk
+        self.in_memory = False
+        self.generation = 0
+        self.opened_at = self.changed_at = time.monotonic() - SETTLE
+        self._next: tuple[object, int] | None = None
+        self._opening: threading.Thread | None = None
+        self._copy: tuple[object, int] | None = None
+        self._copying: threading.Thread | None = None
+        self._too_big: int | None = None  # the generation found too big to copy
+        self._copy_later()
+
+    def _open(self) -> object:
+        import pyoxigraph as ox
+
+        for attempt in range(20):
+            try:
+                return ox.Store.read_only(self.path)
+            except (OSError, RuntimeError) as exc:  # a writer was swapping files as we opened
+                if attempt == 19 or not _store_error(exc):
+                    raise
+                time.sleep(0.05)
+        raise AssertionError("unreachable")
+
+    def _open_later(self, generation: int) -> None:
+        def run() -> None:
+            try:
+                self._next = (self._open(), generation)
+            except (OSError, RuntimeError):
+                self._next = None
+
+        self._opening = threading.Thread(target=run, daemon=True, name="kg-reopen")
+        self._opening.start()
+
+    def _copy_later(self) -> None:
+        """Copy the disk view into memory in the background, if it is small enough and not done yet."""
+        if not self.memory_quads or self.in_memory or self._copying is not None or self._too_big == self.generation:
+            return
+        disk, generation = self.disk, self.generation
+
+        def run() -> None:
+            import pyoxigraph as ox
+
+            try:
+                if len(disk) > self.memory_quads:  # type: ignore[arg-type]
+                    self._too_big = generation
+                    return
+                copy = ox.Store()
+                copy.bulk_load(disk.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)  # type: ignore[attr-defined]
+                self._copy = (copy, generation)
+            except (OSError, RuntimeError, MemoryError, SyntaxError):
+                self._copy = None  # stay on disk
+
+        self._copying = threading.Thread(target=run, daemon=True, name="kg-memory-copy")
+        self._copying.start()
+
+    def _use_disk(self, disk: object, generation: int) -> None:
+        self.disk = self.store = disk
+        self.in_memory = False  # the copy in memory is of an older version: let it go
+        self.generation = generation
+        self.opened_at = self.changed_at = time.monotonic()
+
+    def current(self, generation: int, required: int) -> object:
+        """The store to use for a job: fresh if the job requires it, else the newest ready, memory first."""
+        if self._opening is not None and not self._opening.is_alive():
+            self._opening = None
+            if self._next is not None:
+                self._use_disk(*self._next)
+                self._next = None
+        if self._copying is not None and not self._copying.is_alive():
+            self._copying = None
+            if self._copy is not None and self._copy[1] == self.generation:
+                self.store, self.in_memory = self._copy[0], True
+            self._copy = None
+        if required > self.generation:
+            if self._opening is not None:
+                self._opening.join()
+                self._opening = None
+                if self._next is not None and self._next[1] >= required:
+                    self._use_disk(*self._next)
+                    self._next = None
+                    return self.store
+            self.reopen(generation)
+        elif generation > self.generation:
+            if self._opening is None and time.monotonic() - self.opened_at >= REOPEN_EVERY:
+                self._open_later(generation)
+        elif self._opening is None and time.monotonic() - self.changed_at >= SETTLE:
+            self._copy_later()  # the store is quiet and this view is up to date
+        return self.store
+
+    def reopen(self, generation: int | None = None) -> None:
+        self.store = self.disk = None
+        self._use_disk(self._open(), self.generation if generation is None else generation)
+
+
+def _ox_formats() -> tuple[dict[str, object], dict[str, object]]:
+    import pyoxigraph as ox
+
+    results = {
+        "json": ox.QueryResultsFormat.JSON,
+        "xml": ox.QueryResultsFormat.XML,
+        "csv": ox.QueryResultsFormat.CSV,
+        "tsv": ox.QueryResultsFormat.TSV,
+    }
+    graphs = {
+        "turtle": ox.RdfFormat.TURTLE,
+        "ntriples": ox.RdfFormat.N_TRIPLES,
+        "nquads": ox.RdfFormat.N_QUADS,
+        "rdfxml": ox.RdfFormat.RDF_XML,
+        "jsonld": ox.RdfFormat.JSON_LD,
+        "trig": ox.RdfFormat.TRIG,
+        "n3": ox.RdfFormat.N3,
+    }
+    return results, graphs
+
+
+class _Worker:
+    """The loop of one worker process: read a job, answer it, repeat until the pipe closes."""
+
+    def __init__(self, config: dict) -> None:
+        import pyoxigraph as ox
+
+        self.ox = ox
+        self.config = config
+        self.path = config["store"]
+        self.mode = config["mode"]
+        self.max_rows = int(config.get("max_rows") or 0)
+        self.base = config.get("base")
+        self.prefixes = dict(config.get("prefixes") or {})
+        self.results_formats, self.graph_formats = _ox_formats()
+        self.media = {name: fmt.media_type for name, fmt in {**self.results_formats, **self.graph_formats}.items()}
+        self.handle = _Handle(self.path, int(config.get("memory_quads") or 0)) if self.mode == "query" else None
+
+    # replies -------------------------------------------------------------------------------
+
+    def error(self, out: _Output, status: int, message: str, extra: list[tuple[str, str]] | None = None) -> None:
+        out.discard()
+        out.start(status, [("Content-Type", "text/plain; charset=utf-8"), *(extra or [])])
+        out.write(message.encode("utf-8") + b"\n")
+        out.finish()
+
+    def answer(self, job: Job, out: _Output) -> None:
+        if job.update:
+            self.run_update(job, out)
+            return
+        assert self.handle is not None
+        for attempt in range(2):
+            store = self.handle.current(job.generation, job.required)
+            # where the answer came from: a diagnostic for operators and benchmarks
+            out.extra = [("X-Newskg-Store", "memory" if self.handle.in_memory else "disk")]
+            try:
+                self.run_query(store, job, out)
+                return
+            except (OSError, RuntimeError) as exc:
+                if out.sent_head:
+                    raise
+                if attempt == 0 and _store_error(exc):
+                    self.handle.reopen()  # a file was compacted away under us: look again
+                    continue
+                if isinstance(exc, OSError) and not _store_error(exc):
+                    self.error(out, 502, f"a remote SPARQL service failed: {exc}")
+                elif _store_error(exc):
+                    self.error(out, 503, f"the store could not be read: {exc}", [("Retry-After", "1")])
+                else:
+                    self.error(out, 400, f"the query cannot be evaluated: {exc}")
+                return
+
+    def run_query(self, store: object, job: Job, out: _Output) -> None:
+        ox = self.ox
+        kwargs: dict[str, object] = {"base_iri": self.base, "prefixes": self.prefixes}
+        if job.default_graphs is not None or job.named_graphs is not None:
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs or ()]
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs or ()]
+        elif job.union:
+            kwargs["use_default_graph_as_union"] = True
+        try:
+            result = store.query(job.text, **kwargs)  # type: ignore[attr-defined]
+        except SyntaxError as exc:
+            self.error(out, 400, f"SPARQL syntax error: {exc}")
+            return
+        if isinstance(result, ox.QueryTriples):
+            self.send_graph(result, job, out)
+        elif job.results_format is None:
+            kind = "a boolean" if isinstance(result, ox.QueryBoolean) else "a table of results"
+            self.error(out, 406, f"this query gives {kind}; the Accept header allows none of its formats")
+        elif isinstance(result, ox.QueryBoolean):
+            body = result.serialize(format=self.results_formats[job.results_format])
+            self.send(out, job.results_type or self.media[job.results_format], body)
+        else:
+            self.send_solutions(result, job.results_format, job.results_type or self.media[job.results_format], out)
+
+    def send(self, out: _Output, ctype: str, body: bytes, extra: list[tuple[str, str]] | None = None) -> None:
+        out.start(200, [("Content-Type", ctype), *(extra or [])])
+        out.write(body)
+        out.finish()
+
+    def send_solutions(self, result: object, fmt: str, ctype: str, out: _Output) -> None:
+        ox = self.ox
+        target = self.results_formats[fmt]
+        if not self.max_rows:
+            out.start(200, [("Content-Type", ctype)])
+            result.serialize(out, format=target)  # type: ignore[attr-defined]
+            out.finish()
+            return
+        # Oxigraph writes TSV one line per row: count lines, stop the evaluation past the limit,
+        # then let Oxigraph turn the rows kept into the format asked for.
+        buffer = _CountingBuffer(self.max_rows)
+        with contextlib.suppress(_RowLimitError):
+            result.serialize(buffer, format=ox.QueryResultsFormat.TSV)  # type: ignore[attr-defined]
+        tsv, truncated = buffer.value()
+        extra = [("X-SPARQL-MaxRows", str(self.max_rows))] if truncated else []
+        if fmt == "tsv":
+            self.send(out, ctype, tsv, extra)
+            return
+        rows = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
+        out.start(200, [("Content-Type", ctype), *extra])
+        rows.serialize(out, format=target)  # type: ignore[union-attr]
+        out.finish()
+
+    def send_graph(self, triples: object, job: Job, out: _Output) -> None:
+        fmt = job.graph_format
+        if fmt is None:
+            self.error(out, 406, "this query gives a graph; the Accept header allows none of its formats")
+            return
+        ctype = job.graph_type or self.media[fmt]
+        limit = self.max_rows
+        state = {"truncated": False}
+
+        def capped() -> Iterator[object]:
+            for index, triple in enumerate(triples):  # type: ignore[call-overload]
+                if index == limit:
+                    state["truncated"] = True
+                    return
+                yield triple
+
+        source = capped() if limit else triples
+        if limit:
+            # The head waits for the count: the triples are gathered, then written.
+            kept = list(source)
+            extra = [("X-SPARQL-MaxRows", str(limit))] if state["truncated"] else []
+            out.start(200, [("Content-Type", ctype), *extra])
+            self.ox.serialize(kept, out, format=self.graph_formats[fmt], prefixes=self.prefixes)
+        else:
+            out.start(200, [("Content-Type", ctype)])
+            self.ox.serialize(source, out, format=self.graph_formats[fmt], prefixes=self.prefixes)
+        out.finish()
+
+    def run_update(self, job: Job, out: _Output) -> None:
+        ox = self.ox
+        try:
+            store = ox.Store(self.path)
+        except (OSError, RuntimeError) as exc:
+            if "lock" in str(exc).lower():
+                self.error(
+                    out,
+                    503,
+                    "the store is being written by another process (a `kg build`?); "
+                    f"the update was not applied, try again when it has finished ({exc})",
+                    [("Retry-After", "5")],
+                )
+            else:
+                self.error(out, 503, f"the store cannot be opened for writing: {exc}", [("Retry-After", "5")])
+            return
+        failure: tuple[int, str] | None = None
+        try:
+            store.update(job.text, base_iri=self.base, prefixes=self.prefixes)
+            store.flush()
+        except SyntaxError as exc:
+            failure = (400, f"SPARQL Update syntax error: {exc}")
+        except OSError as exc:
+            failure = (500 if _store_error(exc) else 502, f"the update failed, nothing was changed: {exc}")
+        except RuntimeError as exc:
+            failure = (400, f"the update failed, nothing was changed: {exc}")
+        del store  # close the store and let go of its lock before answering: a build may be waiting for it
+        if failure is not None:
+            self.error(out, *failure)
+            return
+        out.start(204, [])
+        out.finish()
+
+
+def _read_exact(fd: int, buffer: bytearray, size: int) -> bool:
+    while len(buffer) < size:
+        data = os.read(fd, max(1 << 16, size - len(buffer)))
+        if not data:
+            return False
+        buffer += data
+    return True
+
+
+def _read_frame(fd: int, buffer: bytearray) -> tuple[bytes, bytes] | None:
+    if not _read_exact(fd, buffer, HEADER.size):
+        return None
+    kind, size = HEADER.unpack_from(buffer)
+    if not _read_exact(fd, buffer, HEADER.size + size):
+        return None
+    payload = bytes(buffer[HEADER.size : HEADER.size + size])
+    del buffer[: HEADER.size + size]
+    return kind, payload
+
+
+def child_main() -> None:
+    """The worker process: read its settings, announce readiness, answer jobs until stdin closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which stops us
+    reply_fd = os.dup(1)
+    os.dup2(2, 1)  # stray prints go to stderr, never into the frames
+    buffer = bytearray()
+    first = _read_frame(0, buffer)
+    if first is None:
+        return
+    try:
+        worker = _Worker(pickle.loads(first[1]))
+    except Exception as exc:  # the store cannot be opened: say why and stop
+        write_all(reply_fd, frame(READY, pickle.dumps(f"{type(exc).__name__}: {exc}")))
+        return
+    write_all(reply_fd, frame(READY, pickle.dumps(None)))
+    while True:
+        got = _read_frame(0, buffer)
+        if got is None:
+            return
+        kind, payload = got
+        if kind != JOB:
+            continue
+        job = Job(*pickle.loads(payload))
+        out = _Output(reply_fd)
+        try:
+            worker.answer(job, out)
+        except Exception as exc:  # keep serving; tell the server what happened
+            if out.sent_head:
+                return  # the answer is cut short; the server sees the pipe close
+            worker.error(out, 500, f"the query failed: {type(exc).__name__}: {exc}")
+
+
+if __name__ == "kg_worker":
+    child_main()

@@ -1,0 +1,372 @@
+"""Workers: SPARQL evaluated in long-lived processes, so that a query that runs too long can be stopped.
+
+pyoxigraph has no query timeout and a thread cannot be killed, but a process can. The server keeps a
+pool of worker processes, each with the store open read-only, and sends each job over a pipe; the
+answer comes back as bytes Oxigraph has already serialised (a head, chunks of body, an end mark), so
+the server never touches a row. A worker that runs past the timeout is killed and replaced.
+
+Updates go to one more process that opens the store read-write only for the length of an update, so
+a `kg build` can write the store between updates (and an update meets a clear 503 while one does).
+
+Readers and writers share the store on disk: RocksDB lets a read-only handle open beside a writer and
+sees the writes committed when it opened (whole transactions: a build writes each batch of articles
+in one). The pool watches the store's files and tells workers when it changed; a worker opens a new
+handle in the background and swaps it in between queries, so new data shows up within about a second
+and no query waits for it (after an update made through the server, the next query waits: a client
+reads its own writes).
+
+The worker's own program is kg/serve/worker.py, run by path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import select
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import worker
+from .worker import CONFIG, END, HEAD, HEADER, READY, Job, frame
+
+__all__ = ["Answer", "Job", "QueryTimeoutError", "WorkerError", "WorkerPool", "WorkersBusyError"]
+
+#: How often the pool looks at the store's files for changes (seconds).
+WATCH_EVERY = 0.5
+
+
+@dataclass
+class Answer:
+    """A worker's answer: status, headers and the body, whole (`body`) or still arriving (`chunks`)."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes | None = None
+    chunks: Iterator[bytes] | None = None
+
+
+class QueryTimeoutError(Exception):
+    """A job ran longer than the timeout; its worker was killed."""
+
+
+class WorkersBusyError(Exception):
+    """No worker became free before the timeout."""
+
+
+class WorkerError(RuntimeError):
+    """A worker died or could not start."""
+
+
+# -- the server's side --------------------------------------------------------------------------
+
+
+class _Process:
+    """One worker process as the server sees it: a pipe in, a pipe out, a buffer of what came back."""
+
+    def __init__(self, config: dict) -> None:
+        script = str(Path(worker.__file__).resolve())
+        code = "import runpy, sys; runpy.run_path(sys.argv[1], run_name='kg_worker')"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", code, script],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            bufsize=0,
+            close_fds=True,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.wfd = self.proc.stdin.fileno()
+        self.rfd = self.proc.stdout.fileno()
+        self.poller = select.poll()
+        self.poller.register(self.rfd, select.POLLIN)
+        self.buffer = bytearray()
+        self.send(frame(CONFIG, pickle.dumps(config, protocol=pickle.HIGHEST_PROTOCOL)))
+
+    def ready(self, deadline: float) -> None:
+        kind, payload = self.read(deadline)
+        problem = pickle.loads(payload) if kind == READY else f"unexpected {kind!r}"
+        if problem:
+            self.kill()
+            raise WorkerError(problem)
+
+    def send(self, data: bytes) -> None:
+        try:
+            worker.write_all(self.wfd, data)
+        except OSError as exc:
+            raise WorkerError(f"worker {self.proc.pid} is gone: {exc}") from None
+
+    def read(self, deadline: float) -> tuple[bytes, bytes]:
+        """The next frame, or QueryTimeoutError at the deadline, or WorkerError if the worker died."""
+        buffer = self.buffer
+        while True:
+            if len(buffer) >= HEADER.size:
+                kind, size = HEADER.unpack_from(buffer)
+                end = HEADER.size + size
+                if len(buffer) >= end:
+                    payload = bytes(buffer[HEADER.size : end])
+                    del buffer[:end]
+                    return kind, payload
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self.poller.poll(remaining * 1000):
+                if time.monotonic() >= deadline:
+                    raise QueryTimeoutError
+                continue
+            data = os.read(self.rfd, 1 << 18)
+            if not data:
+                raise WorkerError(f"worker {self.proc.pid} stopped (exit code {self.proc.poll()})")
+            buffer += data
+
+    def answer(self, deadline: float) -> tuple[int, list[tuple[str, str]], list[bytes], bool]:
+        """The head of an answer and whatever body came with it; done is True if it is complete."""
+        kind, payload = self.read(deadline)
+        if kind != HEAD:
+            raise WorkerError(f"worker {self.proc.pid} sent {kind!r} before a head")
+        status, headers = pickle.loads(payload)
+        body: list[bytes] = []
+        while len(self.buffer) >= HEADER.size:
+            kind, payload = self.read(deadline)
+            if kind == END:
+                return status, headers, body, True
+            body.append(payload)
+        return status, headers, body, False
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+        for stream in (self.proc.stdin, self.proc.stdout):
+            with contextlib.suppress(OSError):
+                stream.close()  # type: ignore[union-attr]
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.proc.stdin.close()  # type: ignore[union-attr]
+        try:
+            self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        with contextlib.suppress(OSError):
+            self.proc.stdout.close()  # type: ignore[union-attr]
+
+
+def store_signature(path: Path) -> tuple:
+    """What changes when a writer commits: the write-ahead logs, the manifest, CURRENT."""
+    entries = []
+    try:
+        with os.scandir(path) as scan:
+            for entry in scan:
+                name = entry.name
+                if name.endswith(".log") or name.startswith("MANIFEST") or name == "CURRENT":
+                    st = entry.stat()
+                    entries.append((name, st.st_size, st.st_mtime_ns))
+    except OSError:
+        return ()
+    entries.sort()
+    return tuple(entries)
+
+
+class WorkerPool:
+    """Query workers (read-only) and one update worker; jobs in, answers out, with a timeout each."""
+
+    def __init__(
+        self,
+        store: Path,
+        *,
+        size: int,
+        max_rows: int,
+        memory_quads: int = 0,
+        base: str | None = None,
+        prefixes: dict[str, str] | None = None,
+        start_timeout: float = 60.0,
+    ) -> None:
+        self.store = Path(store)
+        self.size = size
+        self.config = {
+            "store": str(self.store),
+            "max_rows": max_rows,
+            "memory_quads": memory_quads,
+            "base": base,
+            "prefixes": prefixes or {},
+        }
+        self.generation = 0  # bumped when the store's files change
+        self.required = 0  # the version every query must see (bumped by updates made here)
+        self._signature = store_signature(self.store)
+        self._idle: list[_Process] = []
+        self._cond = threading.Condition()
+        self._closed = False
+        self._update_lock = threading.Lock()
+        self._updater: _Process | None = None
+        self.respawns = 0
+        started = [_Process({**self.config, "mode": "query"}) for _ in range(size)]
+        deadline = time.monotonic() + start_timeout
+        try:
+            for process in started:
+                process.ready(deadline)
+        except (WorkerError, QueryTimeoutError) as exc:
+            for process in started:
+                process.kill()
+            raise WorkerError(f"the query workers could not open the store at {self.store}: {exc}") from None
+        self._idle.extend(started)
+        self._watcher = threading.Thread(target=self._watch, daemon=True, name="kg-store-watcher")
+        self._watcher.start()
+
+    # -- the store changing under us ------------------------------------------------------------
+
+    def _watch(self) -> None:
+        while not self._closed:
+            time.sleep(WATCH_EVERY)
+            self.check_store()
+
+    def check_store(self) -> None:
+        signature = store_signature(self.store)
+        if signature != self._signature:
+            self._signature = signature
+            self.generation += 1
+
+    # -- workers in and out ---------------------------------------------------------------------
+
+    def _take(self, deadline: float) -> _Process:
+        with self._cond:
+            while not self._idle:
+                remaining = deadline - time.monotonic()
+                if self._closed:
+                    raise WorkerError("the server is stopping")
+                if remaining <= 0:
+                    raise WorkersBusyError
+                self._cond.wait(remaining)
+            return self._idle.pop()
+
+    def _give_back(self, process: _Process) -> None:
+        with self._cond:
+            if self._closed:
+                process.close()
+                return
+            self._idle.append(process)
+            self._cond.notify()
+
+    def _replace(self, process: _Process) -> None:
+        """Kill a worker and start another in the background (the caller need not wait for it)."""
+        process.kill()
+        self.respawns += 1
+
+        def spawn() -> None:
+            for _ in range(3):
+                if self._closed:
+                    return
+                fresh = _Process({**self.config, "mode": "query"})
+                try:
+                    fresh.ready(time.monotonic() + 60)
+                except (WorkerError, QueryTimeoutError):
+                    fresh.kill()
+                    time.sleep(0.5)
+                    continue
+                self._give_back(fresh)
+                return
+
+        threading.Thread(target=spawn, daemon=True, name="kg-worker-spawn").start()
+
+    # -- running jobs ---------------------------------------------------------------------------
+
+    def run(self, job: Job, timeout: float) -> Answer:
+        """Answer a query job; QueryTimeoutError or WorkersBusyError if it could not finish in time."""
+        deadline = time.monotonic() + timeout
+        process = self._take(deadline)
+        try:
+            process.send(job.wire(self.generation, self.required))
+            status, headers, body, done = process.answer(deadline)
+        except BaseException:
+            self._replace(process)
+            raise
+        if done:
+            self._give_back(process)
+            return Answer(status, headers, body=b"".join(body))
+        return Answer(status, headers, chunks=_Stream(self, process, body, deadline))
+
+    def update(self, text: str, timeout: float) -> Answer:
+        """Run a SPARQL Update in the update worker, one at a time; later queries see its result."""
+        deadline = time.monotonic() + timeout
+        if not self._update_lock.acquire(timeout=timeout):
+            raise WorkersBusyError
+        try:
+            if self._updater is None or not self._updater.alive():
+                self._updater = _Process({**self.config, "mode": "update"})
+                self._updater.ready(deadline)
+            process = self._updater
+            try:
+                process.send(Job(text, update=True).wire(self.generation, self.required))
+                status, headers, body, done = process.answer(deadline)
+                while not done:
+                    kind, payload = process.read(deadline)
+                    done = kind == END
+                    if not done:
+                        body.append(payload)
+            except BaseException:
+                process.kill()
+                self._updater = None
+                raise
+            if status < 300:
+                self.check_store()
+                self.generation += 1
+                self.required = self.generation
+            return Answer(status, headers, body=b"".join(body))
+        finally:
+            self._update_lock.release()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._cond.notify_all()
+        for process in idle:
+            process.close()
+        if self._updater is not None:
+            self._updater.close()
+            self._updater = None
+
+
+class _Stream:
+    """The rest of a long answer, chunk by chunk; the worker goes back to the pool at the end mark.
+
+    Closed early (the client went away) or past the deadline, the worker is killed and replaced:
+    that is what stops the work.
+    """
+
+    def __init__(self, pool: WorkerPool, process: _Process, first: list[bytes], deadline: float) -> None:
+        self.pool = pool
+        self.process: _Process | None = process
+        self.pending = list(first)
+        self.deadline = deadline
+
+    def __iter__(self) -> _Stream:
+        return self
+
+    def __next__(self) -> bytes:
+        if self.pending:
+            return self.pending.pop(0)
+        process = self.process
+        if process is None:
+            raise StopIteration
+        try:
+            kind, payload = process.read(self.deadline)
+        except BaseException:
+            self.close()
+            raise
+        if kind == END:
+            self.process = None
+            self.pool._give_back(process)
+            raise StopIteration
+        return payload
+
+    def close(self) -> None:
+        process, self.process = self.process, None
+        if process is not None:
+            self.pool._replace(process)

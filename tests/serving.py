@@ -1,0 +1,141 @@
+"""Helpers for tests of `kg serve`: a copy of a built store, the real server on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def copy_store(template: Path, destination: Path) -> Path:
+    """A private copy of a closed store, to serve or to write to."""
+    shutil.copytree(template, destination)
+    return destination
+
+
+@dataclass
+class Server:
+    """A running `kg serve`: its URL, its process and what it printed."""
+
+    url: str
+    process: subprocess.Popen
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def sparql(self) -> str:
+        return self.url + "sparql"
+
+    def workers(self) -> set[int]:
+        """Process ids of the server's children (its query and update workers)."""
+        children = set()
+        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+            text = (task / "children").read_text().split()
+            children.update(int(pid) for pid in text)
+        return children
+
+
+@contextmanager
+def running_server(
+    store: Path, *args: str, env: dict[str, str] | None = None, start_timeout: float = 60
+) -> Iterator[Server]:
+    """`kg serve --store STORE --port 0 ARGS...` in a subprocess, stopped (SIGTERM) on exit."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("KG_")}
+    environment.update(env or {})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kg", "serve", "--store", str(store), "--host", "127.0.0.1", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+        env=environment,
+    )
+    assert process.stdout is not None
+    output: list[str] = []
+    deadline = time.monotonic() + start_timeout
+    url = None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        output.append(line)
+        if "is serving" in line:
+            url = line.split(" at ", 1)[1].split(" ", 1)[0]
+            break
+    if url is None:
+        process.kill()
+        raise AssertionError("kg serve did not start:\n" + "".join(output) + (process.stdout.read() or ""))
+    server = Server(url, process, output)
+    try:
+        yield server
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+        rest = process.stdout.read()
+        if rest:
+            output.append(rest)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8")
+
+
+def http(
+    url: str,
+    *,
+    method: str = "GET",
+    params: dict[str, str | list[str]] | None = None,
+    data: bytes | dict[str, str | list[str]] | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> Reply:
+    """One HTTP request with the standard library; any status comes back as a Reply, never raises."""
+    if params:
+        url += "?" + urllib.parse.urlencode(params, doseq=True)
+    body = None
+    headers = dict(headers or {})
+    if isinstance(data, dict):
+        body = urllib.parse.urlencode(data, doseq=True).encode()
+        headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+    elif data is not None:
+        body = data
+    request = urllib.request.Request(url, data=body, headers=headers, method=method)
+    try:
+        with _OPENER.open(request, timeout=timeout) as response:
+            return Reply(response.status, {k.lower(): v for k, v in response.headers.items()}, response.read())
+    except urllib.error.HTTPError as error:
+        return Reply(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())
+
+
+def query(server: Server, text: str, accept: str = "application/sparql-results+json", **params: str) -> Reply:
+    return http(server.sparql, method="POST", data={"query": text, **params}, headers={"Accept": accept})

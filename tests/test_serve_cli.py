@@ -1,0 +1,52 @@
+"""`kg serve` settings come from flags, KG_* variables and kg.toml like every other; mistakes are one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from kg.settings import Settings, SettingsError, load_settings, service_allow_list
+
+
+def test_serve_settings_from_file_environment_and_flags(tmp_path):
+    config = tmp_path / "kg.toml"
+    config.write_text(
+        '[kg]\nport = 8080\ntimeout = 2.5\nservice_allow = ["https://query.wikidata.org/sparql", "http://other/sparql"]\n'
+    )
+    settings = load_settings(config, environ={"KG_MAX_ROWS": "500", "KG_UPDATE_TOKEN": "t0ken"})
+    assert (settings.port, settings.timeout, settings.max_rows, settings.update_token) == (8080, 2.5, 500, "t0ken")
+    assert service_allow_list(settings) == {"https://query.wikidata.org/sparql", "http://other/sparql"}
+    assert settings.with_overrides(port=9000, timeout=None).port == 9000
+    assert service_allow_list(load_settings(environ={"KG_SERVICE_ALLOW": "http://a/sparql, http://b/sparql"})) == {
+        "http://a/sparql",
+        "http://b/sparql",
+    }
+    defaults = Settings()
+    assert (defaults.host, defaults.port, defaults.update_token, defaults.service_allow) == (
+        "127.0.0.1",
+        5000,
+        None,
+        "",
+    )
+
+
+def test_bad_serve_settings_say_which():
+    with pytest.raises(SettingsError, match="timeout must be a positive"):
+        load_settings(environ={"KG_TIMEOUT": "0", "KG_CONFIG": "/nonexistent/kg.toml"})
+    with pytest.raises(SettingsError, match="max_rows cannot be negative"):
+        load_settings(environ={"KG_MAX_ROWS": "-1", "KG_CONFIG": "/nonexistent/kg.toml"})
+
+
+def test_serving_a_missing_store_is_a_one_line_error(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "kg", "serve", "--store", str(tmp_path / "nothing"), "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"Error: no store at {tmp_path / 'nothing'} (build one with 'kg build')"
+    ]

@@ -1,0 +1,499 @@
+"""`kg serve` speaks the SPARQL 1.1 Protocol: real clients, every format parsed, errors that say why.
+
+One server per module on a free loopback port over a copy of the seed store, started with an update
+token and one allowed federated endpoint (a fake SPARQL server in this process); a second, tight
+server shows the limits (timeout, rows, request size) and the read-only default.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import socket
+import threading
+import time
+import xml.etree.ElementTree as ET
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+from rdflib.plugins.stores.sparqlstore import SPARQLStore
+from serving import copy_store, http, query, running_server
+from SPARQLWrapper import CSV, JSON, POST, TURTLE, XML, SPARQLWrapper
+
+from kg.namespaces import Iris
+
+TOKEN = "s3cret-token"
+IRIS = Iris()
+CARROLL = IRIS.entity("Person", "Chad G. Carroll")
+PEOPLE = "SELECT ?p ?name WHERE { ?p a kg:Person ; rdfs:label ?name } ORDER BY ?name"
+EXPENSIVE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+SD = "http://www.w3.org/ns/sparql-service-description#"
+
+
+class FakeEndpoint(BaseHTTPRequestHandler):
+    """Another SPARQL endpoint, on loopback: answers every query with one row."""
+
+    calls: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.answer()
+
+    def do_POST(self) -> None:
+        self.answer()
+
+    def answer(self) -> None:
+        FakeEndpoint.calls.append(self.path)
+        body = json.dumps(
+            {
+                "head": {"vars": ["remote"]},
+                "results": {"bindings": [{"remote": {"type": "literal", "value": "from afar"}}]},
+            }
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def remote():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeEndpoint)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/sparql"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def store_path(built_seeds, tmp_path_factory):
+    return copy_store(built_seeds, tmp_path_factory.mktemp("protocol") / "kg")
+
+
+@pytest.fixture(scope="module")
+def server(store_path, remote):
+    with running_server(store_path, "--update-token", TOKEN, "--service-allow", remote, "--timeout", "20") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def tight(built_seeds, tmp_path_factory):
+    store = copy_store(built_seeds, tmp_path_factory.mktemp("tight") / "kg")
+    args = ("--timeout", "1.5", "--max-rows", "5", "--max-request-bytes", "4000", "--query-workers", "2")
+    args += ("--memory-quads", "0")  # answers from disk only
+    with running_server(store, *args) as running:
+        yield running
+
+
+def rows(reply) -> list[dict]:
+    assert reply.status == 200, reply.text
+    return json.loads(reply.body)["results"]["bindings"]
+
+
+# -- the protocol --------------------------------------------------------------------------------------
+
+
+def test_server_prints_its_url_and_answers_on_loopback(server):
+    assert server.url.startswith("http://127.0.0.1:")
+    health = http(server.url + "health")
+    assert health.status == 200 and json.loads(health.body)["status"] == "ok"
+
+
+def test_query_by_get_by_form_post_and_by_direct_post_give_the_same_answer(server):
+    by_get = http(server.sparql, params={"query": PEOPLE}, headers={"Accept": "application/sparql-results+json"})
+    by_form = query(server, PEOPLE)
+    by_body = http(
+        server.sparql,
+        method="POST",
+        data=PEOPLE.encode(),
+        headers={
+            "Content-Type": "application/sparql-query; charset=utf-8",
+            "Accept": "application/sparql-results+json",
+        },
+    )
+    names = [row["name"]["value"] for row in rows(by_get)]
+    assert "Chad G. Carroll" in names and names == sorted(names)
+    assert rows(by_form) == rows(by_body) == rows(by_get)
+    assert by_get.headers["content-type"] == "application/sparql-results+json"
+
+
+def test_the_default_graph_is_the_union_of_all_graphs_unless_the_request_names_a_dataset(server, store_path):
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    union = int(rows(query(server, count))[0]["n"]["value"])
+    article = rows(query(server, "SELECT ?g WHERE { GRAPH ?g { ?a a kg:Article } } LIMIT 1"))[0]["g"]["value"]
+    one = int(rows(query(server, count, **{"default-graph-uri": article}))[0]["n"]["value"])
+    corpus = int(rows(query(server, count, **{"default-graph-uri": IRIS.corpus_graph}))[0]["n"]["value"])
+    assert 0 < one < union and 0 < corpus < union
+    named = rows(query(server, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", **{"named-graph-uri": article}))
+    assert [r["g"]["value"] for r in named] == [article]
+    from_clause = rows(query(server, f"SELECT (COUNT(*) AS ?n) FROM <{article}> WHERE {{ ?s ?p ?o }}"))
+    assert int(from_clause[0]["n"]["value"]) == one, "FROM in the query defines the dataset"
+
+
+def test_every_results_format_parses_with_a_real_parser(server):
+    text = "SELECT ?p ?name WHERE { ?p a kg:Person ; rdfs:label ?name } ORDER BY ?name"
+    expected = [row["name"]["value"] for row in rows(query(server, text))]
+    xml = query(server, text, accept="application/sparql-results+xml")
+    ns = {"r": "http://www.w3.org/2005/sparql-results#"}
+    assert [
+        b.find("r:literal", ns).text for b in ET.fromstring(xml.body).iterfind(".//r:binding[@name='name']", ns)
+    ] == expected
+    table = list(csv.DictReader(io.StringIO(query(server, text, accept="text/csv").text)))
+    assert [row["name"] for row in table] == expected and table[0]["p"].startswith("https://")
+    tsv = query(server, text, accept="text/tab-separated-values")
+    assert tsv.headers["content-type"].startswith("text/tab-separated-values")
+    parsed = list(ox.parse_query_results(tsv.body, format=ox.QueryResultsFormat.TSV))
+    assert [s["name"].value for s in parsed] == expected
+    for media, fmt in (
+        ("application/sparql-results+json", ox.QueryResultsFormat.JSON),
+        ("application/sparql-results+xml", ox.QueryResultsFormat.XML),
+    ):
+        answer = query(server, "ASK { ?p a kg:Person }", accept=media)
+        assert bool(ox.parse_query_results(answer.body, format=fmt)) is True
+
+
+def test_every_graph_format_parses_with_rdflib_to_the_same_graph(server):
+    construct = f"CONSTRUCT {{ <{CARROLL}> ?p ?o }} WHERE {{ <{CARROLL}> ?p ?o }}"
+    graphs = {}
+    for media, rdflib_format in (
+        ("text/turtle", "turtle"),
+        ("application/n-triples", "nt"),
+        ("application/n-quads", "nquads"),
+        ("application/rdf+xml", "xml"),
+        ("application/ld+json", "json-ld"),
+        ("application/trig", "trig"),
+        ("text/n3", "n3"),
+    ):
+        answer = query(server, construct, accept=media)
+        assert answer.status == 200 and answer.headers["content-type"].startswith(media), (media, answer.text)
+        graph = Graph()
+        if rdflib_format in ("nquads", "trig"):
+            from rdflib import Dataset
+
+            dataset = Dataset()
+            dataset.parse(data=answer.body, format=rdflib_format)
+            for s, p, o, _ in dataset.quads():
+                graph.add((s, p, o))
+        else:
+            graph.parse(data=answer.body, format=rdflib_format)
+        graphs[media] = graph
+    turtle = graphs["text/turtle"]
+    assert (URIRef(CARROLL), URIRef("http://www.w3.org/2000/01/rdf-schema#label"), Literal("Chad G. Carroll")) in turtle
+    assert len(turtle) > 10
+    for media, graph in graphs.items():
+        assert isomorphic(graph, turtle), media
+
+
+def test_content_negotiation_follows_q_values_wildcards_and_the_format_parameter(server):
+    assert query(server, PEOPLE, accept="text/csv;q=0.5, application/sparql-results+xml").headers["content-type"] == (
+        "application/sparql-results+xml"
+    )
+    assert query(server, PEOPLE, accept="*/*").headers["content-type"] == "application/sparql-results+json"
+    assert query(server, PEOPLE, accept="text/*").headers["content-type"].startswith("text/csv")
+    by_param = http(server.sparql, params={"query": PEOPLE, "format": "tsv"}, headers={"Accept": "text/html"})
+    assert by_param.headers["content-type"].startswith("text/tab-separated-values")
+    refused = query(server, PEOPLE, accept="image/png")
+    assert refused.status == 406 and "Accept" in refused.text
+    graph_as_table = query(server, "CONSTRUCT WHERE { ?s a kg:Person } LIMIT 1", accept="text/csv")
+    assert graph_as_table.status == 406
+    unknown = http(server.sparql, params={"query": PEOPLE, "format": "yaml"})
+    assert unknown.status == 400 and "unknown format" in unknown.text
+
+
+def test_large_results_are_streamed_in_chunks(server):
+    answer = query(server, "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }")
+    assert answer.status == 200
+    assert answer.headers.get("transfer-encoding") == "chunked" and "content-length" not in answer.headers
+    assert len(json.loads(answer.body)["results"]["bindings"]) > 2000
+
+
+def test_a_client_that_goes_away_mid_answer_leaves_the_server_working(server):
+    host, port = server.url.split("//", 1)[1].rstrip("/").split(":")
+    body = "query=" + "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }"
+    for _ in range(3):
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(
+                f"POST /sparql HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n{body}".encode()
+            )
+            assert sock.recv(1024).startswith(b"HTTP/1.1 200")
+    assert len(rows(query(server, PEOPLE))) >= 5
+
+
+def test_workers_answer_from_a_copy_in_memory_once_it_is_ready_and_it_answers_the_same(server, tight):
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and query(server, PEOPLE).headers["x-newskg-store"] != "memory":
+        time.sleep(0.2)
+    from_memory = query(server, PEOPLE)
+    from_disk = query(tight, "SELECT ?p ?name WHERE { ?p a kg:Person ; rdfs:label ?name } ORDER BY ?name LIMIT 5")
+    assert from_memory.headers["x-newskg-store"] == "memory" and from_disk.headers["x-newskg-store"] == "disk"
+    assert rows(from_memory)[:5] == rows(from_disk)
+
+
+# -- errors ---------------------------------------------------------------------------------------------
+
+
+def test_bad_requests_get_4xx_with_a_message_never_a_500(server):
+    syntax = query(server, "SELECT ?x WHERE { ?x ?y }")
+    assert syntax.status == 400 and "syntax error" in syntax.text and "error at" in syntax.text
+    update_as_query = query(server, "INSERT DATA { <urn:a> <urn:b> <urn:c> }")
+    assert update_as_query.status == 400 and "SPARQL Update" in update_as_query.text
+    update_by_get = http(server.sparql, params={"update": "CLEAR ALL"})
+    assert update_by_get.status == 400 and "POST" in update_by_get.text
+    wrong_type = http(server.sparql, method="POST", data=b"SELECT * {}", headers={"Content-Type": "text/plain"})
+    assert wrong_type.status == 415 and "application/sparql-query" in wrong_type.text
+    no_type = http(server.sparql, method="POST", data=b"SELECT * {}", headers={"Content-Type": ""})
+    assert no_type.status == 415
+    both = http(server.sparql, method="POST", data={"query": PEOPLE, "update": "CLEAR ALL"})
+    assert both.status == 400 and "both" in both.text
+    nothing = http(server.sparql, method="POST", data={"other": "x"})
+    assert nothing.status == 400
+    twice = http(server.sparql, params={"query": [PEOPLE, PEOPLE]})
+    assert twice.status == 400 and "exactly one" in twice.text
+    not_utf8 = http(
+        server.sparql, method="POST", data=b"SELECT \xff", headers={"Content-Type": "application/sparql-query"}
+    )
+    assert not_utf8.status == 400 and "UTF-8" in not_utf8.text
+    empty = query(server, "   ")
+    assert empty.status == 400
+    unknown_function = query(server, "SELECT * WHERE { ?s ?p ?o FILTER(<urn:no-such-function>(?o)) }")
+    assert unknown_function.status == 400 and "no-such-function" in unknown_function.text
+    put = http(server.sparql, method="PUT", data=b"x")
+    assert put.status == 405 and "GET" in put.headers["allow"]
+    update_endpoint_get = http(server.url + "update")
+    assert update_endpoint_get.status == 405
+
+
+def test_cors_headers_let_browser_tools_query_it(server):
+    answer = query(server, PEOPLE)
+    assert answer.headers["access-control-allow-origin"] == "*"
+    preflight = http(
+        server.sparql,
+        method="OPTIONS",
+        headers={"Origin": "https://tool.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status == 204
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    assert "Authorization" in preflight.headers["access-control-allow-headers"]
+
+
+def test_a_plain_get_returns_the_service_description_in_turtle_or_json_ld(server):
+    turtle = http(server.sparql, headers={"Accept": "text/turtle"})
+    graph = Graph().parse(data=turtle.body, format="turtle")
+    endpoint = URIRef(server.sparql)
+    assert (endpoint, URIRef(SD + "endpoint"), endpoint) in graph
+    assert (endpoint, URIRef(SD + "feature"), URIRef(SD + "UnionDefaultGraph")) in graph
+    assert (endpoint, URIRef(SD + "supportedLanguage"), URIRef(SD + "SPARQL11Update")) in graph
+    assert (endpoint, URIRef(SD + "feature"), URIRef(SD + "BasicFederatedQuery")) in graph
+    comment = str(graph.value(endpoint, URIRef("http://www.w3.org/2000/01/rdf-schema#comment")))
+    assert "union of all graphs" in comment
+    jsonld = http(server.sparql, headers={"Accept": "application/ld+json"})
+    assert jsonld.headers["content-type"] == "application/ld+json"
+    assert isomorphic(Graph().parse(data=jsonld.body, format="json-ld"), graph)
+    browser = http(server.sparql, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert browser.status == 303 and browser.headers["location"] == "/"
+
+
+# -- real clients ---------------------------------------------------------------------------------------
+
+
+def test_sparqlwrapper_reads_json_xml_csv_and_turtle(server):
+    client = SPARQLWrapper(server.sparql)
+    client.setQuery(PEOPLE)
+    client.setReturnFormat(JSON)
+    names = [b["name"]["value"] for b in client.query().convert()["results"]["bindings"]]
+    assert "Chad G. Carroll" in names
+    client.setReturnFormat(XML)
+    document = client.query().convert()
+    assert len(document.getElementsByTagName("result")) == len(names)
+    client.setReturnFormat(CSV)
+    assert b"Chad G. Carroll" in client.query().convert()
+    client.setMethod(POST)
+    client.setQuery(f"CONSTRUCT {{ <{CARROLL}> ?p ?o }} WHERE {{ <{CARROLL}> ?p ?o }}")
+    client.setReturnFormat(TURTLE)
+    graph = Graph().parse(data=client.query().convert(), format="turtle")
+    assert (URIRef(CARROLL), URIRef("http://www.w3.org/2000/01/rdf-schema#label"), Literal("Chad G. Carroll")) in graph
+    client.setQuery("ASK { ?x a <https://w3id.org/newskg/ontology#Article> }")
+    client.setReturnFormat(JSON)
+    assert client.query().convert()["boolean"] is True
+
+
+def test_rdflib_sparqlstore_queries_it_as_a_graph(server):
+    graph = Graph(store=SPARQLStore(server.sparql, returnFormat="json"))
+    result = list(
+        graph.query(
+            "SELECT ?name WHERE { ?p a <https://w3id.org/newskg/ontology#Person> ; "
+            "<http://www.w3.org/2000/01/rdf-schema#label> ?name } ORDER BY ?name"
+        )
+    )
+    assert Literal("Chad G. Carroll") in [row[0] for row in result]
+    labels = list(graph.objects(URIRef(CARROLL), URIRef("http://www.w3.org/2000/01/rdf-schema#label")))
+    assert labels == [Literal("Chad G. Carroll")]
+    xml_graph = Graph(store=SPARQLStore(server.sparql, returnFormat="xml"))
+    assert len(list(xml_graph.query("SELECT ?s WHERE { ?s a <https://w3id.org/newskg/ontology#Article> }"))) == 5
+
+
+# -- updates ---------------------------------------------------------------------------------------------
+
+
+def update(server, text: str, token: str | None = TOKEN, path: str = "sparql", form: bool = True):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if form:
+        return http(server.url + path, method="POST", data={"update": text}, headers=headers)
+    headers["Content-Type"] = "application/sparql-update"
+    return http(server.url + path, method="POST", data=text.encode(), headers=headers)
+
+
+def test_updates_need_the_bearer_token(server, tight):
+    insert = "INSERT DATA { GRAPH <urn:test:nope> { <urn:a> <urn:b> 'c' } }"
+    missing = update(server, insert, token=None)
+    assert missing.status == 401 and missing.headers["www-authenticate"].startswith("Bearer")
+    wrong = update(server, insert, token="guess")
+    assert wrong.status == 401 and "invalid_token" in wrong.headers["www-authenticate"]
+    read_only = update(tight, insert)
+    assert read_only.status == 403 and "read-only" in read_only.text
+    ask = json.loads(query(server, "ASK { GRAPH <urn:test:nope> { ?s ?p ?o } }").body)
+    assert ask["boolean"] is False
+
+
+def test_an_update_with_the_token_is_applied_and_read_back_at_once(server):
+    done = update(
+        server, "INSERT DATA { GRAPH <urn:test:notes> { <urn:test:note> rdfs:label 'checked by an analyst' } }"
+    )
+    assert done.status == 204, done.text
+    seen = rows(query(server, "SELECT ?l WHERE { <urn:test:note> rdfs:label ?l }"))
+    assert [r["l"]["value"] for r in seen] == ["checked by an analyst"]
+    direct = update(
+        server,
+        "DELETE DATA { GRAPH <urn:test:notes> { <urn:test:note> rdfs:label 'checked by an analyst' } }",
+        path="update",
+        form=False,
+    )
+    assert direct.status == 204, direct.text
+    assert rows(query(server, "SELECT ?l WHERE { <urn:test:note> rdfs:label ?l }")) == []
+
+
+def test_an_update_is_atomic_all_or_nothing(server):
+    article_graph = rows(query(server, "SELECT ?g WHERE { GRAPH ?g { ?a a kg:Article } } LIMIT 1"))[0]["g"]["value"]
+    failing = update(
+        server,
+        "INSERT DATA { GRAPH <urn:test:half> { <urn:test:x> <urn:test:y> 1 } } ;\n"
+        f"CREATE GRAPH <{article_graph}>",  # fails: the graph exists
+    )
+    assert failing.status == 400 and "nothing was changed" in failing.text
+    assert json.loads(query(server, "ASK { GRAPH <urn:test:half> { ?s ?p ?o } }").body)["boolean"] is False
+    syntax = update(server, "INSERT DATA { <urn:a> <urn:b> }")
+    assert syntax.status == 400 and "syntax error" in syntax.text
+    query_as_update = update(server, PEOPLE)
+    assert query_as_update.status == 400 and "send it as 'query'" in query_as_update.text
+
+
+def test_an_update_meets_a_clear_503_while_another_process_writes_the_store(server, store_path):
+    writer = ox.Store(str(store_path))  # what `kg build` does: open the store read-write, holding its lock
+    try:  # (the server's last update closed the store before it answered, so the lock is free)
+        blocked = update(server, "INSERT DATA { <urn:test:blocked> <urn:test:p> 1 }")
+    finally:
+        del writer
+    assert blocked.status == 503 and "another process" in blocked.text and blocked.headers["retry-after"]
+    assert update(server, "INSERT DATA { <urn:test:after> <urn:test:p> 1 }").status == 204
+
+
+def test_sparqlwrapper_sends_an_update_with_the_token(server):
+    client = SPARQLWrapper(server.sparql)
+    client.setMethod(POST)
+    client.addCustomHttpHeader("Authorization", f"Bearer {TOKEN}")
+    client.setQuery("INSERT DATA { GRAPH <urn:test:wrapper> { <urn:test:w> <urn:test:p> 'via SPARQLWrapper' } }")
+    assert client.query().response.status == 204
+    assert (
+        rows(query(server, "SELECT ?o WHERE { <urn:test:w> <urn:test:p> ?o }"))[0]["o"]["value"] == "via SPARQLWrapper"
+    )
+
+
+# -- federation -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT * WHERE { SERVICE <http://169.254.169.254/latest/meta-data/> { ?s ?p ?o } }",
+        "PREFIX evil: <http://127.0.0.1:1/> SELECT * WHERE { service SILENT evil:sparql { ?s ?p ?o } }",
+        "SELECT * WHERE { BIND(<http://127.0.0.1:1/sparql> AS ?e) SERVICE ?e { ?s ?p ?o } }",
+        "SELECT * WHERE { ?s ?p ?o # a comment\n SERVICE\n<http://127.0.0.1:1/sparql>{ ?a ?b ?c } }",
+        "ASK { { SELECT * WHERE { SERVICE <http://127.0.0.1:1/sparql> { ?s ?p ?o } } } }",
+    ],
+)
+def test_service_calls_to_endpoints_not_allowed_are_refused(server, text):
+    calls = len(FakeEndpoint.calls)
+    refused = query(server, text)
+    assert refused.status == 403 and "SERVICE" in refused.text
+    assert len(FakeEndpoint.calls) == calls
+
+
+def test_the_word_service_in_a_string_or_a_name_is_not_a_service_call(server):
+    text = 'SELECT ?x WHERE { BIND("SERVICE <http://127.0.0.1:1/>" AS ?x) ?service ?p ?o } LIMIT 1'
+    assert query(server, text).status == 200
+    assert query(server, "PREFIX service: <urn:s:> SELECT * WHERE { ?s service:x ?o }").status == 200
+
+
+def test_an_allowed_endpoint_is_called_and_refused_by_default_elsewhere(server, tight, remote):
+    text = f"SELECT ?remote WHERE {{ SERVICE <{remote}> {{ ?s ?p ?remote }} }}"
+    assert [r["remote"]["value"] for r in rows(query(server, text))] == ["from afar"]
+    assert FakeEndpoint.calls, "the allowed endpoint was really called"
+    calls = len(FakeEndpoint.calls)
+    off = query(tight, text)
+    assert off.status == 403 and "federated queries are off" in off.text
+    assert len(FakeEndpoint.calls) == calls
+    load = update(server, "LOAD <http://127.0.0.1:1/data.ttl>")
+    assert load.status == 403 and "LOAD" in load.text
+
+
+# -- limits ----------------------------------------------------------------------------------------------
+
+
+def test_a_query_past_the_timeout_is_stopped_and_its_worker_replaced(tight):
+    before = tight.workers()
+    started = time.monotonic()
+    slow = query(tight, EXPENSIVE)
+    took = time.monotonic() - started
+    assert slow.status == 503 and "timeout of 1.5 s" in slow.text and slow.headers["retry-after"]
+    assert 1.4 <= took < 5
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        after = tight.workers()
+        if len(after) == len(before) and after != before:
+            break
+        time.sleep(0.2)
+    assert len(after) == len(before) and len(before - after) == 1, "the busy worker was killed and replaced"
+    assert rows(query(tight, "SELECT ?p WHERE { ?p a kg:Person } LIMIT 2"))
+
+
+def test_results_stop_at_the_row_limit_and_say_so(tight):
+    many = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
+    capped = query(tight, many)
+    assert len(rows(capped)) == 5 and capped.headers["x-sparql-maxrows"] == "5"
+    for media in ("text/csv", "text/tab-separated-values", "application/sparql-results+xml"):
+        answer = query(tight, many, accept=media)
+        assert answer.headers["x-sparql-maxrows"] == "5"
+        if media == "text/csv":
+            assert len(list(csv.DictReader(io.StringIO(answer.text)))) == 5
+    few = query(tight, "SELECT ?p WHERE { ?p a kg:Event }")
+    assert "x-sparql-maxrows" not in few.headers
+    graph = query(tight, "CONSTRUCT WHERE { ?s ?p ?o }", accept="application/n-triples")
+    assert len(graph.text.strip().splitlines()) == 5 and graph.headers["x-sparql-maxrows"] == "5"
+
+
+def test_requests_over_the_size_limit_are_refused(tight):
+    big = "SELECT * WHERE { ?s ?p ?o } # " + "x" * 5000
+    assert query(tight, big).status == 413
+    long_get = http(tight.sparql, params={"query": big})
+    assert long_get.status in (413, 414)
+    assert query(tight, "SELECT * WHERE { ?s ?p ?o } LIMIT 1").status == 200
