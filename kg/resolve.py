@@ -13,6 +13,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .namespaces import Iris, slug
 
@@ -93,6 +94,7 @@ class Entity:
 # -- names ---------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1 << 16)
 def clean_name(name: str) -> str:
     """The name as people would write it in a list: no leading "the", no possessive."""
     text = unicodedata.normalize("NFKC", name).strip()
@@ -100,6 +102,7 @@ def clean_name(name: str) -> str:
     return " ".join(text.split())
 
 
+@lru_cache(maxsize=1 << 16)
 def name_key(name: str) -> str:
     """A comparison key: case, punctuation, "the", possessives and acronym dots don't matter."""
     text = clean_name(name).replace("’", "'")
@@ -107,16 +110,19 @@ def name_key(name: str) -> str:
     return _NON_WORD.sub(" ", text).strip().casefold()
 
 
-def words(name: str) -> list[str]:
+@lru_cache(maxsize=1 << 16)
+def words(name: str) -> tuple[str, ...]:
     text = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), clean_name(name))
-    return [w for w in _NON_WORD.split(text) if w]
+    return tuple(w for w in _NON_WORD.split(text) if w)
 
 
+@lru_cache(maxsize=1 << 16)
 def is_acronym(word: str) -> bool:
     bare = word.replace(".", "")
     return 2 <= len(bare) <= 6 and bare.isalpha() and bare.isupper()
 
 
+@lru_cache(maxsize=1 << 16)
 def person_key(name: str) -> str:
     """Name key without middle initials: "Chad G. Carroll" and "Chad Carroll" are one person."""
     parts = name_key(name).split()
@@ -125,6 +131,7 @@ def person_key(name: str) -> str:
     return " ".join(parts)
 
 
+@lru_cache(maxsize=1 << 16)
 def initials(name: str) -> str:
     """Acronym signature: first letters of words, all letters of acronym words ("UN Command" -> "unc")."""
     out = []
@@ -356,7 +363,7 @@ class _Local:
     mentions: list[str]
 
 
-def _expands_to(short: list[str], long: list[str]) -> bool:
+def _expands_to(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
     """True when the words of `short`, acronyms spelled out, are the words of `long`."""
     i = 0
     long_cf = [w.casefold() for w in long]

@@ -59,16 +59,19 @@ def to_rdflib(term: object) -> Node:
 
 
 def to_quads(triples: Iterable[tuple[Node, Node, Node]], graph: str) -> list[ox.Quad]:
+    """Triples as quads of one graph; each distinct IRI is converted once (subjects and predicates repeat)."""
     g = ox.NamedNode(graph)
-    cache: dict[Node, object] = {}
+    iris: dict[str, ox.NamedNode] = {}
 
-    def conv(t: Node) -> object:
-        got = cache.get(t)
-        if got is None:
-            got = cache[t] = to_ox(t)
-        return got
+    def iri(t: Node) -> object:
+        if type(t) is URIRef:
+            got = iris.get(t)
+            if got is None:
+                got = iris[t] = ox.NamedNode(t)
+            return got
+        return to_ox(t)
 
-    return [ox.Quad(conv(s), conv(p), conv(o), g) for s, p, o in triples]  # type: ignore[arg-type]
+    return [ox.Quad(iri(s), iri(p), iri(o), g) for s, p, o in triples]  # type: ignore[arg-type]
 
 
 def canonical_fingerprints(quads: Iterable[ox.Quad], node_of: Callable[[str], str]) -> dict[str, int]:
@@ -177,18 +180,18 @@ class Store:
 
     # -- writing ----------------------------------------------------------------------------
 
-    def write_articles(self, graphs: list[tuple[str, list]], superseded: Iterable[str] = ()) -> int:
-        """Write article graphs in one transaction, replacing any graph of the same name.
+    def write_articles(self, graphs: list[tuple[str, list[ox.Quad]]], superseded: Iterable[str] = ()) -> int:
+        """Write article graphs (their quads) in one transaction, replacing any graph of the same name.
 
         Superseded graphs (older versions of a changed source) are dropped afterwards.
         Returns the number of quads written.
         """
         quads: list[ox.Quad] = []
         replace = []
-        for graph, triples in graphs:
+        for graph, graph_quads in graphs:
             if self.ox.contains_named_graph(ox.NamedNode(graph)):
                 replace.append(graph)
-            quads.extend(to_quads(triples, graph))
+            quads.extend(graph_quads)
         try:
             if replace:
                 self._replace_graphs(replace, quads)

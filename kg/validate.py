@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -70,13 +70,17 @@ class MirroredGraph(Graph):
     still read the rdflib graph (pyshacl's own Oxigraph mode is far slower for them).
     """
 
-    def __init__(self, data: Graph) -> None:
+    def __init__(self, data: Graph, quads: Sequence[ox.Quad] | None = None) -> None:
         super().__init__(store=data.store, identifier=data.identifier)
         self._mirror: ox.Store | None = None
+        self._quads = quads
 
     @property
     def mirror(self) -> ox.Store:
-        """The Oxigraph copy, made when the first SPARQL constraint needs it."""
+        """The Oxigraph copy, made when the first SPARQL constraint needs it (from `quads` if given)."""
+        if self._mirror is None and self._quads is not None:
+            self._mirror = ox.Store()
+            self._mirror.extend(ox.Quad(q.subject, q.predicate, q.object) for q in self._quads)
         if self._mirror is None:
             self._mirror = ox.Store()
             terms: dict[Node, object] = {}
@@ -199,7 +203,9 @@ def _short(node: Node | None) -> str:
     return str(node)
 
 
-def validate_graph(data: Graph, *, with_ontology: bool = False) -> ValidationReport:
+def validate_graph(
+    data: Graph, *, with_ontology: bool = False, quads: Sequence[ox.Quad] | None = None
+) -> ValidationReport:
     """Run the shapes over one rdflib graph.
 
     The shapes name our classes exactly as the data asserts them, so a build's checks leave the
@@ -213,7 +219,7 @@ def validate_graph(data: Graph, *, with_ontology: bool = False) -> ValidationRep
         checked += data
         checked += _ontology()
     conforms, results, _ = validate(
-        MirroredGraph(checked),
+        MirroredGraph(checked, None if with_ontology else quads),
         shacl_graph=_shapes(),
         inference="none",
         allow_warnings=True,
@@ -234,11 +240,14 @@ def validate_graph(data: Graph, *, with_ontology: bool = False) -> ValidationRep
     return report
 
 
-def validate_triples(triples: Iterable[tuple[Node, Node, Node]]) -> ValidationReport:
+def validate_triples(
+    triples: Iterable[tuple[Node, Node, Node]], quads: Sequence[ox.Quad] | None = None
+) -> ValidationReport:
+    """Validate triples; `quads`, when given, are the same statements already in pyoxigraph's terms."""
     g = Graph()
     for t in triples:
         g.add(t)
-    return validate_graph(g)
+    return validate_graph(g, quads=quads)
 
 
 def validate_nquads(data: bytes) -> ValidationReport:

@@ -28,7 +28,7 @@ from .rdf import Provenance, article_triples
 from .read import Article
 from .resolve import CorpusMentions, MentionRecord
 from .settings import Settings
-from .store import KnownArticles, Store, StoreError
+from .store import KnownArticles, Store, StoreError, to_quads
 from .validate import ValidationReport, validate_triples
 
 Batch = list[tuple[Article, Extraction]]
@@ -51,10 +51,14 @@ class BatchResult:
 def write_batch(store: Store, batch: Batch, known: KnownArticles, prov: Provenance, validate: bool) -> BatchResult:
     """Triples for each article, checked, then written in one transaction; `known` is kept current."""
     iris = store.iris
-    graphs = [(iris.article_graph(a.digest), article_triples(a, ex, iris, prov)) for a, ex in batch]
+    triples = [article_triples(a, ex, iris, prov) for a, ex in batch]
+    names = [iris.article_graph(a.digest) for a, _ in batch]
+    graphs = [(name, to_quads(t, name)) for name, t in zip(names, triples, strict=True)]
     result = BatchResult(articles=len(batch))
     if validate:
-        result.validation = validate_triples(t for _, triples in graphs for t in triples)
+        result.validation = validate_triples(
+            [t for ts in triples for t in ts], quads=[q for _, qs in graphs for q in qs]
+        )
     for article, _ in batch:
         old = known.by_source.get(article.source_key)
         if old is not None and old != article.digest:
@@ -82,23 +86,48 @@ def mention_records(batch: Batch, iris: Iris) -> Iterator[MentionRecord]:
                 )
 
 
+#: Batches the build may run ahead of the writer (while it starts, or while a write is slow).
+SEND_AHEAD = 32
+_CLOSE = object()
+
+
 class WriterProcess:
-    """The build's side of the writer: start it, send batches, collect results, stop it."""
+    """The build's side of the writer: start it, send batches, collect results, stop it.
+
+    A sender thread feeds the writer's pipe, so parsing never waits on it unless the writer
+    falls SEND_AHEAD batches behind (memory stays flat).
+    """
 
     def __init__(self, settings: Settings, known: KnownArticles, prov: Provenance) -> None:
         self.process = subprocess.Popen([sys.executable, "-c", _CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.results: queue.Queue[tuple[str, object]] = queue.Queue()
+        self.outbox: queue.Queue[object] = queue.Queue(maxsize=SEND_AHEAD)
+        self.broken = False
+        self.sender = threading.Thread(target=self._pump, daemon=True, name="kg-writer-sender")
+        self.sender.start()
         self._send((settings, known, prov))
         self.reader = threading.Thread(target=self._read, daemon=True, name="kg-writer-results")
         self.reader.start()
 
-    def _send(self, message: object) -> None:
-        assert self.process.stdin is not None
+    def _pump(self) -> None:
+        stdin = self.process.stdin
+        assert stdin is not None
         try:
-            pickle.dump(message, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            self.process.stdin.flush()
-        except BrokenPipeError:
-            self._raise_failure()
+            while (message := self.outbox.get()) is not _CLOSE:
+                pickle.dump(message, stdin, protocol=pickle.HIGHEST_PROTOCOL)
+                stdin.flush()
+            stdin.close()
+        except OSError:  # the writer is gone; the build learns why from its replies
+            self.broken = True
+
+    def _send(self, message: object) -> None:
+        while not self.broken:
+            try:
+                self.outbox.put(message, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+        self._raise_failure()
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -112,6 +141,8 @@ class WriterProcess:
         self.results.put(("closed", None))
 
     def _raise_failure(self) -> None:
+        self.process.wait()
+        self.reader.join(timeout=5)
         for kind, payload in self.drain():
             if kind == "error":
                 raise StoreError(f"writing failed: {payload}")
@@ -133,8 +164,7 @@ class WriterProcess:
     def finish(self) -> Iterator[tuple[str, object]]:
         """Tell the writer there is no more; the remaining results, as they come, until it stops."""
         self._send(None)
-        assert self.process.stdin is not None
-        self.process.stdin.close()
+        self._send(_CLOSE)
         while True:
             kind, payload = self.results.get()
             if kind == "closed":

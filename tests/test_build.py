@@ -146,3 +146,25 @@ def test_rebuild_is_idempotent_and_skips_unchanged_articles(seed_build, nlp):
     report = build([SEEDS], settings, nlp=nlp, store=store)
     assert (report.added, report.replaced, report.unchanged) == (0, 0, 5)
     assert set(store.ox) == before
+
+
+def test_a_writer_that_cannot_write_gives_a_clear_error_not_a_hang(tmp_path):
+    from kg.rdf import Provenance
+    from kg.settings import Settings
+    from kg.store import KnownArticles, StoreError
+    from kg.writer import WriterProcess
+
+    not_a_folder = tmp_path / "store"
+    not_a_folder.write_text("a file where the store should be", encoding="utf-8")
+    writer = WriterProcess(Settings(store=not_a_folder), KnownArticles(), Provenance.now("test"))
+    try:
+        for _ in range(100):
+            writer.send([])
+        replies = list(writer.finish())
+    except StoreError as exc:
+        message = str(exc)
+    else:
+        message = next(str(payload) for kind, payload in replies if kind == "error")
+    finally:
+        writer.kill()
+    assert "store" in message.lower() and str(not_a_folder) in message
