@@ -17,7 +17,7 @@ import pyoxigraph as ox
 
 from .events import taxonomy_for
 from .link import LinkResult, link_corpus
-from .merge import ReportedEvent, merge_events, read_event_records
+from .merge import EventRecord, ReportedEvent, merge_events, read_event_records
 from .namespaces import Iris
 from .rdf import Provenance, Triple, entity_triples, reported_event_triples, resolution_triples
 from .resolve import CorpusMentions, Entity
@@ -63,15 +63,17 @@ def update_corpus(
     settings: Settings,
     prov: Provenance,
     mentions: CorpusMentions | None = None,
+    records: list[EventRecord] | None = None,
     *,
     sources: Sources | None = None,
     check: Callable[[list[ox.Quad]], None] | None = None,
 ) -> CorpusReport:
     """Resolve (and link) the corpus and bring its graph up to date.
 
-    `mentions` are every entity mention in the store; a build that saw them all passes them in,
-    otherwise they are read back from the store. What is written is validated here, or handed
-    to `check` (a build's writer hands it to the idle build process, which checks it alongside).
+    `mentions` and event `records` are every entity and event mention in the store; a build that
+    saw them all passes them in, otherwise they are read back from the store. What is written is
+    validated here, or handed to `check` (a build's writer hands it to the idle build process,
+    which checks it alongside).
     """
     iris = store.iris
     if mentions is None:
@@ -84,7 +86,8 @@ def update_corpus(
     events: list[ReportedEvent] = []
     if settings.events:
         taxonomy = taxonomy_for(settings.events, settings.event_lexicon)
-        events = merge_events(read_event_records(store), entities, taxonomy, iris)
+        records = read_event_records(store) if records is None else records
+        events = merge_events(records, entities, taxonomy, iris)
     report = CorpusReport(
         entities=len(entities),
         validation=ValidationReport() if settings.validate else None,

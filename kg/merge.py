@@ -23,12 +23,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from .events import PARTICIPANT_ROLES, PLACE_ROLES, ROLE_OF_IRI, ROLES, Taxonomy
+from .extract import Extraction
 from .namespaces import Iris
+from .read import Article
 from .resolve import Entity
 from .timex import DAY, MONTH, MONTH_DAY, YEAR, Point, TimeValue, point_from_lexical
 
@@ -579,18 +581,59 @@ def read_event_records(store: Store) -> list[EventRecord]:
         kind, text = kinds[value]
         inferred = row["inf"] is not None and row["inf"].value == "true"
         record["fillers"].append(Filler(role, value, kind, text, inferred))
-        if kind == "time" and value in times:
-            record["time"] = times[value]
     for row in store.query("SELECT ?em ?other WHERE { ?em a kg:EventMention ; kg:reports ?other }"):
         if row["em"].value in base:
             base[row["em"].value]["reports"].append(row["other"].value)
-    return [
-        EventRecord(
-            **{
-                **r,
-                "fillers": tuple(sorted(set(r["fillers"]), key=lambda f: (ROLES.index(f.role), f.value))),
-                "reports": tuple(sorted(r["reports"])),
-            }
-        )
-        for r in base.values()
-    ]
+    return [_record(r, times) for r in base.values()]
+
+
+def _record(fields: dict, times: dict[str, TimeValue]) -> EventRecord:
+    """An EventRecord from its fields; its time is that of its first time filler (fillers in role order)."""
+    fillers = tuple(sorted(set(fields["fillers"]), key=lambda f: (ROLES.index(f.role), f.value)))
+    time = next((times[f.value] for f in fillers if f.kind == "time" and f.value in times), None)
+    return EventRecord(**{**fields, "fillers": fillers, "reports": tuple(sorted(fields["reports"])), "time": time})
+
+
+def event_records(article: Article, extraction: Extraction, iris: Iris) -> list[EventRecord]:
+    """The records `read_event_records` would read back once this article is stored.
+
+    A build that writes every article itself keeps these as it goes, and reads nothing back.
+    """
+    digest = article.digest
+    published = article.published
+    if isinstance(published, datetime):
+        published = published.date()  # the date as written, in its own time zone
+    values: dict[str, tuple[str, str]] = {}
+    for m in extraction.mentions:
+        values[iris.mention(digest, m.begin, m.end)] = ("group" if m.kind == "Group" else "entity", m.name)
+    times: dict[str, TimeValue] = {}
+    for t in extraction.times:
+        iri = iris.mention(digest, t.begin, t.end)
+        values[iri] = ("time", t.text)
+        if t.value is not None:
+            times[iri] = t.value
+    for e in extraction.events:
+        for arg in e.arguments:
+            if arg.kind == "phrase":
+                values[iris.mention(digest, arg.begin, arg.end)] = ("phrase", arg.text)
+    records = []
+    for e in extraction.events:
+        fillers = []
+        for arg in e.arguments:
+            value = iris.mention(digest, arg.begin, arg.end)
+            if value in values:
+                kind, text = values[value]
+                fillers.append(Filler(arg.role, value, kind, text, arg.inferred))
+        fields = {
+            "iri": iris.event_mention(digest, e.begin, e.end),
+            "digest": digest,
+            "type": e.type,
+            "begin": e.begin,
+            "confidence": float(Decimal(f"{e.confidence:.2f}")),
+            "published": published,
+            "anaphoric": e.anaphoric,
+            "fillers": fillers,
+            "reports": [iris.event_mention(digest, b, end) for b, end in e.reports],
+        }
+        records.append(_record(fields, times))
+    return records

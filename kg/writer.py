@@ -23,6 +23,7 @@ import pyoxigraph as ox
 
 from .corpus import update_corpus
 from .extract import Extraction
+from .merge import EventRecord, event_records
 from .namespaces import Iris
 from .rdf import Provenance, article_triples
 from .read import Article
@@ -217,20 +218,25 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
         threading.Thread(target=_read_ahead, args=(stdin, inbox), daemon=True, name="kg-writer-inbox").start()
         fresh = not known.digests
         mentions = CorpusMentions()
+        records: list[EventRecord] = []
         superseded: set[str] = set()
         with Store(settings.store, Iris(settings.base)) as store:
             while (batch := receive()) is not None:
                 result = write_batch(store, batch, known, prov, settings.validate)
                 if fresh:
                     mentions.add(mention_records(batch, store.iris))
+                    records += [r for a, ex in batch for r in event_records(a, ex, store.iris)]
                     superseded.update(result.superseded_digests)
                 reply("batch", result)
             mentions.drop(superseded)
+            records = [r for r in records if r.digest not in superseded]
 
             def check(quads: list[ox.Quad]) -> None:
                 reply("check", ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
 
-            corpus = update_corpus(store, settings, prov, mentions if fresh else None, check=check)
+            corpus = update_corpus(
+                store, settings, prov, mentions if fresh else None, records if fresh else None, check=check
+            )
             reply("corpus", corpus)
     except BaseException as exc:  # reported to the build, which raises it
         reply("error", f"{type(exc).__name__}: {exc}")

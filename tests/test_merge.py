@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from conftest import SEEDS
 
 from kg.events import load_taxonomy
 from kg.merge import EventRecord, Filler, merge_events
@@ -176,3 +177,20 @@ def test_the_same_mentions_in_any_order_give_the_same_events(taxonomy):
         record("a3", "Defection", place("a3#s")),
     ]
     assert merged(taxonomy, *records) == merged(taxonomy, *reversed(records))
+
+
+def test_event_records_kept_while_building_equal_those_read_back_from_the_store(seed_store, nlp):
+    """A fresh build merges events from the records it kept, a later one from the store: the same records."""
+    from kg.events import taxonomy_for
+    from kg.extract import extract_all
+    from kg.merge import event_records, read_event_records
+    from kg.read import read_articles
+
+    kept = [
+        r
+        for article, extraction in extract_all(nlp, read_articles([SEEDS]), taxonomy=taxonomy_for(True, None))
+        for r in event_records(article, extraction, seed_store.iris)
+    ]
+    stored = read_event_records(seed_store)
+    assert len(kept) > 30
+    assert sorted(kept, key=lambda r: r.iri) == sorted(stored, key=lambda r: r.iri)
