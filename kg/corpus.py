@@ -71,7 +71,8 @@ def update_corpus(
     """Resolve (and link) the corpus and bring its graph up to date.
 
     `mentions` and event `records` are every entity and event mention in the store; a build that
-    saw them all passes them in, otherwise they are read back from the store. What is written is
+    saw them all passes them in (and they are consumed: emptied once used, so that a large corpus
+    needs their memory only once), otherwise they are read back from the store. What is written is
     validated here, or handed to `check` (a build's writer hands it to the idle build process,
     which checks it alongside).
     """
@@ -79,7 +80,7 @@ def update_corpus(
     if mentions is None:
         mentions = CorpusMentions()
         mentions.add(store.mention_records())
-    entities = mentions.resolve(iris)
+    entities = mentions.resolve(iris, consume=True)
     linking = link_corpus(entities, settings, iris, sources=sources) if settings.link else None
     if linking is not None:
         entities = linking.entities
@@ -88,6 +89,7 @@ def update_corpus(
         taxonomy = taxonomy_for(settings.events, settings.event_lexicon)
         records = read_event_records(store) if records is None else records
         events = merge_events(records, entities, taxonomy, iris)
+        records.clear()
     report = CorpusReport(
         entities=len(entities),
         validation=ValidationReport() if settings.validate else None,

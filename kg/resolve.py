@@ -414,8 +414,12 @@ class CorpusMentions:
         """Forget the mentions of these articles (their graphs were superseded)."""
         self._locals = {k: v for k, v in self._locals.items() if k[0] not in digests}
 
-    def resolve(self, iris: Iris) -> list[Entity]:
-        return _resolve_locals(sorted(self._locals.values(), key=lambda x: (x.digest, x.name)), iris)
+    def resolve(self, iris: Iris, *, consume: bool = False) -> list[Entity]:
+        """The corpus's entities; `consume` empties this accumulator, so its memory serves what comes next."""
+        locals_ = sorted(self._locals.values(), key=lambda x: (x.digest, x.name))
+        if consume:
+            self._locals = {}
+        return _resolve_locals(locals_, iris)
 
 
 def resolve_corpus(records: Iterable[MentionRecord], iris: Iris) -> list[Entity]:
