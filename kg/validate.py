@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import pyoxigraph as ox
 import rdflib.plugin
@@ -62,6 +63,19 @@ def _compiled(text: str, base: str | None, namespaces: frozenset) -> Query:
     return translateQuery(parseQuery(text), base, dict(namespaces) or None)
 
 
+def _converting_once(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`convert`, remembering each term's result: the same IRIs recur in every other statement."""
+    done: dict[Any, Any] = {}
+
+    def term(t: Any) -> Any:
+        got = done.get(t)
+        if got is None:
+            got = done[t] = convert(t)
+        return got
+
+    return term
+
+
 class MirroredGraph(Graph):
     """An rdflib graph with a pyoxigraph copy of its triples, for SHACL-SPARQL constraints.
 
@@ -83,14 +97,7 @@ class MirroredGraph(Graph):
             self._mirror.extend(ox.Quad(q.subject, q.predicate, q.object) for q in self._quads)
         if self._mirror is None:
             self._mirror = ox.Store()
-            terms: dict[Node, object] = {}
-
-            def term(t: Node) -> object:
-                got = terms.get(t)
-                if got is None:
-                    got = terms[t] = to_ox(t)
-                return got
-
+            term = _converting_once(to_ox)
             self._mirror.extend(ox.Quad(term(s), term(p), term(o)) for s, p, o in self)  # type: ignore[arg-type]
         return self._mirror
 
@@ -252,14 +259,7 @@ def validate_triples(
 
 def validate_nquads(data: bytes) -> ValidationReport:
     """Validate statements given as N-Quads (graph names are ignored): how a build's writer hands them over."""
-    terms: dict[object, Node] = {}
-
-    def term(t: object) -> Node:
-        got = terms.get(t)
-        if got is None:
-            got = terms[t] = to_rdflib(t)
-        return got
-
+    term = _converting_once(to_rdflib)
     g = Graph()
     for q in ox.parse(data, format=ox.RdfFormat.N_QUADS):
         g.add((term(q.subject), term(q.predicate), term(q.object)))

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from rdflib import Graph
 
 from kg.build import BuildReport, build
 from kg.extract import load_pipeline
@@ -43,6 +44,18 @@ def seed_build(tmp_path_factory, nlp, wikidata_cache) -> Iterator[tuple[Store, B
 @pytest.fixture(scope="module")
 def seed_store(seed_build) -> Store:
     return seed_build[0]
+
+
+def altered(graph: Graph, remove=(), add=()) -> Graph:
+    """A copy of `graph` with some statements taken out and others put in: a deliberately broken graph."""
+    g = Graph()
+    for t in graph:
+        g.add(t)
+    for t in remove:
+        g.remove(t)
+    for t in add:
+        g.add(t)
+    return g
 
 
 def select(store: Store, sparql: str) -> list[dict[str, str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import altered
 from pyshacl import validate
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH, XSD
@@ -21,17 +22,6 @@ def seed_graph(seed_store) -> Graph:
     return g
 
 
-def broken(graph: Graph, remove=(), add=()) -> Graph:
-    g = Graph()
-    for t in graph:
-        g.add(t)
-    for t in remove:
-        g.remove(t)
-    for t in add:
-        g.add(t)
-    return g
-
-
 def first(graph: Graph, predicate, cls=None):
     for s, o in graph.subject_objects(predicate):
         if cls is None or (s, RDF.type, cls) in graph:
@@ -47,7 +37,7 @@ def test_the_seed_store_conforms(seed_store):
 
 def test_an_anchor_that_is_not_the_text_at_its_span_is_a_violation(seed_graph):
     mention, anchor = first(seed_graph, NIF.anchorOf, KG.EntityMention)
-    g = broken(seed_graph, remove=[(mention, NIF.anchorOf, anchor)], add=[(mention, NIF.anchorOf, Literal("Somebody Else"))])
+    g = altered(seed_graph, remove=[(mention, NIF.anchorOf, anchor)], add=[(mention, NIF.anchorOf, Literal("Somebody Else"))])
     report = validate_graph(g)
     assert not report.conforms
     assert any(str(mention) in v.message and "anchorOf" in v.message for v in report.violations), report.text()
@@ -55,7 +45,7 @@ def test_an_anchor_that_is_not_the_text_at_its_span_is_a_violation(seed_graph):
 
 def test_a_span_that_ends_before_it_begins_is_a_violation(seed_graph):
     mention, begin = first(seed_graph, NIF.beginIndex, KG.EntityMention)
-    g = broken(seed_graph, remove=[(mention, NIF.beginIndex, begin)],
+    g = altered(seed_graph, remove=[(mention, NIF.beginIndex, begin)],
                add=[(mention, NIF.beginIndex, Literal(10_000_000, datatype=XSD.integer))])
     report = validate_graph(g)
     assert any(v.focus == str(mention) and "begins before it ends" in v.message for v in report.violations)
@@ -65,7 +55,7 @@ def test_bad_hash_untyped_date_missing_label_and_two_types_are_violations(seed_g
     article, digest = first(seed_graph, KG.sha256)
     _, date = first(seed_graph, SCHEMA.datePublished)
     person, label = first(seed_graph, RDFS.label, KG.Person)
-    g = broken(
+    g = altered(
         seed_graph,
         remove=[(article, KG.sha256, digest), (person, RDFS.label, label), (article, SCHEMA.datePublished, date)],
         add=[
@@ -86,7 +76,7 @@ def test_bad_hash_untyped_date_missing_label_and_two_types_are_violations(seed_g
 
 def test_a_mention_without_an_article_is_a_violation(seed_graph):
     mention, article = first(seed_graph, NIF.referenceContext, KG.EntityMention)
-    g = broken(seed_graph, remove=[(mention, NIF.referenceContext, article)])
+    g = altered(seed_graph, remove=[(mention, NIF.referenceContext, article)])
     report = validate_graph(g)
     assert any(v.focus == str(mention) and "exactly one article" in v.message for v in report.violations)
     assert URIRef(mention)
@@ -96,7 +86,7 @@ def test_fast_validation_gives_the_same_verdicts_as_plain_pyshacl(seed_graph):
     """Flattened property shapes and SPARQL constraints run in Oxigraph change the speed, not the report."""
     mention, anchor = first(seed_graph, NIF.anchorOf, KG.EntityMention)
     article, digest = first(seed_graph, KG.sha256)
-    g = broken(
+    g = altered(
         seed_graph,
         remove=[(mention, NIF.anchorOf, anchor), (article, KG.sha256, digest)],
         add=[(mention, NIF.anchorOf, Literal("Somebody Else")), (article, KG.sha256, Literal("x"))],

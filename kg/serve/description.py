@@ -7,6 +7,7 @@ from functools import lru_cache
 import pyoxigraph as ox
 
 from ..namespaces import PREFIXES
+from .worker import ox_formats
 
 #: The W3C's IRIs for the formats we answer in (https://www.w3.org/ns/formats/).
 FORMAT_IRIS = {
@@ -23,15 +24,8 @@ FORMAT_IRIS = {
     "n3": "N3",
 }
 
-RDF_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "nquads": ox.RdfFormat.N_QUADS,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "trig": ox.RdfFormat.TRIG,
-    "n3": ox.RdfFormat.N3,
-}
+#: The RDF formats the description is served in, as the workers name them.
+RDF_FORMATS = ox_formats()[1]
 
 
 _COMMENT = (

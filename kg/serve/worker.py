@@ -277,7 +277,8 @@ class _Handle:
         self._use_disk(self._open(), self.generation if generation is None else generation)
 
 
-def _ox_formats() -> tuple[dict[str, object], dict[str, object]]:
+def ox_formats() -> tuple[dict[str, object], dict[str, object]]:
+    """Oxigraph's results and RDF formats by the names the endpoint uses (imported late: see the module doc)."""
     import pyoxigraph as ox
 
     results = {
@@ -311,7 +312,7 @@ class _Worker:
         self.max_rows = int(config.get("max_rows") or 0)
         self.base = config.get("base")
         self.prefixes = dict(config.get("prefixes") or {})
-        self.results_formats, self.graph_formats = _ox_formats()
+        self.results_formats, self.graph_formats = ox_formats()
         self.media = {name: fmt.media_type for name, fmt in {**self.results_formats, **self.graph_formats}.items()}
         self.handle = _Handle(self.path, int(config.get("memory_quads") or 0)) if self.mode == "query" else None
 
