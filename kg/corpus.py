@@ -117,12 +117,14 @@ def update_corpus(
         if whole:
             changed = list(by_node)
         keep = sorted(i for n in changed for i in by_node[n])
-        if check is not None and settings.validate:
-            check([quads[i] for i in keep])
-        elif report.validation is not None:
-            report.validation.merge(validate_triples(triples[i] for i in keep))
-        subjects = sorted({s for n in changed for s in old.get(n, nothing)[1]} | {quads[i].subject.value for i in keep})
-        store.replace_subjects(graph, subjects, [quads[i] for i in keep])
+        kept = [quads[i] for i in keep]
+        if report.validation is not None:
+            if check is not None:
+                check(kept)
+            else:
+                report.validation.merge(validate_triples((triples[i] for i in keep), quads=kept))
+        subjects = sorted({s for n in changed for s in old.get(n, nothing)[1]} | {q.subject.value for q in kept})
+        store.replace_subjects(graph, subjects, kept)
         report.changed += len(changed)
         report.quads += len(keep)
     stale = sorted(s for n in set(old) - seen for s in old[n][1])
