@@ -118,23 +118,14 @@ def article_triples(article: Article, extraction: Extraction, iris: Iris, prov: 
     text = article.text
     for begin, end in extraction.sentences:
         s = URIRef(iris.sentence(digest, begin, end))
-        triples += [
-            (s, RDF.type, KG.Sentence),
-            (s, NIF.referenceContext, a),
-            (s, NIF.beginIndex, _count(begin)),
-            (s, NIF.endIndex, _count(end)),
-            (s, NIF.anchorOf, Literal(text[begin:end])),
-        ]
+        triples += [(s, RDF.type, KG.Sentence), *_span(s, a, begin, end, text[begin:end])]
     groups = set()
     for m in extraction.mentions:
         node = URIRef(iris.mention(digest, m.begin, m.end))
         is_group = m.kind == "Group"
         triples += [
             (node, RDF.type, KG.GroupMention if is_group else KG.EntityMention),
-            (node, NIF.referenceContext, a),
-            (node, NIF.beginIndex, _count(m.begin)),
-            (node, NIF.endIndex, _count(m.end)),
-            (node, NIF.anchorOf, Literal(m.text)),
+            *_span(node, a, m.begin, m.end, m.text),
             (node, NIF.sentence, URIRef(iris.sentence(digest, *m.sentence))),
             (node, KG.nerLabel, Literal(m.ner_label)),
             (node, KG.resolvedName, Literal(m.name)),
