@@ -38,12 +38,23 @@ class Server:
         return self.url + "sparql"
 
     def workers(self) -> set[int]:
-        """Process ids of the server's children (its query and update workers)."""
-        children = set()
-        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
-            text = (task / "children").read_text().split()
-            children.update(int(pid) for pid in text)
-        return children
+        """Process ids of the server's query and update workers (below gunicorn's master and worker)."""
+        found, pending = set(), [self.process.pid]
+        while pending:
+            pid = pending.pop()
+            try:
+                tasks = list(Path(f"/proc/{pid}/task").iterdir())
+                children = [int(c) for task in tasks for c in (task / "children").read_text().split()]
+            except OSError:
+                continue  # it has just exited
+            pending.extend(children)
+            for child in children:
+                try:
+                    if b"kg_worker" in Path(f"/proc/{child}/cmdline").read_bytes():
+                        found.add(child)
+                except OSError:
+                    pass
+        return found
 
 
 @contextmanager
@@ -86,7 +97,10 @@ def running_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
-        rest = process.stdout.read()
+        try:
+            rest = process.communicate(timeout=10)[0]
+        except subprocess.TimeoutExpired:  # a process the server started still holds its output open
+            rest = "(the server's output stayed open after it stopped)\n"
         if rest:
             output.append(rest)
 

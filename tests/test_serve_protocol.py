@@ -7,6 +7,7 @@ server shows the limits (timeout, rows, request size) and the read-only default.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -15,6 +16,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import ClassVar
 
 import pyoxigraph as ox
@@ -474,6 +476,29 @@ def test_a_query_past_the_timeout_is_stopped_and_its_worker_replaced(tight):
         time.sleep(0.2)
     assert len(after) == len(before) and len(before - after) == 1, "the busy worker was killed and replaced"
     assert rows(query(tight, "SELECT ?p WHERE { ?p a kg:Person } LIMIT 2"))
+
+
+def test_stopping_the_server_stops_its_workers_even_a_busy_one(built_seeds, tmp_path):
+    def alive(pid: int) -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    def ask_forever(server) -> None:
+        with contextlib.suppress(OSError):  # the answer never comes: the server goes away
+            query(server, EXPENSIVE)
+
+    with running_server(copy_store(built_seeds, tmp_path / "kg"), "--timeout", "120") as running:
+        workers = running.workers()
+        assert len(workers) >= 2
+        threading.Thread(target=ask_forever, args=(running,), daemon=True).start()
+        time.sleep(1.5)  # one worker is deep in the expensive query
+    assert running.process.returncode == 0
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(alive(pid) for pid in workers):
+        time.sleep(0.2)
+    assert not [pid for pid in workers if alive(pid)], "no worker outlives the server"
 
 
 def test_results_stop_at_the_row_limit_and_say_so(tight):

@@ -1,16 +1,14 @@
 """Serve: the store as a SPARQL endpoint, a query page and a page for every entity and article.
 
 `create_app` builds the Flask application (pages) with the SPARQL 1.1 Protocol handler in front of
-it (/sparql, /update); `serve` runs it under waitress, a production WSGI server. Queries are
+it (/sparql, /update); `serve` runs it under gunicorn, a production WSGI server. Queries are
 evaluated by Oxigraph in worker processes (kg.serve.workers), which is what makes the timeout real.
 """
 
 from __future__ import annotations
 
-import logging
 import os
-import signal
-import threading
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,36 +93,71 @@ def close_app(app: Flask) -> None:
 
 
 def serve(settings: Settings, *, ready: Callable[[str], None] | None = None, threads: int | None = None) -> None:
-    """Run the endpoint under waitress until interrupted (Ctrl-C or SIGTERM); `ready` gets the URL."""
-    from waitress.server import create_server
+    """Run the endpoint under gunicorn until interrupted (Ctrl-C or SIGTERM); `ready` gets the URL.
 
-    app = create_app(settings)
-    site: Site = app.extensions["newskg"]
-    server = create_server(
-        app,
-        host=settings.host,
-        port=settings.port,
-        threads=threads or max(6, 2 * site.pool.size + 2),
-        max_request_body_size=settings.max_request_bytes,
-        channel_timeout=max(120, int(settings.timeout) + 30),
-        ident="newskg",
-        clear_untrusted_proxy_headers=True,
-    )
-    # waitress warns at every request that waits for a thread; the timeout and the 503s already tell of overload
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _interrupt)
-    host = settings.host if ":" not in settings.host else f"[{settings.host}]"
+    One gunicorn process (gthread: a thread per request in flight) fronts the query workers; the
+    queries themselves run in the worker processes, so one front process is enough and keeps one
+    pool, one update lock and one view of the store. Runs in the main thread (gunicorn's master
+    process handles the signals).
+    """
+    store = Path(settings.store)
+    if not (store / "CURRENT").is_file():
+        raise StoreError(f"no store at {store} (build one with 'kg build')")
     try:
-        if ready is not None:
-            ready(f"http://{host}:{server.effective_port}/")  # type: ignore[union-attr]
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.close()
+        _gunicorn(settings, ready, threads).run()
+    except SystemExit as stop:
+        if stop.code not in (None, 0):
+            raise StoreError(f"the server stopped with exit code {stop.code} (see the messages above)") from None
+
+
+def _gunicorn(settings: Settings, ready: Callable[[str], None] | None, threads: int | None) -> object:
+    """gunicorn's master process, set up from our settings; its worker loads the app."""
+    from gunicorn.app.base import BaseApplication
+
+    size = worker_count(settings)
+    host = settings.host if ":" not in settings.host else f"[{settings.host}]"
+    options: dict[str, object] = {
+        "bind": f"{host}:{settings.port}",
+        "workers": 1,  # the front; the queries run in the pool's processes
+        "worker_class": "gthread",
+        "threads": threads or max(6, 2 * size + 2),
+        "timeout": max(60, int(settings.timeout) + 30),  # the front's heartbeat, not the query timeout
+        "graceful_timeout": 5,  # requests in flight get this long to finish on SIGTERM
+        "keepalive": 5,
+        "limit_request_line": 0,  # long GET queries: the protocol's own size limit answers 414
+        "loglevel": "warning",
+        "post_worker_init": _announce(ready),
+        "worker_exit": _stop_pool,
+    }
+
+    class Application(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for name, value in options.items():
+                self.cfg.set(name, value)
+            if "control_socket_disable" in self.cfg.settings:
+                self.cfg.set("control_socket_disable", True)  # no shared control socket under $HOME
+
+        def load(self) -> Flask:
+            return create_app(settings)
+
+    return Application()
+
+
+def _announce(ready: Callable[[str], None] | None) -> Callable[[object], None]:
+    """A post_worker_init hook: tell `ready` the URL once the first worker can answer."""
+
+    def hook(worker: object) -> None:
+        if ready is None or getattr(worker, "age", 1) != 1:
+            return
+        address = worker.sockets[0].getsockname()  # type: ignore[attr-defined]
+        host = address[0] if ":" not in address[0] else f"[{address[0]}]"
+        ready(f"http://{host}:{address[1]}/")
+        sys.stdout.flush()
+
+    return hook
+
+
+def _stop_pool(server: object, worker: object) -> None:
+    app = getattr(worker, "wsgi", None)
+    if isinstance(app, Flask):
         close_app(app)
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt

@@ -484,6 +484,13 @@ def _read_frame(fd: int, buffer: bytearray) -> tuple[bytes, bytes] | None:
     return kind, payload
 
 
+def _exit_with(parent: int) -> None:
+    """Stop when the server process is gone, even in the middle of a query (Oxigraph lets go of the GIL)."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
 def child_main() -> None:
     """The worker process: read its settings, announce readiness, answer jobs until stdin closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which stops us
@@ -499,6 +506,7 @@ def child_main() -> None:
         write_all(reply_fd, frame(READY, pickle.dumps(f"{type(exc).__name__}: {exc}")))
         return
     write_all(reply_fd, frame(READY, pickle.dumps(None)))
+    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True, name="kg-parent-watch").start()
     while True:
         got = _read_frame(0, buffer)
         if got is None:
