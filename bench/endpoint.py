@@ -204,10 +204,15 @@ class Client:
         self.connection = http.client.HTTPConnection(self.host, self.port, timeout=120)
 
     def query(self, text: str) -> bytes:
-        self.connection.request(
-            "GET", "/sparql?query=" + urllib.parse.quote(text), headers={"Accept": "application/sparql-results+json"}
-        )
-        response = self.connection.getresponse()
+        target = "/sparql?query=" + urllib.parse.quote(text)
+        headers = {"Accept": "application/sparql-results+json"}
+        try:
+            self.connection.request("GET", target, headers=headers)
+            response = self.connection.getresponse()
+        except http.client.RemoteDisconnected:  # the server closed an idle keep-alive connection: ask again
+            self.connection.close()
+            self.connection.request("GET", target, headers=headers)
+            response = self.connection.getresponse()
         body = response.read()
         if response.status != 200:
             raise RuntimeError(f"{response.status}: {body[:300]!r}")

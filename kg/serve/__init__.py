@@ -123,7 +123,7 @@ def _gunicorn(settings: Settings, ready: Callable[[str], None] | None, threads: 
         "threads": threads or max(6, 2 * size + 2),
         "timeout": max(60, int(settings.timeout) + 30),  # the front's heartbeat, not the query timeout
         "graceful_timeout": 5,  # requests in flight get this long to finish on SIGTERM
-        "keepalive": 5,
+        "keepalive": 75,  # seconds an idle keep-alive connection stays open (as nginx)
         "limit_request_line": 0,  # long GET queries: the protocol's own size limit answers 414
         "loglevel": "warning",
         "post_worker_init": _announce(ready),
