@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 
@@ -49,4 +50,21 @@ def test_serving_a_missing_store_is_a_one_line_error(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         f"Error: no store at {tmp_path / 'nothing'} (build one with 'kg build')"
+    ]
+
+
+def test_serving_on_a_port_already_taken_is_a_one_line_error(built_seeds):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "kg", "serve", "--store", str(built_seeds), "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"Error: cannot listen on 127.0.0.1:{port}: Address already in use (another server? choose another --port)"
     ]

@@ -8,6 +8,7 @@ evaluated by Oxigraph in worker processes (kg.serve.workers), which is what make
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -103,11 +104,26 @@ def serve(settings: Settings, *, ready: Callable[[str], None] | None = None, thr
     store = Path(settings.store)
     if not (store / "CURRENT").is_file():
         raise StoreError(f"no store at {store} (build one with 'kg build')")
+    if settings.port:
+        _check_address(settings.host, settings.port)
     try:
         _gunicorn(settings, ready, threads).run()
     except SystemExit as stop:
         if stop.code not in (None, 0):
             raise StoreError(f"the server stopped with exit code {stop.code} (see the messages above)") from None
+
+
+def _check_address(host: str, port: int) -> None:
+    """Fail at once, in one line, if the address is taken (gunicorn would retry for five seconds, then log)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise OSError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc} (another server? choose another --port)"
+            ) from None
 
 
 def _gunicorn(settings: Settings, ready: Callable[[str], None] | None, threads: int | None) -> object:
