@@ -16,11 +16,11 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from .events import taxonomy_for
-from .link import LinkResult, link_corpus
+from .link import LinkResult, forget_descriptions, link_corpus
 from .merge import EventRecord, ReportedEvent, merge_events, read_event_records
 from .namespaces import Iris
 from .rdf import Provenance, Triple, entity_triples, reported_event_triples, resolution_triples
-from .resolve import CorpusMentions, Entity
+from .resolve import CorpusMentions, Entity, forget_names
 from .settings import Settings
 from .store import Store, canonical_fingerprints, to_quads
 from .validate import ValidationReport, validate_triples
@@ -77,6 +77,7 @@ def update_corpus(
     which checks it alongside).
     """
     iris = store.iris
+    store.flush()  # the articles' write buffers go out before the corpus-wide structures come in
     if mentions is None:
         mentions = CorpusMentions()
         mentions.add(store.mention_records())
@@ -84,6 +85,8 @@ def update_corpus(
     linking = link_corpus(entities, settings, iris, sources=sources) if settings.link else None
     if linking is not None:
         entities = linking.entities
+    forget_names()  # the memos of resolution and linking: the writing below needs the memory more
+    forget_descriptions()
     events: list[ReportedEvent] = []
     if settings.events:
         taxonomy = taxonomy_for(settings.events, settings.event_lexicon)

@@ -93,9 +93,10 @@ TITLES = frozenset(
     ]
 )
 
-#: Articles parsed per spaCy memory zone: what a zone holds (about 0.25 MB per article) is freed
-#: when it closes. With --jobs > 1 each zone starts spaCy's worker processes anew, so zones are longer.
-ZONE_ARTICLES = 100
+#: Articles parsed per spaCy memory zone: what a zone holds is freed when it closes, so the zone's
+#: size sets the build's peak (3,000 Reuters stories: 343 MiB with zones of 100, 291 MiB with 20).
+#: With --jobs > 1 each zone starts spaCy's worker processes anew, so zones are longer.
+ZONE_ARTICLES = 20
 ZONE_ARTICLES_PER_WORKER = 500
 
 #: Prepositions after which a lone capitalised word is a place, not a person ("at Panmunjom").

@@ -323,6 +323,11 @@ class _Context:
         return self.corpus_counts.get(country, 0) > (country in self.own_countries)
 
 
+def forget_descriptions() -> None:
+    """Drop the memoised description n-grams (one linking run's speed-up; they grow with the candidates seen)."""
+    _description_ngrams.cache_clear()
+
+
 @lru_cache(maxsize=100_000)
 def _description_ngrams(description: str, longest: int = 5) -> frozenset[str]:
     """Every run of up to five words of a description's key: what a context name must equal to be in it."""

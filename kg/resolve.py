@@ -94,6 +94,12 @@ class Entity:
 # -- names ---------------------------------------------------------------------------------
 
 
+def forget_names() -> None:
+    """Drop the memoised name keys: they speed up one resolution, and would otherwise grow with the corpus."""
+    for memo in (clean_name, name_key, words, is_acronym, person_key, initials):
+        memo.cache_clear()
+
+
 @lru_cache(maxsize=1 << 16)
 def clean_name(name: str) -> str:
     """The name as people would write it in a list: no leading "the", no possessive."""
