@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask
 
@@ -22,6 +23,9 @@ from ..store import StoreError
 from . import description
 from .sparql import Policy, SparqlProtocol
 from .workers import WorkerError, WorkerPool
+
+if TYPE_CHECKING:
+    from gunicorn.app.base import BaseApplication
 
 __all__ = ["Site", "create_app", "serve"]
 
@@ -126,7 +130,7 @@ def _check_address(host: str, port: int) -> None:
             ) from None
 
 
-def _gunicorn(settings: Settings, ready: Callable[[str], None] | None, threads: int | None) -> object:
+def _gunicorn(settings: Settings, ready: Callable[[str], None] | None, threads: int | None) -> BaseApplication:
     """gunicorn's master process, set up from our settings; its worker loads the app."""
     from gunicorn.app.base import BaseApplication
 
