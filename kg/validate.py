@@ -272,8 +272,9 @@ def validate_store(store: Store, batch: int = 200) -> ValidationReport:
     graphs = sorted(g.value for g in store.ox.named_graphs())
     for start in range(0, len(graphs), batch):
         data = Graph()
+        term = _converting_once(to_rdflib)
         for name in graphs[start : start + batch]:
             for q in store.ox.quads_for_pattern(None, None, None, ox.NamedNode(name)):
-                data.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
+                data.add((term(q.subject), term(q.predicate), term(q.object)))
         report.merge(validate_graph(data, with_ontology=True))
     return report

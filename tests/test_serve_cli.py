@@ -40,13 +40,13 @@ def test_bad_serve_settings_say_which():
         load_settings(environ={"KG_MAX_ROWS": "-1", "KG_CONFIG": "/nonexistent/kg.toml"})
 
 
+def serve_failing(*args: str) -> subprocess.CompletedProcess:
+    """`kg serve ARGS...` that is expected to stop at once."""
+    return subprocess.run([sys.executable, "-m", "kg", "serve", *args], capture_output=True, text=True, timeout=60)
+
+
 def test_serving_a_missing_store_is_a_one_line_error(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "kg", "serve", "--store", str(tmp_path / "nothing"), "--port", "0"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = serve_failing("--store", str(tmp_path / "nothing"), "--port", "0")
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         f"Error: no store at {tmp_path / 'nothing'} (build one with 'kg build')"
@@ -58,12 +58,7 @@ def test_serving_on_a_port_already_taken_is_a_one_line_error(built_seeds):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = subprocess.run(
-            [sys.executable, "-m", "kg", "serve", "--store", str(built_seeds), "--port", str(port)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = serve_failing("--store", str(built_seeds), "--port", str(port))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         f"Error: cannot listen on 127.0.0.1:{port}: Address already in use (another server? choose another --port)"
