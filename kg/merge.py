@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from .store import Store
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Filler:
     """A stored role of an event mention: its role, the mention (or phrase) that fills it."""
 
@@ -49,7 +49,7 @@ class Filler:
     inferred: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EventRecord:
     """A stored event mention, as merging reads it back from the article graphs."""
 

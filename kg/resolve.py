@@ -9,6 +9,7 @@ deterministic IRIs, every surface form kept.
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -359,14 +360,35 @@ def _definitions_with_text(cands: list[Candidate], text: str) -> dict[str, Candi
 
 @dataclass(slots=True)
 class _Local:
-    """The mentions of one name in one article."""
+    """The mentions of one name in one article, kept small: a large corpus holds tens of thousands."""
 
     digest: str
     name: str
     kind: str
-    anchors: Counter[str]
-    labels: Counter[str]
-    mentions: list[str]
+    article: str  # the article's IRI, of which each mention IRI is a fragment
+    anchor_counts: tuple[str | int, ...]  # text, count, text, count, ...: smaller than a dict
+    label_counts: tuple[str | int, ...]  # NER label, count, ...
+    fragments: str  # the mentions' fragment identifiers ("char=4,9"), space-separated
+
+    @property
+    def anchors(self) -> dict[str, int]:
+        return dict(zip(self.anchor_counts[::2], self.anchor_counts[1::2], strict=True))  # type: ignore[arg-type]
+
+    @property
+    def labels(self) -> dict[str, int]:
+        return dict(zip(self.label_counts[::2], self.label_counts[1::2], strict=True))  # type: ignore[arg-type]
+
+    @property
+    def mentions(self) -> list[str]:
+        return [f"{self.article}#{f}" for f in self.fragments.split(" ")]
+
+
+def _counted(counts: tuple[str | int, ...], key: str) -> tuple[str | int, ...]:
+    """`counts` (key, count, key, count, ...) with one more of `key`."""
+    for i in range(0, len(counts), 2):
+        if counts[i] == key:
+            return (*counts[: i + 1], counts[i + 1] + 1, *counts[i + 2 :])  # type: ignore[operator]
+    return (*counts, key, 1)
 
 
 def _expands_to(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
@@ -403,28 +425,40 @@ class CorpusMentions:
 
     def __init__(self) -> None:
         self._locals: dict[tuple[str, str], _Local] = {}
+        self._articles: dict[str, str] = {}  # one string per article IRI, shared by its names
 
     def add(self, records: Iterable[MentionRecord]) -> None:
         for r in records:
             if r.kind == "Group":
                 continue
+            article, _, fragment = r.iri.partition("#")
+            if not fragment or " " in fragment:
+                raise ValueError(f"not a mention IRI (an article IRI and a fragment): {r.iri!r}")
+            article = self._articles.setdefault(article, article)
+            text = r.name if r.text == r.name else r.text
+            label = sys.intern(r.label)
             local = self._locals.get((r.digest, r.name))
             if local is None:
-                local = _Local(r.digest, r.name, r.kind, Counter(), Counter(), [])
-                self._locals[(r.digest, r.name)] = local
-            local.anchors[r.text] += 1
-            local.labels[r.label] += 1
-            local.mentions.append(r.iri)
+                self._locals[(r.digest, r.name)] = _Local(
+                    r.digest, r.name, sys.intern(r.kind), article, (text, 1), (label, 1), fragment
+                )
+                continue
+            if article is not local.article:
+                raise ValueError(f"mention {r.iri!r} is not in the article of the other mentions of {r.name!r}")
+            local.anchor_counts = _counted(local.anchor_counts, text)
+            local.label_counts = _counted(local.label_counts, label)
+            local.fragments = f"{local.fragments} {fragment}"
 
     def drop(self, digests: set[str]) -> None:
         """Forget the mentions of these articles (their graphs were superseded)."""
         self._locals = {k: v for k, v in self._locals.items() if k[0] not in digests}
+        self._articles = {v.article: v.article for v in self._locals.values()}
 
     def resolve(self, iris: Iris, *, consume: bool = False) -> list[Entity]:
         """The corpus's entities; `consume` empties this accumulator, so its memory serves what comes next."""
         locals_ = sorted(self._locals.values(), key=lambda x: (x.digest, x.name))
         if consume:
-            self._locals = {}
+            self._locals, self._articles = {}, {}
         return _resolve_locals(locals_, iris)
 
 

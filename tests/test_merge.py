@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -162,7 +163,7 @@ def test_two_cities_as_the_place_of_a_story_event_keep_them_apart(taxonomy):
 
 def test_statements_link_to_the_events_they_report(taxonomy):
     violation = record("a1", "Violation", agent("a1#n"), begin=40)
-    statement = EventRecord(**{**record("a1", "Statement", agent("a1#c")).__dict__, "reports": (violation.iri,)})
+    statement = replace(record("a1", "Statement", agent("a1#c")), reports=(violation.iri,))
     events = merged(taxonomy, statement, violation)
     said = next(e for e in events if e.type == str(KG.Statement))
     assert said.reports == (next(e for e in events if e.type == str(KG.Violation)).iri,)
