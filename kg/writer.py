@@ -10,6 +10,7 @@ threaded parent, no re-import of the caller's `__main__`.
 
 from __future__ import annotations
 
+import os
 import pickle
 import queue
 import subprocess
@@ -33,7 +34,7 @@ from .store import KnownArticles, Store, StoreError, to_quads
 from .validate import ValidationReport, validate_triples
 
 Batch = list[tuple[Article, Extraction]]
-_CHILD = "import sys; from kg.writer import serve; serve(sys.stdin.buffer, sys.stdout.buffer)"
+_CHILD = "from kg.writer import main; main()"
 
 
 @dataclass
@@ -191,6 +192,15 @@ def _read_ahead(stdin: BinaryIO, inbox: queue.Queue) -> None:
                 return
     except BaseException as exc:  # EOF or garbage: the loop reports it
         inbox.put(("error", exc))
+
+
+def main() -> None:
+    """The writer process: replies go out on a private copy of stdout, and whatever else writes to
+    stdout (a library's print, a C extension) lands on stderr instead of garbling them."""
+    replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    serve(sys.stdin.buffer, replies)
 
 
 def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:

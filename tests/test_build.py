@@ -168,3 +168,20 @@ def test_a_writer_that_cannot_write_gives_a_clear_error_not_a_hang(tmp_path):
     finally:
         writer.kill()
     assert "store" in message.lower() and str(not_a_folder) in message
+
+
+def test_output_a_library_prints_in_the_writer_does_not_break_the_build(tmp_path, nlp, monkeypatch):
+    import kg.writer
+    from kg.settings import Settings
+
+    noisy = (
+        "import os, kg.writer as w; quiet = w.serve\n"
+        "def serve(i, o):\n"
+        "    print('a library says hello'); os.write(1, b'and C code too')\n"
+        "    quiet(i, o)\n"
+        "w.serve = serve; w.main()"
+    )
+    monkeypatch.setattr(kg.writer, "_CHILD", noisy)
+    settings = Settings(store=tmp_path / "store", link=False, events=False)
+    report = build([SEEDS / sorted(p.name for p in SEEDS.iterdir())[0]], settings, nlp=nlp)
+    assert report.added == 1 and report.ok
