@@ -152,7 +152,12 @@ def build(
                 batch: Batch = []
                 stream = _chain(first, pending)
                 for article, extraction in extract_all(
-                    nlp, stream, jobs=settings.jobs, batch_size=settings.batch_size, taxonomy=taxonomy
+                    nlp,
+                    stream,
+                    jobs=settings.jobs,
+                    batch_size=settings.batch_size,
+                    taxonomy=taxonomy,
+                    batch_chars=settings.batch_chars,
                 ):
                     report.tokens += extraction.tokens
                     report.mentions += len(extraction.mentions)

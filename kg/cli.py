@@ -51,6 +51,11 @@ def main(ctx: click.Context, config: Path | None) -> None:
 @click.option("--model", help="spaCy pipeline to use (package name or path).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Processes for spaCy.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Texts per spaCy batch.")
+@click.option(
+    "--batch-chars",
+    type=click.IntRange(min=1),
+    help="Characters per spaCy batch, at most (bounds peak memory; one process only).",
+)
 @click.option("--max-bytes", type=click.IntRange(min=1), help="Largest article accepted, in bytes.")
 @click.option("--validate/--no-validate", default=None, help="Check what was written with SHACL (default: on).")
 @click.option("--link/--no-link", default=None, help="Link entities to Wikidata (default: on; see 'kg link').")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from .events import EventMention, Taxonomy, extract_events, load_taxonomy
 from .read import Article, is_headline
 from .resolve import LABEL_KIND, Candidate, Mention, resolve_article
+from .settings import Settings
 from .timex import TimeExpression, time_expressions
 
 if TYPE_CHECKING:
@@ -93,10 +94,8 @@ TITLES = frozenset(
     ]
 )
 
-#: Articles parsed per spaCy memory zone: what a zone holds is freed when it closes, so the zone's
-#: size sets the build's peak (3,000 Reuters stories: 343 MiB with zones of 100, 291 MiB with 20).
-#: With --jobs > 1 each zone starts spaCy's worker processes anew, so zones are longer.
-ZONE_ARTICLES = 20
+#: Articles per spaCy memory zone with --jobs > 1: each zone starts spaCy's worker processes anew, so
+#: zones are long there. On one process each batch is a zone of its own.
 ZONE_ARTICLES_PER_WORKER = 500
 
 #: Prepositions after which a lone capitalised word is a place, not a person ("at Panmunjom").
@@ -262,22 +261,50 @@ def extract(doc: Doc, article: Article, taxonomy: Taxonomy | None = None) -> Ext
 
 
 def extract_all(
-    nlp: Language, articles: Iterable[Article], jobs: int = 1, batch_size: int = 32, taxonomy: Taxonomy | None = None
+    nlp: Language,
+    articles: Iterable[Article],
+    jobs: int = Settings.jobs,
+    batch_size: int = Settings.batch_size,
+    taxonomy: Taxonomy | None = None,
+    batch_chars: int = Settings.batch_chars,
 ) -> Iterator[tuple[Article, Extraction]]:
     """Parse and extract a stream of articles, in order, on `jobs` processes.
 
-    Articles are parsed a zone at a time inside a spaCy memory zone: the strings and lexemes a
-    zone adds to the vocabulary are freed when it closes, so memory stays flat however long the
-    stream. Docs never leave their zone; only the plain-data Extraction does.
-    `taxonomy` is the event lexicon, as for `extract`.
+    Articles are parsed inside spaCy memory zones: the strings and lexemes a zone adds to the
+    vocabulary are freed when it closes, so memory stays flat however long the stream. Docs never
+    leave their zone; only the plain-data Extraction does. On one process a batch holds at most
+    `batch_size` articles and `batch_chars` characters (a longer article is a batch of its own):
+    spaCy's parser needs a few KB per character of the batch in flight, so the largest batch, not
+    the size of the corpus, sets the peak memory. `taxonomy` is the event lexicon, as for `extract`.
     """
-    remaining = iter(articles)
-    zone = ZONE_ARTICLES if jobs == 1 else ZONE_ARTICLES_PER_WORKER * jobs
-    while chunk := list(islice(remaining, zone)):
+    if jobs == 1:
+        for batch in text_batches(articles, batch_size, batch_chars):
+            with nlp.memory_zone():
+                stream = ((a.text[a.body_start :], a) for a in batch)
+                for doc, article in nlp.pipe(stream, as_tuples=True, batch_size=len(batch)):
+                    yield article, extract(doc, article, taxonomy)
+        return
+    remaining = iter(articles)  # spaCy's workers take batches of `batch_size`; a zone spans many
+    while chunk := list(islice(remaining, ZONE_ARTICLES_PER_WORKER * jobs)):
         with nlp.memory_zone():
             stream = ((a.text[a.body_start :], a) for a in chunk)
             for doc, article in nlp.pipe(stream, as_tuples=True, n_process=jobs, batch_size=batch_size):
                 yield article, extract(doc, article, taxonomy)
+
+
+def text_batches(articles: Iterable[Article], size: int, chars: int) -> Iterator[list[Article]]:
+    """Consecutive articles in batches of at most `size` articles and `chars` characters of body."""
+    batch: list[Article] = []
+    total = 0
+    for article in articles:
+        length = len(article.text) - article.body_start
+        if batch and (len(batch) >= size or total + length > chars):
+            yield batch
+            batch, total = [], 0
+        batch.append(article)
+        total += length
+    if batch:
+        yield batch
 
 
 def load_pipeline(model: str) -> Language:

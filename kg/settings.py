@@ -38,6 +38,7 @@ class Settings:
     model: str | None = None
     jobs: int = 1
     batch_size: int = 32
+    batch_chars: int = 40_000  # on one process, a spaCy batch also stops here: it bounds peak memory
     max_bytes: int = 5_000_000
     validate: bool = True
     # Wikidata linking (kg/link.py, kg/wikidata/)
@@ -115,6 +116,8 @@ def load_settings(config: Path | None = None, environ: dict[str, str] | None = N
     settings = Settings(**values)  # type: ignore[arg-type]
     if settings.jobs < 1:
         raise SettingsError("jobs must be at least 1")
+    if settings.batch_size < 1 or settings.batch_chars < 1:
+        raise SettingsError("batch_size and batch_chars must be at least 1")
     if not 0.0 <= settings.link_threshold <= 1.0:
         raise SettingsError("link_threshold must be between 0 and 1")
     if settings.wikidata_api_rate <= 0:

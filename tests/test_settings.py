@@ -34,6 +34,8 @@ def test_bad_settings_are_clear_errors(tmp_path):
         load_settings(environ={"KG_JOBS": "many", "KG_CONFIG": str(tmp_path / "absent.toml")})
     with pytest.raises(SettingsError, match="config file not found"):
         load_settings(tmp_path / "missing.toml", environ={})
+    with pytest.raises(SettingsError, match="batch_size and batch_chars must be at least 1"):
+        load_settings(environ={"KG_BATCH_CHARS": "0", "KG_CONFIG": str(tmp_path / "absent.toml")})
     with pytest.raises(ValueError, match="base IRI"):
         Iris("not an iri")
 

@@ -1,0 +1,33 @@
+"""Extraction of an article depends on its text and metadata only, not on how articles are batched."""
+
+from __future__ import annotations
+
+from conftest import SEEDS
+
+from kg.events import taxonomy_for
+from kg.extract import extract_all, text_batches
+from kg.read import Article, read_articles
+
+
+def seeds() -> list[Article]:
+    return [a for a in read_articles([SEEDS]) if isinstance(a, Article)]
+
+
+def test_batches_stop_at_their_article_count_or_character_budget():
+    articles = seeds()
+    bodies = [len(a.text) - a.body_start for a in articles]
+    assert [len(b) for b in text_batches(articles, 2, 10**9)] == [2, 2, 1]
+    assert [len(b) for b in text_batches(articles, 32, 1)] == [1] * 5  # a longer article goes alone
+    budget = bodies[0] + bodies[1]
+    first = next(text_batches(articles, 32, budget))
+    assert [a.digest for a in first] == [a.digest for a in articles[:2]]
+    assert [a for b in text_batches(articles, 3, budget) for a in b] == articles  # order kept, nothing lost
+
+
+def test_extraction_is_the_same_whatever_the_batches(nlp):
+    taxonomy = taxonomy_for(True, None)
+    alone = list(extract_all(nlp, seeds(), taxonomy=taxonomy, batch_chars=1))
+    together = list(extract_all(nlp, seeds(), taxonomy=taxonomy, batch_size=32, batch_chars=10**9))
+    assert [a.digest for a, _ in alone] == [a.digest for a, _ in together]
+    assert [e for _, e in alone] == [e for _, e in together]
+    assert sum(len(e.mentions) for _, e in alone) > 100
