@@ -12,8 +12,9 @@ What it measures, on real news text (never copied into the repo; read from ``../
    the same stories too, so spaCy's own growth can be told from the build's.
 
 Every measurement runs in a fresh Python subprocess (this script with a private ``--_child`` flag), which loads the
-model, does a small untimed spaCy warm-up on other articles, runs, and reports its peak RSS (``ru_maxrss``), so no
-measurement inherits another's memory or caches. The build's writer process (and spaCy's worker processes with
+model, does a small untimed spaCy warm-up on other articles, resets its peak-RSS mark (``/proc/self/clear_refs``),
+runs, and reports its peak RSS (``VmHWM``: the peak since the reset, so the warm-up's own peak does not hide the
+measured one), so no measurement inherits another's memory or caches. The build's writer process (and spaCy's worker processes with
 ``--jobs > 1``) are reported apart ("writer/workers"), as the largest peak RSS among them, read from /proc. The results name the commit and a hash of the kg source each
 measurement imported, so figures can be tied to the code they measured.
 
@@ -144,6 +145,7 @@ class Spec:
     batch_size: int
     model: str | None
     store: str = ""
+    batch_chars: int = 0  # 0: the build's default
     progress_every: int = 100
     profile_out: str = ""
 
@@ -184,6 +186,30 @@ class Result:
 
 def _maxrss_mib(who: int) -> float:
     return resource.getrusage(who).ru_maxrss * 1024 / MIB  # Linux reports KiB
+
+
+def _status_mib(field: str) -> float | None:
+    """A memory figure of this process from /proc/self/status (VmRSS, VmHWM), or None off Linux."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) * 1024 / MIB
+    return None
+
+
+def _reset_peak_rss() -> bool:
+    """Start this process's peak RSS (VmHWM) afresh from its current RSS; False where Linux does not let us."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def _peak_rss_mib(reset: bool) -> float:
+    """Peak RSS since the reset if there was one, else since the process started."""
+    hwm = _status_mib("VmHWM") if reset else None
+    return hwm if hwm is not None else _maxrss_mib(resource.RUSAGE_SELF)
 
 
 class ChildPeaks:
@@ -296,7 +322,8 @@ def run_child(spec: Spec) -> Result:
         pass
     result = Result(label=spec.label, kind=spec.kind, model=model_description(nlp), kg_source=kg_fingerprint())
     result.load_seconds = time.perf_counter() - started
-    result.rss_ready_mib = _maxrss_mib(resource.RUSAGE_SELF)
+    reset = _reset_peak_rss()
+    result.rss_ready_mib = (_status_mib("VmRSS") if reset else None) or _maxrss_mib(resource.RUSAGE_SELF)
     result.loadavg_start = os.getloadavg()[0]
 
     if spec.kind == "raw":
@@ -313,6 +340,8 @@ def run_child(spec: Spec) -> Result:
         from kg.settings import Settings
 
         settings = Settings(store=Path(spec.store), model=spec.model, jobs=spec.jobs, batch_size=spec.batch_size)
+        if spec.batch_chars:
+            settings = settings.with_overrides(batch_chars=spec.batch_chars)
         with open(spec.input, "rb") as stream:
             total = sum(1 for line in stream if line.strip())
         tick = Ticker(spec.label, total, spec.progress_every)
@@ -340,7 +369,7 @@ def run_child(spec: Spec) -> Result:
         result.errors = len(report.errors)
         result.store_mib = _dir_mib(Path(spec.store))
     result.loadavg_end = os.getloadavg()[0]
-    result.peak_rss_mib = _maxrss_mib(resource.RUSAGE_SELF)
+    result.peak_rss_mib = _peak_rss_mib(reset)
     if spec.kind == "raw":
         result.worker_peak_rss_mib = _maxrss_mib(resource.RUSAGE_CHILDREN) if spec.jobs > 1 else 0.0
     return result
@@ -495,6 +524,7 @@ def report_text(results: dict[str, Any]) -> str:
     out = [
         "newskg build benchmark",
         f"model {results['model']}, jobs={results['jobs']}, batch_size={results['batch_size']}, "
+        f"batch_chars={results.get('batch_chars') or 'default'}, "
         f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}",
         f"code: {results.get('git', 'unknown')}; kg source as measured: {_fingerprints(results)}",
     ]
@@ -600,6 +630,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--corpus", choices=sorted(CORPORA), default="bbc", help="throughput corpus (default bbc)")
     p.add_argument("--jobs", type=int, default=1, help="spaCy processes, the same for raw and build (default 1)")
     p.add_argument("--batch-size", type=int, default=32, help="nlp.pipe batch size for both (default 32)")
+    p.add_argument("--batch-chars", type=int, default=0, help="the build's --batch-chars (default: its own default)")
     p.add_argument("--repeat", type=int, default=3, help="raw/build pairs, alternating; the median ratio (default 3)")
     p.add_argument("--model", default=None, help="spaCy pipeline (default: the one newskg would choose)")
     p.add_argument("--memory-sizes", type=_sizes, default=[100, 10000], help="Reuters build sizes (default 100,10000)")
@@ -613,8 +644,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--workdir", help="where temp corpora and stores go (default: a new temp dir, removed after)")
     p.add_argument("--_child", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    if args.articles < 1 or args.jobs < 1 or args.batch_size < 1:
-        p.error("--articles, --jobs and --batch-size must be positive")
+    if args.articles < 1 or args.jobs < 1 or args.batch_size < 1 or args.batch_chars < 0:
+        p.error("--articles, --jobs and --batch-size must be positive, --batch-chars not negative")
     return args
 
 
@@ -714,6 +745,7 @@ def _spec(
         warmup=str(warm),
         jobs=args.jobs,
         batch_size=args.batch_size,
+        batch_chars=args.batch_chars,
         model=args.model,
         store=str(store or ""),
         progress_every=every or args.progress_every,
@@ -742,6 +774,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "jobs": args.jobs,
         "batch_size": args.batch_size,
+        "batch_chars": args.batch_chars or None,
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "git": git_state(),
     }
