@@ -188,10 +188,10 @@ def _maxrss_mib(who: int) -> float:
     return resource.getrusage(who).ru_maxrss * 1024 / MIB  # Linux reports KiB
 
 
-def _status_mib(field: str) -> float | None:
-    """A memory figure of this process from /proc/self/status (VmRSS, VmHWM), or None off Linux."""
+def _status_mib(field: str, pid: int | str = "self") -> float | None:
+    """A memory figure of a process from /proc/PID/status (VmRSS, VmHWM), or None (gone, or not Linux)."""
     with contextlib.suppress(OSError, ValueError, IndexError):
-        for line in Path("/proc/self/status").read_text().splitlines():
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith(f"{field}:"):
                 return int(line.split()[1]) * 1024 / MIB
     return None
@@ -245,11 +245,9 @@ class ChildPeaks:
     def _run(self) -> None:
         while not self._stop.wait(self.every):
             for pid in self._children():
-                with contextlib.suppress(OSError, ValueError):
-                    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                        if line.startswith("VmHWM:"):
-                            kib = int(line.split()[1])
-                            self.peaks[pid] = max(self.peaks.get(pid, 0.0), kib * 1024 / MIB)
+                peak = _status_mib("VmHWM", pid)
+                if peak is not None:
+                    self.peaks[pid] = max(self.peaks.get(pid, 0.0), peak)
 
     @property
     def largest(self) -> float:

@@ -8,9 +8,9 @@ NER type slips); naming what each mention refers to within the article is `resol
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
 from typing import TYPE_CHECKING
 
 from .events import EventMention, Taxonomy, extract_events, load_taxonomy
@@ -278,17 +278,14 @@ def extract_all(
     the size of the corpus, sets the peak memory. `taxonomy` is the event lexicon, as for `extract`.
     """
     if jobs == 1:
-        for batch in text_batches(articles, batch_size, batch_chars):
-            with nlp.memory_zone():
-                stream = ((a.text[a.body_start :], a) for a in batch)
-                for doc, article in nlp.pipe(stream, as_tuples=True, batch_size=len(batch)):
-                    yield article, extract(doc, article, taxonomy)
-        return
-    remaining = iter(articles)  # spaCy's workers take batches of `batch_size`; a zone spans many
-    while chunk := list(islice(remaining, ZONE_ARTICLES_PER_WORKER * jobs)):
+        zones = text_batches(articles, batch_size, batch_chars)
+    else:  # spaCy's workers take batches of `batch_size`; a zone spans many, as each starts the workers anew
+        zones = text_batches(articles, ZONE_ARTICLES_PER_WORKER * jobs, sys.maxsize)
+    for zone in zones:
         with nlp.memory_zone():
-            stream = ((a.text[a.body_start :], a) for a in chunk)
-            for doc, article in nlp.pipe(stream, as_tuples=True, n_process=jobs, batch_size=batch_size):
+            stream = ((a.text[a.body_start :], a) for a in zone)
+            size = len(zone) if jobs == 1 else batch_size
+            for doc, article in nlp.pipe(stream, as_tuples=True, n_process=jobs, batch_size=size):
                 yield article, extract(doc, article, taxonomy)
 
 

@@ -259,11 +259,15 @@ def validate_triples(
 
 def validate_nquads(data: bytes) -> ValidationReport:
     """Validate statements given as N-Quads (graph names are ignored): how a build's writer hands them over."""
-    term = _converting_once(to_rdflib)
     g = Graph()
-    for q in ox.parse(data, format=ox.RdfFormat.N_QUADS):
-        g.add((term(q.subject), term(q.predicate), term(q.object)))
+    _add_quads(g, ox.parse(data, format=ox.RdfFormat.N_QUADS), _converting_once(to_rdflib))
     return validate_graph(g)
+
+
+def _add_quads(g: Graph, quads: Iterable[ox.Quad], term: Callable[[Any], Any]) -> None:
+    """Add pyoxigraph quads to an rdflib graph as triples (graph names dropped), converting terms with `term`."""
+    for q in quads:
+        g.add((term(q.subject), term(q.predicate), term(q.object)))
 
 
 def validate_store(store: Store, batch: int = 200) -> ValidationReport:
@@ -274,7 +278,6 @@ def validate_store(store: Store, batch: int = 200) -> ValidationReport:
         data = Graph()
         term = _converting_once(to_rdflib)
         for name in graphs[start : start + batch]:
-            for q in store.ox.quads_for_pattern(None, None, None, ox.NamedNode(name)):
-                data.add((term(q.subject), term(q.predicate), term(q.object)))
+            _add_quads(data, store.ox.quads_for_pattern(None, None, None, ox.NamedNode(name)), term)
         report.merge(validate_graph(data, with_ontology=True))
     return report
