@@ -21,7 +21,7 @@ from .rdf import Provenance
 from .read import Article, ReadError, article_files, read_articles
 from .settings import Settings, choose_model
 from .store import KnownArticles, Store, StoreError
-from .validate import ValidationReport, validate_nquads
+from .validate import ValidationReport
 from .writer import Batch, BatchResult, WriterProcess
 
 if TYPE_CHECKING:
@@ -188,10 +188,6 @@ def _merge(report: BuildReport, results: list[tuple[str, object]], tick: Callabl
             raise StoreError(f"writing failed: {payload}")
         if isinstance(payload, CorpusReport):
             _merge_corpus(report, payload)
-            continue
-        if kind == "check":  # corpus nodes the writer wrote: checked here, while it writes more
-            report.validation = report.validation or ValidationReport()
-            report.validation.merge(validate_nquads(payload))  # type: ignore[arg-type]
             continue
         assert isinstance(payload, BatchResult)
         report.added += payload.added

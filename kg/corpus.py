@@ -10,10 +10,8 @@ article to a large store costs little, and a reader sees every node whole.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-
-import pyoxigraph as ox
 
 from .events import taxonomy_for
 from .link import LinkResult, forget_descriptions, link_corpus
@@ -66,15 +64,13 @@ def update_corpus(
     records: list[EventRecord] | None = None,
     *,
     sources: Sources | None = None,
-    check: Callable[[list[ox.Quad]], None] | None = None,
 ) -> CorpusReport:
     """Resolve (and link) the corpus and bring its graph up to date.
 
     `mentions` and event `records` are every entity and event mention in the store; a build that
     saw them all passes them in (and they are consumed: emptied once used, so that a large corpus
     needs their memory only once), otherwise they are read back from the store. What is written is
-    validated here, or handed to `check` (a build's writer hands it to the idle build process,
-    which checks it alongside).
+    validated.
     """
     iris = store.iris
     store.flush()  # the articles' write buffers go out before the corpus-wide structures come in
@@ -122,10 +118,8 @@ def update_corpus(
         keep = sorted(i for n in changed for i in by_node[n])
         kept = [quads[i] for i in keep]
         if report.validation is not None:
-            if check is not None:
-                check(kept)
-            else:
-                report.validation.merge(validate_triples((triples[i] for i in keep), quads=kept))
+            checked = validate_triples((triples[i] for i in keep), quads=kept, engine=settings.shacl_engine)
+            report.validation.merge(checked)
         subjects = sorted({s for n in changed for s in old.get(n, nothing)[1]} | {q.subject.value for q in kept})
         store.replace_subjects(graph, subjects, kept)
         report.changed += len(changed)

@@ -1,7 +1,13 @@
-"""Validation: SHACL shapes over what a build wrote, or over a whole store, with a readable report."""
+"""Validation: SHACL shapes over what a build wrote, or over a whole store, with a readable report.
+
+Two engines give the same verdicts: "oxigraph" (the default) runs the shapes compiled to SPARQL
+(kg.shacl) in an in-memory Oxigraph store; "pyshacl" runs pyshacl, the reference implementation,
+an order of magnitude slower. Shapes the compiler cannot translate fall back to pyshacl.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,7 +27,12 @@ from rdflib.term import Node
 
 from .namespaces import PREFIXES
 from .resources import ontology_files, shape_files
+from .shacl import Check, UnsupportedShapeError, compile_shapes, describe_path, run_checks
 from .store import Store, to_ox, to_rdflib
+
+#: The validation engines, the default first.
+ENGINES = ("oxigraph", "pyshacl")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -202,22 +213,77 @@ def _names() -> Graph:
     return g
 
 
-def _short(node: Node | None) -> str:
+def _short(node: Node | None, graph: Graph | None = None) -> str:
+    """A term for a report: prefixed when we know the prefix; a path node (in `graph`) as a path."""
     if node is None:
         return "-"
     if isinstance(node, URIRef):
         return node.n3(_names().namespace_manager)
+    if graph is not None:
+        return describe_path(graph, node, _short)
     return str(node)
 
 
-def validate_graph(
-    data: Graph, *, with_ontology: bool = False, quads: Sequence[ox.Quad] | None = None
+@lru_cache(maxsize=2)
+def _compiled_checks(subclasses: bool) -> list[Check] | None:
+    """Our shapes as Oxigraph queries, or None when they use a feature the compiler lacks."""
+    try:
+        return compile_shapes(_turtle(shape_files()), subclasses=subclasses, name=_short)
+    except UnsupportedShapeError as exc:
+        log.warning("SHACL shapes need pyshacl (%s): validation will be slower", exc)
+        return None
+
+
+def _check_engine(engine: str) -> None:
+    if engine not in ENGINES:
+        raise ValueError(f"unknown SHACL engine {engine!r}; choose one of {', '.join(ENGINES)}")
+
+
+def validate_quads(
+    quads: Iterable[ox.Quad], *, with_ontology: bool = False, engine: str = "oxigraph"
 ) -> ValidationReport:
-    """Run the shapes over one rdflib graph.
+    """Validate statements given as pyoxigraph quads (graph names are ignored, as SHACL sees one graph)."""
+    _check_engine(engine)
+    data = ox.Store()
+    data.extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
+    checks = _compiled_checks(with_ontology) if engine == "oxigraph" else None
+    if checks is None:
+        g = Graph()
+        _add_quads(g, data, _converting_once(to_rdflib))
+        return validate_graph(g, with_ontology=with_ontology, engine="pyshacl")
+    triples = len(data)
+    if with_ontology:
+        data.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in _ontology())  # type: ignore[arg-type]
+    report = ValidationReport(triples=triples)
+    for r in run_checks(data, checks):
+        report.conforms = report.conforms and r.severity != "Violation"
+        report.violations.append(
+            Violation(
+                focus=r.focus.value,
+                path=r.path or "-",
+                message=r.message,
+                severity=r.severity,
+                value=r.value.value if r.value is not None else None,
+            )
+        )
+    report.violations.sort(key=lambda v: (v.focus, v.path, v.message))
+    return report
+
+
+def validate_graph(
+    data: Graph, *, with_ontology: bool = False, quads: Sequence[ox.Quad] | None = None, engine: str = "oxigraph"
+) -> ValidationReport:
+    """Run the shapes over one rdflib graph (`quads`: the same statements in pyoxigraph's terms, if at hand).
 
     The shapes name our classes exactly as the data asserts them, so a build's checks leave the
     ontology out; `kg validate` mixes it in (as pyshacl's ont_graph would, without its copy).
     """
+    _check_engine(engine)
+    if engine == "oxigraph" and _compiled_checks(with_ontology) is not None:
+        if quads is None:
+            term = _converting_once(to_ox)
+            quads = [ox.Quad(term(s), term(p), term(o)) for s, p, o in data]  # type: ignore[arg-type]
+        return validate_quads(quads, with_ontology=with_ontology)
     from pyshacl import validate
 
     checked = data
@@ -237,7 +303,7 @@ def validate_graph(
         report.violations.append(
             Violation(
                 focus=str(results.value(r, SH.focusNode)),
-                path=_short(results.value(r, SH.resultPath)),
+                path=_short(results.value(r, SH.resultPath), results),
                 message=str(results.value(r, SH.resultMessage) or "constraint not met"),
                 severity=str(results.value(r, SH.resultSeverity)).rsplit("#", 1)[-1],
                 value=str(v) if (v := results.value(r, SH.value)) is not None else None,
@@ -248,20 +314,15 @@ def validate_graph(
 
 
 def validate_triples(
-    triples: Iterable[tuple[Node, Node, Node]], quads: Sequence[ox.Quad] | None = None
+    triples: Iterable[tuple[Node, Node, Node]], quads: Sequence[ox.Quad] | None = None, engine: str = "oxigraph"
 ) -> ValidationReport:
     """Validate triples; `quads`, when given, are the same statements already in pyoxigraph's terms."""
+    if engine == "oxigraph" and quads is not None and _compiled_checks(False) is not None:
+        return validate_quads(quads)
     g = Graph()
     for t in triples:
         g.add(t)
-    return validate_graph(g, quads=quads)
-
-
-def validate_nquads(data: bytes) -> ValidationReport:
-    """Validate statements given as N-Quads (graph names are ignored): how a build's writer hands them over."""
-    g = Graph()
-    _add_quads(g, ox.parse(data, format=ox.RdfFormat.N_QUADS), _converting_once(to_rdflib))
-    return validate_graph(g)
+    return validate_graph(g, quads=quads, engine=engine)
 
 
 def _add_quads(g: Graph, quads: Iterable[ox.Quad], term: Callable[[Any], Any]) -> None:
@@ -270,14 +331,12 @@ def _add_quads(g: Graph, quads: Iterable[ox.Quad], term: Callable[[Any], Any]) -
         g.add((term(q.subject), term(q.predicate), term(q.object)))
 
 
-def validate_store(store: Store, batch: int = 200) -> ValidationReport:
+def validate_store(store: Store, batch: int = 200, engine: str = "oxigraph") -> ValidationReport:
     """Validate every graph in the store, a batch of named graphs at a time (memory stays flat)."""
     report = ValidationReport()
     graphs = sorted(g.value for g in store.ox.named_graphs())
     for start in range(0, len(graphs), batch):
-        data = Graph()
-        term = _converting_once(to_rdflib)
-        for name in graphs[start : start + batch]:
-            _add_quads(data, store.ox.quads_for_pattern(None, None, None, ox.NamedNode(name)), term)
-        report.merge(validate_graph(data, with_ontology=True))
+        names = [ox.NamedNode(name) for name in graphs[start : start + batch]]
+        quads = [q for name in names for q in store.ox.quads_for_pattern(None, None, None, name)]
+        report.merge(validate_quads(quads, with_ontology=True, engine=engine))
     return report

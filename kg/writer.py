@@ -20,8 +20,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-import pyoxigraph as ox
-
 from .corpus import update_corpus
 from .extract import Extraction
 from .merge import EventRecord, event_records
@@ -50,8 +48,12 @@ class BatchResult:
     superseded_digests: list[str] = field(default_factory=list)
 
 
-def write_batch(store: Store, batch: Batch, known: KnownArticles, prov: Provenance, validate: bool) -> BatchResult:
-    """Triples for each article, checked, then written in one transaction; `known` is kept current."""
+def write_batch(
+    store: Store, batch: Batch, known: KnownArticles, prov: Provenance, validate: bool, engine: str = "oxigraph"
+) -> BatchResult:
+    """Triples for each article, checked with the SHACL `engine`, then written in one transaction.
+
+    `known` is kept current."""
     iris = store.iris
     triples = [article_triples(a, ex, iris, prov) for a, ex in batch]
     names = [iris.article_graph(a.digest) for a, _ in batch]
@@ -59,7 +61,7 @@ def write_batch(store: Store, batch: Batch, known: KnownArticles, prov: Provenan
     result = BatchResult(articles=len(batch))
     if validate:
         result.validation = validate_triples(
-            [t for ts in triples for t in ts], quads=[q for _, qs in graphs for q in qs]
+            [t for ts in triples for t in ts], quads=[q for _, qs in graphs for q in qs], engine=engine
         )
     for article, _ in batch:
         old = known.by_source.get(article.source_key)
@@ -232,7 +234,7 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
         superseded: set[str] = set()
         with Store(settings.store, Iris(settings.base)) as store:
             while (batch := receive()) is not None:
-                result = write_batch(store, batch, known, prov, settings.validate)
+                result = write_batch(store, batch, known, prov, settings.validate, settings.shacl_engine)
                 if fresh:
                     mentions.add(mention_records(batch, store.iris))
                     records += [r for a, ex in batch for r in event_records(a, ex, store.iris)]
@@ -240,13 +242,7 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
                 reply("batch", result)
             mentions.drop(superseded)
             records = [r for r in records if r.digest not in superseded]
-
-            def check(quads: list[ox.Quad]) -> None:
-                reply("check", ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
-
-            corpus = update_corpus(
-                store, settings, prov, mentions if fresh else None, records if fresh else None, check=check
-            )
+            corpus = update_corpus(store, settings, prov, mentions if fresh else None, records if fresh else None)
             reply("corpus", corpus)
     except BaseException as exc:  # reported to the build, which raises it
         reply("error", f"{type(exc).__name__}: {exc}")
