@@ -208,7 +208,7 @@ def _ontology() -> Graph:
 def _names() -> Graph:
     """An empty graph whose namespace manager knows our prefixes, to print paths as kg:sha256."""
     g = Graph(bind_namespaces="none")
-    for prefix, ns in PREFIXES.items():
+    for prefix, ns in {**PREFIXES, "sh": str(SH)}.items():
         g.bind(prefix, ns)
     return g
 
@@ -299,7 +299,8 @@ def validate_graph(
         inplace=True,
     )
     report = ValidationReport(conforms=bool(conforms), triples=len(data))
-    for r in set(results.subjects(predicate=SH.resultSeverity)):
+    details = set(results.objects(None, SH.detail))  # a nested shape's results, behind the one they explain
+    for r in set(results.subjects(predicate=SH.resultSeverity)) - details:
         report.violations.append(
             Violation(
                 focus=str(results.value(r, SH.focusNode)),
