@@ -616,9 +616,16 @@ def _reclass(pairs: list[tuple[Entity, LinkDecision]], iris: Iris) -> tuple[list
 
 
 def _decimal(x: float, places: int = 3) -> Literal:
-    return Literal(Decimal(f"{x:.{places}f}"), datatype=XSD.decimal)
+    return _decimal_literal(f"{x:.{places}f}")
 
 
+@lru_cache(maxsize=4096)
+def _decimal_literal(text: str) -> Literal:
+    """Made once per value: scores have a thousand values at most, and rdflib is slow to make literals."""
+    return Literal(Decimal(text), datatype=XSD.decimal)
+
+
+@lru_cache(maxsize=4096)
 def _count(n: int) -> Literal:
     return Literal(n, datatype=XSD.integer)
 

@@ -11,16 +11,34 @@ import unicodedata
 from dataclasses import dataclass
 from hashlib import sha256
 
-from rdflib import Namespace
+from rdflib import Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, TIME, XSD
 
-KG = Namespace("https://w3id.org/newskg/ontology#")
-SCHEMA = Namespace("https://schema.org/")
-SEM = Namespace("http://semanticweb.cs.vu.nl/2009/11/sem/")
-NIF = Namespace("http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#")
-GAF = Namespace("http://groundedannotationframework.org/gaf#")
-WD = Namespace("http://www.wikidata.org/entity/")
-GEO = Namespace("http://www.opengis.net/ont/geosparql#")
+_TERMS: dict[tuple[str, str], URIRef] = {}
+
+
+class Vocabulary(Namespace):
+    """A Namespace that makes each of its terms once.
+
+    rdflib's makes (and checks) a new URIRef on every `KG.label`; writing a corpus graph asks
+    for the same few dozen terms hundreds of thousands of times.
+    """
+
+    def term(self, name: str) -> URIRef:
+        key = (str(self), name)
+        found = _TERMS.get(key)
+        if found is None:
+            found = _TERMS[key] = super().term(name)
+        return found
+
+
+KG = Vocabulary("https://w3id.org/newskg/ontology#")
+SCHEMA = Vocabulary("https://schema.org/")
+SEM = Vocabulary("http://semanticweb.cs.vu.nl/2009/11/sem/")
+NIF = Vocabulary("http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#")
+GAF = Vocabulary("http://groundedannotationframework.org/gaf#")
+WD = Vocabulary("http://www.wikidata.org/entity/")
+GEO = Vocabulary("http://www.opengis.net/ont/geosparql#")
 
 DEFAULT_BASE = "https://data.newskg.example/"
 

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, TIME, XSD
@@ -50,7 +51,9 @@ def _opening(body: str, width: int = 80) -> str:
     return line if len(line) <= width else line[: width - 1].rsplit(" ", 1)[0] + "…"
 
 
+@lru_cache(maxsize=4096)
 def _count(n: int) -> Literal:
+    """A count as a literal; made once per value, as rdflib takes tens of microseconds per literal."""
     return Literal(n, datatype=_NNI)
 
 
@@ -206,7 +209,12 @@ def time_mention_triples(digest: str, times: tuple[TimeExpression, ...], iris: I
 
 
 def _confidence(value: float) -> Literal:
-    return Literal(Decimal(f"{value:.2f}"), datatype=XSD.decimal)
+    return _decimal(f"{value:.2f}")
+
+
+@lru_cache(maxsize=4096)
+def _decimal(text: str) -> Literal:
+    return Literal(Decimal(text), datatype=XSD.decimal)
 
 
 def event_mention_triples(digest: str, events: tuple[EventMention, ...], iris: Iris) -> list[Triple]:
