@@ -21,7 +21,7 @@ from .rdf import Provenance
 from .read import Article, ReadError, article_files, read_articles
 from .settings import Settings, choose_model
 from .store import KnownArticles, Store, StoreError
-from .validate import ValidationReport
+from .validate import ValidationReport, validate_nquads
 from .writer import Batch, BatchResult, WriterProcess
 
 if TYPE_CHECKING:
@@ -165,11 +165,11 @@ def build(
                     if len(batch) >= WRITE_BATCH:
                         writer.send(batch)
                         batch = []
-                        _merge(report, writer.drain(), tick)
+                        _merge(report, writer.drain(), tick, settings.shacl_engine)
                 if batch:
                     writer.send(batch)
                 for result in writer.finish():
-                    _merge(report, [result], tick)
+                    _merge(report, [result], tick, settings.shacl_engine)
             except BaseException:
                 writer.kill()
                 raise
@@ -182,12 +182,18 @@ def build(
     return report
 
 
-def _merge(report: BuildReport, results: list[tuple[str, object]], tick: Callable[[int], None]) -> None:
+def _merge(
+    report: BuildReport, results: list[tuple[str, object]], tick: Callable[[int], None], engine: str
+) -> None:
     for kind, payload in results:
         if kind == "error":
             raise StoreError(f"writing failed: {payload}")
         if isinstance(payload, CorpusReport):
             _merge_corpus(report, payload)
+            continue
+        if kind == "check":  # corpus nodes the writer wrote: checked here, while it writes more
+            report.validation = report.validation or ValidationReport()
+            report.validation.merge(validate_nquads(payload, engine=engine))  # type: ignore[arg-type]
             continue
         assert isinstance(payload, BatchResult)
         report.added += payload.added

@@ -9,9 +9,13 @@ article to a large store costs little, and a reader sees every node whole.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterator
+import threading
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+
+import pyoxigraph as ox
 
 from .events import taxonomy_for
 from .link import LinkResult, forget_descriptions, link_corpus
@@ -26,6 +30,8 @@ from .wikidata.sources import Sources
 
 #: Entities turned into triples, compared, checked and written together (one transaction).
 CHUNK = 250
+#: Chunks made while earlier ones are still being written.
+WRITES_AHEAD = 2
 
 
 @dataclass
@@ -64,13 +70,15 @@ def update_corpus(
     records: list[EventRecord] | None = None,
     *,
     sources: Sources | None = None,
+    check: Callable[[list[ox.Quad]], None] | None = None,
 ) -> CorpusReport:
     """Resolve (and link) the corpus and bring its graph up to date.
 
     `mentions` and event `records` are every entity and event mention in the store; a build that
     saw them all passes them in (and they are consumed: emptied once used, so that a large corpus
     needs their memory only once), otherwise they are read back from the store. What is written is
-    validated.
+    validated here, or handed to `check` (a build's writer hands it to the build's process, idle
+    by then, which checks it alongside).
     """
     iris = store.iris
     store.flush()  # the articles' write buffers go out before the corpus-wide structures come in
@@ -97,10 +105,65 @@ def update_corpus(
     )
     graph = iris.corpus_graph
     old = store.node_fingerprints(graph, node_of)
-    nothing: tuple[int | None, set[str]] = (None, set())
     seen: set[str] = set()
 
-    for triples, whole in _parts(entities, linking, events, iris, prov):
+    # Chunks are written by a thread of their own, in order, while the next ones are made and
+    # checked: pyoxigraph lets go of the GIL while it writes. At most WRITES_AHEAD chunks wait.
+    writing: deque[Future[None]] = deque()
+    failed = threading.Event()
+
+    def write(subjects: list[str], quads: list[ox.Quad]) -> None:
+        if failed.is_set():  # a chunk before this one failed: write nothing after it
+            return
+        try:
+            store.replace_subjects(graph, subjects, quads)
+        except BaseException:
+            failed.set()
+            raise
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-corpus-writer") as writer:
+        try:
+            for change in _changes(_parts(entities, linking, events, iris, prov), graph, old, seen):
+                while len(writing) >= WRITES_AHEAD:
+                    writing.popleft().result()
+                writing.append(writer.submit(write, change.subjects, change.quads))
+                if report.validation is not None and check is not None:
+                    check(change.quads)
+                elif report.validation is not None:
+                    checked = validate_triples(change.triples, quads=change.quads, engine=settings.shacl_engine)
+                    report.validation.merge(checked)
+                report.changed += change.nodes
+                report.quads += len(change.quads)
+            while writing:
+                writing.popleft().result()
+        finally:
+            for pending in writing:
+                pending.cancel()
+    stale = sorted(s for n in set(old) - seen for s in old[n][1])
+    store.remove_subjects(graph, stale)
+    report.removed = len(set(old) - seen)
+    return report
+
+
+@dataclass
+class _Change:
+    """What one chunk changes in the corpus graph: the subjects to replace and their new statements."""
+
+    nodes: int
+    subjects: list[str]
+    triples: list[Triple]
+    quads: list[ox.Quad]
+
+
+def _changes(
+    parts: Iterator[tuple[list[Triple], bool]],
+    graph: str,
+    old: dict[str, tuple[int, set[str]]],
+    seen: set[str],
+) -> Iterator[_Change]:
+    """The chunks' changes against the `old` fingerprints; every node met is added to `seen`."""
+    nothing: tuple[int | None, set[str]] = (None, set())
+    for triples, whole in parts:
         quads = to_quads(triples, graph)
         by_node: dict[str, list[int]] = defaultdict(list)
         for i, q in enumerate(quads):
@@ -117,17 +180,8 @@ def update_corpus(
             changed = list(by_node)
         keep = sorted(i for n in changed for i in by_node[n])
         kept = [quads[i] for i in keep]
-        if report.validation is not None:
-            checked = validate_triples((triples[i] for i in keep), quads=kept, engine=settings.shacl_engine)
-            report.validation.merge(checked)
-        subjects = sorted({s for n in changed for s in old.get(n, nothing)[1]} | {q.subject.value for q in kept})
-        store.replace_subjects(graph, subjects, kept)
-        report.changed += len(changed)
-        report.quads += len(keep)
-    stale = sorted(s for n in set(old) - seen for s in old[n][1])
-    store.remove_subjects(graph, stale)
-    report.removed = len(set(old) - seen)
-    return report
+        subjects = {s for n in changed for s in old.get(n, nothing)[1]} | {q.subject.value for q in kept}
+        yield _Change(len(changed), sorted(subjects), [triples[i] for i in keep], kept)
 
 
 def _parts(

@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+import pyoxigraph as ox
+
 from .corpus import update_corpus
 from .extract import Extraction
 from .merge import EventRecord, event_records
@@ -242,7 +244,13 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
                 reply("batch", result)
             mentions.drop(superseded)
             records = [r for r in records if r.digest not in superseded]
-            corpus = update_corpus(store, settings, prov, mentions if fresh else None, records if fresh else None)
+
+            def check(quads: list[ox.Quad]) -> None:
+                reply("check", ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
+
+            corpus = update_corpus(
+                store, settings, prov, mentions if fresh else None, records if fresh else None, check=check
+            )
             reply("corpus", corpus)
     except BaseException as exc:  # reported to the build, which raises it
         reply("error", f"{type(exc).__name__}: {exc}")

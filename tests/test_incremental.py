@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 
+import pyoxigraph as ox
+import pytest
 from conftest import SEEDS, select
 from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
@@ -133,3 +135,32 @@ def test_a_record_repeated_with_new_text_in_one_feed_leaves_only_its_last_versio
         assert len(select(store, "SELECT ?a WHERE { ?a a kg:Article }")) == 1
         names = {r["n"] for r in select(store, "SELECT ?n WHERE { ?e a ?c ; rdfs:label ?n . FILTER(?c IN (kg:Person, kg:Place)) }")}
         assert names == {"Emmanuel Macron", "Lisbon"}
+
+
+def test_a_corpus_write_that_fails_stops_the_update_with_its_error(tmp_path, nlp, monkeypatch):
+    """Corpus chunks are written by a background thread; its failure must not pass unnoticed."""
+    from kg.corpus import update_corpus
+    from kg.rdf import Provenance
+    from kg.store import StoreError
+
+    settings = Settings(store=tmp_path / "store", link=False)
+    with Store(settings.store, Iris(settings.base)) as store:
+        build([SEEDS], settings, nlp=nlp, store=store)
+        graph = store.iris.corpus_graph
+        written = len(list(store.ox.quads_for_pattern(None, None, None, ox.NamedNode(graph))))
+        calls = []
+        real = Store.replace_subjects
+
+        def failing(self, graph, subjects, quads):
+            calls.append(len(quads))
+            if len(calls) == 2:
+                raise StoreError("disk full (simulated)")
+            return real(self, graph, subjects, quads)
+
+        monkeypatch.setattr(Store, "replace_subjects", failing)
+        store.ox.remove_graph(ox.NamedNode(graph))
+        with pytest.raises(StoreError, match="disk full"):
+            update_corpus(store, settings, Provenance.now("test"))
+        assert len(calls) == 2  # nothing written after the failure
+        kept = len(list(store.ox.quads_for_pattern(None, None, None, ox.NamedNode(graph))))
+        assert kept == calls[0] < written  # the chunk before it, whole
