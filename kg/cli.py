@@ -16,9 +16,10 @@ from .namespaces import Iris
 from .query import RESULT_FORMATS, QueryError, read_query, render, run, stats
 from .settings import Settings, SettingsError, load_settings
 from .store import Store, StoreError
-from .validate import validate_store
+from .validate import ENGINES, validate_store
 
 STORE_HELP = "Store folder (default: kg-store, or KG_STORE)."
+ENGINE_HELP = "SHACL engine: oxigraph (shapes compiled to SPARQL, the default) or pyshacl (the reference, slower)."
 
 
 def _settings(ctx: click.Context, **overrides: object) -> Settings:
@@ -58,6 +59,7 @@ def main(ctx: click.Context, config: Path | None) -> None:
 )
 @click.option("--max-bytes", type=click.IntRange(min=1), help="Largest article accepted, in bytes.")
 @click.option("--validate/--no-validate", default=None, help="Check what was written with SHACL (default: on).")
+@click.option("--shacl-engine", type=click.Choice(ENGINES), help=ENGINE_HELP)
 @click.option("--link/--no-link", default=None, help="Link entities to Wikidata (default: on; see 'kg link').")
 @click.option("--events/--no-events", default=None, help="Read events, their roles and dates (default: on).")
 @click.option(
@@ -101,12 +103,13 @@ def build_command(ctx: click.Context, inputs: tuple[str, ...], quiet: bool, **op
 
 @main.command("validate")
 @click.option("--store", type=click.Path(file_okay=False, path_type=Path), help=STORE_HELP)
+@click.option("--shacl-engine", type=click.Choice(ENGINES), help=ENGINE_HELP)
 @click.pass_context
-def validate_command(ctx: click.Context, store: Path | None) -> None:
+def validate_command(ctx: click.Context, store: Path | None, shacl_engine: str | None) -> None:
     """Check the whole store against the SHACL shapes; exit 1 on violations."""
-    settings = _settings(ctx, store=store)
+    settings = _settings(ctx, store=store, shacl_engine=shacl_engine)
     try:
-        report = validate_store(_open(settings))
+        report = validate_store(_open(settings), engine=settings.shacl_engine)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(report.text())
