@@ -147,7 +147,7 @@ def update_corpus(
 
 @dataclass
 class _Change:
-    """What one chunk changes in the corpus graph: the subjects to replace and their new statements."""
+    """What one chunk changes in the corpus graph: the stored subjects to clear and the new statements."""
 
     nodes: int
     subjects: list[str]
@@ -180,8 +180,8 @@ def _changes(
             changed = list(by_node)
         keep = sorted(i for n in changed for i in by_node[n])
         kept = [quads[i] for i in keep]
-        subjects = {s for n in changed for s in old.get(n, nothing)[1]} | {q.subject.value for q in kept}
-        yield _Change(len(changed), sorted(subjects), [triples[i] for i in keep], kept)
+        stored_subjects = {s for n in changed for s in old.get(n, nothing)[1]}
+        yield _Change(len(changed), sorted(stored_subjects), [triples[i] for i in keep], kept)
 
 
 def _parts(
