@@ -415,6 +415,7 @@ PHASES = (
     ("extract (candidates + resolve_article)", "kg/extract.py", "extract", 0),
     ("WriterProcess.send (handing batches over)", "kg/writer.py", "send", 0),
     ("WriterProcess.finish (waiting for the corpus stage)", "kg/writer.py", "finish", 0),
+    ("validate_nquads (checking the corpus chunks the writer hands over)", "kg/validate.py", "validate_nquads", 1),
 )
 #: The writer process (RDF, SHACL, storage, the corpus stage) is not in the profile: it runs alongside.
 
@@ -590,7 +591,8 @@ def report_text(results: dict[str, Any]) -> str:
                 ["phase (cumulative; indented rows are part of the row above)", "seconds", "share"],
                 [["  " * p["depth"] + p["label"], f"{p['seconds']:.1f}", f"{p['share']:.1%}"] for p in prof["phases"]],
             ),
-            "validate_triples runs inside _write (per batch) and _resolve (corpus chunks), so it overlaps both.",
+            "The writer validates each batch of articles; the build's process validates the corpus chunks while the",
+            "writer makes and writes the next ones.",
             "",
             _table(
                 ["function (top by own time)", "calls", "own s", "own share", "cum s"],
