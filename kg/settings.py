@@ -23,6 +23,10 @@ INSTALL_HINT = (
 )
 
 
+#: SHACL engines (kg.validate), the default first.
+SHACL_ENGINES = ("oxigraph", "pyshacl")
+
+
 class SettingsError(ValueError):
     """A setting has a value we cannot use."""
 
@@ -41,7 +45,7 @@ class Settings:
     batch_chars: int = 40_000  # on one process, a spaCy batch also stops here: it bounds peak memory
     max_bytes: int = 5_000_000
     validate: bool = True
-    shacl_engine: str = "oxigraph"  # or "pyshacl", the reference implementation (much slower)
+    shacl_engine: str = "oxigraph"  # or "pyshacl", the reference implementation (slower)
     # Wikidata linking (kg/link.py, kg/wikidata/)
     link: bool = True
     link_threshold: float = 0.6
@@ -119,8 +123,8 @@ def load_settings(config: Path | None = None, environ: dict[str, str] | None = N
         raise SettingsError("jobs must be at least 1")
     if settings.batch_size < 1 or settings.batch_chars < 1:
         raise SettingsError("batch_size and batch_chars must be at least 1")
-    if settings.shacl_engine not in ("oxigraph", "pyshacl"):
-        raise SettingsError(f"shacl_engine must be 'oxigraph' or 'pyshacl', not {settings.shacl_engine!r}")
+    if settings.shacl_engine not in SHACL_ENGINES:
+        raise SettingsError(f"shacl_engine must be one of {', '.join(SHACL_ENGINES)}, not {settings.shacl_engine!r}")
     if not 0.0 <= settings.link_threshold <= 1.0:
         raise SettingsError("link_threshold must be between 0 and 1")
     if settings.wikidata_api_rate <= 0:

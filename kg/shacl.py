@@ -1,13 +1,13 @@
 """SHACL shapes compiled to SPARQL queries that Oxigraph runs: the validator a build uses.
 
-pyshacl walks the data in Python, focus node by focus node, constraint by constraint: a second
-or more per batch of articles, most of a build's validation time. Each constraint here becomes
-one SPARQL query that selects every violating focus node (and value) at once, and Oxigraph
-answers it in well under a millisecond per batch. The semantics are SHACL's (W3C
-Recommendation, section 4): values are compared as RDF terms, sh:class and class targets follow
-rdfs:subClassOf, ill-formed literals fail sh:datatype, and an error in a comparison is a
-violation. Shapes that use a feature outside this set raise `UnsupportedShapeError`; kg.validate
-then runs pyshacl, which stays the reference the tests compare against.
+pyshacl walks the data in Python, focus node by focus node, constraint by constraint. Each
+constraint here becomes one SPARQL query that selects every violating focus node (and value) at
+once; Oxigraph answers most in under a millisecond, and a batch of 16 articles is checked 3 to 4
+times faster than with pyshacl. The semantics are SHACL's (W3C Recommendation, section 4): values
+are compared as RDF terms, sh:class and class targets follow rdfs:subClassOf, ill-formed literals
+fail sh:datatype, and an error in a comparison is a violation. Shapes that use a feature outside
+this set raise `UnsupportedShapeError`; kg.validate then runs pyshacl, which stays the reference
+the tests compare against.
 """
 
 from __future__ import annotations

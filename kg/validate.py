@@ -28,11 +28,11 @@ from rdflib.term import Node
 
 from .namespaces import PREFIXES
 from .resources import ontology_files, shape_files
+from .settings import SHACL_ENGINES
 from .shacl import Check, UnsupportedShapeError, compile_shapes, describe_path, run_checks
 from .store import Store, to_ox, to_rdflib
 
-#: The validation engines, the default first.
-ENGINES = ("oxigraph", "pyshacl")
+ENGINES = SHACL_ENGINES
 log = logging.getLogger(__name__)
 
 

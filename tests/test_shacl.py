@@ -96,7 +96,10 @@ def test_each_kind_of_breakage_gets_the_same_report_from_both_engines(seed_graph
 
 def test_paths_are_shown_as_paths_not_blank_node_ids(seed_graph):
     instant, _ = first(seed_graph, URIRef("http://www.w3.org/2006/time#inXSDDate"))
-    g = altered(seed_graph, add=[(instant, URIRef("http://www.w3.org/2006/time#inXSDgYear"), Literal("2017", datatype=XSD.gYear))])
+    g = altered(
+        seed_graph,
+        add=[(instant, URIRef("http://www.w3.org/2006/time#inXSDgYear"), Literal("2017", datatype=XSD.gYear))],
+    )
     for engine in ("oxigraph", "pyshacl"):
         paths = {v.path for v in validate_graph(g, engine=engine).violations}
         assert "(time:inXSDDate|time:inXSDgYearMonth|time:inXSDgYear|kg:inXSDgMonthDay|time:hasBeginning)" in paths
