@@ -631,7 +631,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--jobs", type=int, default=1, help="spaCy processes, the same for raw and build (default 1)")
     p.add_argument("--batch-size", type=int, default=32, help="nlp.pipe batch size for both (default 32)")
     p.add_argument("--batch-chars", type=int, default=0, help="the build's --batch-chars (default: its own default)")
-    p.add_argument("--repeat", type=int, default=3, help="raw/build pairs, alternating; the median ratio (default 3)")
+    p.add_argument("--repeat", type=int, default=5, help="raw/build pairs, alternating; the median ratio (default 5)")
     p.add_argument("--model", default=None, help="spaCy pipeline (default: the one newskg would choose)")
     p.add_argument("--memory-sizes", type=_sizes, default=[100, 10000], help="Reuters build sizes (default 100,10000)")
     p.add_argument("--memory-raw", action="store_true", help="also raw spaCy at each memory size (spaCy's own growth)")
