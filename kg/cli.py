@@ -14,9 +14,9 @@ from .build import build, count_articles
 from .export import EXTENSIONS, FORMATS, export
 from .namespaces import Iris
 from .query import RESULT_FORMATS, QueryError, read_query, render, run, stats
-from .settings import Settings, SettingsError, load_settings
+from .settings import SHACL_ENGINES, Settings, SettingsError, load_settings
 from .store import Store, StoreError
-from .validate import ENGINES, validate_store
+from .validate import validate_store
 
 STORE_HELP = "Store folder (default: kg-store, or KG_STORE)."
 ENGINE_HELP = "SHACL engine: oxigraph (shapes compiled to SPARQL, the default) or pyshacl (the reference, slower)."
@@ -59,7 +59,7 @@ def main(ctx: click.Context, config: Path | None) -> None:
 )
 @click.option("--max-bytes", type=click.IntRange(min=1), help="Largest article accepted, in bytes.")
 @click.option("--validate/--no-validate", default=None, help="Check what was written with SHACL (default: on).")
-@click.option("--shacl-engine", type=click.Choice(ENGINES), help=ENGINE_HELP)
+@click.option("--shacl-engine", type=click.Choice(SHACL_ENGINES), help=ENGINE_HELP)
 @click.option("--link/--no-link", default=None, help="Link entities to Wikidata (default: on; see 'kg link').")
 @click.option("--events/--no-events", default=None, help="Read events, their roles and dates (default: on).")
 @click.option(
@@ -103,7 +103,7 @@ def build_command(ctx: click.Context, inputs: tuple[str, ...], quiet: bool, **op
 
 @main.command("validate")
 @click.option("--store", type=click.Path(file_okay=False, path_type=Path), help=STORE_HELP)
-@click.option("--shacl-engine", type=click.Choice(ENGINES), help=ENGINE_HELP)
+@click.option("--shacl-engine", type=click.Choice(SHACL_ENGINES), help=ENGINE_HELP)
 @click.pass_context
 def validate_command(ctx: click.Context, store: Path | None, shacl_engine: str | None) -> None:
     """Check the whole store against the SHACL shapes; exit 1 on violations."""

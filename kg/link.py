@@ -29,7 +29,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -38,6 +37,7 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, XSD
 
 from . import __version__
 from .namespaces import GEO, KG, SCHEMA, WD, Iris
+from .rdf import count_literal, decimal_literal
 from .resolve import Entity
 from .wikidata.index import ALIAS, DERIVED, FORM_NAMES, INITIALS, LABEL, NameMatch
 from .wikidata.items import KINDS, OTHER, Item, SourceInfo
@@ -616,18 +616,7 @@ def _reclass(pairs: list[tuple[Entity, LinkDecision]], iris: Iris) -> tuple[list
 
 
 def _decimal(x: float, places: int = 3) -> Literal:
-    return _decimal_literal(f"{x:.{places}f}")
-
-
-@lru_cache(maxsize=4096)
-def _decimal_literal(text: str) -> Literal:
-    """Made once per value: scores have a thousand values at most, and rdflib is slow to make literals."""
-    return Literal(Decimal(text), datatype=XSD.decimal)
-
-
-@lru_cache(maxsize=4096)
-def _count(n: int) -> Literal:
-    return Literal(n, datatype=XSD.integer)
+    return decimal_literal(f"{x:.{places}f}")
 
 
 def _date(iso: str) -> Literal:
@@ -679,7 +668,7 @@ def link_triples(entity: Entity, decision: LinkDecision, iris: Iris) -> list[Tri
             (c, RDF.type, KG.LinkCandidate),
             (c, KG.candidateItem, wikidata_iri(cand.qid)),
             (c, RDFS.label, Literal(cand.item.label)),
-            (c, KG.rank, _count(rank)),
+            (c, KG.rank, count_literal(rank)),
             (c, KG.score, _decimal(min(1.0, cand.score))),
             (c, KG.nameScore, _decimal(cand.name)),
             (c, KG.typeScore, _decimal(cand.type)),
@@ -761,7 +750,7 @@ def linking_triples(iris: Iris, sources: Iterable[SourceInfo], config: LinkConfi
         if source.licence:
             triples.append((s, DCTERMS.license, Literal(source.licence)))
         if source.items is not None:
-            triples.append((s, KG.itemCount, _count(source.items)))
+            triples.append((s, KG.itemCount, count_literal(source.items)))
     return triples
 
 

@@ -52,7 +52,7 @@ def _opening(body: str, width: int = 80) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _count(n: int) -> Literal:
+def count_literal(n: int) -> Literal:
     """A count as a literal; made once per value, as rdflib takes tens of microseconds per literal."""
     return Literal(n, datatype=_NNI)
 
@@ -86,8 +86,8 @@ def article_triples(article: Article, extraction: Extraction, iris: Iris, prov: 
         (a, KG.sha256, Literal(digest)),
         (a, KG.sourcePath, Literal(article.source)),
         (a, KG.sourceKey, Literal(article.source_key)),
-        (a, KG.bodyBeginIndex, _count(article.body_start)),
-        (a, KG.tokenCount, _count(extraction.tokens)),
+        (a, KG.bodyBeginIndex, count_literal(article.body_start)),
+        (a, KG.tokenCount, count_literal(extraction.tokens)),
         (a, PROV.wasGeneratedBy, activity),
         (activity, RDF.type, KG.Extraction),
         (activity, RDFS.label, Literal(f"extraction of {label}")),
@@ -100,8 +100,8 @@ def article_triples(article: Article, extraction: Extraction, iris: Iris, prov: 
         triples += [(a, SCHEMA.headline, Literal(article.title)), (a, DCTERMS.title, Literal(article.title))]
     if article.title_span:
         triples += [
-            (a, KG.headlineBeginIndex, _count(article.title_span[0])),
-            (a, KG.headlineEndIndex, _count(article.title_span[1])),
+            (a, KG.headlineBeginIndex, count_literal(article.title_span[0])),
+            (a, KG.headlineEndIndex, count_literal(article.title_span[1])),
         ]
     if article.published is not None:
         triples.append((a, SCHEMA.datePublished, Literal(article.published)))
@@ -180,8 +180,8 @@ def time_value_triples(node: URIRef, value: TimeValue) -> list[Triple]:
 def _span(node: URIRef, article: URIRef, begin: int, end: int, text: str) -> list[Triple]:
     return [
         (node, NIF.referenceContext, article),
-        (node, NIF.beginIndex, _count(begin)),
-        (node, NIF.endIndex, _count(end)),
+        (node, NIF.beginIndex, count_literal(begin)),
+        (node, NIF.endIndex, count_literal(end)),
         (node, NIF.anchorOf, Literal(text)),
     ]
 
@@ -209,11 +209,12 @@ def time_mention_triples(digest: str, times: tuple[TimeExpression, ...], iris: I
 
 
 def _confidence(value: float) -> Literal:
-    return _decimal(f"{value:.2f}")
+    return decimal_literal(f"{value:.2f}")
 
 
 @lru_cache(maxsize=4096)
-def _decimal(text: str) -> Literal:
+def decimal_literal(text: str) -> Literal:
+    """A decimal literal of this lexical form; made once per value (scores have a thousand at most)."""
     return Literal(Decimal(text), datatype=XSD.decimal)
 
 
@@ -268,8 +269,8 @@ def entity_triples(entity: Entity, iris: Iris) -> list[Triple]:
     triples: list[Triple] = [
         (node, RDF.type, KG[entity.kind]),
         (node, RDFS.label, Literal(entity.label)),
-        (node, KG.mentionCount, _count(len(entity.mentions))),
-        (node, KG.articleCount, _count(entity.articles)),
+        (node, KG.mentionCount, count_literal(len(entity.mentions))),
+        (node, KG.articleCount, count_literal(entity.articles)),
         (node, PROV.wasGeneratedBy, URIRef(iris.resolution)),
     ]
     triples += [(node, SKOS.altLabel, Literal(alt)) for alt in entity.alt_labels]
@@ -289,8 +290,8 @@ def reported_event_triples(event: ReportedEvent, iris: Iris) -> list[Triple]:
         (node, RDF.type, etype),
         (node, KG.eventType, etype),
         (node, RDFS.label, Literal(event.label)),
-        (node, KG.supportingArticles, _count(event.articles)),
-        (node, KG.eventMentionCount, _count(len(event.mentions))),
+        (node, KG.supportingArticles, count_literal(event.articles)),
+        (node, KG.eventMentionCount, count_literal(len(event.mentions))),
         (node, KG.confidence, _confidence(event.confidence)),
         (node, PROV.wasGeneratedBy, URIRef(iris.resolution)),
     ]
@@ -302,7 +303,7 @@ def reported_event_triples(event: ReportedEvent, iris: Iris) -> list[Triple]:
             (role, RDF.type, SEM.Role),
             (role, SEM.roleType, URIRef(ROLE_IRI[r.role])),
             (role, RDF.value, value),
-            (role, KG.supportingArticles, _count(r.articles)),
+            (role, KG.supportingArticles, count_literal(r.articles)),
         ]
         if r.inferred:
             triples.append((role, KG.inferred, Literal(True)))
