@@ -10,7 +10,6 @@ threaded parent, no re-import of the caller's `__main__`.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pickle
 import queue
@@ -199,16 +198,9 @@ def _read_ahead(stdin: BinaryIO, inbox: queue.Queue) -> None:
         inbox.put(("error", exc))
 
 
-#: The writer's CPU priority below the build's (Unix niceness): parsing sets the build's pace, and
-#: the writer, with time to spare between batches, should not take a core from it.
-NICENESS = 10
-
-
 def main() -> None:
     """The writer process: replies go out on a private copy of stdout, and whatever else writes to
     stdout (a library's print, a C extension) lands on stderr instead of garbling them."""
-    with contextlib.suppress(AttributeError, OSError):  # no os.nice (Windows), or not allowed
-        os.nice(NICENESS)
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     sys.stdout.flush()
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
