@@ -94,8 +94,8 @@ TITLES = frozenset(
     ]
 )
 
-#: Articles per spaCy memory zone, per process: the strings and lexemes a zone adds live until it
-#: closes (a few MB for 500 articles), and with --jobs > 1 each zone starts spaCy's workers anew.
+#: Articles per spaCy memory zone with --jobs > 1: each zone starts spaCy's worker processes anew, so
+#: zones are long there. On one process each batch is a zone of its own.
 ZONE_ARTICLES_PER_WORKER = 500
 
 #: Prepositions after which a lone capitalised word is a place, not a person ("at Panmunjom").
@@ -277,16 +277,16 @@ def extract_all(
     spaCy's parser needs a few KB per character of the batch in flight, so the largest batch, not
     the size of the corpus, sets the peak memory. `taxonomy` is the event lexicon, as for `extract`.
     """
-    # A zone spans many batches, so that a word new to the vocabulary is added once per zone, not
-    # once per batch; spaCy's workers (--jobs > 1) start anew with each zone.
-    for zone in text_batches(articles, ZONE_ARTICLES_PER_WORKER * jobs, sys.maxsize):
+    if jobs == 1:
+        zones = text_batches(articles, batch_size, batch_chars)
+    else:  # spaCy's workers take batches of `batch_size`; a zone spans many, as each starts the workers anew
+        zones = text_batches(articles, ZONE_ARTICLES_PER_WORKER * jobs, sys.maxsize)
+    for zone in zones:
         with nlp.memory_zone():
-            batches = text_batches(zone, batch_size, batch_chars) if jobs == 1 else [zone]
-            for batch in batches:
-                stream = ((a.text[a.body_start :], a) for a in batch)
-                size = len(batch) if jobs == 1 else batch_size
-                for doc, article in nlp.pipe(stream, as_tuples=True, n_process=jobs, batch_size=size):
-                    yield article, extract(doc, article, taxonomy)
+            stream = ((a.text[a.body_start :], a) for a in zone)
+            size = len(zone) if jobs == 1 else batch_size
+            for doc, article in nlp.pipe(stream, as_tuples=True, n_process=jobs, batch_size=size):
+                yield article, extract(doc, article, taxonomy)
 
 
 def text_batches(articles: Iterable[Article], size: int, chars: int) -> Iterator[list[Article]]:
