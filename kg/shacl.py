@@ -363,16 +363,10 @@ class _Compiler:
             if int(n) == 1:
                 query = f"SELECT DISTINCT ?this WHERE {{ {{ {focus} }} FILTER NOT EXISTS {{ ?this {p} ?value }} }}"
             else:
-                query = (
-                    f"SELECT ?this WHERE {{ {{ SELECT DISTINCT ?this WHERE {{ {focus} }} }} "
-                    f"OPTIONAL {{ ?this {p} ?value }} }} GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {int(n)})"
-                )
+                query = _counting(focus, f"OPTIONAL {{ ?this {p} ?value }}", f"< {int(n)}")
             found.append(check(query, f"has fewer than {int(n)} values"))
         for n in g.objects(shape, SH.maxCount):
-            query = (
-                f"SELECT ?this WHERE {{ {{ SELECT DISTINCT ?this WHERE {{ {focus} }} }} ?this {p} ?value }}"
-                f" GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {int(n)})"
-            )
+            query = _counting(focus, f"?this {p} ?value", f"> {int(n)}")
             found.append(check(query, f"has more than {int(n)} values"))
         for parameter, op in _PAIRS.items():
             for other in g.objects(shape, parameter):
@@ -449,6 +443,14 @@ def describe_path(graph: Graph, node: Node, name: Callable[[URIRef], str]) -> st
     if alternatives is not None:
         return "(" + "|".join(describe_path(graph, p, name) for p in Collection(graph, alternatives)) + ")"
     return str(node)
+
+
+def _counting(focus: str, values: str, test: str) -> str:
+    """Focus nodes whose number of distinct ?value (bound by `values`) passes `test`, e.g. "> 1"."""
+    return (
+        f"SELECT ?this WHERE {{ {{ SELECT DISTINCT ?this WHERE {{ {focus} }} }} {values} }}"
+        f" GROUP BY ?this HAVING (COUNT(DISTINCT ?value) {test})"
+    )
 
 
 _PLACEHOLDER = re.compile(r"\{[?$](\w+)\}")

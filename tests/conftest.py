@@ -12,7 +12,7 @@ from kg.build import BuildReport, build
 from kg.extract import load_pipeline
 from kg.namespaces import Iris
 from kg.settings import Settings, choose_model
-from kg.store import Store
+from kg.store import Store, to_rdflib
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -44,6 +44,15 @@ def seed_build(tmp_path_factory, nlp, wikidata_cache) -> Iterator[tuple[Store, B
 @pytest.fixture(scope="module")
 def seed_store(seed_build) -> Store:
     return seed_build[0]
+
+
+@pytest.fixture(scope="module")
+def seed_graph(seed_store) -> Graph:
+    """Every statement of the seed store in one rdflib graph (graph names dropped), as SHACL sees it."""
+    g = Graph()
+    for q in seed_store.ox:
+        g.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
+    return g
 
 
 def altered(graph: Graph, remove=(), add=()) -> Graph:

@@ -13,19 +13,11 @@ from kg.namespaces import KG, NIF, SCHEMA, SEM
 from kg.resources import shape_files
 from kg.settings import SettingsError, load_settings
 from kg.shacl import UnsupportedShapeError, compile_shapes, run_checks
-from kg.store import to_ox, to_rdflib
+from kg.store import to_ox
 from kg.validate import validate_graph
 
 EX = "http://example.org/"
 MESSAGES = {str(m) for path in shape_files() for m in Graph().parse(path, format="turtle").objects(None, SH.message)}
-
-
-@pytest.fixture(scope="module")
-def seed_graph(seed_store) -> Graph:
-    g = Graph()
-    for q in seed_store.ox:
-        g.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
-    return g
 
 
 def verdicts(report) -> set[tuple[str, str, str, str]]:

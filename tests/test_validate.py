@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from conftest import altered
 from pyshacl import validate
 from rdflib import Graph, Literal, URIRef
@@ -10,16 +9,7 @@ from rdflib.namespace import RDF, RDFS, SH, XSD
 
 from kg.namespaces import KG, NIF, SCHEMA
 from kg.resources import shape_files
-from kg.store import to_rdflib
 from kg.validate import _turtle, validate_graph, validate_store
-
-
-@pytest.fixture(scope="module")
-def seed_graph(seed_store) -> Graph:
-    g = Graph()
-    for q in seed_store.ox:
-        g.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
-    return g
 
 
 def first(graph: Graph, predicate, cls=None):
