@@ -60,11 +60,22 @@ def corpus(tmp_path_factory):
     return first, later
 
 
+def arriving_slowly(folder, pause: float):
+    """The folder's files one by one, `pause` seconds apart, as a feed that trickles in would give them."""
+    for n, path in enumerate(sorted(folder.iterdir())):
+        if n:
+            time.sleep(pause)
+        yield path
+
+
 def test_readers_see_whole_articles_and_pick_up_new_ones_while_a_build_writes(tmp_path, corpus, nlp, monkeypatch):
     first, later = corpus
     settings = Settings(store=tmp_path / "kg")
     assert build([first], settings, nlp=nlp).ok
     monkeypatch.setattr(build_module, "WRITE_BATCH", 1)  # one transaction per article: many versions to see
+    # One article per spaCy batch, arriving 0.4 s apart: the build lasts several of the server's
+    # reopen intervals (a second) however fast the machine parses, so readers must see it in between.
+    settings = Settings(store=settings.store, batch_size=1)
     with running_server(settings.store) as server:
         seen: list[dict] = []
         errors: list = []
@@ -75,7 +86,7 @@ def test_readers_see_whole_articles_and_pick_up_new_ones_while_a_build_writes(tm
         for reader in readers:
             reader.start()
         try:
-            report = build([later], settings, nlp=nlp)
+            report = build(arriving_slowly(later, 0.4), settings, nlp=nlp)
             assert report.ok and report.added == 12, report.summary()
             deadline = time.monotonic() + 20
             final: dict[str, int] = {}
