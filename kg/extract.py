@@ -202,11 +202,17 @@ def _fine_label(span: Span, original: str) -> str:
     return original
 
 
-def candidates(doc: Doc, article: Article) -> Iterator[Candidate]:
-    """Cleaned entity spans of the article's body, with offsets into the whole article text."""
+def candidates(
+    doc: Doc, article: Article, zones: list[tuple[int, int, str]] | None = None
+) -> Iterator[Candidate]:
+    """Cleaned entity spans of the article's body, with offsets into the whole article text.
+
+    `zones` are the body's headline and credit lines (`_line_zones`), when the caller has them.
+    """
     offset = article.body_start
-    body = doc.text
-    zones = _line_zones(body, offset, article.title_span)
+    body = article.text[offset:]  # the doc's text: Doc.text would join it again from every token
+    if zones is None:
+        zones = _line_zones(body, offset, article.title_span)
     for ent in doc.ents:
         if ent.label_ not in LABEL_KIND:
             continue
@@ -238,12 +244,13 @@ def extract(doc: Doc, article: Article, taxonomy: Taxonomy | None = None) -> Ext
     """Mentions of people, organisations, places, named events and groups in one parsed article,
     its dates resolved against the publication date, and the events it reports.
 
-    `taxonomy` is the event lexicon (kg.events.load_taxonomy(); the packaged one when None);
-    kg.events.NO_EVENTS reads no events.
+    `doc` is the article's body, `article.text[article.body_start:]`, parsed. `taxonomy` is the
+    event lexicon (kg.events.load_taxonomy(); the packaged one when None); kg.events.NO_EVENTS
+    reads no events.
     """
-    mentions = resolve_article(list(candidates(doc, article)), article.text)
     offset = article.body_start
     zones = _line_zones(article.text[offset:], offset, article.title_span)  # the doc's text, without rebuilding it
+    mentions = resolve_article(list(candidates(doc, article, zones)), article.text)
     credits = [(b, e) for b, e, kind in zones if kind == "credit"]
     times = time_expressions(doc, offset, article.published, skip=credits)
     lexicon = load_taxonomy() if taxonomy is None else taxonomy
