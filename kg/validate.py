@@ -251,6 +251,11 @@ def validate_quads(
     _check_engine(engine)
     data = ox.Store()
     data.extend(quads)  # graph names kept: the checks read the union of the graphs
+    return _validate_store_data(data, with_ontology, engine)
+
+
+def _validate_store_data(data: ox.Store, with_ontology: bool, engine: str) -> ValidationReport:
+    """Validate the statements of an in-memory store (all its graphs, as one)."""
     subclasses = with_ontology or data.query(f"ASK {{ ?a <{RDFS.subClassOf}> ?b }}", use_default_graph_as_union=True)
     checks = _compiled_checks(bool(subclasses)) if engine == "oxigraph" else None
     if checks is None:
@@ -334,7 +339,10 @@ def validate_triples(
 
 def validate_nquads(data: bytes, engine: str = "oxigraph") -> ValidationReport:
     """Validate statements given as N-Quads (graph names are ignored): how a build's writer hands them over."""
-    return validate_quads(ox.parse(data, format=ox.RdfFormat.N_QUADS), engine=engine)
+    _check_engine(engine)
+    store = ox.Store()
+    store.load(data, format=ox.RdfFormat.N_QUADS)  # parsed straight into the store, no Quad objects on the way
+    return _validate_store_data(store, False, engine)
 
 
 def _add_quads(g: Graph, quads: Iterable[ox.Quad], term: Callable[[Any], Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pyoxigraph as ox
 from conftest import altered
 from pyshacl import validate
 from rdflib import Graph, Literal, URIRef
@@ -9,7 +10,8 @@ from rdflib.namespace import RDF, RDFS, SH, XSD
 
 from kg.namespaces import KG, NIF, SCHEMA
 from kg.resources import shape_files
-from kg.validate import _turtle, validate_graph, validate_store
+from kg.store import to_ox
+from kg.validate import _turtle, validate_graph, validate_nquads, validate_quads, validate_store
 
 
 def first(graph: Graph, predicate, cls=None):
@@ -90,3 +92,15 @@ def test_fast_validation_gives_the_same_verdicts_as_plain_pyshacl(seed_graph):
     assert not conforms and not fast.conforms
     assert {(v.focus, v.message) for v in fast.violations} == plain
     assert len(plain) >= 2
+
+
+def test_statements_handed_over_as_n_quads_get_the_same_report(seed_graph):
+    """A build's writer sends corpus chunks to the build's process as N-Quads; the report is the one for the quads."""
+    person, label = first(seed_graph, RDFS.label, KG.Person)
+    g = altered(seed_graph, remove=[(person, RDFS.label, label)])
+    quads = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.NamedNode("urn:chunk")) for s, p, o in g]
+    direct = validate_quads(quads)
+    handed = validate_nquads(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
+    assert not handed.conforms and handed.triples == direct.triples
+    assert handed.violations == direct.violations
+    assert any(v.focus == str(person) and "label" in v.message for v in handed.violations)
