@@ -631,7 +631,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--jobs", type=int, default=1, help="spaCy processes, the same for raw and build (default 1)")
     p.add_argument("--batch-size", type=int, default=32, help="nlp.pipe batch size for both (default 32)")
     p.add_argument("--batch-chars", type=int, default=0, help="the build's --batch-chars (default: its own default)")
-    p.add_argument("--repeat", type=int, default=5, help="raw/build pairs, alternating; the median ratio (default 5)")
+    p.add_argument("--repeat", type=int, default=5, help="raw/build pairs, order alternating; median ratio (default 5)")
     p.add_argument("--model", default=None, help="spaCy pipeline (default: the one newskg would choose)")
     p.add_argument("--memory-sizes", type=_sizes, default=[100, 10000], help="Reuters build sizes (default 100,10000)")
     p.add_argument("--memory-raw", action="store_true", help="also raw spaCy at each memory size (spaCy's own growth)")
@@ -650,10 +650,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def run_throughput(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    """Raw spaCy, then the full build, on the same articles, each in a fresh process; --repeat pairs, alternating.
+    """Raw spaCy and the full build on the same articles, each in a fresh process; --repeat pairs.
 
     The machine's speed drifts by several per cent from minute to minute (other tenants), so one pair can mislead:
-    the verdict is on the median of the pairs' ratios, each pair run back to back.
+    the verdict is on the median of the pairs' ratios, each pair run back to back. The order within a pair
+    alternates (raw then build, build then raw, ...), so a steady drift favours neither side.
     """
     path, warm = work / f"{args.corpus}-{args.articles}.jsonl", work / f"{args.corpus}-warmup.jsonl"
     _, chars = write_corpus(args.corpus, args.articles, path)
@@ -661,9 +662,13 @@ def run_throughput(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     pairs = []
     for n in range(1, args.repeat + 1):
         tag = f" #{n}" if args.repeat > 1 else ""
-        raw = measure(_spec(args, "raw", f"raw spaCy{tag}", path, warm), args.timeout)
         store = work / f"store-throughput-{n}"
-        built = measure(_spec(args, "build", f"build{tag}", path, warm, store=store), args.timeout)
+        specs = [
+            _spec(args, "raw", f"raw spaCy{tag}", path, warm),
+            _spec(args, "build", f"build{tag}", path, warm, store=store),
+        ]
+        measured = {spec.kind: measure(spec, args.timeout) for spec in (specs if n % 2 else specs[::-1])}
+        raw, built = measured["raw"], measured["build"]
         shutil.rmtree(store, ignore_errors=True)
         pairs.append((raw, built))
     ratios = sorted(b.tokens_per_s / r.tokens_per_s for r, b in pairs)
