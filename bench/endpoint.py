@@ -221,18 +221,26 @@ class Client:
 
 
 def wait_for_memory(url: str, clients: int, timeout: float = 300) -> bool:
-    """Until every worker answers from its copy in memory (they copy the store when they start)."""
+    """Until every worker answers from its copy in memory (they copy the store when they start).
+
+    The pool hands a request the worker that finished last, so the question must keep each worker busy long
+    enough for the others to be asked too (a count of every quad, not an ASK), and every answer of two rounds in
+    a row must come from memory.
+    """
     connections = [Client(url) for _ in range(clients)]
+    busy = "/sparql?query=" + urllib.parse.quote("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
     deadline = time.monotonic() + timeout
+    in_a_row = 0
     while time.monotonic() < deadline:
         views = []
         for client in connections:  # several at once, so that every worker answers one
-            client.connection.request("GET", "/sparql?query=" + urllib.parse.quote("ASK { ?s ?p ?o }"))
+            client.connection.request("GET", busy, headers={"Accept": "application/sparql-results+json"})
         for client in connections:
             response = client.connection.getresponse()
             response.read()
             views.append(response.getheader("X-Newskg-Store"))
-        if all(view == "memory" for view in views):
+        in_a_row = in_a_row + 1 if all(view == "memory" for view in views) else 0
+        if in_a_row == 2:
             return True
         time.sleep(1)
     return False
