@@ -120,19 +120,21 @@ class WriterProcess:
         stdin = self.process.stdin
         assert stdin is not None
         try:
-            while (message := self.outbox.get()) is not _CLOSE:
-                if type(message) is not bytes:
-                    message = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-                stdin.write(message)
+            while (data := self.outbox.get()) is not _CLOSE:
+                stdin.write(data)  # type: ignore[arg-type]
                 stdin.flush()
             stdin.close()
         except OSError:  # the writer is gone; the build learns why from its replies
             self.broken = True
 
     def _send(self, message: object) -> None:
+        """Queue a message for the writer, pickled now: it waits as bytes, not as Python objects."""
+        self._put(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def _put(self, item: object) -> None:
         while not self.broken:
             try:
-                self.outbox.put(message, timeout=0.5)
+                self.outbox.put(item, timeout=0.5)
                 return
             except queue.Full:
                 continue
@@ -159,7 +161,7 @@ class WriterProcess:
 
     def send(self, batch: Batch) -> None:
         """Hand over a batch; blocks when the writer is several batches behind (flat memory)."""
-        self._send(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+        self._send(batch)
 
     def drain(self) -> list[tuple[str, object]]:
         """Results that have arrived so far."""
@@ -173,7 +175,7 @@ class WriterProcess:
     def finish(self) -> Iterator[tuple[str, object]]:
         """Tell the writer there is no more; the remaining results, as they come, until it stops."""
         self._send(None)
-        self._send(_CLOSE)
+        self._put(_CLOSE)
         while True:
             kind, payload = self.results.get()
             if kind == "closed":
