@@ -14,7 +14,9 @@ import json
 import socket
 import threading
 import time
+import urllib.parse
 import xml.etree.ElementTree as ET
+from http.client import HTTPConnection
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
@@ -28,6 +30,9 @@ from serving import copy_store, http, query, running_server
 from SPARQLWrapper import CSV, JSON, POST, TURTLE, XML, SPARQLWrapper
 
 from kg.namespaces import Iris
+from kg.serve import thread_count
+from kg.serve.keepalive import LINGER
+from kg.settings import Settings
 
 TOKEN = "s3cret-token"
 IRIS = Iris()
@@ -239,6 +244,66 @@ def test_workers_answer_from_a_copy_in_memory_once_it_is_ready_and_it_answers_th
     from_disk = query(tight, "SELECT ?p ?name WHERE { ?p a kg:Person ; rdfs:label ?name } ORDER BY ?name LIMIT 5")
     assert from_memory.headers["x-newskg-store"] == "memory" and from_disk.headers["x-newskg-store"] == "disk"
     assert rows(from_memory)[:5] == rows(from_disk)
+
+
+# -- keep-alive connections ------------------------------------------------------------------------------
+
+
+def connect(server) -> HTTPConnection:
+    host, port = server.url.split("//", 1)[1].rstrip("/").split(":")
+    return HTTPConnection(host, int(port), timeout=30)
+
+
+def ask(
+    connection: HTTPConnection,
+    method: str,
+    target: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, bytes]:
+    connection.request(
+        method, target, body=body, headers={"Accept": "application/sparql-results+json", **(headers or {})}
+    )
+    response = connection.getresponse()
+    return response.status, response.read()
+
+
+def test_one_keep_alive_connection_carries_request_after_request(server):
+    connection = connect(server)
+    people = "/sparql?query=" + urllib.parse.quote(PEOPLE)
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?p a kg:Person }"
+    status, body = ask(connection, "GET", people)
+    socket_used = connection.sock
+    expected = json.loads(body)["results"]["bindings"]
+    for _ in range(10):
+        assert ask(connection, "GET", people) == (200, body)
+        status, body_of_count = ask(
+            connection, "POST", "/sparql", count.encode(), {"Content-Type": "application/sparql-query"}
+        )
+        assert status == 200
+        assert int(json.loads(body_of_count)["results"]["bindings"][0]["n"]["value"]) == len(expected)
+        # a refused request with a body: the next one on the connection is still understood
+        status, refusal = ask(connection, "POST", "/sparql", b"<a> <b> <c> .", {"Content-Type": "text/turtle"})
+        assert status == 415 and b"cannot read a POST body of text/turtle" in refusal
+    assert connection.sock is socket_used  # no request needed a new connection
+    connection.close()
+
+
+def test_busy_connections_beyond_the_request_threads_are_not_kept_waiting(server):
+    """A thread waits on its connection for the next request, but gives way at once to another connection."""
+    connections = [connect(server) for _ in range(thread_count(Settings()) + 4)]
+    target = "/sparql?query=" + urllib.parse.quote("ASK { ?s a kg:Person }")
+    took = []
+    for _ in range(6):
+        for connection in connections:  # round-robin: more connections want a thread than there are threads
+            started = time.perf_counter()
+            assert ask(connection, "GET", target) == (200, b'{"head":{},"boolean":true}')
+            took.append(time.perf_counter() - started)
+    for connection in connections:
+        connection.close()
+    took.sort()
+    # Waiting out other connections' lingering would cost a quarter of all requests about LINGER each.
+    assert took[int(len(took) * 0.9)] < LINGER / 2, f"90th percentile {took[int(len(took) * 0.9)] * 1000:.1f} ms"
 
 
 # -- errors ---------------------------------------------------------------------------------------------

@@ -56,6 +56,12 @@ def worker_count(settings: Settings) -> int:
     return settings.query_workers or max(2, os.cpu_count() or 2)
 
 
+def thread_count(settings: Settings) -> int:
+    """Request threads in front of the query workers: two per worker and two more (a request in flight
+    holds a thread while its worker evaluates; the rest serve pages and waiting clients)."""
+    return max(6, 2 * worker_count(settings) + 2)
+
+
 def create_app(settings: Settings, *, pool: WorkerPool | None = None) -> Flask:
     """The web application over the store in `settings.store` (which must exist)."""
     store = Path(settings.store)
@@ -100,10 +106,11 @@ def close_app(app: Flask) -> None:
 def serve(settings: Settings, *, ready: Callable[[str], None] | None = None, threads: int | None = None) -> None:
     """Run the endpoint under gunicorn until interrupted (Ctrl-C or SIGTERM); `ready` gets the URL.
 
-    One gunicorn process (gthread: a thread per request in flight) fronts the query workers; the
-    queries themselves run in the worker processes, so one front process is enough and keeps one
-    pool, one update lock and one view of the store. Runs in the main thread (gunicorn's master
-    process handles the signals).
+    One gunicorn process (gthread: a thread per request in flight, and kg.serve.keepalive keeps a
+    busy connection with its thread between requests) fronts the query workers; the queries
+    themselves run in the worker processes, so one front process is enough and keeps one pool, one
+    update lock and one view of the store. Runs in the main thread (gunicorn's master process
+    handles the signals).
     """
     store = Path(settings.store)
     if not (store / "CURRENT").is_file():
@@ -134,13 +141,14 @@ def _gunicorn(settings: Settings, ready: Callable[[str], None] | None, threads: 
     """gunicorn's master process, set up from our settings; its worker loads the app."""
     from gunicorn.app.base import BaseApplication
 
-    size = worker_count(settings)
+    from .keepalive import KeepAliveWorker
+
     host = settings.host if ":" not in settings.host else f"[{settings.host}]"
     options: dict[str, object] = {
         "bind": f"{host}:{settings.port}",
         "workers": 1,  # the front; the queries run in the pool's processes
-        "worker_class": "gthread",
-        "threads": threads or max(6, 2 * size + 2),
+        "worker_class": KeepAliveWorker,  # gthread, keeping a busy connection with its thread
+        "threads": threads or thread_count(settings),
         "timeout": max(60, int(settings.timeout) + 30),  # the front's heartbeat, not the query timeout
         "graceful_timeout": 5,  # requests in flight get this long to finish on SIGTERM
         "keepalive": 75,  # seconds an idle keep-alive connection stays open (as nginx)
