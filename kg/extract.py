@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from .events import EventMention, Taxonomy, extract_events, load_taxonomy
 from .read import Article, is_headline
-from .resolve import LABEL_KIND, Candidate, Mention, resolve_article
+from .resolve import LABEL_KIND, Candidate, Mention, forget_names, resolve_article
 from .settings import Settings
 from .timex import TimeExpression, time_expressions
 
@@ -278,11 +278,12 @@ def extract_all(
     """Parse and extract a stream of articles, in order, on `jobs` processes.
 
     Articles are parsed inside spaCy memory zones: the strings and lexemes a zone adds to the
-    vocabulary are freed when it closes, so memory stays flat however long the stream. Docs never
-    leave their zone; only the plain-data Extraction does. On one process a batch holds at most
-    `batch_size` articles and `batch_chars` characters (a longer article is a batch of its own):
-    spaCy's parser needs a few KB per character of the batch in flight, so the largest batch, not
-    the size of the corpus, sets the peak memory. `taxonomy` is the event lexicon, as for `extract`.
+    vocabulary are freed when it closes, and so are resolution's memoised name keys, so memory stays
+    flat however long the stream. Docs never leave their zone; only the plain-data Extraction does.
+    On one process a batch holds at most `batch_size` articles and `batch_chars` characters (a
+    longer article is a batch of its own): spaCy's parser needs a few KB per character of the batch
+    in flight, so the largest batch, not the size of the corpus, sets the peak memory. `taxonomy` is
+    the event lexicon, as for `extract`.
     """
     if jobs == 1:
         zones = text_batches(articles, batch_size, batch_chars)
@@ -294,6 +295,7 @@ def extract_all(
             size = len(zone) if jobs == 1 else batch_size
             for doc, article in nlp.pipe(stream, as_tuples=True, n_process=jobs, batch_size=size):
                 yield article, extract(doc, article, taxonomy)
+        forget_names()  # each memo holds up to 65,536 names: filled over a long stream, tens of MB
 
 
 def text_batches(articles: Iterable[Article], size: int, chars: int) -> Iterator[list[Article]]:

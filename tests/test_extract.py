@@ -7,6 +7,7 @@ from conftest import SEEDS
 from kg.events import taxonomy_for
 from kg.extract import extract_all, text_batches
 from kg.read import Article, read_articles
+from kg.resolve import clean_name, name_key, person_key, words
 
 
 def seeds() -> list[Article]:
@@ -31,3 +32,16 @@ def test_extraction_is_the_same_whatever_the_batches(nlp):
     assert [a.digest for a, _ in alone] == [a.digest for a, _ in together]
     assert [e for _, e in alone] == [e for _, e in together]
     assert sum(len(e.mentions) for _, e in alone) > 100
+
+
+def test_a_stream_of_articles_leaves_nothing_behind_that_grows_with_it(nlp):
+    """What a batch adds to spaCy's vocabulary and to resolution's name memos is let go after it."""
+    taxonomy = taxonomy_for(True, None)
+    strings = len(nlp.vocab.strings)
+    stream = extract_all(nlp, seeds(), taxonomy=taxonomy, batch_chars=1)
+    next(stream)
+    assert name_key.cache_info().currsize > 0  # the first article's names, while its batch is open
+    rest = list(stream)
+    assert len(rest) == 4
+    assert len(nlp.vocab.strings) == strings
+    assert all(memo.cache_info().currsize == 0 for memo in (clean_name, name_key, words, person_key))
