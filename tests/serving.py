@@ -37,6 +37,13 @@ class Server:
     def sparql(self) -> str:
         return self.url + "sparql"
 
+    @property
+    def address(self) -> tuple[str, int]:
+        """Host and port, for clients that open their own connections."""
+        parts = urllib.parse.urlsplit(self.url)
+        assert parts.hostname is not None and parts.port is not None
+        return parts.hostname, parts.port
+
     def workers(self) -> set[int]:
         """Process ids of the server's query and update workers (below gunicorn's master and worker)."""
         found, pending = set(), [self.process.pid]

@@ -224,10 +224,10 @@ def test_large_results_are_streamed_in_chunks(server):
 
 
 def test_a_client_that_goes_away_mid_answer_leaves_the_server_working(server):
-    host, port = server.url.split("//", 1)[1].rstrip("/").split(":")
+    host, port = server.address
     body = "query=" + "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }"
     for _ in range(3):
-        with socket.create_connection((host, int(port)), timeout=10) as sock:
+        with socket.create_connection((host, port), timeout=10) as sock:
             sock.sendall(
                 f"POST /sparql HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
                 f"Content-Length: {len(body)}\r\n\r\n{body}".encode()
@@ -250,8 +250,7 @@ def test_workers_answer_from_a_copy_in_memory_once_it_is_ready_and_it_answers_th
 
 
 def connect(server) -> HTTPConnection:
-    host, port = server.url.split("//", 1)[1].rstrip("/").split(":")
-    return HTTPConnection(host, int(port), timeout=30)
+    return HTTPConnection(*server.address, timeout=30)
 
 
 def ask(
