@@ -66,3 +66,15 @@ def test_allow_list_decides():
 def test_plain_queries_skip_lexing():
     assert not needs_inspection("SELECT ?n WHERE { ?p a kg:Person ; rdfs:label ?n }")
     assert needs_inspection("select * where { Service <x:y> {} }")
+
+
+def test_escapes_and_percent_codes_in_prefixed_names_hide_nothing():
+    """`ex:a\\#` and `ex:a\\'b` are names (SPARQL's PN_LOCAL_ESC), not the start of a comment or a string."""
+    comment = inspect(r"PREFIX ex: <http://e/> SELECT * WHERE { BIND(ex:a\# AS ?k) SERVICE <http://x/> { } }")
+    assert comment.remote == ("http://x/",)
+    string = inspect(r"PREFIX ex: <http://e/> SELECT * WHERE { ?s ex:a\'b ?o SERVICE <http://y/> { } FILTER(?o != 'q') }")
+    assert string.remote == ("http://y/",)
+    load = inspect(r"PREFIX ex: <http://e/> INSERT DATA { ex:b\'c ex:p ex:o } ; LOAD <http://z/x.ttl> ; CLEAR ALL")
+    assert load.remote == ("http://z/x.ttl",)
+    encoded = inspect(r"PREFIX ex: <http://e/> SELECT * WHERE { SERVICE ex:a%20b\.c { } }")
+    assert encoded.remote == ("http://e/a%20b.c",)

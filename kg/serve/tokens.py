@@ -16,6 +16,9 @@ _PN_START = (
     "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd"
 )
 _PN_CHARS = _PN_START + r"_\-0-9\u00b7\u0300-\u036f\u203f-\u2040"
+_VAR_CHARS = _PN_START + r"_0-9\u00b7\u0300-\u036f\u203f-\u2040"  # VARNAME: no '-'
+#: One unit of a prefixed name's local part: a name character, ':', %XX or a backslash escape (PLX).
+_PN_LOCAL = rf"(?:[{_PN_CHARS}:]|%[0-9A-Fa-f]{{2}}|\\[_~.\-!$&'()*+,;=/?#@%])"
 
 _TOKEN = re.compile(
     rf"""
@@ -27,8 +30,8 @@ _TOKEN = re.compile(
               |'(?:[^'\\\n\r]|\\.)*'
               |"(?:[^"\\\n\r]|\\.)*")
   | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
-  | (?P<var>[?$][{_PN_CHARS}]+)
-  | (?P<pname>(?:[{_PN_START}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)?:(?:[{_PN_CHARS}:%\\]|\.(?=[{_PN_CHARS}:%\\]))*)
+  | (?P<var>[?$][{_VAR_CHARS}]+)
+  | (?P<pname>(?:[{_PN_START}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)?:(?:{_PN_LOCAL}|\.(?={_PN_LOCAL}))*)
   | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<number>[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)
   | (?P<other>.)
