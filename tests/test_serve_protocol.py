@@ -306,6 +306,17 @@ def test_busy_connections_beyond_the_request_threads_are_not_kept_waiting(server
     assert took[int(len(took) * 0.9)] < LINGER / 2, f"90th percentile {took[int(len(took) * 0.9)] * 1000:.1f} ms"
 
 
+def test_head_gives_the_headers_a_get_would_and_no_body(server):
+    target = server.sparql + "?query=" + urllib.parse.quote("ASK {}")
+    accept = {"Accept": "application/sparql-results+json"}
+    get, head = http(target, headers=accept), http(target, method="HEAD", headers=accept)
+    assert (head.status, head.body) == (200, b"")
+    assert head.headers["content-type"] == get.headers["content-type"] == "application/sparql-results+json"
+    assert head.headers["content-length"] == get.headers["content-length"] == str(len(get.body))
+    description = http(server.sparql, method="HEAD", headers={"Accept": "text/turtle"})
+    assert description.status == 200 and description.headers["content-type"].startswith("text/turtle")
+
+
 # -- errors ---------------------------------------------------------------------------------------------
 
 
@@ -338,6 +349,10 @@ def test_bad_requests_get_4xx_with_a_message_never_a_500(server):
     assert put.status == 405 and "GET" in put.headers["allow"]
     update_endpoint_get = http(server.url + "update")
     assert update_endpoint_get.status == 405
+    not_an_iri = query(server, PEOPLE, **{"default-graph-uri": "not an iri"})
+    assert not_an_iri.status == 400 and "default-graph-uri must be an absolute IRI" in not_an_iri.text
+    empty_iri = query(server, PEOPLE, **{"named-graph-uri": ""})
+    assert empty_iri.status == 400 and "named-graph-uri must be an absolute IRI" in empty_iri.text
 
 
 def test_cors_headers_let_browser_tools_query_it(server):
@@ -366,6 +381,9 @@ def test_a_plain_get_returns_the_service_description_in_turtle_or_json_ld(server
     jsonld = http(server.sparql, headers={"Accept": "application/ld+json"})
     assert jsonld.headers["content-type"] == "application/ld+json"
     assert isomorphic(Graph().parse(data=jsonld.body, format="json-ld"), graph)
+    for parameter in ("format", "output"):
+        named = http(server.sparql, params={parameter: "jsonld"})
+        assert named.headers["content-type"] == "application/ld+json", parameter
     browser = http(server.sparql, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert browser.status == 303 and browser.headers["location"] == "/"
 
@@ -496,6 +514,9 @@ def test_sparqlwrapper_sends_an_update_with_the_token(server):
         "SELECT * WHERE { BIND(<http://127.0.0.1:1/sparql> AS ?e) SERVICE ?e { ?s ?p ?o } }",
         "SELECT * WHERE { ?s ?p ?o # a comment\n SERVICE\n<http://127.0.0.1:1/sparql>{ ?a ?b ?c } }",
         "ASK { { SELECT * WHERE { SERVICE <http://127.0.0.1:1/sparql> { ?s ?p ?o } } } }",
+        # an escaped '#' or quote in a prefixed name is part of the name, not a comment or a string
+        r"PREFIX ex: <http://e/> SELECT * WHERE { BIND(ex:a\# AS ?k) SERVICE <http://127.0.0.1:1/sparql> { ?s ?p ?o } }",
+        r"PREFIX ex: <http://e/> SELECT * WHERE { BIND(ex:a\'b AS ?k) SERVICE <http://127.0.0.1:1/x> {} FILTER(?k != 'q') }",
     ],
 )
 def test_service_calls_to_endpoints_not_allowed_are_refused(server, text):
@@ -521,6 +542,14 @@ def test_an_allowed_endpoint_is_called_and_refused_by_default_elsewhere(server, 
     assert len(FakeEndpoint.calls) == calls
     load = update(server, "LOAD <http://127.0.0.1:1/data.ttl>")
     assert load.status == 403 and "LOAD" in load.text
+    hidden = rf"PREFIX ex: <http://e/> SELECT * WHERE {{ BIND(ex:a\# AS ?k) SERVICE <{remote}> {{ ?s ?p ?remote }} }}"
+    assert query(tight, hidden).status == 403
+    hidden_load = update(
+        server, r"PREFIX ex: <http://e/> INSERT DATA { ex:b\'c ex:p ex:o } ; LOAD SILENT <http://127.0.0.1:1/x.ttl> ; "
+        r"INSERT DATA { ex:x ex:p 'q' }"
+    )
+    assert hidden_load.status == 403 and "LOAD" in hidden_load.text
+    assert len(FakeEndpoint.calls) == calls
 
 
 # -- limits ----------------------------------------------------------------------------------------------

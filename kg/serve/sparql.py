@@ -227,9 +227,11 @@ def _media_type(environ: dict) -> str:
     return (environ.get("CONTENT_TYPE") or "").split(";", 1)[0].strip().lower()
 
 
-def read_request(environ: dict, body: bytes) -> SparqlRequest:
-    """The query or update a GET or POST carries, per the SPARQL 1.1 Protocol."""
-    method = environ["REQUEST_METHOD"]
+def read_request(environ: dict, body: bytes, method: str | None = None) -> SparqlRequest:
+    """The query or update a GET or POST carries, per the SPARQL 1.1 Protocol (a HEAD is read as its GET)."""
+    method = method or environ["REQUEST_METHOD"]
+    if method == "HEAD":
+        method = "GET"
     url_params = _form(environ.get("QUERY_STRING", ""))
     if method == "GET":
         params = url_params
@@ -334,7 +336,7 @@ class SparqlProtocol:
                 414, f"the request is larger than this server's limit of {self.policy.max_request_bytes} bytes"
             )
         body = self.read_body(environ) if method == "POST" else b""
-        request = read_request(environ, body)
+        request = read_request(environ, body, method)
         if path == "/update" and request.query is not None:
             raise ProtocolError(400, "/update takes SPARQL Update only; send queries to /sparql")
         if request.update is not None:
@@ -403,10 +405,11 @@ class SparqlProtocol:
                 "make it more selective (LIMIT, more specific patterns) or ask for a longer --timeout",
                 [("Retry-After", "1")],
             ) from None
-        except WorkersBusyError:
+        except WorkersBusyError as exc:
             raise ProtocolError(
                 503,
-                f"all {self.pool.size} query workers stayed busy for {self.policy.timeout:g} s; try again shortly",
+                str(exc)
+                or f"all {self.pool.size} query workers stayed busy for {self.policy.timeout:g} s; try again shortly",
                 [("Retry-After", "2")],
             ) from None
         except WorkerError as exc:
@@ -465,7 +468,8 @@ class SparqlProtocol:
 
     def service_description(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         ranges = parse_accept(environ.get("HTTP_ACCEPT"))
-        named = (_form(environ.get("QUERY_STRING", "")).get("format") or [None])[0]
+        params = _form(environ.get("QUERY_STRING", ""))
+        named = (params.get("format") or params.get("output") or [None])[0]
         if (
             named is None
             and ranges

@@ -50,6 +50,7 @@ class Job:
     graph_type: str | None = None
     generation: int = 0  # the newest version of the store the pool knows of
     required: int = 0  # the oldest version this job may see (after an update: read your writes)
+    max_rows: int | None = None  # None: the server's --max-rows; 0: no cap (pages bound their own queries)
 
     def wire(self, generation: int, required: int) -> bytes:
         """The job as a frame; plain values only, so the worker never imports `kg` to read it."""
@@ -65,6 +66,7 @@ class Job:
             self.graph_type,
             generation,
             required,
+            self.max_rows,
         )
         return frame(JOB, pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL))
 
@@ -354,8 +356,15 @@ class _Worker:
         ox = self.ox
         kwargs: dict[str, object] = {"base_iri": self.base, "prefixes": self.prefixes}
         if job.default_graphs is not None or job.named_graphs is not None:
-            kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs or ()]
-            kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs or ()]
+            for key, parameter, names in (
+                ("default_graph", "default-graph-uri", job.default_graphs),
+                ("named_graphs", "named-graph-uri", job.named_graphs),
+            ):
+                try:
+                    kwargs[key] = [ox.NamedNode(name) for name in names or ()]
+                except ValueError as exc:
+                    self.error(out, 400, f"{parameter} must be an absolute IRI: {exc}")
+                    return
         elif job.union:
             kwargs["use_default_graph_as_union"] = True
         try:
@@ -372,28 +381,32 @@ class _Worker:
             body = result.serialize(format=self.results_formats[job.results_format])
             self.send(out, job.results_type or self.media[job.results_format], body)
         else:
-            self.send_solutions(result, job.results_format, job.results_type or self.media[job.results_format], out)
+            ctype = job.results_type or self.media[job.results_format]
+            self.send_solutions(result, job.results_format, ctype, out, self.row_cap(job))
 
     def send(self, out: _Output, ctype: str, body: bytes, extra: list[tuple[str, str]] | None = None) -> None:
         out.start(200, [("Content-Type", ctype), *(extra or [])])
         out.write(body)
         out.finish()
 
-    def send_solutions(self, result: object, fmt: str, ctype: str, out: _Output) -> None:
+    def row_cap(self, job: Job) -> int:
+        return self.max_rows if job.max_rows is None else job.max_rows
+
+    def send_solutions(self, result: object, fmt: str, ctype: str, out: _Output, limit: int) -> None:
         ox = self.ox
         target = self.results_formats[fmt]
-        if not self.max_rows:
+        if not limit:
             out.start(200, [("Content-Type", ctype)])
             result.serialize(out, format=target)  # type: ignore[attr-defined]
             out.finish()
             return
         # Oxigraph writes TSV one line per row: count lines, stop the evaluation past the limit,
         # then let Oxigraph turn the rows kept into the format asked for.
-        buffer = _CountingBuffer(self.max_rows)
+        buffer = _CountingBuffer(limit)
         with contextlib.suppress(_RowLimitError):
             result.serialize(buffer, format=ox.QueryResultsFormat.TSV)  # type: ignore[attr-defined]
         tsv, truncated = buffer.value()
-        extra = [("X-SPARQL-MaxRows", str(self.max_rows))] if truncated else []
+        extra = [("X-SPARQL-MaxRows", str(limit))] if truncated else []
         if fmt == "tsv":
             self.send(out, ctype, tsv, extra)
             return
@@ -408,7 +421,7 @@ class _Worker:
             self.error(out, 406, "this query gives a graph; the Accept header allows none of its formats")
             return
         ctype = job.graph_type or self.media[fmt]
-        limit = self.max_rows
+        limit = self.row_cap(job)
         state = {"truncated": False}
 
         def capped() -> Iterator[object]:

@@ -295,7 +295,7 @@ class WorkerPool:
         """Run a SPARQL Update in the update worker, one at a time; later queries see its result."""
         deadline = time.monotonic() + timeout
         if not self._update_lock.acquire(timeout=timeout):
-            raise WorkersBusyError
+            raise WorkersBusyError(f"another update kept the store for {timeout:g} s; try again shortly")
         try:
             if self._updater is None or not self._updater.alive():
                 self._updater = _Process({**self.config, "mode": "update"})
