@@ -25,6 +25,7 @@ IRIS = Iris()
 CARROLL = IRIS.entity("Person", "Chad G. Carroll")
 EVENT = IRIS.entity("Event", "Defection test event")
 RDFS_LABEL = URIRef(PREFIXES["rdfs"] + "label")
+SCRIPT_IRI = "javascript://%0Aalert(document.domain)"  # a valid IRI that would run script if it were a link
 
 
 class Page(HTMLParser):
@@ -88,7 +89,8 @@ def server(store_path, facts):
                                 kg:linkConfidence "0.87"^^xsd:decimal .
                     <{EVENT}> a kg:Event ; rdfs:label "Defection test event" ;
                               sem:hasActor <{CARROLL}> ; sem:hasPlace <{IRIS.entity("Place", "Panmunjom")}> ;
-                              sem:hasTime "2017-11-13"^^xsd:date .
+                              sem:hasTime "2017-11-13"^^xsd:date ;
+                              rdfs:seeAlso <{SCRIPT_IRI}> .
                 }} }}"""
             },
             headers={"Authorization": f"Bearer {TOKEN}"},
@@ -169,6 +171,8 @@ def test_wikidata_links_and_any_other_statements_show_on_the_page(server):
     assert status == 200 and 'class="kind event"' in event_html
     assert "sem:hasActor" in event_html and "/person/chad-g-carroll" in event_html
     assert "sem:hasTime" in event_html and "2017-11-13" in event_html
+    assert SCRIPT_IRI in event_html, "the statement is shown"
+    assert not [href for href in Page(event_html).links if not href.startswith(("/", "http:", "https:", "mailto:"))]
 
 
 def test_entities_come_as_turtle_json_ld_or_n_triples_to_rdf_clients(server):
@@ -215,6 +219,26 @@ def test_other_iris_list_their_statements_and_unknown_ones_are_a_404(server, fac
     status, html = page(server, "/person/nobody-at-all")
     assert status == 404 and "Nothing is known" in html
     assert page(server, "/person/a%3Eb%22c")[0] == 404
+    for malformed in ("/person/%25zz", "/person/a%23b%23c", "/person/a%25", "/x%EF%BF%BE"):
+        assert page(server, malformed)[0] == 404, malformed  # not an IRI anything could be stored under
+
+
+def test_max_rows_limits_clients_queries_but_never_cuts_a_page_short(server, store_path, facts):
+    article = facts("SELECT ?a WHERE { ?a a kg:Article ; rdfs:label ?l } ORDER BY ?l LIMIT 1")[0]["a"]
+    mentions = facts(
+        f"""SELECT (COUNT(*) AS ?n) WHERE {{ ?m nif:referenceContext <{article}> ; a ?class .
+              FILTER (?class IN (kg:EntityMention, kg:GroupMention)) }}"""
+    )[0]["n"]
+    assert int(mentions) > 3
+    with running_server(store_path, "--max-rows", "3") as capped:
+        html = page(capped, article)[1]
+        text = html.split('<div class="article-text">', 1)[1].split("</div>", 1)[0]
+        assert len(re.findall(r'class="mention ', text)) == int(mentions)
+        assert html == page(server, article)[1], "the same page as without the limit"
+        turtle = page(capped, article, accept="text/turtle")[1]
+        assert len(Graph().parse(data=turtle, format="turtle")) > 3
+        table = http(capped.sparql, params={"query": "SELECT * WHERE { ?s ?p ?o }"}, headers={"Accept": "text/csv"})
+        assert table.headers["x-sparql-maxrows"] == "3" and len(table.text.strip().splitlines()) == 4
 
 
 def test_search_finds_entities_by_any_of_their_names(server):

@@ -31,6 +31,8 @@ from .workers import Answer, Job, QueryTimeoutError, WorkerError, WorkersBusyErr
 pages = Blueprint("pages", __name__)
 
 _IRI_SAFE = re.compile(r'^[^<>"{}|^`\\\x00-\x20]+$')
+#: Other IRIs become links only with these schemes; any other (javascript:, data:, ...) is shown as text.
+_LINKED_SCHEMES = ("http://", "https://", "mailto:")
 _WIKIDATA = "http://www.wikidata.org/entity/"
 _SAME_AS = {
     "http://www.w3.org/2002/07/owl#sameAs",
@@ -132,14 +134,18 @@ def _run(site: Site, job: Job, timeout: float | None = None) -> Answer:
 
 
 def select(site: Site, query: str, timeout: float | None = None) -> list[dict[str, Term]]:
-    """Rows of a SELECT, each a dict of the bound variables."""
-    answer = _run(site, Job(query, results_format="json"), timeout)
+    """Rows of a SELECT, each a dict of the bound variables.
+
+    Pages bound their own queries (LIMIT, one entity or article), so --max-rows, a limit for clients'
+    queries, does not cut them: a page never leaves out rows without saying so.
+    """
+    answer = _run(site, Job(query, results_format="json", max_rows=0), timeout)
     data = json.loads(answer.body or b"{}")
     return [{k: Term.of(v) for k, v in row.items()} for row in data.get("results", {}).get("bindings", [])]
 
 
 def ask(site: Site, query: str) -> bool:
-    answer = _run(site, Job(query, results_format="json"))
+    answer = _run(site, Job(query, results_format="json", max_rows=0))
     return bool(json.loads(answer.body or b"{}").get("boolean"))
 
 
@@ -175,6 +181,8 @@ def link(site: Site, term: Term | str, label: str | None = None) -> Markup:
     here = local_path(site, term.value)
     if here:
         return Markup(f'<a href="{escape(here)}" title="{escape(term.value)}">{shown}</a>')
+    if not term.value.lower().startswith(_LINKED_SCHEMES):
+        return Markup(f'<span class="external" title="{escape(term.value)}">{shown}</span>')  # javascript:, data:, ...
     return Markup(f'<a class="external" href="{escape(term.value)}" rel="noopener">{shown}</a>')
 
 
@@ -441,7 +449,7 @@ def wants_rdf() -> str | None:
 
 
 def rdf_response(site: Site, query: str, fmt: str) -> Response:
-    answer = _run(site, Job(query, results_format=None, graph_format=fmt))
+    answer = _run(site, Job(query, results_format=None, graph_format=fmt, max_rows=0))
     content_type = dict(answer.headers).get("Content-Type", "text/turtle")
     response = Response(answer.body, status=200, content_type=content_type)
     response.headers["Vary"] = "Accept"
@@ -559,12 +567,23 @@ def search() -> str:
     )
 
 
+def _valid_iri(iri: str) -> bool:
+    """True when Oxigraph takes the IRI (a path like /person/%zz names nothing that could be stored)."""
+    import pyoxigraph as ox
+
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        return False
+    return True
+
+
 @pages.get("/<path:path>")
 def resource(path: str) -> Response | str:
     """Whatever the base IRI + path names: an entity, an article or any other node."""
     site = _site()
     iri = iri_for_path(site, path)
-    if not _IRI_SAFE.match(iri):
+    if not _IRI_SAFE.match(iri) or not _valid_iri(iri):
         abort(404)
     types = [row["t"].value for row in select(site, f"SELECT DISTINCT ?t WHERE {{ <{iri}> a ?t }}")]
     kind = next((ENTITY_TYPES[t] for t in types if t in ENTITY_TYPES), None)
