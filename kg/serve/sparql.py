@@ -228,10 +228,9 @@ def _media_type(environ: dict) -> str:
 
 
 def read_request(environ: dict, body: bytes, method: str | None = None) -> SparqlRequest:
-    """The query or update a GET or POST carries, per the SPARQL 1.1 Protocol (a HEAD is read as its GET)."""
+    """The query or update a GET or POST carries, per the SPARQL 1.1 Protocol (`method`: how to read it,
+    GET for a HEAD)."""
     method = method or environ["REQUEST_METHOD"]
-    if method == "HEAD":
-        method = "GET"
     url_params = _form(environ.get("QUERY_STRING", ""))
     if method == "GET":
         params = url_params

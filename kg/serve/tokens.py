@@ -15,8 +15,8 @@ _PN_START = (
     "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
     "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd"
 )
-_PN_CHARS = _PN_START + r"_\-0-9\u00b7\u0300-\u036f\u203f-\u2040"
-_VAR_CHARS = _PN_START + r"_0-9\u00b7\u0300-\u036f\u203f-\u2040"  # VARNAME: no '-'
+_VAR_CHARS = _PN_START + r"_0-9\u00b7\u0300-\u036f\u203f-\u2040"  # VARNAME
+_PN_CHARS = _VAR_CHARS + r"\-"  # names may also hold '-'
 #: One unit of a prefixed name's local part: a name character, ':', %XX or a backslash escape (PLX).
 _PN_LOCAL = rf"(?:[{_PN_CHARS}:]|%[0-9A-Fa-f]{{2}}|\\[_~.\-!$&'()*+,;=/?#@%])"
 
