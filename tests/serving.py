@@ -160,3 +160,47 @@ def http(
 
 def query(server: Server, text: str, accept: str = "application/sparql-results+json", **params: str) -> Reply:
     return http(server.sparql, method="POST", data={"query": text, **params}, headers={"Accept": accept})
+
+
+def crash_shapes() -> dict[str, str]:
+    """Query texts of about 5 to 100 kB whose shape crashes pyoxigraph 0.5 (a segmentation fault of
+    the process running it: the parser, optimiser or evaluator recursing past its stack), by name.
+
+    Each is a few times past the point where it crashes (measured in a subprocess on an 8 MB stack).
+    """
+
+    def nest(n: int, open_: str, inner: str, close: str) -> str:
+        return open_ * n + inner + close * n
+
+    def chain(n: int, item: str, joiner: str) -> str:
+        return joiner.join([item] * n)
+
+    triple = "?s ?p ?o"
+    return {
+        "nested STR(": f"SELECT ?y WHERE {{ BIND({nest(1000, 'STR(', '?x', ')')} AS ?y) }}",
+        "nested {}": f"SELECT * WHERE {nest(3000, '{', '', '}')}",
+        "nested ( in FILTER": f"SELECT * WHERE {{ FILTER({nest(5000, '(', '1', ')')}) }}",
+        "&& chain": f"SELECT * WHERE {{ {triple} FILTER({chain(10000, '?o', ' && ')}) }}",
+        "|| chain": f"SELECT * WHERE {{ {triple} FILTER({chain(10000, '?o', ' || ')}) }}",
+        "UNION chain": f"SELECT * WHERE {{ {chain(7000, '{ ?s ?p ?o }', ' UNION ')} }}",
+        "path alternatives": f"SELECT * WHERE {{ ?s {chain(12000, '<urn:p>', '|')} ?o }}",
+        "nested path (": f"SELECT * WHERE {{ ?s {nest(15000, '(', '<urn:p>', ')')} ?o }}",
+        "nested inverse path": f"SELECT * WHERE {{ ?s {nest(15000, '^(', '<urn:p>', ')')} ?o }}",
+        "nested path *": f"SELECT * WHERE {{ ?s {nest(15000, '(', '<urn:p>', ')*')} ?o }}",
+        "+ chain": f"SELECT * WHERE {{ BIND({chain(20000, '1', ' + ')} AS ?x) }}",
+        "- chain": f"SELECT * WHERE {{ BIND({chain(20000, '1', ' - ')} AS ?x) }}",
+        "* chain": f"SELECT * WHERE {{ BIND({chain(20000, '1', ' * ')} AS ?x) }}",
+        "! chain": f"SELECT * WHERE {{ FILTER({'!' * 10000}true) }}",
+        "nested [": f"SELECT * WHERE {{ ?s <urn:p> {nest(5000, '[ <urn:p> ', '?o', ' ]')} }}",
+        "nested collection": f"SELECT * WHERE {{ ?s <urn:p> {nest(5000, '( ', '?o', ' )')} }}",
+        "nested OPTIONAL": f"SELECT * WHERE {{ {triple} {nest(3000, 'OPTIONAL { ?s ?p ?o ', '', '}')} }}",
+        "nested subquery": f"SELECT * WHERE {nest(3000, '{ SELECT * WHERE ', '{ ?s ?p ?o }', ' }')}",
+        "nested EXISTS": f"SELECT * WHERE {{ {triple} {nest(1000, 'FILTER EXISTS { ?s ?p ?o ', '', '}')} }}",
+        "nested IF": f"SELECT * WHERE {{ BIND({nest(1000, 'IF(true, ', '1', ', 0)')} AS ?x) }}",
+        "nested COALESCE": f"SELECT * WHERE {{ BIND({nest(1500, 'COALESCE(', '1', ')')} AS ?x) }}",
+        "MINUS chain": f"SELECT * WHERE {{ {triple} {chain(10000, 'MINUS { ?s ?p ?o }', ' ')} }}",
+        "OPTIONAL chain": f"SELECT * WHERE {{ {triple} {chain(10000, 'OPTIONAL { ?s ?p ?o }', ' ')} }}",
+        "BIND chain": "SELECT * WHERE { " + " ".join(f"BIND({i} AS ?b{i})" for i in range(3000)) + " }",
+        "FILTER chain": f"SELECT * WHERE {{ {triple} {chain(20000, 'FILTER(?o)', ' ')} }}",
+        "nested GRAPH": f"SELECT * WHERE {nest(3000, '{ GRAPH ?g ', '{ ?s ?p ?o }', ' }')}",
+    }

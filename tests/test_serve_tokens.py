@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import subprocess
+import sys
 
-from kg.serve.tokens import inspect, needs_inspection, refused_remote
+import pytest
+from serving import crash_shapes
+
+from kg.resources import query_files
+from kg.serve.tokens import MAX_CHAIN, MAX_DEPTH, MAX_NESTING, inspect, needs_inspection, refused_remote, too_deep
 
 
 @pytest.mark.parametrize(
@@ -78,3 +83,55 @@ def test_escapes_and_percent_codes_in_prefixed_names_hide_nothing():
     assert load.remote == ("http://z/x.ttl",)
     encoded = inspect(r"PREFIX ex: <http://e/> SELECT * WHERE { SERVICE ex:a%20b\.c { } }")
     assert encoded.remote == ("http://e/a%20b.c",)
+
+
+# -- shapes that would crash the engine --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(crash_shapes()))
+def test_a_shape_that_crashes_the_engine_is_refused_with_the_limit_it_crosses(name):
+    refusal = too_deep(crash_shapes()[name])
+    assert refusal is not None
+    assert any(str(limit) in refusal for limit in (MAX_NESTING, MAX_CHAIN, MAX_DEPTH)), refusal
+
+
+def test_the_engine_really_crashes_on_such_a_shape_so_the_guard_is_needed():
+    text = crash_shapes()["nested STR("]
+    run = subprocess.run(
+        [sys.executable, "-c", "import sys, pyoxigraph as ox; ox.Store().query(sys.stdin.read())"],
+        input=text.encode(),
+        capture_output=True,
+        timeout=60,
+    )
+    assert run.returncode < 0, "pyoxigraph survived it: the limits could be raised"
+
+
+def test_canned_queries_and_real_query_shapes_pass():
+    for path in query_files():
+        assert too_deep(path.read_text(encoding="utf-8")) is None, path
+    ordinary = [
+        "SELECT * WHERE { ?s ?p ?o FILTER(?o IN (" + ", ".join(str(i) for i in range(20000)) + ")) }",
+        "SELECT (CONCAT(" + ", ".join(['"a"'] * 5000) + ") AS ?x) WHERE {}",
+        "SELECT * WHERE { VALUES ?x { " + " ".join(f"<urn:x{i}>" for i in range(20000)) + " } }",
+        "SELECT * WHERE { ?s <urn:p> " + ", ".join(f"<urn:o{i}>" for i in range(5000)) + " }",
+        "SELECT * WHERE { " + " UNION ".join(["{ ?s ?p ?o }"] * 400) + " }",
+        "SELECT * WHERE { BIND(" + "STR(" * 60 + "?x" + ")" * 60 + " AS ?y) }",
+    ]
+    for text in ordinary:
+        assert too_deep(text) is None, text[:80]
+
+
+def test_brackets_and_operators_in_strings_iris_and_comments_do_not_count():
+    noise = "(((({{{{[[[[ && || UNION " * 2000
+    assert too_deep(f'SELECT * WHERE {{ ?s ?p "{noise}" }}') is None
+    assert too_deep(f"SELECT * WHERE {{ ?s ?p ?o }} # {noise}") is None
+    assert too_deep("SELECT * WHERE { ?s ?p <urn:" + "(" * 5000 + "> }") is None
+
+
+def test_nesting_and_chains_add_up_along_the_deepest_path():
+    # 60 levels (600) with a chain of 450 inside (1,050): each alone is under its limit
+    inner = " && ".join(["?o"] * 450)
+    text = "SELECT * WHERE { FILTER(" + "(" * 60 + inner + ")" * 60 + ") }"
+    refusal = too_deep(text)
+    assert refusal is not None and str(MAX_DEPTH) in refusal
+    assert too_deep("SELECT * WHERE { FILTER(" + "(" * 20 + inner + ")" * 20 + ") }") is None

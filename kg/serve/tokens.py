@@ -3,6 +3,12 @@
 Its form (a query or an update), whether it names its own dataset (FROM / FROM NAMED), and every
 remote address it would make the server fetch (SERVICE, LOAD): the server refuses those unless they
 are allowed. A lexer for SPARQL 1.1's terminals is enough for that; Oxigraph does the parsing.
+
+And whether its shape would crash the engine: Oxigraph parses, optimises and evaluates a query by
+recursion, so a text that nests too deep (a thousand `STR(`, a few thousand `{`) or chains too many
+operators (thousands of `&&` or `UNION`) overflows the stack of the process that runs it, which dies
+with a segmentation fault. `too_deep` measures both with the same lexer and names the limit crossed,
+so such a text is refused before any worker sees it.
 """
 
 from __future__ import annotations
@@ -147,3 +153,91 @@ def refused_remote(found: SparqlText, allowed: frozenset[str]) -> str | None:
                 )
             return f"SERVICE/LOAD <{target}> refused: not in this server's allow-list"
     return None
+
+
+# -- shapes that would crash the engine ------------------------------------------------------------
+
+#: Brackets ( { [ nested inside each other, at most. pyoxigraph 0.5 crashes at about 960 nested
+#: `STR(` (each costs a dozen grammar rules of stack), 2,200 nested `{` and 4,500 nested `(`.
+MAX_NESTING = 100
+#: Operators chained at one level (`&&`, `||`, `UNION`, `BIND`, path `/` and `|`, arithmetic, ...),
+#: at most: a chain is parsed in a loop but becomes a tree as deep as it is long, which the optimiser
+#: and the evaluator walk by recursion (crashes from about 2,500 BINDs in a group, 6,400 UNIONs or
+#: 9,000 `&&`). Lists are flat and do not count: `IN (...)`, function arguments, `,` and `;`.
+MAX_CHAIN = 500
+#: Both at once, on the deepest path through the text: a bracket weighs ten operators (about the ratio
+#: of the crash points above), so 50 levels of brackets leave room for chains of 500 along them.
+MAX_DEPTH = 1000
+BRACKET_WEIGHT = 10
+
+_OPEN = {"(": ")", "{": "}", "[": "]"}
+_CLOSE = frozenset(_OPEN.values())
+#: Single characters that join the operands of a chain (`&&` and `||` count once: see `_chains`).
+_CHAIN_CHARS = frozenset("&|/+-*!^.")
+#: Words that join graph patterns into a chain: each wraps what came before it in the group.
+_CHAIN_WORDS = frozenset({"UNION", "MINUS", "OPTIONAL", "FILTER", "BIND"})
+_CHAIN_WORD = re.compile(r"(?i)union|minus|optional|filter|bind")
+
+
+def _could_be_too_deep(text: str) -> bool:
+    """False when even counting every bracket and operator character as nested and chained cannot
+    reach a limit: the usual query, whose few hundred characters then need no lexing."""
+    brackets = text.count("(") + text.count("{") + text.count("[")
+    chained = sum(text.count(c) for c in _CHAIN_CHARS) + len(_CHAIN_WORD.findall(text))
+    return brackets > MAX_NESTING or chained > MAX_CHAIN or brackets * BRACKET_WEIGHT + chained > MAX_DEPTH
+
+
+def too_deep(text: str) -> str | None:
+    """A message naming the limit the text's shape crosses, or None when the engine can take it.
+
+    Brackets in strings, IRIs and comments do not count (the lexer knows them); an unbalanced text
+    is measured as far as it goes, and Oxigraph then reports its syntax error.
+    """
+    if not _could_be_too_deep(text):
+        return None
+    # One frame per open bracket: [operators chained in it, heaviest bracket closed inside it].
+    frames: list[list[int]] = [[0, 0]]
+    previous = ""
+    for kind, value in tokens(text):
+        if kind == "other" and value in _OPEN:
+            frames.append([0, 0])
+            if len(frames) - 1 > MAX_NESTING:
+                return (
+                    f"the query nests brackets ( {{ [ more than {MAX_NESTING} deep, the limit of this server "
+                    "(deeper, the query engine would crash); flatten it"
+                )
+        elif kind == "other" and value in _CLOSE:
+            if len(frames) > 1:
+                _close(frames)
+        elif _chains(kind, value, previous):
+            frames[-1][0] += 1
+            if frames[-1][0] > MAX_CHAIN:
+                return (
+                    f"the query chains more than {MAX_CHAIN} operators at one level (&&, ||, UNION, OPTIONAL, "
+                    "BIND, path / or |, arithmetic...), the limit of this server (longer, the query engine "
+                    "would crash); use VALUES or IN, or split the query"
+                )
+        previous = value if kind == "other" else ""
+    while len(frames) > 1:  # unbalanced: Oxigraph will say so, but measure what is there
+        _close(frames)
+    depth = frames[0][0] + frames[0][1]
+    if depth > MAX_DEPTH:
+        return (
+            f"the query nests brackets and chains operators {depth} deep (a bracket counts {BRACKET_WEIGHT}, "
+            f"an operator 1, along the deepest path), over this server's limit of {MAX_DEPTH} (deeper, the "
+            "query engine would crash); flatten it or split it"
+        )
+    return None
+
+
+def _close(frames: list[list[int]]) -> None:
+    chain, inner = frames.pop()
+    frames[-1][1] = max(frames[-1][1], BRACKET_WEIGHT + chain + inner)
+
+
+def _chains(kind: str, value: str, previous: str) -> bool:
+    """True when this token adds a link to a chain: an operator character (a doubled `&&` or `||`
+    once) or a word that joins graph patterns."""
+    if kind == "other":
+        return value in _CHAIN_CHARS and not (value in "&|" and previous == value)
+    return kind == "word" and value.upper() in _CHAIN_WORDS
