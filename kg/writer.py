@@ -6,17 +6,24 @@ runs here, alongside, so the two overlap. When the batches end, the writer updat
 graph (kg.corpus) from the mentions it has seen, so nothing is read back from the store. The
 writer is a plain Python subprocess running `main`, fed pickled batches on stdin: no fork of a
 threaded parent, no re-import of the caller's `__main__`.
+
+A writer that dies (killed, out of memory) must never pass for one that finished: the build
+counts its replies and reads its exit status, and says what was and was not written. The writer
+in turn dies with the build (a build killed with -9 leaves no writer holding the store), and
+leaves Ctrl-C to the build, which stops it.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import pickle
 import queue
+import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -27,7 +34,7 @@ from .extract import Extraction
 from .merge import EventRecord, event_records
 from .namespaces import Iris
 from .rdf import Provenance, article_triples
-from .read import Article
+from .read import Article, ReadError
 from .resolve import CorpusMentions, MentionRecord
 from .settings import Settings
 from .store import KnownArticles, Store, StoreError, to_quads
@@ -48,6 +55,34 @@ class BatchResult:
     validation: ValidationReport | None = None
     superseded: list[str] = field(default_factory=list)
     superseded_digests: list[str] = field(default_factory=list)
+    #: Articles of the batch that could not be turned into a graph, each with its reason.
+    errors: list[ReadError] = field(default_factory=list)
+    #: The digests of the articles written.
+    written: list[str] = field(default_factory=list)
+
+
+def article_graphs(batch: Batch, iris: Iris, prov: Provenance) -> tuple[Batch, list, list, list[ReadError]]:
+    """Each article's triples and quads; an article whose graph cannot be made is an error of its own.
+
+    One article's bad data (a term Oxigraph refuses, say) must cost that article, not its batch.
+    Returns the articles kept, their triples, their (graph name, quads) and the errors.
+    """
+    kept: Batch = []
+    triples: list = []
+    graphs: list = []
+    errors: list[ReadError] = []
+    for article, extraction in batch:
+        name = iris.article_graph(article.digest)
+        try:
+            made = article_triples(article, extraction, iris, prov)
+            quads = to_quads(made, name)
+        except (ValueError, TypeError) as exc:
+            errors.append(ReadError(article.where, f"cannot be stored: {exc}"))
+            continue
+        kept.append((article, extraction))
+        triples.append(made)
+        graphs.append((name, quads))
+    return kept, triples, graphs, errors
 
 
 def write_batch(
@@ -57,11 +92,9 @@ def write_batch(
 
     `known` is kept current."""
     iris = store.iris
-    triples = [article_triples(a, ex, iris, prov) for a, ex in batch]
-    names = [iris.article_graph(a.digest) for a, _ in batch]
-    graphs = [(name, to_quads(t, name)) for name, t in zip(names, triples, strict=True)]
     result = BatchResult(articles=len(batch))
-    if validate:
+    batch, triples, graphs, result.errors = article_graphs(batch, iris, prov)
+    if validate and graphs:
         result.validation = validate_triples(
             [t for ts in triples for t in ts], quads=[q for _, qs in graphs for q in qs], engine=engine
         )
@@ -78,7 +111,8 @@ def write_batch(
             result.added += 1
         known.by_source[article.source_key] = article.digest
         known.digests.add(article.digest)
-    result.quads = store.write_articles(graphs, result.superseded)
+        result.written.append(article.digest)
+    result.quads = store.write_articles(graphs, result.superseded) if graphs else 0
     return result
 
 
@@ -105,11 +139,23 @@ class WriterProcess:
     article's extraction takes about 80 KB as Python objects and 5 KB pickled.
     """
 
-    def __init__(self, settings: Settings, known: KnownArticles, prov: Provenance) -> None:
-        self.process = subprocess.Popen([sys.executable, "-c", _CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    def __init__(
+        self,
+        settings: Settings,
+        known: KnownArticles,
+        prov: Provenance,
+        on_stage: Callable[[str, int, int], None] | None = None,
+    ) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _CHILD, str(os.getpid())], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
         self.results: queue.Queue[tuple[str, object]] = queue.Queue()
         self.outbox: queue.Queue[object] = queue.Queue(maxsize=SEND_AHEAD)
         self.broken = False
+        self.sent = 0  # batches handed over
+        self.written = 0  # batches the writer said it wrote
+        self.stage: str | None = None  # the corpus stage's step the writer last reported
+        self.on_stage = on_stage
         self.sender = threading.Thread(target=self._pump, daemon=True, name="kg-writer-sender")
         self.sender.start()
         self._send((settings, known, prov))
@@ -144,7 +190,11 @@ class WriterProcess:
         assert self.process.stdout is not None
         try:
             while True:
-                self.results.put(pickle.load(self.process.stdout))
+                item = pickle.load(self.process.stdout)
+                if item[0] == "stage":
+                    self._stage(*item[1])
+                    continue
+                self.results.put(item)
         except EOFError:
             pass
         except Exception as exc:  # a garbled reply: report it rather than hang the build
@@ -154,34 +204,91 @@ class WriterProcess:
     def _raise_failure(self) -> None:
         self.process.wait()
         self.reader.join(timeout=5)
-        for kind, payload in self.drain():
-            if kind == "error":
-                raise StoreError(f"writing failed: {payload}")
-        raise StoreError(f"the writer process stopped unexpectedly (exit code {self.process.poll()})")
+        while True:  # its last words, if it had any, say more than the exit status
+            try:
+                self._accept(self.results.get_nowait())
+            except queue.Empty:
+                break
+        self._stopped()
+
+    def _stage(self, name: str, done: int, total: int) -> None:
+        """The corpus stage's progress, passed on as it comes, not behind the results the build is checking:
+        a progress bar (and whoever watches it) sees where the writer is."""
+        self.stage = name
+        if self.on_stage is not None:
+            try:
+                self.on_stage(name, done, total)
+            except Exception:  # a display that fails must not stop the replies
+                self.on_stage = None
+
+    def _accept(self, item: tuple[str, object]) -> tuple[str, object]:
+        """Account for one reply; a reported error or an end without the corpus raises StoreError."""
+        kind, payload = item
+        if kind == "error":
+            self.process.wait()
+            raise StoreError(f"writing failed: {payload}")
+        if kind == "closed":
+            self._stopped()
+        if kind == "batch":
+            self.written += 1
+        return item
+
+    def _stopped(self) -> None:
+        """The writer is gone before its work was done: say so, with what it had done."""
+        code = self.process.wait()
+        if code < 0:
+            try:
+                how = f"was killed by signal {-code} ({signal.Signals(-code).name})"
+            except ValueError:
+                how = f"was killed by signal {-code}"
+        else:
+            how = f"stopped with exit status {code}"
+        if self.stage is None:
+            when = f"after writing {self.written} of {self.sent} batches of articles"
+            advice = "the articles written are kept; 'kg build' again reads the rest"
+        else:
+            when = f"during the corpus stage ({self.stage})"
+            advice = "the articles are stored but entities and events are not; 'kg build' again finishes the stage"
+        raise StoreError(f"the writer process {how} {when}: {advice}")
 
     def send(self, batch: Batch) -> None:
         """Hand over a batch; blocks when the writer is several batches behind (flat memory)."""
         self._send(batch)
+        self.sent += 1
 
     def drain(self) -> list[tuple[str, object]]:
-        """Results that have arrived so far."""
+        """Results that have arrived so far; raises StoreError if the writer failed or stopped."""
         out = []
         while True:
             try:
-                out.append(self.results.get_nowait())
+                item = self.results.get_nowait()
             except queue.Empty:
                 return out
+            out.append(self._accept(item))
 
     def finish(self) -> Iterator[tuple[str, object]]:
-        """Tell the writer there is no more; the remaining results, as they come, until it stops."""
+        """Tell the writer there is no more; the remaining results, as they come, until it stops.
+
+        Raises StoreError unless every batch's reply and the corpus stage's report arrived and the
+        writer exited cleanly: a writer killed mid-way must not look like a build that finished.
+        """
         self._send(None)
         self._put(_CLOSE)
+        corpus = False
         while True:
-            kind, payload = self.results.get()
-            if kind == "closed":
+            try:
+                # In slices: a signal may wake another thread, and only the main thread's own
+                # bytecode raises KeyboardInterrupt; a wait without end would swallow Ctrl-C.
+                item = self.results.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if item[0] == "closed" and corpus and self.written == self.sent:
                 break
+            kind, payload = self._accept(item)
+            corpus = corpus or kind == "corpus"
             yield kind, payload
-        self.process.wait()
+        if self.process.wait() != 0:
+            self._stopped()
 
     def kill(self) -> None:
         self.process.kill()
@@ -189,6 +296,24 @@ class WriterProcess:
 
 
 READ_AHEAD = 4
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent: int | None) -> None:
+    """Be killed when the build's process ends, however it ends (Linux; elsewhere a no-op).
+
+    A build killed with -9 (or by the OOM killer) cannot stop its writer, which would go on holding
+    the store's lock. Ctrl-C is left to the build: it stops the writer itself, in order.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is None or not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the build was gone before the request took effect
+        os._exit(1)
 
 
 def _read_ahead(stdin: BinaryIO, inbox: queue.Queue) -> None:
@@ -206,6 +331,7 @@ def _read_ahead(stdin: BinaryIO, inbox: queue.Queue) -> None:
 def main() -> None:
     """The writer process: replies go out on a private copy of stdout, and whatever else writes to
     stdout (a library's print, a C extension) lands on stderr instead of garbling them."""
+    _die_with(int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else None)
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     sys.stdout.flush()
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
@@ -245,9 +371,12 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
         records: list[EventRecord] = []
         superseded: set[str] = set()
         with Store(settings.store, Iris(settings.base)) as store:
+            store.mark_corpus_pending()  # from the first article on, the corpus graph is out of date
             while (batch := receive()) is not None:
                 result = write_batch(store, batch, known, prov, settings.validate, settings.shacl_engine)
                 if fresh:
+                    stored = set(result.written)
+                    batch = [(a, ex) for a, ex in batch if a.digest in stored]
                     mentions.add(mention_records(batch, store.iris))
                     records += [r for a, ex in batch for r in event_records(a, ex, store.iris)]
                     superseded.update(result.superseded_digests)
@@ -258,8 +387,17 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
             def check(quads: list[ox.Quad]) -> None:
                 reply("check", ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
 
+            def progress(stage: str, done: int, total: int) -> None:
+                reply("stage", (stage, done, total))
+
             corpus = update_corpus(
-                store, settings, prov, mentions if fresh else None, records if fresh else None, check=check
+                store,
+                settings,
+                prov,
+                mentions if fresh else None,
+                records if fresh else None,
+                check=check,
+                progress=progress,
             )
             reply("corpus", corpus)
     except BaseException as exc:  # reported to the build, which raises it

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 from conftest import SEEDS
 
-from kg.read import Article, ReadError, read_articles
+from kg.read import Article, ReadError, ReadWarning, read_articles
 
 
 def read(*inputs, **kw) -> list[Article | ReadError]:
@@ -39,8 +39,9 @@ def test_folders_are_read_recursively_in_a_stable_order(tmp_path):
     (tmp_path / "a" / "b" / "two.txt").write_text("Angela Merkel met Emmanuel Macron in Paris.")
     (tmp_path / "one.txt").write_text("Joe Biden spoke in Washington.")
     (tmp_path / "notes.md").write_text("ignored: not an article format")
-    items = read(tmp_path)
-    assert [a.text for a in items] == ["Angela Merkel met Emmanuel Macron in Paris.", "Joe Biden spoke in Washington."]
+    *articles, skipped = read(tmp_path)
+    assert [a.text for a in articles] == ["Angela Merkel met Emmanuel Macron in Paris.", "Joe Biden spoke in Washington."]
+    assert isinstance(skipped, ReadWarning) and skipped.message == "1 files skipped, not .jsonl or .txt: notes.md"
 
 
 def test_same_text_twice_is_the_same_article(tmp_path):
@@ -70,12 +71,14 @@ def test_a_malformed_jsonl_line_is_reported_with_its_number_and_the_rest_is_read
     assert str(items[1]).startswith(f"{path}:2: malformed JSON line")
 
 
-def test_jsonl_record_without_text_or_with_a_bad_date_is_an_error(tmp_path):
+def test_jsonl_record_without_text_is_an_error_and_one_with_an_unreadable_date_is_kept_undated(tmp_path):
     path = tmp_path / "news.jsonl"
     path.write_text('{"id": "1", "body": "no text key"}\n{"id": "2", "text": "x", "date": "yesterday"}\n')
-    first, second = read(path)
+    first, warning, second = read(path)
     assert isinstance(first, ReadError) and "no 'text' string" in first.message
-    assert isinstance(second, ReadError) and "not ISO 8601" in second.message
+    assert isinstance(warning, ReadWarning) and warning.source == f"{path}:2"
+    assert "'yesterday' is not a date we can read" in warning.message and "kept, undated" in warning.message
+    assert isinstance(second, Article) and second.published is None and second.where == f"{path}:2"
 
 
 def test_binary_non_utf8_empty_and_too_large_files_get_specific_errors(tmp_path):
@@ -86,7 +89,7 @@ def test_binary_non_utf8_empty_and_too_large_files_get_specific_errors(tmp_path)
     (tmp_path / "fine.txt").write_text("Boris Johnson resigned.")
     items = {(i.source.rsplit("/", 1)[-1]): i for i in read(tmp_path, max_bytes=2000)}
     assert "binary" in items["binary.txt"].message
-    assert "not UTF-8" in items["latin1.txt"].message and "offset 3" in items["latin1.txt"].message
+    assert "not UTF-8: byte 0xe9 at line 1, column 4" in items["latin1.txt"].message
     assert items["empty.txt"].message.startswith("empty")
     assert "too large" in items["huge.txt"].message and "2,000" in items["huge.txt"].message
     assert isinstance(items["fine.txt"], Article)
