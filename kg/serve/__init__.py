@@ -141,18 +141,20 @@ def _gunicorn(settings: Settings, ready: Callable[[str], None] | None, threads: 
     """gunicorn's master process, set up from our settings; its worker loads the app."""
     from gunicorn.app.base import BaseApplication
 
-    from .keepalive import KeepAliveWorker
+    from .front import FrontWorker
 
     host = settings.host if ":" not in settings.host else f"[{settings.host}]"
     options: dict[str, object] = {
         "bind": f"{host}:{settings.port}",
         "workers": 1,  # the front; the queries run in the pool's processes
-        "worker_class": KeepAliveWorker,  # gthread, keeping a busy connection with its thread
+        # gthread, reading heads whole before a thread takes them and keeping a busy connection
+        # with its thread (kg.serve.front, kg.serve.keepalive)
+        "worker_class": FrontWorker,
         "threads": threads or thread_count(settings),
         "timeout": max(60, int(settings.timeout) + 30),  # the front's heartbeat, not the query timeout
         "graceful_timeout": 5,  # requests in flight get this long to finish on SIGTERM
         "keepalive": 75,  # seconds an idle keep-alive connection stays open (as nginx)
-        "limit_request_line": 0,  # long GET queries: the protocol's own size limit answers 414
+        "limit_request_line": 0,  # gunicorn's own cap is 8 kB; kg.serve.front enforces ours (414)
         "loglevel": "warning",
         "post_worker_init": _announce(ready),
         "worker_exit": _stop_pool,

@@ -37,10 +37,14 @@ class KeepAliveWorker(ThreadWorker):
     def handle(self, conn: object) -> object:
         with self._queued_lock:
             self._queued -= 1
-        keep = super().handle(conn)
+        keep = self.serve_one(conn)
         while keep is True and self.alive and self._next_request_arrives(conn):
-            keep = super().handle(conn)
+            keep = self.serve_one(conn)
         return keep
+
+    def serve_one(self, conn: object) -> object:
+        """One request on the connection (kg.serve.front reads its head first)."""
+        return super().handle(conn)
 
     def _next_request_arrives(self, conn: object) -> bool:
         """True when the connection has its next request within LINGER and no other needs this thread."""
