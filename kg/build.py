@@ -163,6 +163,7 @@ class _Pending:
         self.report = report
         self.tick = tick
         self.seen: set[str] = set()
+        self.sources: dict[str, str] = {}  # what each source read in this run holds
 
     def __call__(self, items: Iterable[Article | ReadError | ReadWarning]) -> Iterator[Article]:
         for item in items:
@@ -173,11 +174,16 @@ class _Pending:
                 self.report.errors.append(item)
                 self.tick(1)
                 continue
-            if item.digest in self.known.digests or item.digest in self.seen:
+            stored = item.digest in self.known.digests or item.digest in self.seen
+            held = item.digest in (self.known.by_source.get(item.source_key), self.sources.get(item.source_key))
+            if stored and held:
                 self.report.unchanged += 1
                 self.tick(1)
                 continue
+            # New text, or text the store holds under another source only (a copy of a file): written,
+            # so that the store knows this source holds it and keeps it when the other copy changes.
             self.seen.add(item.digest)
+            self.sources[item.source_key] = item.digest
             yield item
 
 

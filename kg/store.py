@@ -19,7 +19,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Dataset, Literal, URIRef
 from rdflib.term import Node
 
-from .namespaces import Iris, sparql_prefixes
+from .namespaces import KG, Iris, sparql_prefixes
 from .resolve import MentionRecord
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -273,6 +273,20 @@ class Store:
             raise StoreError(f"cannot write to the store at {self.path}: {exc}") from None
         self._written(len(quads))
         return len(quads)
+
+    def forget_sources(self, sources: Iterable[tuple[str, str, str]]) -> None:
+        """Take source keys off articles: (article graph, article IRI, source key) each, in one transaction.
+
+        A file whose text changed no longer holds the old text; a copy elsewhere may, and keeps it.
+        """
+        deletes = " ".join(
+            f"GRAPH <{graph}> {{ <{article}> <{KG.sourceKey}> {ox.Literal(key)} }}" for graph, article, key in sources
+        )
+        if deletes:
+            try:
+                self.ox.update(f"DELETE DATA {{ {deletes} }}")
+            except OSError as exc:
+                raise StoreError(f"cannot write to the store at {self.path}: {exc}") from None
 
     def node_fingerprints(self, graph: str, node_of: Callable[[str], str]) -> dict[str, tuple[int, set[str]]]:
         """For each node of a graph (subjects grouped by `node_of`): a fingerprint of its statements, its subjects."""

@@ -32,7 +32,7 @@ import pyoxigraph as ox
 from .corpus import update_corpus
 from .extract import Extraction
 from .merge import EventRecord, event_records
-from .namespaces import Iris
+from .namespaces import KG, Iris
 from .rdf import Provenance, article_triples
 from .read import Article, ReadError
 from .resolve import CorpusMentions, MentionRecord
@@ -41,6 +41,7 @@ from .store import KnownArticles, Store, StoreError, to_quads
 from .validate import ValidationReport, validate_triples
 
 Batch = list[tuple[Article, Extraction]]
+_SOURCE_KEY = ox.NamedNode(str(KG.sourceKey))
 _CHILD = "from kg.writer import main; main()"
 
 
@@ -98,12 +99,15 @@ def write_batch(
         result.validation = validate_triples(
             [t for ts in triples for t in ts], quads=[q for _, qs in graphs for q in qs], engine=engine
         )
-    for article, _ in batch:
+    forget: list[tuple[str, str, str]] = []
+    for (article, _), (_, quads) in zip(batch, graphs, strict=True):
         old = known.by_source.get(article.source_key)
         if old is not None and old != article.digest:
             result.replaced += 1
             shared = any(d == old and k != article.source_key for k, d in known.by_source.items())
-            if not shared:
+            if shared:  # another source still holds the old text: it stays, no longer under this source
+                forget.append((iris.article_graph(old), iris.article(old), article.source_key))
+            else:
                 result.superseded.append(iris.article_graph(old))
                 result.superseded_digests.append(old)
                 known.digests.discard(old)
@@ -112,7 +116,16 @@ def write_batch(
         known.by_source[article.source_key] = article.digest
         known.digests.add(article.digest)
         result.written.append(article.digest)
+        # Every source known to hold this text is named in its graph, so that the store remembers
+        # them all: a copy in another file keeps the article when this one changes.
+        subject, graph = ox.NamedNode(iris.article(article.digest)), ox.NamedNode(iris.article_graph(article.digest))
+        quads += [
+            ox.Quad(subject, _SOURCE_KEY, ox.Literal(key), graph)
+            for key, digest in sorted(known.by_source.items())
+            if digest == article.digest and key != article.source_key
+        ]
     result.quads = store.write_articles(graphs, result.superseded) if graphs else 0
+    store.forget_sources(forget)
     return result
 
 
@@ -370,13 +383,15 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
         mentions = CorpusMentions()
         records: list[EventRecord] = []
         superseded: set[str] = set()
+        recorded: set[str] = set()
         with Store(settings.store, Iris(settings.base)) as store:
             store.mark_corpus_pending()  # from the first article on, the corpus graph is out of date
             while (batch := receive()) is not None:
                 result = write_batch(store, batch, known, prov, settings.validate, settings.shacl_engine)
-                if fresh:
-                    stored = set(result.written)
+                if fresh:  # each text's mentions once, however many sources hold it
+                    stored = set(result.written) - recorded
                     batch = [(a, ex) for a, ex in batch if a.digest in stored]
+                    recorded.update(stored)
                     mentions.add(mention_records(batch, store.iris))
                     records += [r for a, ex in batch for r in event_records(a, ex, store.iris)]
                     superseded.update(result.superseded_digests)

@@ -105,3 +105,13 @@ def test_stdin_holds_one_plain_article_or_json_lines():
     assert plain.source == "<stdin>" and plain.text == "Rishi Sunak visited Kyiv."
     lines = io.StringIO('{"id": "a", "text": "One."}\n{"id": "b", "text": "Two."}\n')
     assert [a.source_id for a in read("-", stdin=lines)] == ["a", "b"]
+
+
+def test_dates_are_read_in_the_forms_news_uses():
+    from kg.read import parse_date
+
+    assert parse_date("Wed, 22 Nov 2017 08:27:00 GMT") == datetime(2017, 11, 22, 8, 27, tzinfo=UTC)
+    assert parse_date("November 22, 2017") == date(2017, 11, 22)
+    assert parse_date("22 Nov 2017") == date(2017, 11, 22)
+    assert parse_date("Nov. 22, 2017 8:27 pm") == datetime(2017, 11, 22, 20, 27, tzinfo=UTC)
+    assert parse_date("2017-11-22T08:27:00Z") == datetime(2017, 11, 22, 8, 27, tzinfo=UTC)

