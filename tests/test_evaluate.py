@@ -70,7 +70,9 @@ def test_concepts_dates_and_optional_labels_are_neutral():
     town = label(1, "town", "Q3957", "Q17376908")  # a concept, typed but none of our kinds
     roe = label(2, "Jane Roe", "Q2", PER, optional=True)
     assert not any(is_scored(x, TEXT) for x in (monday, town, roe))
-    s = score("t", [doc(monday, town, roe)], [pred("Monday", "Event"), pred("town", "Place"), pred("Jane Roe", "Person")])
+    s = score(
+        "t", [doc(monday, town, roe)], [pred("Monday", "Event"), pred("town", "Place"), pred("Jane Roe", "Person")]
+    )
     assert (s.ner_exact.tp, s.ner_exact.fp, s.ner_exact.gold) == (0, 0, 0)
 
 

@@ -78,8 +78,8 @@ def predictions(store: Store, documents: list[GoldDocument]) -> Iterator[Predict
 
 def covered_qids(qids: set[str], settings: Settings) -> set[str]:
     """The gold QIDs that the configured local indexes hold (the API is never asked here)."""
-    from ..wikidata.sources import Sources, index_paths
     from ..wikidata.index import LocalIndex
+    from ..wikidata.sources import Sources, index_paths
     from ..wikidata.starter import default_cache_dir
 
     cache = settings.wikidata_cache or default_cache_dir()

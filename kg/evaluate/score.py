@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .gold import NON_ENTITY_TYPES, NO_MAPPING, GoldDocument, GoldLabel
+from .gold import NO_MAPPING, NON_ENTITY_TYPES, GoldDocument, GoldLabel
 
 KINDS = ("Person", "Organization", "Place", "Event")
 
