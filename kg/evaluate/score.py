@@ -167,7 +167,7 @@ def score(
     covered: set[str] | None = None,
     *,
     exhaustive: bool = True,
-    keep_errors: int = 200,
+    keep_errors: int = 10_000,
 ) -> Scores:
     """Score predictions against gold; `covered` is the set of gold QIDs the indexes hold (None: unknown)."""
     by_doc: dict[str, list[Predicted]] = {d.id: [] for d in documents}
