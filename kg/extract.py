@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .events import EventMention, Taxonomy, extract_events, load_taxonomy
+from .mention_rules import apply_label_rules, apply_span_rules
 from .read import Article, is_headline
 from .resolve import LABEL_KIND, Candidate, Mention, forget_names, resolve_article
 from .settings import Settings
@@ -97,12 +98,6 @@ TITLES = frozenset(
 #: Articles per spaCy memory zone with --jobs > 1: each zone starts spaCy's worker processes anew, so
 #: zones are long there. On one process each batch is a zone of its own.
 ZONE_ARTICLES_PER_WORKER = 500
-
-#: Prepositions after which a lone capitalised word is a place, not a person ("at Panmunjom").
-
-LOCATIVE_PREPOSITIONS = frozenset(
-    ["at", "in", "near", "across", "into", "inside", "outside", "toward", "towards", "within"]
-)
 
 _CREDIT_LINE = re.compile(
     r"(?i)\b(?:photo|photos|image|images|picture|pictures|credit|credits|source|sources|featured image|"
@@ -193,18 +188,7 @@ def _looks_like_a_name(surface: str) -> bool:
     return any(c.isupper() for c in surface) and any(c.isalpha() for c in surface)
 
 
-def _fine_label(span: Span, original: str) -> str:
-    """spaCy's label, except a lone PERSON word after a locative preposition is a place."""
-    if original == "PERSON" and len(span) == 1:
-        head = span[0].head
-        if span[0].dep_ == "pobj" and head.lower_ in LOCATIVE_PREPOSITIONS:
-            return "LOC"
-    return original
-
-
-def candidates(
-    doc: Doc, article: Article, zones: list[tuple[int, int, str]] | None = None
-) -> Iterator[Candidate]:
+def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | None = None) -> Iterator[Candidate]:
     """Cleaned entity spans of the article's body, with offsets into the whole article text.
 
     `zones` are the body's headline and credit lines (`_line_zones`), when the caller has them.
@@ -219,6 +203,9 @@ def candidates(
         trimmed = _trim(ent)
         if trimmed is None or _is_title_token(trimmed[-1].text):
             continue  # a title with no name ("U.S. Col")
+        trimmed = apply_span_rules(trimmed)
+        if trimmed is None:
+            continue
         for span in _split_coordination(trimmed):
             surface = span.text
             if not _looks_like_a_name(surface) or _CREDIT_SPAN.search(surface) or _is_fragment(span, body):
@@ -227,7 +214,7 @@ def candidates(
             zone = _zone_of(begin, zones)
             if zone == "credit":
                 continue
-            label = _fine_label(span, ent.label_)
+            label = apply_label_rules(span, ent.label_)
             yield Candidate(
                 begin=begin,
                 end=offset + span.end_char,

@@ -71,6 +71,8 @@ TYPE_FIT = {
     frozenset({"Event", "Organization"}): (0.35, 0.7),
     frozenset({"Event", "Place"}): (0.35, 0.7),
 }
+#: A team named after its place ("England beat Samoa") is not the place: the place's items hardly fit.
+TEAM_AS_PLACE = 0.1
 UNKNOWN_TYPE = 0.7
 OTHER_TYPE = 0.2
 SHARPNESS = 4
@@ -89,6 +91,7 @@ class LinkQuery:
     alt_labels: tuple[str, ...] = ()
     articles: tuple[str, ...] = ()
     context: tuple[str, ...] = ()
+    team: bool = False  # a place name standing for its sports team: never the place itself
 
 
 @dataclass(frozen=True)
@@ -171,7 +174,7 @@ def queries_from_entities(entities: Iterable[Entity]) -> list[LinkQuery]:
     out = []
     for e in entities:
         digests = tuple(sorted({d for m in e.mentions if (d := article_of(m))}))
-        out.append(LinkQuery(e.iri, e.kind, e.label, tuple(e.alt_labels), digests))
+        out.append(LinkQuery(e.iri, e.kind, e.label, tuple(e.alt_labels), digests, team=e.team))
     return out
 
 
@@ -386,7 +389,7 @@ def _score(q: LinkQuery, cands: dict[str, _Cand], ctx: _Context | None) -> list[
     for qid, c in cands.items():
         item = c.match.item
         soft = not same_kind and c.strong and not acronym
-        fit = type_fit(q.kind, item.kind, soft)
+        fit = TEAM_AS_PLACE if q.team and item.kind == "Place" else type_fit(q.kind, item.kind, soft)
         context, penalty, evidence, _ = contexts[qid]
         rival = agreeing and penalty == 1.0 and ctx is not None and item.qid in item.countries
         if rival and not any(x in ctx.countries or ctx.in_corpus(x) for x in item.countries):  # type: ignore[union-attr]
@@ -412,10 +415,18 @@ def _score(q: LinkQuery, cands: dict[str, _Cand], ctx: _Context | None) -> list[
     return scored
 
 
+def _national_team(q: LinkQuery, scored: list[Scored]) -> bool:
+    """A team named like a country: every sport has one, and an index cannot tell which the article means."""
+    return q.team and any(s.item.kind == "Place" and s.item.qid in s.item.countries and s.name >= 0.99 for s in scored)
+
+
 def _decide(q: LinkQuery, scored: list[Scored], config: LinkConfig) -> LinkDecision:
     keep = scored[: config.runners_up + 1]
     if not scored:
         return LinkDecision(q.iri, q.kind, None, 0.0, (), None, "no candidate in the sources")
+    if _national_team(q, scored):
+        why = "a national team: one per sport, and nothing says which sport's team it is"
+        return LinkDecision(q.iri, q.kind, None, 0.0, tuple(keep), None, why)
     best = scored[0]
     weights = [s.score**SHARPNESS for s in scored]
     share = weights[0] / sum(weights) if sum(weights) > 0 else 0.0

@@ -36,6 +36,7 @@ LABEL_KIND = {
     "FAC": "Place",
     "EVENT": "Event",
     "NORP": "Group",
+    "TEAM": "Organization",  # a place name standing for its sports team (kg.mention_rules)
 }
 
 
@@ -90,6 +91,7 @@ class Entity:
     mentions: tuple[str, ...]
     articles: int
     place_category: str | None
+    team: bool = False  # most of its mentions are a place name standing for its sports team
 
 
 # -- names ---------------------------------------------------------------------------------
@@ -348,6 +350,17 @@ def _definitions_with_text(cands: list[Candidate], text: str) -> dict[str, Candi
         if not users or len(long.split()) < 2:
             continue
         begin = m.start() - len(window) + start
+        named = next(
+            (
+                c
+                for c in cands
+                if c.kind != "Group" and 0 <= m.start() - c.end <= 3 and name_key(c.text) == name_key(long)
+            ),
+            None,
+        )
+        if named is not None:  # spaCy found the long form but not "(MDL)": the long form keeps its own kind
+            found[key] = named
+            continue
         phrase = " ".join(w if w[:1].isupper() else w.capitalize() for w in long.split())
         found[key] = Candidate(
             begin, begin + len(long), phrase, users[0].label, users[0].ner_label, users[0].kind, users[0].sentence
@@ -533,7 +546,8 @@ def _mint(clusters: list[list[_Local]], iris: Iris) -> list[Entity]:
         anchors: set[str] = set()
         for loc in members:
             for anchor, count in loc.anchors.items():
-                votes[loc.kind] += count * (0.5 if is_acronym(anchor) else 1.0 + (len(anchor.split()) > 1))
+                # an acronym says little about the kind: the long form it stands for decides ("MDL" is the Line)
+                votes[loc.kind] += count * (0.2 if is_acronym(anchor) else 1.0 + (len(anchor.split()) > 1))
             names[loc.name] += 1
             labels.update(loc.labels)
             anchors.update(clean_name(a) for a in loc.anchors)
@@ -543,19 +557,20 @@ def _mint(clusters: list[list[_Local]], iris: Iris) -> list[Entity]:
         if kind == "Place":
             fine = Counter({k: v for k, v in labels.items() if k in {"GPE", "LOC", "FAC"}})
             place = max(fine, key=lambda k: (fine[k], k)) if fine else "LOC"
+        team = kind == "Organization" and 2 * labels.get("TEAM", 0) > sum(labels.values())
         mentions = tuple(sorted(m for loc in members for m in loc.mentions))
         alt = tuple(sorted((anchors | set(names)) - {label}))
         articles = len({loc.digest for loc in members})
-        drafts.append((kind, label, mentions, alt, articles, place))
+        drafts.append((kind, label, mentions, alt, articles, place, team))
     drafts.sort(key=lambda d: (d[0], slug(d[1]), d[1], d[2]))
     taken: set[str] = set()
     entities = []
-    for kind, label, mentions, alt, articles, place in drafts:
+    for kind, label, mentions, alt, articles, place, team in drafts:
         iri = iris.entity(kind, label)
         n = 2
         while iri in taken:
             iri = iris.entity(kind, f"{label} {n}")
             n += 1
         taken.add(iri)
-        entities.append(Entity(iri, kind, label, alt, mentions, articles, place))
+        entities.append(Entity(iri, kind, label, alt, mentions, articles, place, team))
     return entities

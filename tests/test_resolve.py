@@ -90,7 +90,33 @@ def test_corpus_resolution_merges_variants_and_keeps_distinct_things_apart():
     carroll = entities[("Person", "Chad G. Carroll")]
     assert set(carroll.mentions) == {"b#2", "c#2", "d#2"} and "Chad Carroll" in carroll.alt_labels
     assert ("Person", "Lewis Carroll") in entities
-    assert ("Place", "Georgia") in entities and ("Person", "Georgia") in entities, "one word is not enough to merge types"
+    assert ("Place", "Georgia") in entities and ("Person", "Georgia") in entities, (
+        "one word is not enough to merge types"
+    )
     # Same input in another order: same entities, same IRIs.
     again = {(e.kind, e.label): e for e in resolve_corpus(reversed(records), iris)}
     assert again == entities
+
+
+def test_the_long_form_decides_the_kind_over_many_bare_acronyms():
+    # a place defined once ("the Military Demarcation Line (MDL)"), then named by its acronym, which
+    # spaCy calls an organisation every time: the long form's kind wins
+    records = [
+        MentionRecord("a", "a#1", "Military Demarcation Line", "Military Demarcation Line", "Place", "LOC"),
+        *[MentionRecord("a", f"a#{i}", "MDL", "Military Demarcation Line", "Organization", "ORG") for i in (2, 3)],
+        *[MentionRecord(d, f"{d}#{i}", "MDL", "MDL", "Organization", "ORG") for d in "bc" for i in (1, 2)],
+    ]
+    (line,) = resolve_corpus(records, Iris())
+    assert (line.kind, line.label) == ("Place", "Military Demarcation Line")
+    assert len(line.mentions) == 7
+
+
+def test_a_long_form_spacy_found_keeps_its_kind_when_its_acronym_was_missed_there():
+    text = "A soldier crossed the Military Demarcation Line (MDL) on foot. Guards fired across the MDL."
+    line = cand("Military Demarcation Line", text.index("Military"), "LOC")
+    acronym = cand("MDL", text.rindex("MDL"), "ORG")  # spaCy tagged only the later, bare acronym
+    mentions = resolve_article([line, acronym], text)
+    assert {(m.text, m.kind, m.name) for m in mentions} == {
+        ("Military Demarcation Line", "Place", "Military Demarcation Line"),
+        ("MDL", "Place", "Military Demarcation Line"),
+    }
