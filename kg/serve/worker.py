@@ -10,8 +10,10 @@ the store read-write for the length of one update.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import pickle
+import re
 import signal
 import struct
 import threading
@@ -29,10 +31,60 @@ CHUNK = 1 << 16
 REOPEN_EVERY = 1.0
 #: Seconds a store must stay unchanged before a worker copies it into memory.
 SETTLE = 2.0
+#: RocksDB's info logs kept beside the store: each read-write open (every update) renames the last
+#: `LOG` to `LOG.old.<microseconds>` (about 140 kB each) and nothing ever removes them.
+KEEP_INFO_LOGS = 3
+#: What XML 1.0 cannot carry, as UTF-8: C0 controls but tab, newline and carriage return (not even
+#: as `&#0;`), and the noncharacters U+FFFE and U+FFFF. Oxigraph writes them as they are.
+NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
 
 
 def frame(kind: bytes, payload: bytes = b"") -> bytes:
     return HEADER.pack(kind, len(payload)) + payload
+
+
+# -- views of the store, and their order ----------------------------------------------------------
+
+#: A view of the store as a worker opened it: (opened after, opened before, what the store's files
+#: were meanwhile). Read-only RocksDB handles see what was committed when they opened, so a view holds
+#: the store as it was at some moment between its two times; when the files did not change across the
+#: opening, the digest names that content exactly ("" when they kept changing).
+View = tuple[float, float, str]
+
+
+def store_signature(path: str | os.PathLike[str]) -> tuple:
+    """What changes when a writer commits: the write-ahead logs, the manifest, CURRENT."""
+    entries = []
+    try:
+        with os.scandir(path) as scan:
+            for entry in scan:
+                name = entry.name
+                if name.endswith(".log") or name.startswith("MANIFEST") or name == "CURRENT":
+                    st = entry.stat()
+                    entries.append((name, st.st_size, st.st_mtime_ns))
+    except OSError:
+        return ()
+    entries.sort()
+    return tuple(entries)
+
+
+def covers(view: View | None, older: View | None) -> bool:
+    """True when `view` is at least as new as `older`: the same content, or opened after it was.
+
+    time.monotonic is one clock for every process of the machine, so times from two workers compare.
+    """
+    if older is None:
+        return True
+    if view is None:
+        return False
+    return (bool(view[2]) and view[2] == older[2]) or view[0] >= older[1]
+
+
+def newest(a: View | None, b: View | None) -> View | None:
+    """Of two views served, the one later views must cover (both, when it covers the other)."""
+    if a is None or b is None:
+        return a or b
+    return b if b[1] > a[1] else a
 
 
 @dataclass(frozen=True)
@@ -51,8 +103,9 @@ class Job:
     generation: int = 0  # the newest version of the store the pool knows of
     required: int = 0  # the oldest version this job may see (after an update: read your writes)
     max_rows: int | None = None  # None: the server's --max-rows; 0: no cap (pages bound their own queries)
+    at_least: View | None = None  # the newest view any answer was served from: never answer from an older
 
-    def wire(self, generation: int, required: int) -> bytes:
+    def wire(self, generation: int, required: int, at_least: View | None = None) -> bytes:
         """The job as a frame; plain values only, so the worker never imports `kg` to read it."""
         values = (
             self.text,
@@ -67,6 +120,7 @@ class Job:
             generation,
             required,
             self.max_rows,
+            at_least,
         )
         return frame(JOB, pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL))
 
@@ -83,8 +137,16 @@ def _store_error(exc: BaseException) -> bool:
     return any(mark in text for mark in ("IO error", "No such file", "Corruption", "While open"))
 
 
+class NotXmlError(Exception):
+    """An XML answer would hold a character XML cannot carry (the message names it)."""
+
+
 class _Output:
-    """Frames to the server: the head is held back until a chunk is full or the answer ends."""
+    """Frames to the server: the head is held back until a chunk is full or the answer ends.
+
+    With `xml` set, every byte written is checked for characters XML 1.0 cannot carry: an answer
+    holding one is refused rather than sent ill-formed (see `NOT_XML`).
+    """
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
@@ -93,11 +155,22 @@ class _Output:
         self.sent_head = False
         self.parts: list[bytes] = []
         self.size = 0
+        self.xml = False
+        self._tail = b""  # the last bytes written, for a U+FFFE split between two writes
+        self.view: View | None = None  # the view the answer comes from, for the pool
 
     def start(self, status: int, headers: list[tuple[str, str]]) -> None:
-        self.head = frame(HEAD, pickle.dumps((status, headers + self.extra), protocol=pickle.HIGHEST_PROTOCOL))
+        head = (status, headers + self.extra, self.view)
+        self.head = frame(HEAD, pickle.dumps(head, protocol=pickle.HIGHEST_PROTOCOL))
 
     def write(self, data: bytes) -> int:
+        if data and self.xml:
+            data = bytes(data)
+            found = NOT_XML.search(self._tail + data)
+            if found:
+                char = found.group().decode("utf-8")
+                raise NotXmlError(f"U+{ord(char):04X}")
+            self._tail = data[-2:]
         if data:
             self.parts.append(bytes(data))
             self.size += len(data)
@@ -129,6 +202,7 @@ class _Output:
     def discard(self) -> None:
         """Forget a body not yet sent (an error came before the first chunk)."""
         self.parts, self.size, self.head = [], 0, None
+        self.xml, self._tail = False, b""
 
 
 def write_all(fd: int, data: bytes) -> None:
@@ -184,19 +258,27 @@ class _Handle:
     def __init__(self, path: str, memory_quads: int = 0) -> None:
         self.path = path
         self.memory_quads = memory_quads
-        self.disk = self._open()
+        self.disk, self.view = self._open()
         self.store = self.disk
         self.in_memory = False
         self.generation = 0
         self.opened_at = self.changed_at = time.monotonic() - SETTLE
-        self._next: tuple[object, int] | None = None
+        self._next: tuple[object, View, int] | None = None
         self._opening: threading.Thread | None = None
         self._copy: tuple[object, int] | None = None
         self._copying: threading.Thread | None = None
         self._too_big: int | None = None  # the generation found too big to copy
         self._copy_later()
 
-    def _open(self) -> object:
+    def _open(self) -> tuple[object, View]:
+        """A read-only handle and its view (the digest is "" when a writer changed the files meanwhile)."""
+        before, opened_after = store_signature(self.path), time.monotonic()
+        store = self._open_store()
+        after, opened_before = store_signature(self.path), time.monotonic()
+        digest = hashlib.blake2b(repr(before).encode(), digest_size=16).hexdigest() if before == after else ""
+        return store, (opened_after, opened_before, digest)
+
+    def _open_store(self) -> object:
         import pyoxigraph as ox
 
         for attempt in range(20):
@@ -211,7 +293,7 @@ class _Handle:
     def _open_later(self, generation: int) -> None:
         def run() -> None:
             try:
-                self._next = (self._open(), generation)
+                self._next = (*self._open(), generation)
             except (OSError, RuntimeError):
                 self._next = None
 
@@ -240,14 +322,16 @@ class _Handle:
         self._copying = threading.Thread(target=run, daemon=True, name="kg-memory-copy")
         self._copying.start()
 
-    def _use_disk(self, disk: object, generation: int) -> None:
+    def _use_disk(self, disk: object, view: View, generation: int) -> None:
         self.disk = self.store = disk
+        self.view = view
         self.in_memory = False  # the copy in memory is of an older version: let it go
         self.generation = generation
         self.opened_at = self.changed_at = time.monotonic()
 
-    def current(self, generation: int, required: int) -> object:
-        """The store to use for a job: fresh if the job requires it, else the newest ready, memory first."""
+    def current(self, generation: int, required: int, at_least: View | None = None) -> object:
+        """The store to use for a job: fresh if the job requires it, else the newest ready, memory first;
+        never a view older than `at_least`."""
         if self._opening is not None and not self._opening.is_alive():
             self._opening = None
             if self._next is not None:
@@ -262,7 +346,7 @@ class _Handle:
             if self._opening is not None:
                 self._opening.join()
                 self._opening = None
-                if self._next is not None and self._next[1] >= required:
+                if self._next is not None and self._next[2] >= required:
                     self._use_disk(*self._next)
                     self._next = None
                     return self.store
@@ -272,11 +356,22 @@ class _Handle:
                 self._open_later(generation)
         elif self._opening is None and time.monotonic() - self.changed_at >= SETTLE:
             self._copy_later()  # the store is quiet and this view is up to date
+        if not covers(self.view, at_least):
+            # Another worker has answered from a newer view: a client that saw it must not see this
+            # older one next. A view opening in the background may do; else open one now.
+            if self._opening is not None:
+                self._opening.join()
+                self._opening = None
+                if self._next is not None and covers(self._next[1], at_least):
+                    self._use_disk(*self._next)
+                self._next = None
+            if not covers(self.view, at_least):
+                self.reopen(max(generation, self.generation))
         return self.store
 
     def reopen(self, generation: int | None = None) -> None:
         self.store = self.disk = None
-        self._use_disk(self._open(), self.generation if generation is None else generation)
+        self._use_disk(*self._open(), self.generation if generation is None else generation)
 
 
 def ox_formats() -> tuple[dict[str, object], dict[str, object]]:
@@ -332,11 +427,22 @@ class _Worker:
             return
         assert self.handle is not None
         for attempt in range(2):
-            store = self.handle.current(job.generation, job.required)
+            store = self.handle.current(job.generation, job.required, job.at_least)
+            out.view = self.handle.view
             # where the answer came from: a diagnostic for operators and benchmarks
             out.extra = [("X-Newskg-Store", "memory" if self.handle.in_memory else "disk")]
             try:
                 self.run_query(store, job, out)
+                return
+            except NotXmlError as exc:
+                if out.sent_head:
+                    raise  # the answer is cut short: a client never takes it for a whole document
+                self.error(
+                    out,
+                    406,
+                    f"the answer holds a character XML 1.0 cannot carry ({exc}), so it cannot be sent as XML; "
+                    "ask for JSON, CSV or TSV (SELECT, ASK) or for Turtle, N-Triples or JSON-LD (CONSTRUCT, DESCRIBE)",
+                )
                 return
             except (OSError, RuntimeError) as exc:
                 if out.sent_head:
@@ -373,6 +479,7 @@ class _Worker:
             self.error(out, 400, f"SPARQL syntax error: {exc}")
             return
         if isinstance(result, ox.QueryTriples):
+            out.xml = job.graph_format == "rdfxml"
             self.send_graph(result, job, out)
         elif job.results_format is None:
             kind = "a boolean" if isinstance(result, ox.QueryBoolean) else "a table of results"
@@ -381,6 +488,7 @@ class _Worker:
             body = result.serialize(format=self.results_formats[job.results_format])
             self.send(out, job.results_type or self.media[job.results_format], body)
         else:
+            out.xml = job.results_format == "xml"
             ctype = job.results_type or self.media[job.results_format]
             self.send_solutions(result, job.results_format, ctype, out, self.row_cap(job))
 
@@ -470,11 +578,28 @@ class _Worker:
         except RuntimeError as exc:
             failure = (400, f"the update failed, nothing was changed: {exc}")
         del store  # close the store and let go of its lock before answering: a build may be waiting for it
+        prune_info_logs(self.path)
         if failure is not None:
             self.error(out, *failure)
             return
         out.start(204, [])
         out.finish()
+
+
+def prune_info_logs(path: str, keep: int = KEEP_INFO_LOGS) -> None:
+    """Remove all but the newest `keep` of RocksDB's old info logs (`LOG.old.<microseconds>`).
+
+    They are RocksDB's diary (options, compactions), never data: the store does not read them.
+    """
+    try:
+        with os.scandir(path) as scan:
+            old = [entry.name for entry in scan if entry.name.startswith("LOG.old.")]
+    except OSError:
+        return
+    old.sort(key=lambda name: (len(name), name))  # the suffix is a time in microseconds
+    for name in old[: max(0, len(old) - keep)]:
+        with contextlib.suppress(OSError):  # a build pruning too, or the file is already gone
+            os.unlink(os.path.join(path, name))
 
 
 def _read_exact(fd: int, buffer: bytearray, size: int) -> bool:

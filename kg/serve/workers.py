@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import worker
-from .worker import CONFIG, END, HEAD, HEADER, READY, Job, frame
+from .worker import CONFIG, END, HEAD, HEADER, READY, Job, View, covers, frame, newest, store_signature
 
 __all__ = ["Answer", "Job", "QueryTimeoutError", "WorkerError", "WorkerPool", "WorkersBusyError"]
 
@@ -85,6 +85,7 @@ class _Process:
         self.poller = select.poll()
         self.poller.register(self.rfd, select.POLLIN)
         self.buffer = bytearray()
+        self.view: View | None = None  # the view of the store its last answer came from
         self.send(frame(CONFIG, pickle.dumps(config, protocol=pickle.HIGHEST_PROTOCOL)))
 
     def ready(self, deadline: float) -> None:
@@ -126,7 +127,7 @@ class _Process:
         kind, payload = self.read(deadline)
         if kind != HEAD:
             raise WorkerError(f"worker {self.proc.pid} sent {kind!r} before a head")
-        status, headers = pickle.loads(payload)
+        status, headers, self.view = pickle.loads(payload)
         body: list[bytes] = []
         while len(self.buffer) >= HEADER.size:
             kind, payload = self.read(deadline)
@@ -158,22 +159,6 @@ class _Process:
             self.proc.stdout.close()  # type: ignore[union-attr]
 
 
-def store_signature(path: Path) -> tuple:
-    """What changes when a writer commits: the write-ahead logs, the manifest, CURRENT."""
-    entries = []
-    try:
-        with os.scandir(path) as scan:
-            for entry in scan:
-                name = entry.name
-                if name.endswith(".log") or name.startswith("MANIFEST") or name == "CURRENT":
-                    st = entry.stat()
-                    entries.append((name, st.st_size, st.st_mtime_ns))
-    except OSError:
-        return ()
-    entries.sort()
-    return tuple(entries)
-
-
 class WorkerPool:
     """Query workers (read-only) and one update worker; jobs in, answers out, with a timeout each."""
 
@@ -199,6 +184,7 @@ class WorkerPool:
         }
         self.generation = 0  # bumped when the store's files change
         self.required = 0  # the version every query must see (bumped by updates made here)
+        self.served: View | None = None  # the newest view an answer has come from (see `run`)
         self._signature = store_signature(self.store)
         self._idle: list[_Process] = []
         self._cond = threading.Condition()
@@ -235,15 +221,23 @@ class WorkerPool:
     # -- workers in and out ---------------------------------------------------------------------
 
     def _take(self, deadline: float) -> _Process:
-        with self._cond:
-            while not self._idle:
-                remaining = deadline - time.monotonic()
-                if self._closed:
-                    raise WorkerError("the server is stopping")
-                if remaining <= 0:
-                    raise WorkersBusyError
-                self._cond.wait(remaining)
-            return self._idle.pop()
+        """An idle worker that is alive; a worker found dead while idle (killed from outside, or by
+        the kernel for memory) is replaced and the wait goes on, so no job is handed to it."""
+        while True:
+            with self._cond:
+                while not self._idle:
+                    remaining = deadline - time.monotonic()
+                    if self._closed:
+                        raise WorkerError("the server is stopping")
+                    if remaining <= 0:
+                        raise WorkersBusyError
+                    self._cond.wait(remaining)
+                # The worker with the newest view: the one least likely to have to open a newer one.
+                best = max(range(len(self._idle)), key=lambda i: _recency(self._idle[i].view))
+                process = self._idle.pop(best)
+            if process.alive():
+                return process
+            self._replace(process)
 
     def _give_back(self, process: _Process) -> None:
         with self._cond:
@@ -259,15 +253,15 @@ class WorkerPool:
         self.respawns += 1
 
         def spawn() -> None:
-            for _ in range(3):
-                if self._closed:
-                    return
+            pause = 0.5
+            while not self._closed:  # never give up a place: a pool that shrank would stay small
                 fresh = _Process({**self.config, "mode": "query"})
                 try:
                     fresh.ready(time.monotonic() + 60)
                 except (WorkerError, QueryTimeoutError):
                     fresh.kill()
-                    time.sleep(0.5)
+                    time.sleep(pause)
+                    pause = min(pause * 2, 5.0)
                     continue
                 self._give_back(fresh)
                 return
@@ -276,20 +270,49 @@ class WorkerPool:
 
     # -- running jobs ---------------------------------------------------------------------------
 
-    def run(self, job: Job, timeout: float) -> Answer:
-        """Answer a query job; QueryTimeoutError or WorkersBusyError if it could not finish in time."""
+    def run(self, job: Job, timeout: float, wait: float | None = None) -> Answer:
+        """Answer a query job; QueryTimeoutError if it ran longer than `timeout`, WorkersBusyError if
+        no worker was free within `wait` (the timeout unless given).
+
+        Every answer comes from a view of the store at least as new as any answer before it: the
+        workers open new views at their own moments, and were each left to its own, a client whose
+        requests went to one worker and then another would see the store go back and forth while a
+        build writes. So the job carries the newest view served so far; a worker behind it opens a
+        newer one first (the idle worker with the newest view is chosen, so that this is rare).
+
+        The time a job waits for a worker is not part of its run time: a worker is killed only for a
+        job that ran the whole timeout itself. Were the wait counted, a worker slowed for a moment (a
+        new one, answering from disk while it copies the store into memory) would be handed jobs with
+        only a sliver of their time left, run past it, be killed, and its replacement would meet the
+        same queue: the pool would stay in that loop for as long as the load lasted.
+        """
+        wait_until = time.monotonic() + (timeout if wait is None else wait)
+        for attempt in range(2):
+            process = self._take(wait_until)
+            try:
+                process.send(job.wire(self.generation, self.required, self.served))
+                break
+            except WorkerError:  # it died after the check, before the job reached it: ask another
+                self._replace(process)
+                if attempt:
+                    raise
         deadline = time.monotonic() + timeout
-        process = self._take(deadline)
         try:
-            process.send(job.wire(self.generation, self.required))
             status, headers, body, done = process.answer(deadline)
         except BaseException:
             self._replace(process)
             raise
+        self._saw(process.view)
         if done:
             self._give_back(process)
             return Answer(status, headers, body=b"".join(body))
         return Answer(status, headers, chunks=_Stream(self, process, body, deadline))
+
+    def _saw(self, view: View | None) -> None:
+        """An answer is about to go out from `view`: later answers must not come from older ones."""
+        with self._cond:
+            if not covers(self.served, view):
+                self.served = newest(self.served, view)
 
     def update(self, text: str, timeout: float) -> Answer:
         """Run a SPARQL Update in the update worker, one at a time; later queries see its result."""
@@ -331,6 +354,10 @@ class WorkerPool:
         if self._updater is not None:
             self._updater.close()
             self._updater = None
+
+
+def _recency(view: View | None) -> float:
+    return -1.0 if view is None else view[1]
 
 
 class _Stream:
