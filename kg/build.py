@@ -204,10 +204,11 @@ def build(
     writing them runs alongside in a writer process (kg.writer), so the two overlap. `progress`
     hears of articles done, `stage(name, done, total)` of the corpus stage's steps (kg.corpus).
     A corpus stage an earlier build left unfinished is finished here, even with nothing new to read.
-    Inputs that cannot be read at all (missing, a pipe) raise InputError before the store is opened.
+    Inputs that cannot be read at all (missing, a pipe) raise InputError before the store is opened
+    when given as a list or tuple; a lazy stream of inputs gets an error for each, as it comes.
     """
-    inputs = list(inputs)
-    check_inputs(inputs)
+    if isinstance(inputs, list | tuple):  # a stream of inputs (a feed) is read as it comes, not first
+        check_inputs(inputs)
     fields = input_fields(settings)
     if store is None:
         with Store(settings.store, Iris(settings.base)) as opened:

@@ -564,31 +564,31 @@ def read_stream(
 ARTICLE_SUFFIXES = TEXT_SUFFIXES | JSONL_SUFFIXES
 
 
-def check_inputs(inputs: Iterable[str | Path]) -> None:
-    """Raise InputError, naming every one, when inputs named on the command line cannot be read.
+def input_problem(item: str | Path) -> str | None:
+    """Why an input named on the command line cannot be read at all, or None.
 
-    Checked before anything is opened: a missing path is most likely a typo, and a pipe (a FIFO,
-    or bash's <(...)) would hang the build or be read as one plain article; '-' reads a stream.
-    A path that exists but cannot be read is left to the reading, which reports it and goes on.
+    A missing path is most likely a typo, and a pipe (a FIFO, or bash's <(...)) would hang the
+    build or be read as one plain article; '-' reads a stream. A path that exists but cannot be
+    read (permission denied, a link loop) is left to the reading, which reports it and goes on.
     """
-    problems = []
-    for item in inputs:
-        if str(item) == "-":
-            continue
-        try:
-            mode = os.stat(item).st_mode
-        except FileNotFoundError:
-            problems.append(f"{item}: no such file or folder")
-            continue
-        except OSError:
-            continue  # permission denied, a link loop: reported when read, with the rest built
-        if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode):
-            problems.append(
-                f"{item}: a pipe or device, not a file or folder; give a stream on standard input as '-' "
-                f"(kg build - < FILE)"
-            )
-        elif not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
-            problems.append(f"{item}: not a file or folder")
+    if str(item) == "-":
+        return None
+    try:
+        mode = os.stat(item).st_mode
+    except FileNotFoundError:
+        return "no such file or folder"
+    except OSError:
+        return None
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode):
+        return "a pipe or device, not a file or folder; give a stream on standard input as '-' (kg build - < FILE)"
+    if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+        return "not a file or folder"
+    return None
+
+
+def check_inputs(inputs: Iterable[str | Path]) -> None:
+    """Raise InputError, naming every one, when inputs named on the command line cannot be read at all."""
+    problems = [f"{item}: {problem}" for item in inputs if (problem := input_problem(item))]
     if problems:
         raise InputError("cannot read the inputs:\n  " + "\n  ".join(problems))
 
@@ -676,8 +676,8 @@ def read_articles(
             yield from read_stream(stdin or sys.stdin, limits, fields=fields)
             continue
         root = Path(item)
-        if not os.path.lexists(root):
-            yield ReadError(str(root), "no such file or folder")
+        if problem := input_problem(root):  # a stream of inputs is checked as it comes
+            yield ReadError(str(root), problem)
             continue
         for path in walk(root):
             if not isinstance(path, Path):
