@@ -27,7 +27,7 @@ import pyoxigraph as ox
 import pytest
 from serving import Server, copy_store, crash_shapes, http, query, running_server
 
-from kg.serve.front import MAX_HEADERS, MAX_REQUEST_LINE
+from kg.serve.front import HEAD_TIMEOUT, MAX_HEADERS, MAX_REQUEST_LINE, Head, HeadError
 from kg.serve.worker import KEEP_INFO_LOGS
 
 TOKEN = "robust-token"
@@ -134,6 +134,34 @@ def test_a_request_line_over_the_limit_is_refused_at_once_with_414(server):
     assert took < 2, f"the 414 took {took:.1f} s"
     just_under = "SELECT * WHERE { ?s ?p ?o } LIMIT 1 #" + "x" * (MAX_REQUEST_LINE // 4)
     assert http(server.sparql, params={"query": just_under}).status == 200, "a long GET under the limit is served"
+
+
+def test_a_head_is_read_in_linear_time_and_refused_as_soon_as_it_crosses_a_limit():
+    head = Head(b"GET /sparql?query=")
+    started = time.monotonic()
+    with pytest.raises(HeadError) as refused:
+        for _ in range(10_000_000 // 8192):  # a 10 MB request line, as a socket gives it
+            head.add(b"x" * 8192)
+    assert refused.value.status == 414 and len(head.data) <= MAX_REQUEST_LINE + 8192
+    assert time.monotonic() - started < 1
+    headers = Head(b"GET / HTTP/1.1\r\n")
+    with pytest.raises(HeadError) as refused:
+        for n in range(200):
+            headers.add(f"X-Pad-{n}: {'y' * 1000}\r\n".encode())
+    assert refused.value.status == 431
+
+
+def test_a_body_of_known_length_is_gathered_with_its_head_and_others_are_left_to_the_application():
+    post = b"POST /sparql HTTP/1.1\r\nContent-Type: application/sparql-query\r\nContent-Length: 10\r\n\r\n"
+    head = Head(post + b"ASK")
+    assert not head.complete and head.deadline == pytest.approx(head.started + HEAD_TIMEOUT + 3 / (64 << 10))
+    head.add(b" { } ")
+    assert not head.complete
+    head.add(b"  ")
+    assert head.complete
+    assert Head(b"GET /sparql HTTP/1.1\r\nHost: x\r\n\r\n").complete
+    for waits in (b"Expect: 100-continue", b"Transfer-Encoding: chunked"):
+        assert Head(post.replace(b"\r\n\r\n", b"\r\n" + waits + b"\r\n\r\n")).complete
 
 
 def test_headers_over_the_limit_are_refused_with_431(server):
