@@ -106,8 +106,9 @@ def close_app(app: Flask) -> None:
 def serve(settings: Settings, *, ready: Callable[[str], None] | None = None, threads: int | None = None) -> None:
     """Run the endpoint under gunicorn until interrupted (Ctrl-C or SIGTERM); `ready` gets the URL.
 
-    One gunicorn process (gthread: a thread per request in flight, and kg.serve.keepalive keeps a
-    busy connection with its thread between requests) fronts the query workers; the queries
+    One gunicorn process (gthread: a thread per request in flight, taking a request only once it has
+    arrived whole (kg.serve.front), and keeping a busy connection with its thread between requests
+    (kg.serve.keepalive)) fronts the query workers; the queries
     themselves run in the worker processes, so one front process is enough and keeps one pool, one
     update lock and one view of the store. Runs in the main thread (gunicorn's master process
     handles the signals).

@@ -188,8 +188,9 @@ class TimedUnreader(SocketUnreader):
         started = getattr(self, "started", now)
         deadline = min(now + BODY_IDLE, started + BODY_GRACE + getattr(self, "received", 0) / MIN_BODY_RATE)
         wait = deadline - now
-        ready = wait > 0 and select.select([self.sock], [], [], wait)[0]
-        if not ready:
+        poller = select.poll()  # not select(): a busy front has descriptors past FD_SETSIZE
+        poller.register(self.sock, select.POLLIN)
+        if wait <= 0 or not poller.poll(wait * 1000):
             raise SlowRequestError(
                 f"the request's body stopped arriving or came slower than {MIN_BODY_RATE // 1024} kB/s"
             )
