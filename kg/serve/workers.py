@@ -3,7 +3,8 @@
 pyoxigraph has no query timeout and a thread cannot be killed, but a process can. The server keeps a
 pool of worker processes, each with the store open read-only, and sends each job over a pipe; the
 answer comes back as bytes Oxigraph has already serialised (a head, chunks of body, an end mark), so
-the server never touches a row. A worker that runs past the timeout is killed and replaced.
+the server never touches a row. A worker that runs past the timeout is killed and replaced; the time
+a job waits for a free worker is not counted against it (see `WorkerPool.run`).
 
 Updates go to one more process that opens the store read-write only for the length of an update, so
 a `kg build` can write the store between updates (and an update meets a clear 503 while one does).
@@ -13,7 +14,8 @@ sees the writes committed when it opened (whole transactions: a build writes eac
 in one). The pool watches the store's files and tells workers when it changed; a worker opens a new
 handle in the background and swaps it in between queries, so new data shows up within about a second
 and no query waits for it (after an update made through the server, the next query waits: a client
-reads its own writes).
+reads its own writes). No answer comes from a view older than one an answer has already come from: a
+worker behind the newest view served opens a newer one before it answers.
 
 The worker's own program is kg/serve/worker.py, run by path.
 """
