@@ -116,6 +116,8 @@ def test_canned_queries_and_real_query_shapes_pass():
         "SELECT * WHERE { ?s <urn:p> " + ", ".join(f"<urn:o{i}>" for i in range(5000)) + " }",
         "SELECT * WHERE { " + " UNION ".join(["{ ?s ?p ?o }"] * 400) + " }",
         "SELECT * WHERE { BIND(" + "STR(" * 60 + "?x" + ")" * 60 + " AS ?y) }",
+        "INSERT DATA { " + " . ".join(f"<urn:s{i}> <urn:p> {-i}, +{i}, 1e-3, '{i}'^^xsd:int" for i in range(5000)) + " }",
+        "SELECT * WHERE { ?s <urn:p>* ?o ; <urn:q>+ ?x . " + " . ".join(f"?s <urn:p> ?o{i}" for i in range(2000)) + " }",
     ]
     for text in ordinary:
         assert too_deep(text) is None, text[:80]

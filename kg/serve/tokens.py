@@ -163,7 +163,8 @@ MAX_NESTING = 100
 #: Operators chained at one level (`&&`, `||`, `UNION`, `BIND`, path `/` and `|`, arithmetic, ...),
 #: at most: a chain is parsed in a loop but becomes a tree as deep as it is long, which the optimiser
 #: and the evaluator walk by recursion (crashes from about 2,500 BINDs in a group, 6,400 UNIONs or
-#: 9,000 `&&`). Lists are flat and do not count: `IN (...)`, function arguments, `,` and `;`.
+#: 9,000 `&&`). Lists are flat and do not count: `IN (...)`, function arguments, the triples of a
+#: group or of INSERT DATA (`.`, `;`, `,`), signs of numbers, `^^` before a datatype.
 MAX_CHAIN = 500
 #: Both at once, on the deepest path through the text: a bracket weighs ten operators (about the ratio
 #: of the crash points above), so 50 levels of brackets leave room for chains of 500 along them.
@@ -172,8 +173,8 @@ BRACKET_WEIGHT = 10
 
 _OPEN = {"(": ")", "{": "}", "[": "]"}
 _CLOSE = frozenset(_OPEN.values())
-#: Single characters that join the operands of a chain (`&&` and `||` count once: see `_chains`).
-_CHAIN_CHARS = frozenset("&|/+-*!^.")
+#: Single characters that may join the operands of a chain (which do: see `_chains`).
+_CHAIN_CHARS = frozenset("&|/+-*!^")
 #: Words that join graph patterns into a chain: each wraps what came before it in the group.
 _CHAIN_WORDS = frozenset({"UNION", "MINUS", "OPTIONAL", "FILTER", "BIND"})
 _CHAIN_WORD = re.compile(r"(?i)union|minus|optional|filter|bind")
@@ -195,12 +196,13 @@ def too_deep(text: str) -> str | None:
     """
     if not _could_be_too_deep(text):
         return None
-    # One frame per open bracket: [operators chained in it, heaviest bracket closed inside it].
-    frames: list[list[int]] = [[0, 0]]
-    previous = ""
-    for kind, value in tokens(text):
+    # One frame per open bracket: [operators chained in it, heaviest bracket closed inside it, 1 if
+    # it is a parenthesis (where expressions are: FILTER(...), BIND(...), (... AS ?x)) else 0].
+    frames: list[list[int]] = [[0, 0, 0]]
+    lexed = tokens(text)
+    for at, (kind, value) in enumerate(lexed):
         if kind == "other" and value in _OPEN:
-            frames.append([0, 0])
+            frames.append([0, 0, int(value == "(")])
             if len(frames) - 1 > MAX_NESTING:
                 return (
                     f"the query nests brackets ( {{ [ more than {MAX_NESTING} deep, the limit of this server "
@@ -209,7 +211,7 @@ def too_deep(text: str) -> str | None:
         elif kind == "other" and value in _CLOSE:
             if len(frames) > 1:
                 _close(frames)
-        elif _chains(kind, value, previous):
+        elif _chains(lexed, at, in_expression=bool(frames[-1][2])):
             frames[-1][0] += 1
             if frames[-1][0] > MAX_CHAIN:
                 return (
@@ -217,7 +219,6 @@ def too_deep(text: str) -> str | None:
                     "BIND, path / or |, arithmetic...), the limit of this server (longer, the query engine "
                     "would crash); use VALUES or IN, or split the query"
                 )
-        previous = value if kind == "other" else ""
     while len(frames) > 1:  # unbalanced: Oxigraph will say so, but measure what is there
         _close(frames)
     depth = frames[0][0] + frames[0][1]
@@ -231,13 +232,34 @@ def too_deep(text: str) -> str | None:
 
 
 def _close(frames: list[list[int]]) -> None:
-    chain, inner = frames.pop()
+    chain, inner, _ = frames.pop()
     frames[-1][1] = max(frames[-1][1], BRACKET_WEIGHT + chain + inner)
 
 
-def _chains(kind: str, value: str, previous: str) -> bool:
-    """True when this token adds a link to a chain: an operator character (a doubled `&&` or `||`
-    once) or a word that joins graph patterns."""
-    if kind == "other":
-        return value in _CHAIN_CHARS and not (value in "&|" and previous == value)
-    return kind == "word" and value.upper() in _CHAIN_WORDS
+def _chains(lexed: list[tuple[str, str]], at: int, *, in_expression: bool) -> bool:
+    """True when the token at `at` adds a link to a chain: a binary or prefix operator (a doubled
+    `&&` or `||` once), or a word that joins graph patterns; not a sign, nor `^^`, nor `*` or `+`
+    after a path step (arithmetic is only ever inside parentheses)."""
+    kind, value = lexed[at]
+    if kind == "word":
+        return value.upper() in _CHAIN_WORDS
+    if kind != "other" or value not in _CHAIN_CHARS:
+        return False
+    before = lexed[at - 1] if at else ("other", "")
+    after = lexed[at + 1] if at + 1 < len(lexed) else ("other", "")
+    if value in "&|":
+        return before != ("other", value)  # `&&`, `||`: the first of the two
+    if value == "^":
+        return ("other", "^") not in (before, after)  # `^^` gives a literal its datatype
+    if value in "+-*":
+        return in_expression and _operand(*before)  # binary; a sign, or SELECT *, joins nothing
+    return True  # `/` (division, path sequence), `!` (not, negated path)
+
+
+def _operand(kind: str, value: str) -> bool:
+    """True when a token can end an operand (so that an operator after it is binary)."""
+    if kind in ("var", "number", "string", "iri", "pname", "lang"):
+        return True
+    if kind == "word":
+        return value.lower() in ("true", "false")
+    return value in (")", "]")
