@@ -10,6 +10,7 @@ over every name of an item, for fuzzy lookups) and `meta` (what the index was bu
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -21,7 +22,7 @@ from typing import Any, Protocol
 
 from .. import __version__
 from .classes import ClassFilter
-from .dump import read_dump, subclass_edges
+from .dump import dump_batches, dump_size, is_stdin, subclass_edges
 from .items import Item, SourceInfo, is_items_file, merge, read_items, read_items_header
 from .names import key, org_initials, person_variant
 from .tables import TableError, read_tables, table_of
@@ -200,6 +201,8 @@ def item_keys(item: Item) -> dict[str, int]:
 
 
 def _classify(path: Path) -> str:
+    if is_stdin(path):
+        return "dump"
     if path.is_dir():
         return "tables"
     if not path.is_file():
@@ -225,7 +228,11 @@ def _file_date(paths: Iterable[Path]) -> str:
 
 
 class _Writer:
-    """Items into the `items` table in batches; a QID seen again is merged into the stored one."""
+    """Items into the `items` table in batches; a QID seen again is merged into the stored one.
+
+    The pending batch is the only per-item state kept in memory: it is written (executemany)
+    at every checkpoint, so memory stays flat however many items a dump has.
+    """
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
@@ -235,8 +242,6 @@ class _Writer:
     def add(self, item: Item) -> None:
         old = self.pending.get(item.number)
         self.pending[item.number] = item if old is None else merge(old, item)
-        if len(self.pending) >= 2000:
-            self.flush()
 
     def flush(self) -> None:
         if not self.pending:
@@ -258,6 +263,92 @@ class _Writer:
         self.pending.clear()
 
 
+#: A checkpoint is written after this many pending items or this many bytes of dump, whichever first:
+#: a few seconds of work lost at most, and few enough commits not to cost time.
+CHECKPOINT_ITEMS = 5000
+CHECKPOINT_BYTES = 64 << 20
+
+#: Where a build stands, kept in the partial index until it is complete (then dropped).
+_PROGRESS_SCHEMA = """
+CREATE TABLE build_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE build_inputs (
+    input INTEGER PRIMARY KEY, position INTEGER NOT NULL, lineno INTEGER NOT NULL, items INTEGER NOT NULL,
+    done INTEGER NOT NULL, report TEXT
+);
+CREATE TABLE build_classes (input INTEGER NOT NULL, qid TEXT NOT NULL, kind TEXT NOT NULL, PRIMARY KEY (input, qid));
+"""
+
+
+def partial_path(output: Path) -> Path:
+    """Where a resumable build of `output` writes until it is complete (`--resume` continues it)."""
+    return output.with_name(f"{output.name}.partial")
+
+
+def _signature(kinds: Sequence[tuple[Path, str]], classes: ClassFilter, subclasses: bool) -> str:
+    """What a resumed build must share with the interrupted one: inputs (name, size, time) and class filter."""
+    files = []
+    for path, kind in kinds:
+        stat = None if is_stdin(path) or path.is_dir() else path.stat()
+        files.append([str(path), kind, stat.st_size if stat else None, int(stat.st_mtime) if stat else None])
+    table = hashlib.sha256(json.dumps(sorted(classes.classes.items())).encode()).hexdigest()
+    return json.dumps({"inputs": files, "classes": table, "subclasses": subclasses, "index": INDEX_VERSION})
+
+
+class _Progress:
+    """An input's progress in the partial index: the position of its next unread record (a byte
+    offset into a dump's decompressed stream, an item count for other inputs), committed in the same
+    transaction as the items before it, so a killed build resumes without losing or repeating any."""
+
+    def __init__(self, db: sqlite3.Connection, writer: _Writer, number: int) -> None:
+        self.db, self.writer, self.number = db, writer, number
+        row = db.execute(
+            "SELECT position, lineno, items, done, report FROM build_inputs WHERE input = ?", (number,)
+        ).fetchone()
+        self.position, self.lineno, self.items, done, report = row or (0, 1, 0, 0, None)
+        self.done: dict[str, Any] | None = json.loads(report) if done else None
+        self._since = 0
+
+    def advance(self, items: Sequence[Item], position: int, lineno: int = 0, size: int = 0) -> None:
+        for item in items:
+            self.writer.add(item)
+        self.items += len(items)
+        self.position, self.lineno = position, lineno
+        self._since += size
+        if len(self.writer.pending) >= CHECKPOINT_ITEMS or self._since >= CHECKPOINT_BYTES:
+            self.checkpoint()
+
+    def checkpoint(self, report: dict[str, Any] | None = None) -> None:
+        self.writer.flush()
+        self.db.execute(
+            "REPLACE INTO build_inputs VALUES (?, ?, ?, ?, ?, ?)",
+            (self.number, self.position, self.lineno, self.items, report is not None, json.dumps(report)),
+        )
+        self.db.commit()
+        self._since = 0
+
+
+def _stored_classes(db: sqlite3.Connection, number: int) -> ClassFilter | None:
+    rows = db.execute("SELECT qid, kind FROM build_classes WHERE input = ?", (number,)).fetchall()
+    described = db.execute("SELECT value FROM build_state WHERE key = ?", (f"classes {number}",)).fetchone()
+    return ClassFilter(dict(rows), described[0]) if rows and described else None
+
+
+def _lock(partial: Path) -> Any:
+    """An exclusive lock on the partial index (where the OS has flock): two builds of one index would
+    write into the same file. flock is apart from SQLite's own (fcntl) locks on Linux."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    handle = partial.open("ab")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise WikidataIndexError(f"{partial} is being written by another 'kg wikidata index'") from None
+    return handle
+
+
 def build_index(
     inputs: Sequence[Path],
     output: Path,
@@ -268,13 +359,21 @@ def build_index(
     label: str | None = None,
     data_date: str | None = None,
     bar: BarFactory | None = None,
+    jobs: int = 1,
+    resumable: bool = False,
+    resume: bool = False,
 ) -> IndexReport:
     """Build an index at `output` from dumps, items files and shared tables (earlier inputs win ties).
 
     The index is written next to `output` and moved into place when complete. `classes` filters
     dumps (default `ClassFilter.default()`); `subclasses` first reads each dump's P279 edges so every
-    subclass of those classes counts too (a second pass over the dump). `bar` makes progress bars
-    (tqdm's signature: total, desc, unit, unit_scale).
+    subclass of those classes counts too (a second pass over the dump). `jobs` worker processes
+    parse dump lines. `bar` makes progress bars (tqdm's signature: total, desc, unit, unit_scale).
+
+    A `resumable` build writes to `partial_path(output)` with checkpoints, and leaves it behind when
+    it stops for any reason; `resume` continues it from the last checkpoint (same inputs and
+    options, else an error), giving the same index as an uninterrupted build. Otherwise the partial
+    file is private to this process and removed on failure.
     """
     started = datetime.now(UTC)
     bar = bar or _NoBar
@@ -282,121 +381,234 @@ def build_index(
         raise WikidataIndexError("nothing to index: give a Wikidata dump, an items file or shared tables")
     kinds = [(p, _classify(p)) for p in inputs]
     classes = classes or ClassFilter.default()
-    partial = output.with_name(f"{output.name}.{os.getpid()}.partial")
+    signature = _signature(kinds, classes, subclasses)
+    resumable = resumable or resume
+    partial = partial_path(output) if resumable else output.with_name(f"{output.name}.{os.getpid()}.partial")
     output.parent.mkdir(parents=True, exist_ok=True)
-    partial.unlink(missing_ok=True)
-    db = sqlite3.connect(partial)
-    report = IndexReport(output)
+    if resume and not partial.is_file():
+        raise WikidataIndexError(f"nothing to resume: no interrupted build at {partial}")
+    lock = _lock(partial) if resumable else None
+    db: sqlite3.Connection | None = None
     try:
-        db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-200000;" + _SCHEMA)
-        writer = _Writer(db)
-        dates: list[str] = []
-        licences: list[str] = []
-        labels: list[str] = []
-        for path, kind in kinds:
-            if kind == "dump":
-                used = classes
-                if subclasses:
-                    progress = bar(total=path.stat().st_size, desc=f"classes {path.name}", unit="B", unit_scale=True)
-                    try:
-                        used = classes.with_subclasses(subclass_edges(path, progress=progress.update))
-                    finally:
-                        progress.close()
-                progress = bar(total=path.stat().st_size, desc=f"index {path.name}", unit="B", unit_scale=True)
-                n = 0
-                try:
-                    for item in read_dump(path, used, progress=progress.update):
-                        writer.add(item)
-                        n += 1
-                finally:
-                    progress.close()
-                report.inputs.append(
-                    {
-                        "path": str(path),
-                        "kind": "Wikidata JSON dump",
-                        "items": n,
-                        "classes": used.description,
-                        "licence": "CC0-1.0",
-                    }
+        if resume:
+            db = sqlite3.connect(partial)
+            try:
+                stored = dict(db.execute("SELECT key, value FROM build_state"))
+            except sqlite3.DatabaseError as exc:
+                raise WikidataIndexError(f"{partial}: not an interrupted index build ({exc})") from None
+            if stored.get("signature") != signature:
+                raise WikidataIndexError(
+                    f"{partial} was started from other inputs or options; run again without --resume to start over"
                 )
-                dates.append(_file_date([path]))
-                licences.append("CC0-1.0 (Wikidata)")
-                labels.append(f"Wikidata dump {path.name}")
-            elif kind == "items":
-                head = read_items_header(path)
-                progress = bar(total=head.get("items"), desc=f"index {path.name}", unit="item")
-                n = 0
-                try:
-                    for item in read_items(path):
-                        writer.add(item)
-                        n += 1
-                        if n % 1000 == 0:
-                            progress.update(1000)
-                    progress.update(n % 1000)
-                finally:
-                    progress.close()
-                report.inputs.append(
-                    {"path": str(path), "kind": "newskg items", "items": n, "made_from": head.get("sources", [])}
-                )
-                dates.append(str(head.get("date") or _file_date([path])))
-                licences.append(str(head.get("licence", "")))
-                labels.append(str(head.get("label") or path.name))
-            else:
-                try:
-                    items, read = read_tables([path])
-                except TableError as exc:
-                    raise WikidataIndexError(str(exc)) from None
-                progress = bar(total=len(items), desc=f"index {path.name}", unit="item")
-                try:
-                    for item in items:
-                        writer.add(item)
-                    progress.update(len(items))
-                finally:
-                    progress.close()
-                for r in read:
-                    report.inputs.append(
-                        {"path": str(r.path), "kind": r.table.label, "rows": r.rows, "licence": r.table.licence}
-                    )
-                    licences.append(r.table.licence)
-                dates.append(_file_date([path]))
-                labels.append(", ".join(dict.fromkeys(r.table.label for r in read)))
-        writer.flush()
-        report.items = writer.count
-        report.names = _write_names(db, bar)
-        for kind_name, n in db.execute("SELECT COALESCE(kind, 'unknown'), COUNT(*) FROM items GROUP BY 1"):
-            report.kinds[kind_name] = n
-        meta = {
-            "format": INDEX_FORMAT,
-            "version": str(INDEX_VERSION),
-            "name": name or output.stem,
-            "label": label or "; ".join(dict.fromkeys(labels)),
-            "data_date": data_date or max(dates),
-            "built": started.replace(microsecond=0).isoformat(),
-            "licence": "; ".join(dict.fromkeys(x for x in licences if x)),
-            "inputs": json.dumps(report.inputs, ensure_ascii=False),
-            "kinds": json.dumps(report.kinds, sort_keys=True),
-            "items": str(report.items),
-            "names": str(report.names),
-            "newskg": __version__,
-        }
-        db.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
-        db.commit()
-        db.execute("ANALYZE")
-        db.commit()
+        else:
+            for stale in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
+                if stale.exists() and stale != partial:
+                    stale.unlink()
+            if partial.exists():
+                partial.write_bytes(b"")  # truncate, not unlink: our lock is on this file
+            db = sqlite3.connect(partial)
+        # WAL: a commit is atomic even if the process is killed mid-write, which a resumable build
+        # needs; synchronous=NORMAL syncs only at WAL checkpoints (a power cut may lose the last
+        # commits, never the file).
+        db.executescript(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-200000; "
+            "PRAGMA wal_autocheckpoint=10000;"
+        )
+        if not resume:
+            db.executescript(_SCHEMA + _PROGRESS_SCHEMA)
+            db.execute("INSERT INTO build_state VALUES ('signature', ?)", (signature,))
+            db.commit()
+        report = _build(db, kinds, classes, subclasses, bar, jobs, started, name, label, data_date, output)
     except BaseException:
-        db.close()
-        partial.unlink(missing_ok=True)
+        if db is not None:
+            db.close()
+        if not resumable:
+            partial.unlink(missing_ok=True)
+            for extra in ("-wal", "-shm"):
+                Path(f"{partial}{extra}").unlink(missing_ok=True)
+        if lock is not None:
+            lock.close()
         raise
     db.close()
     os.replace(partial, output)
+    if lock is not None:
+        lock.close()
     report.seconds = (datetime.now(UTC) - started).total_seconds()
     return report
 
 
+def _build(
+    db: sqlite3.Connection,
+    kinds: Sequence[tuple[Path, str]],
+    classes: ClassFilter,
+    subclasses: bool,
+    bar: BarFactory,
+    jobs: int,
+    started: datetime,
+    name: str | None,
+    label: str | None,
+    data_date: str | None,
+    output: Path,
+) -> IndexReport:
+    report = IndexReport(output)
+    writer = _Writer(db)
+    dates: list[str] = []
+    licences: list[str] = []
+    labels: list[str] = []
+    for number, (path, kind) in enumerate(kinds):
+        progress = _Progress(db, writer, number)
+        if progress.done is None:
+            if kind == "dump":
+                progress.done = _index_dump(db, progress, path, classes, subclasses, bar, jobs)
+            elif kind == "items":
+                progress.done = _index_items(progress, path, bar)
+            else:
+                progress.done = _index_tables(progress, path, bar)
+            progress.checkpoint(progress.done)
+        done = progress.done
+        report.inputs += done["inputs"]
+        dates.append(done["date"])
+        licences += done["licences"]
+        labels.append(done["label"])
+    report.items = db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+    report.names = _write_names(db, bar)
+    for kind_name, n in db.execute("SELECT COALESCE(kind, 'unknown'), COUNT(*) FROM items GROUP BY 1"):
+        report.kinds[kind_name] = n
+    meta = {
+        "format": INDEX_FORMAT,
+        "version": str(INDEX_VERSION),
+        "name": name or output.stem,
+        "label": label or "; ".join(dict.fromkeys(labels)),
+        "data_date": data_date or max(dates),
+        "built": started.replace(microsecond=0).isoformat(),
+        "licence": "; ".join(dict.fromkeys(x for x in licences if x)),
+        "inputs": json.dumps(report.inputs, ensure_ascii=False),
+        "kinds": json.dumps(report.kinds, sort_keys=True),
+        "items": str(report.items),
+        "names": str(report.names),
+        "newskg": __version__,
+    }
+    db.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
+    db.executescript("DROP TABLE build_state; DROP TABLE build_inputs; DROP TABLE build_classes;")
+    db.commit()
+    db.execute("PRAGMA analysis_limit=1000")  # statistics from a sample: a full ANALYZE reads every index
+    db.execute("ANALYZE")
+    db.commit()
+    # Back to a rollback journal: the finished index is one file, which readers open read-only.
+    db.execute("PRAGMA journal_mode=DELETE")
+    return report
+
+
+def _index_dump(
+    db: sqlite3.Connection,
+    progress: _Progress,
+    path: Path,
+    classes: ClassFilter,
+    subclasses: bool,
+    bar: BarFactory,
+    jobs: int,
+) -> dict[str, Any]:
+    size = dump_size(path)
+    used = classes
+    if subclasses:
+        # The widened filter is stored with the checkpoints: a resumed build does not read the dump twice again.
+        known = _stored_classes(db, progress.number)
+        if known is not None:
+            used = known
+        else:
+            counter = bar(total=size, desc=f"classes {path.name}", unit="B", unit_scale=True)
+            try:
+                used = classes.with_subclasses(subclass_edges(path, progress=counter.update))
+            finally:
+                counter.close()
+            db.executemany(
+                "INSERT INTO build_classes VALUES (?, ?, ?)", [(progress.number, q, k) for q, k in used.classes.items()]
+            )
+            db.execute("INSERT INTO build_state VALUES (?, ?)", (f"classes {progress.number}", used.description))
+            db.commit()
+    counter = bar(total=size, desc=f"index {path.name}", unit="B", unit_scale=True)
+    try:
+        batches = dump_batches(
+            path, used, start=progress.position, lineno=progress.lineno, jobs=jobs, progress=counter.update
+        )
+        last = progress.position
+        for batch in batches:
+            progress.advance(batch.items, batch.end, batch.lineno, batch.end - last)
+            last = batch.end
+    finally:
+        counter.close()
+    entry = {"path": str(path), "kind": "Wikidata JSON dump", "items": progress.items, "licence": "CC0-1.0"}
+    entry["classes"] = used.description
+    label = "Wikidata dump standard input" if is_stdin(path) else f"Wikidata dump {path.name}"
+    date_ = date.today().isoformat() if is_stdin(path) else _file_date([path])
+    return {"inputs": [entry], "date": date_, "licences": ["CC0-1.0 (Wikidata)"], "label": label}
+
+
+def _index_items(progress: _Progress, path: Path, bar: BarFactory) -> dict[str, Any]:
+    head = read_items_header(path)
+    counter = bar(total=head.get("items"), desc=f"index {path.name}", unit="item")
+    skip = progress.position
+    counter.update(skip)
+    n = 0
+    batch: list[Item] = []
+    try:
+        for item in read_items(path):
+            n += 1
+            if n <= skip:
+                continue
+            batch.append(item)
+            if len(batch) == 1000:
+                progress.advance(batch, n)
+                counter.update(len(batch))
+                batch = []
+        progress.advance(batch, n)
+        counter.update(len(batch))
+    finally:
+        counter.close()
+    entry = {"path": str(path), "kind": "newskg items", "items": n, "made_from": head.get("sources", [])}
+    return {
+        "inputs": [entry],
+        "date": str(head.get("date") or _file_date([path])),
+        "licences": [str(head.get("licence", ""))],
+        "label": str(head.get("label") or path.name),
+    }
+
+
+def _index_tables(progress: _Progress, path: Path, bar: BarFactory) -> dict[str, Any]:
+    try:
+        items, read = read_tables([path])
+    except TableError as exc:
+        raise WikidataIndexError(str(exc)) from None
+    counter = bar(total=len(items), desc=f"index {path.name}", unit="item")
+    try:
+        for start in range(progress.position, len(items), 1000):
+            part = items[start : start + 1000]
+            progress.advance(part, start + len(part))
+            counter.update(len(part))
+    finally:
+        counter.close()
+    entries = [{"path": str(r.path), "kind": r.table.label, "rows": r.rows, "licence": r.table.licence} for r in read]
+    return {
+        "inputs": entries,
+        "date": _file_date([path]),
+        "licences": [r.table.licence for r in read],
+        "label": ", ".join(dict.fromkeys(r.table.label for r in read)),
+    }
+
+
 def _write_names(db: sqlite3.Connection, bar: BarFactory) -> int:
+    """Every item's lookup keys into `names`, and its words into `search`, after all items are in.
+
+    Always from scratch (a resumed build may have stopped half-way through). Names go first into a
+    plain table in item order and then into `names` sorted by key: inserting tens of millions of keys
+    in random order into its B-tree would touch a random page per row once the index outgrows the cache.
+    """
+    db.execute("DELETE FROM names")
+    db.execute("INSERT INTO search (search) VALUES ('delete-all')")
+    db.execute("DROP TABLE IF EXISTS name_rows")
+    db.execute("CREATE TABLE name_rows (key TEXT NOT NULL, item INTEGER NOT NULL, form INTEGER NOT NULL, pop REAL)")
     total = db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
     progress = bar(total=total, desc="names", unit="item")
-    n = 0
     names: list[tuple[str, int, int, float]] = []
     texts: list[tuple[int, str]] = []
     reader = db.cursor()
@@ -407,20 +619,22 @@ def _write_names(db: sqlite3.Connection, bar: BarFactory) -> int:
             names += [(k, item.number, form, item.popularity) for k, form in keys.items()]
             texts.append((item.number, " ".join(dict.fromkeys(k for k in keys))))
             if len(texts) >= 5000:
-                n += _flush_names(db, names, texts)
+                _flush_names(db, names, texts)
                 progress.update(len(texts))
                 names, texts = [], []
-        n += _flush_names(db, names, texts)
+        _flush_names(db, names, texts)
         progress.update(len(texts))
     finally:
         progress.close()
-    return n
+    db.execute("INSERT OR IGNORE INTO names SELECT key, item, form, pop FROM name_rows ORDER BY key, item")
+    db.execute("DROP TABLE name_rows")
+    db.commit()
+    return db.execute("SELECT COUNT(*) FROM names").fetchone()[0]
 
 
-def _flush_names(db: sqlite3.Connection, names: list, texts: list) -> int:
-    db.executemany("INSERT OR IGNORE INTO names VALUES (?, ?, ?, ?)", names)
+def _flush_names(db: sqlite3.Connection, names: list, texts: list) -> None:
+    db.executemany("INSERT INTO name_rows VALUES (?, ?, ?, ?)", names)
     db.executemany("INSERT INTO search (rowid, names) VALUES (?, ?)", texts)
-    return len(names)
 
 
 # -- reading -----------------------------------------------------------------------------------
