@@ -10,10 +10,11 @@ from typing import Any
 import click
 
 from . import __version__
-from .build import build, count_articles
+from .build import build, count_articles, stage_bar
 from .export import EXTENSIONS, FORMATS, export
 from .namespaces import Iris
 from .query import RESULT_FORMATS, QueryError, read_query, render, run, stats
+from .read import FIELD_PRESETS
 from .settings import SHACL_ENGINES, Settings, SettingsError, load_settings
 from .store import Store, StoreError
 from .validate import validate_store
@@ -58,6 +59,17 @@ def main(ctx: click.Context, config: Path | None) -> None:
     help="Characters per spaCy batch, at most (bounds peak memory; one process only).",
 )
 @click.option("--max-bytes", type=click.IntRange(min=1), help="Largest article accepted, in bytes.")
+@click.option(
+    "--max-chars",
+    type=click.IntRange(min=1),
+    help="Longest article accepted, in characters (default 200000; parsing needs ~3 KB each).",
+)
+@click.option(
+    "--fields", type=click.Choice(list(FIELD_PRESETS)), help="JSON Lines keys of a known feed (newsapi: content...)."
+)
+@click.option("--text-key", help="JSON Lines key of the article's text (default: text).")
+@click.option("--date-key", help="JSON Lines key of its publication date (default: date).")
+@click.option("--title-key", help="JSON Lines key of its headline (default: title).")
 @click.option("--validate/--no-validate", default=None, help="Check what was written with SHACL (default: on).")
 @click.option("--shacl-engine", type=click.Choice(SHACL_ENGINES), help=ENGINE_HELP)
 @click.option("--link/--no-link", default=None, help="Link entities to Wikidata (default: on; see 'kg link').")
@@ -84,7 +96,9 @@ def build_command(ctx: click.Context, inputs: tuple[str, ...], quiet: bool, **op
 
             bar = tqdm(total=count_articles(inputs), unit="article", desc="build", file=sys.stderr)
         try:
-            report = build(inputs, settings, progress=bar.update if bar else None)
+            report = build(
+                inputs, settings, progress=bar.update if bar else None, stage=stage_bar(bar) if bar else None
+            )
         finally:
             if bar is not None:
                 bar.close()
