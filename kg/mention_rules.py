@@ -193,16 +193,21 @@ HEAD_WORD_LABELS: dict[str, str] = {
 }
 
 
-def _head_word(span: Span) -> str | None:
-    """The last word of a name, before any "of" ("Ministry of Defence" -> Ministry)."""
-    words = [t for t in span if not t.is_punct]
+def head_word(words: list[str]) -> str | None:
+    """The last word of a name, before any "of" ("Ministry of Defence" -> Ministry); None for one word."""
+    words = [w for w in words if any(c.isalnum() for c in w)]
     if len(words) < 2:
         return None  # a lone "Army" says nothing about which kind spaCy got wrong
-    for i, token in enumerate(words):
-        if token.lower_ == "of" and i > 0:
+    for i, word in enumerate(words):
+        if word.lower() == "of" and i > 0:
             words = words[:i]
             break
-    return words[-1].text.rstrip(".")
+    return words[-1].rstrip(".")
+
+
+def head_word_label(name: str) -> str | None:
+    """The label a name's head word gives ("Demilitarized Zone" -> LOC), or None."""
+    return HEAD_WORD_LABELS.get(head_word(name.split()) or "")
 
 
 def the_head_word_decides_the_kind(span: Span, label: str) -> str | None:
@@ -210,7 +215,7 @@ def the_head_word_decides_the_kind(span: Span, label: str) -> str | None:
     places: a head word that names one kind of thing outweighs spaCy's label (names of two words or more)."""
     if label not in {"ORG", "GPE", "LOC", "FAC", "PERSON"}:
         return None
-    wanted = HEAD_WORD_LABELS.get(_head_word(span) or "")
+    wanted = HEAD_WORD_LABELS.get(head_word([t.text for t in span]) or "")
     if wanted is None or wanted == label:
         return None
     if label in {"GPE", "LOC", "FAC"} and wanted in {"GPE", "LOC", "FAC"}:

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .mention_rules import head_word_label
 from .namespaces import Iris, slug
 
 _DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}(?![A-Za-z])")
@@ -362,8 +363,10 @@ def _definitions_with_text(cands: list[Candidate], text: str) -> dict[str, Candi
             found[key] = named
             continue
         phrase = " ".join(w if w[:1].isupper() else w.capitalize() for w in long.split())
+        # no entity there to take a kind from: the long form's head word, else the acronym's kind
+        label = head_word_label(phrase) or users[0].label
         found[key] = Candidate(
-            begin, begin + len(long), phrase, users[0].label, users[0].ner_label, users[0].kind, users[0].sentence
+            begin, begin + len(long), phrase, label, users[0].ner_label, LABEL_KIND[label], users[0].sentence
         )
     return found
 
@@ -525,6 +528,7 @@ def _resolve_locals(locals_: list[_Local], iris: Iris) -> list[Entity]:
                 aliases[name_key(anchor)].add(i)
         if len(words(loc.name)) > 1:
             aliases[initials(loc.name)].add(i)
+    _join_long_forms_of_one_acronym(locals_, groups)
     for i, loc in enumerate(locals_):
         if is_acronym(loc.name):
             roots = {groups.find(j) for j in aliases.get(name_key(loc.name), ()) if j != i}
@@ -535,6 +539,23 @@ def _resolve_locals(locals_: list[_Local], iris: Iris) -> list[Entity]:
     for i, loc in enumerate(locals_):
         clusters[groups.find(i)].append(loc)
     return _mint(list(clusters.values()), iris)
+
+
+def _join_long_forms_of_one_acronym(locals_: list[_Local], groups: _Groups) -> None:
+    """ "demilitarized zone (DMZ)" in one article and "Korean Demilitarized Zone (DMZ)" in another name one
+    thing: long forms that articles define by the same acronym join when each shorter one ends every longer
+    one (a leading modifier added, nothing else changed)."""
+    defined: dict[str, list[int]] = defaultdict(list)
+    for i, loc in enumerate(locals_):
+        if len(words(loc.name)) > 1 and any(is_acronym(a) and name_key(a) != name_key(loc.name) for a in loc.anchors):
+            for anchor in loc.anchors:
+                if is_acronym(anchor):
+                    defined[name_key(anchor)].append(i)
+    for members in defined.values():
+        forms = sorted({tuple(w.casefold() for w in words(locals_[i].name)) for i in members}, key=len)
+        if len(forms) > 1 and all(longer[-len(forms[0]) :] == forms[0] for longer in forms[1:]):
+            for i in members[1:]:
+                groups.union(members[0], i)
 
 
 def _mint(clusters: list[list[_Local]], iris: Iris) -> list[Entity]:

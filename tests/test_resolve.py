@@ -120,3 +120,30 @@ def test_a_long_form_spacy_found_keeps_its_kind_when_its_acronym_was_missed_ther
         ("Military Demarcation Line", "Place", "Military Demarcation Line"),
         ("MDL", "Place", "Military Demarcation Line"),
     }
+
+
+def test_a_lower_case_long_form_takes_its_kind_from_its_head_word():
+    text = "He ran across the demilitarized zone (DMZ) at dawn. The DMZ is guarded."
+    acronym = cand("DMZ", text.rindex("DMZ"), "ORG")  # spaCy: an organisation, and no entity for the long form
+    mentions = resolve_article([acronym], text)
+    assert {(m.text, m.kind, m.name) for m in mentions} == {("DMZ", "Place", "Demilitarized Zone")}
+
+
+def test_long_forms_defined_by_one_acronym_join_when_one_ends_the_other():
+    records = [
+        MentionRecord("a", "a#1", "DMZ", "Demilitarized Zone", "Place", "LOC"),
+        MentionRecord("b", "b#1", "Korean Demilitarized Zone", "Korean Demilitarized Zone", "Place", "LOC"),
+        MentionRecord("b", "b#2", "DMZ", "Korean Demilitarized Zone", "Place", "LOC"),
+        MentionRecord("c", "c#1", "DMZ", "DMZ", "Organization", "ORG"),
+        MentionRecord("d", "d#1", "Demilitarized Zone", "Demilitarized Zone", "Place", "FAC"),
+    ]
+    (zone,) = resolve_corpus(records, Iris())
+    assert zone.kind == "Place" and len(zone.mentions) == 5
+
+
+def test_different_long_forms_of_one_acronym_stay_apart():
+    records = [
+        MentionRecord("a", "a#1", "WHO", "World Health Organization", "Organization", "ORG"),
+        MentionRecord("b", "b#1", "WHO", "Western Hockey Organization", "Organization", "ORG"),
+    ]
+    assert len(resolve_corpus(records, Iris())) == 2
