@@ -12,6 +12,7 @@ import pytest
 from conftest import SEEDS, SHARED, select
 
 from kg.link import link_corpus
+from kg.namespaces import KG
 from kg.query import read_query
 from kg.resolve import resolve_corpus
 from kg.validate import validate_store
@@ -98,7 +99,7 @@ def test_what_the_starter_index_lacks_stays_explicitly_unlinked(seed_store):
         ("Organization", "Reuters"),
         ("Person", "Kim Jong Un"),
         ("Person", "James Pearson"),
-        ("Organization", "DMZ"),
+        ("Place", "Demilitarized Zone"),
     ]:
         assert links[key] is None, f"{key[1]}: not in any CC0/MIT table, so not linked (never to a look-alike)"
     unexplained = select(
@@ -106,6 +107,15 @@ def test_what_the_starter_index_lacks_stays_explicitly_unlinked(seed_store):
         """SELECT ?e WHERE { ?e kg:wikidataLink ?l . ?l kg:linkOutcome kg:NotLinked FILTER NOT EXISTS { ?l kg:linkReason ?r } }""",
     )
     assert not unexplained, "every decision not to link says why"
+
+
+def test_the_korean_demilitarized_zone_is_one_place_under_all_its_names(seed_store):
+    rows = select(
+        seed_store,
+        """SELECT ?e ?kind WHERE { ?e skos:altLabel|rdfs:label ?name ; a ?kind
+             FILTER(?name IN ("DMZ", "Demilitarized Zone", "Korean Demilitarized Zone")) }""",
+    )
+    assert {(r["e"], r["kind"]) for r in rows} == {(rows[0]["e"], str(KG.Place))}
 
 
 def test_no_weapon_model_becomes_an_organisation(seed_store):
@@ -138,14 +148,14 @@ def test_the_linked_seed_store_conforms_to_all_shapes(seed_store):
 def test_canned_linking_queries_answer_on_the_seeds(seed_store):
     per_type = {r["type"].rsplit("#", 1)[-1]: r for r in select(seed_store, read_query("linked-entities-by-type"))}
     assert (per_type["Place"]["linked"], per_type["Event"]["linked"], per_type["Person"]["linked"]) == ("7", "1", "0")
-    # Ajou University Medical Center, DMZ, the Korean People's Army, Reuters, the UN Command
-    assert int(per_type["Organization"]["notLinked"]) == 5 and per_type["Organization"]["notChecked"] == "0"
+    # Ajou University Medical Center, the Korean People's Army, Reuters, the UN Command
+    assert int(per_type["Organization"]["notLinked"]) == 4 and per_type["Organization"]["notChecked"] == "0"
     ids = {r["name"]: r["qid"] for r in select(seed_store, read_query("wikidata-ids"))}
     assert ids["Seoul"] == "Q8684" and ids["BBC"] == "Q9531" and len(ids) == 11
     places = [r["name"] for r in select(seed_store, read_query("places-with-coordinates"))]
     assert set(places) == {"North Korea", "South Korea", "Seoul", "China", "Koreas", "Pyongyang", "U.S."}
     review = select(seed_store, read_query("link-review"))
-    assert len(review) == 28 and review[0]["outcome"] == "not linked"  # one decision per entity (no "AK" now)
+    assert len(review) == 26 and review[0]["outcome"] == "not linked"  # one decision per entity
 
 
 @pytest.fixture(scope="module")
