@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from .demonyms import country_of
+
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
 
@@ -330,6 +332,8 @@ TEAM_NOUNS = frozenset(
 )
 #: The label of a place name that stands for its team: an organisation that links to a team, never to the place.
 TEAM = "TEAM"
+#: The label of a nationality word that stands for its country (kg.demonyms).
+DEMONYM = "DEMONYM"
 _AGAINST = frozenset({"against", "versus", "vs", "vs.", "v", "v."})
 
 
@@ -367,10 +371,24 @@ def a_place_that_plays_a_match_is_a_team(span: Span, label: str) -> str | None:
     return TEAM if any(_plays(t) for t in chain) else None
 
 
+def a_nationality_word_refers_to_its_country(span: Span, label: str) -> str | None:
+    """ "Russian officials", "Iraqis": a nationality word in the demonym table stands for its country. Not
+    inside a longer name ("Nail Polish", "the New Zealander Hotel"): a capitalised word just before it,
+    inside a sentence, says the name goes on."""
+    if label != "NORP" or country_of(span.text) is None:
+        return None
+    if span.start > 0:
+        before = span.doc[span.start - 1]
+        if before.text[:1].isupper() and not before.is_sent_start and not _after_a_line_break(before):
+            return None
+    return DEMONYM
+
+
 LABEL_RULES: tuple[LabelRule, ...] = (
     a_lone_word_after_a_locative_preposition_is_a_place,
     the_head_word_decides_the_kind,
     a_place_that_plays_a_match_is_a_team,
+    a_nationality_word_refers_to_its_country,
 )
 
 

@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .mention_rules import head_word_label
+from .demonyms import country_of
+from .mention_rules import DEMONYM, TEAM, head_word_label
 from .namespaces import Iris, slug
 
 _DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}(?![A-Za-z])")
@@ -37,7 +38,8 @@ LABEL_KIND = {
     "FAC": "Place",
     "EVENT": "Event",
     "NORP": "Group",
-    "TEAM": "Organization",  # a place name standing for its sports team (kg.mention_rules)
+    TEAM: "Organization",  # a place name standing for its sports team (kg.mention_rules)
+    DEMONYM: "Place",  # a nationality word standing for its country ("Russian officials": Russia)
 }
 
 
@@ -53,6 +55,7 @@ class Candidate:
     kind: str
     sentence: tuple[int, int]
     in_headline: bool = False
+    refers_to: str | None = None  # the name it stands for, when not its own text ("Iraqis": Iraq)
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,11 @@ def _display(name: str) -> str:
     return name
 
 
+def group_name(text: str) -> str:
+    """The name of the group a nationality word names ("North Korean"), as a NORP mention of it is named."""
+    return _display(clean_name(text))
+
+
 # -- within one article ----------------------------------------------------------------------
 
 
@@ -228,7 +236,7 @@ def resolve_article(cands: list[Candidate], text: str | None = None) -> list[Men
 
     keys: list[str] = []
     for c in cands:
-        key = name_key(c.text)
+        key = name_key(c.refers_to or c.text)
         if key in defined and is_acronym(c.text):
             key = name_key(defined[key].text)
         keys.append(key)
@@ -322,7 +330,7 @@ def _group_kind(group: list[Candidate], defined: dict[str, Candidate]) -> str:
 def _group_name(group: list[Candidate], defined: dict[str, Candidate]) -> str:
     forms: Counter[str] = Counter()
     for c in group:
-        forms[clean_name(c.text)] += 1
+        forms[clean_name(c.refers_to or c.text)] += 1
         long = defined.get(name_key(c.text)) if is_acronym(c.text) else None
         if long is not None:
             forms[clean_name(long.text)] += 1
@@ -571,14 +579,15 @@ def _mint(clusters: list[list[_Local]], iris: Iris) -> list[Entity]:
                 votes[loc.kind] += count * (0.2 if is_acronym(anchor) else 1.0 + (len(anchor.split()) > 1))
             names[loc.name] += 1
             labels.update(loc.labels)
-            anchors.update(clean_name(a) for a in loc.anchors)
+            # a nationality word names the country's people, not the country: no alternative label
+            anchors.update(clean_name(a) for a in loc.anchors if country_of(a) is None)
         kind = max(votes, key=lambda k: (votes[k], -_KIND_ORDER.index(k)))
         label = max(names, key=lambda f: (not is_acronym(f), names[f], len(words(f)), len(f), f))
         place = None
         if kind == "Place":
             fine = Counter({k: v for k, v in labels.items() if k in {"GPE", "LOC", "FAC"}})
             place = max(fine, key=lambda k: (fine[k], k)) if fine else "LOC"
-        team = kind == "Organization" and 2 * labels.get("TEAM", 0) > sum(labels.values())
+        team = kind == "Organization" and 2 * labels.get(TEAM, 0) > sum(labels.values())
         mentions = tuple(sorted(m for loc in members for m in loc.mentions))
         alt = tuple(sorted((anchors | set(names)) - {label}))
         articles = len({loc.digest for loc in members})

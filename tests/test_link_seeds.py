@@ -232,3 +232,16 @@ def test_kg_link_relinks_a_store_from_the_command_line(tmp_path, wikidata_cache)
         timeout=300,
     )
     assert missing.returncode == 1 and "no Wikidata index at" in missing.stderr
+
+
+def test_a_nationality_word_is_a_mention_of_its_country_of_its_own_kind(seed_store):
+    """ "North Korean border guards": a group mention that North Korea's node also points to."""
+    rows = select(
+        seed_store,
+        """SELECT ?m ?anchor ?country WHERE { ?m a kg:NationalityMention, kg:GroupMention ; nif:anchorOf ?anchor .
+             ?e gaf:denotedBy ?m ; rdfs:label ?country ; a kg:Place }""",
+    )
+    assert rows and {r["anchor"] for r in rows} >= {"North Korean", "South Korean"}
+    assert {r["country"] for r in rows if r["anchor"] == "North Korean"} == {"North Korea"}
+    groups = select(seed_store, """SELECT ?g WHERE { ?a a kg:Article ; kg:mentionsGroup ?g }""")
+    assert "North Korean" in {r["g"] for r in groups}, "the article still records the group"
