@@ -266,14 +266,30 @@ def resolve_article(cands: list[Candidate], text: str | None = None) -> list[Men
             if votes["Person"] and cands[i].kind == "Person" and len(parts) >= 2:
                 people[parts[0]].add(root)
                 people[parts[-1]].add(root)
+    # ...also when spaCy called it an organisation or a place ("Ford" in an obituary of Gerald Ford),
+    # unless the article names an organisation or place with that word in full ("Ford Motor Co"), or
+    # the word stands where a place stands ("in Washington").
+    in_full = {
+        w
+        for j in entity_idx
+        if cands[j].kind in {"Organization", "Place"} and len(words(cands[j].text)) > 1
+        for w in words(cands[j].text)
+    }
     for i in entity_idx:
         c = cands[i]
         parts = words(c.text)
-        if c.ner_label in {"PERSON", "ORG"} and len(parts) == 1:
-            # Case matters: "UN" is not the "Un" of Kim Jong Un.
-            owners = {groups.find(r) for r in people.get(parts[0], ())}
-            if len(owners) == 1:
-                groups.union(owners.pop(), i)
+        if len(parts) != 1 or c.ner_label not in {"PERSON", "ORG", "GPE"}:
+            continue
+        if c.ner_label != "PERSON" and parts[0] in in_full:
+            continue
+        if c.ner_label == "GPE" and any(
+            _after_a_locative(text, cands[j].begin) for j in entity_idx if keys[j] == keys[i]
+        ):
+            continue  # one "in Washington" makes every "Washington" of the article the place
+        # Case matters: "UN" is not the "Un" of Kim Jong Un.
+        owners = {groups.find(r) for r in people.get(parts[0], ())}
+        if len(owners) == 1:
+            groups.union(owners.pop(), i)
 
     # "the North" is North Korea when the article names exactly one such place.
     places: dict[str, set[int]] = defaultdict(set)
@@ -302,6 +318,14 @@ def resolve_article(cands: list[Candidate], text: str | None = None) -> list[Men
 
 
 _KIND_LABEL = {"Person": "PERSON", "Organization": "ORG", "Place": "GPE", "Event": "EVENT", "Group": "NORP"}
+
+
+_LOCATIVE_BEFORE = re.compile(r"\b(?:in|at|from|to|near|into|across|outside|inside)\s+(?:the\s+)?$", re.I)
+
+
+def _after_a_locative(text: str | None, begin: int) -> bool:
+    """ "in Washington": the word stands where a place stands (True when the text is unknown: no guessing)."""
+    return text is None or bool(_LOCATIVE_BEFORE.search(text[max(0, begin - 20) : begin]))
 
 
 def _default_label(kind: str, idx: list[int], cands: list[Candidate]) -> str:

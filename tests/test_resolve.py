@@ -147,3 +147,37 @@ def test_different_long_forms_of_one_acronym_stay_apart():
         MentionRecord("b", "b#1", "WHO", "Western Hockey Organization", "Organization", "ORG"),
     ]
     assert len(resolve_corpus(records, Iris())) == 2
+
+
+def test_a_surname_spacy_called_an_organisation_joins_the_one_person_of_that_name():
+    text = "Gerald Ford died on Tuesday. Ford was president from 1974."
+    mentions = resolve_article([cand("Gerald Ford", 0, "PERSON"), cand("Ford", text.index("Ford was"))], text)
+    assert {(m.text, m.kind, m.name) for m in mentions} == {
+        ("Gerald Ford", "Person", "Gerald Ford"),
+        ("Ford", "Person", "Gerald Ford"),
+    }
+
+
+def test_a_surname_stays_an_organisation_when_the_article_names_that_organisation_in_full():
+    text = "Gerald Ford drove a car made by Ford Motor Company. Ford said sales rose."
+    cands = [
+        cand("Gerald Ford", 0, "PERSON"),
+        cand("Ford Motor Company", text.index("Ford Motor")),
+        cand("Ford", text.index("Ford said")),
+    ]
+    kinds = {(m.text, m.begin): m.kind for m in resolve_article(cands, text)}
+    assert kinds[("Ford", text.index("Ford said"))] == "Organization"
+
+
+def test_a_surname_tagged_a_place_joins_the_person_unless_it_stands_where_a_place_stands():
+    text = "Denzel Washington spoke. Washington said he was glad."
+    cands = [cand("Denzel Washington", 0, "PERSON"), cand("Washington", text.index("Washington said"), "GPE")]
+    assert {m.kind for m in resolve_article(cands, text)} == {"Person"}
+    text = "Denzel Washington spoke. Washington said he was glad to be in Washington again."
+    cands = [
+        cand("Denzel Washington", 0, "PERSON"),
+        cand("Washington", text.index("Washington said"), "GPE"),
+        cand("Washington", text.rindex("Washington"), "GPE"),
+    ]
+    kinds = {m.begin: m.kind for m in resolve_article(cands, text)}
+    assert kinds[text.index("Washington said")] == kinds[text.rindex("Washington")] == "Place"
