@@ -255,7 +255,20 @@ class _Cand:
         return self.via_label and (self.match.form == LABEL or (self.match.form == ALIAS and " " in key(self.matched)))
 
 
+def _capitals(name: str) -> bool:
+    """Written in capitals ("US", "the U.S."; a leading "the" aside)."""
+    letters = [c for c in re.sub(r"^(?:the|The|THE)\s+", "", name.strip()) if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters)
+
+
+def _written_alike(name: str, k: str, item: Item) -> bool:
+    """For a short name: the item has a name of that key written with capitals as ours is ("Us" is not "US")."""
+    return any(_capitals(n) == _capitals(name) for n in item.names if key(n) == k)
+
+
 def _name_score(form: _Form, k: str, match: NameMatch, derived: bool) -> float:
+    if short_key(k) and match.form in (LABEL, ALIAS) and not _written_alike(form.name, k, match.item):
+        return 0.0  # "Us" (the magazine) never matches the United States' "US"
     quality = MATCH_QUALITY[match.form]
     if match.form == ALIAS and " " not in k:
         quality = min(quality, ONE_WORD_PERSON_ALIAS if match.item.kind == "Person" else ONE_WORD_ALIAS)
@@ -310,6 +323,9 @@ def _gather(
         if config.fuzzy and not cands and key(q.label):
             for source in sources:
                 for match in source.search(q.label):
+                    k = key(q.label)
+                    if short_key(k) and not _written_alike(q.label, k, match.item):
+                        continue  # as for exact names: "Us" is not "US"
                     sim = _similarity(q.label, match.item)
                     if sim >= 0.5 and match.item.qid not in cands:
                         cands[match.item.qid] = _Cand(match, 0.7 * sim, q.label, f"words ({sim:.0%} shared)", True)

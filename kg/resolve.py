@@ -123,6 +123,16 @@ def name_key(name: str) -> str:
     return _NON_WORD.sub(" ", text).strip().casefold()
 
 
+def identity_key(name: str) -> str:
+    """`name_key`, except that a word of three letters or fewer keeps whether it is written in capitals:
+    "US" (and "U.S.") is not "Us" the magazine, "UN" is not "Un"; "Nato" and "NATO" are still one."""
+    key = name_key(name)
+    if " " in key or len(key) > 3:
+        return key
+    letters = [c for c in name if c.isalpha()]
+    return key if not letters or all(c.isupper() for c in letters) else f"{key}#mixed-case"
+
+
 @lru_cache(maxsize=1 << 16)
 def words(name: str) -> tuple[str, ...]:
     text = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), clean_name(name))
@@ -239,6 +249,8 @@ def resolve_article(cands: list[Candidate], text: str | None = None) -> list[Men
         key = name_key(c.refers_to or c.text)
         if key in defined and is_acronym(c.text):
             key = name_key(defined[key].text)
+        else:
+            key = identity_key(c.refers_to or c.text)
         keys.append(key)
 
     first_with_key: dict[tuple[bool, str], int] = {}
@@ -528,7 +540,7 @@ def _resolve_locals(locals_: list[_Local], iris: Iris) -> list[Entity]:
 
     exact: dict[tuple, int] = {}
     for i, loc in enumerate(locals_):
-        key = name_key(loc.name)
+        key = identity_key(loc.name)
         join_on(exact, ("name", loc.kind, key), i)
         if len(key.split()) > 1:
             join_on(exact, ("multiword", key), i)
@@ -606,7 +618,9 @@ def _mint(clusters: list[list[_Local]], iris: Iris) -> list[Entity]:
             # a nationality word names the country's people, not the country: no alternative label
             anchors.update(clean_name(a) for a in loc.anchors if country_of(a) is None)
         kind = max(votes, key=lambda k: (votes[k], -_KIND_ORDER.index(k)))
-        label = max(names, key=lambda f: (not is_acronym(f), names[f], len(words(f)), len(f), f))
+        # a full name of several words first ("United Nations Command", not "UNC"); among the rest the
+        # most frequent as written ("US" over a one-off "Us")
+        label = max(names, key=lambda f: (len(words(f)) > 1, names[f], not is_acronym(f), len(f), f))
         place = None
         if kind == "Place":
             fine = Counter({k: v for k, v in labels.items() if k in {"GPE", "LOC", "FAC"}})

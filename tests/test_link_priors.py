@@ -58,3 +58,15 @@ def test_a_name_with_a_legal_form_never_links_to_a_place_of_that_name(sources):
 )
 def test_legal_forms_come_off_the_end_of_a_name_only(name, bare):
     assert without_legal_form(name) == bare
+
+
+def test_a_short_name_matches_only_names_written_with_the_same_capitals(tmp_path):
+    items = [
+        Item("Q30", "United States of America", aliases=("US", "the US", "U.S."), kind="Place", popularity=1.0),
+    ]
+    write_items(items, tmp_path / "items.jsonl", {"label": "hand-made", "date": "2024-05-01"})
+    build_index([tmp_path / "items.jsonl"], tmp_path / "us.sqlite", name="us")
+    with Sources(local=[LocalIndex(tmp_path / "us.sqlite")]) as sources:
+        assert one(sources, "Place", "US").qid == "Q30"
+        assert one(sources, "Place", "U.S.").qid == "Q30"
+        assert one(sources, "Place", "Us").qid is None  # "Us" Weekly, the magazine

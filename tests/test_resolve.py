@@ -181,3 +181,25 @@ def test_a_surname_tagged_a_place_joins_the_person_unless_it_stands_where_a_plac
     ]
     kinds = {m.begin: m.kind for m in resolve_article(cands, text)}
     assert kinds[text.index("Washington said")] == kinds[text.rindex("Washington")] == "Place"
+
+
+def test_a_short_name_in_capitals_is_not_the_same_word_in_lower_case():
+    records = [
+        *[MentionRecord(d, f"https://x/article/{d}#char=0,2", "US", "US", "Place", "GPE") for d in "abc"],
+        MentionRecord("d", "https://x/article/d#char=0,2", "Us", "Us", "Place", "GPE"),  # Us, the magazine
+        MentionRecord("e", "https://x/article/e#char=0,4", "U.S.", "U.S.", "Place", "GPE"),
+        MentionRecord("f", "https://x/article/f#char=0,4", "Nato", "Nato", "Organization", "ORG"),
+        MentionRecord("g", "https://x/article/g#char=0,4", "NATO", "NATO", "Organization", "ORG"),
+    ]
+    entities = {e.label: len(e.mentions) for e in resolve_corpus(records, Iris())}
+    assert entities == {"US": 4, "Us": 1, "Nato": 2}  # one of each: a tie, and the word form wins it
+
+
+def test_the_label_is_the_most_frequent_form_as_written_after_any_full_name():
+    records = [
+        MentionRecord("a", "https://x/article/a#char=0,3", "UNC", "United Nations Command", "Organization", "ORG"),
+        MentionRecord("b", "https://x/article/b#char=0,3", "UNC", "UNC", "Organization", "ORG"),
+        MentionRecord("c", "https://x/article/c#char=0,3", "UNC", "UNC", "Organization", "ORG"),
+    ]
+    (command,) = resolve_corpus(records, Iris())
+    assert command.label == "United Nations Command"
