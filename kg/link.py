@@ -269,6 +269,8 @@ def _written_alike(name: str, k: str, item: Item) -> bool:
 def _name_score(form: _Form, k: str, match: NameMatch, derived: bool) -> float:
     if short_key(k) and match.form in (LABEL, ALIAS) and not _written_alike(form.name, k, match.item):
         return 0.0  # "Us" (the magazine) never matches the United States' "US"
+    if match.form == ALIAS and k == key(match.item.label) + "s":
+        return 0.0  # "the two Koreas" are two states, not the region Korea whose alias the plural is
     quality = MATCH_QUALITY[match.form]
     if match.form == ALIAS and " " not in k:
         quality = min(quality, ONE_WORD_PERSON_ALIAS if match.item.kind == "Person" else ONE_WORD_ALIAS)

@@ -303,6 +303,17 @@ def resolve_article(cands: list[Candidate], text: str | None = None) -> list[Men
         if len(owners) == 1:
             groups.union(owners.pop(), i)
 
+    # "the UN said" in an article about the United Nations Command: a bare acronym that only begins the
+    # name of one organisation of the article, which never names the acronym's own long form, is that one.
+    for i in entity_idx:
+        c = cands[i]
+        if c.kind != "Organization" or not is_acronym(c.text) or name_key(c.text) in defined:
+            continue
+        found, spelled = _owners_of_a_leading_acronym(c.text, [cands[j] for j in entity_idx])
+        owners = {groups.find(entity_idx[n]) for n in found}
+        if len(owners) == 1 and not spelled:
+            groups.union(owners.pop(), i)
+
     # "the North" is North Korea when the article names exactly one such place.
     places: dict[str, set[int]] = defaultdict(set)
     for i in entity_idx:
@@ -330,6 +341,26 @@ def resolve_article(cands: list[Candidate], text: str | None = None) -> list[Men
 
 
 _KIND_LABEL = {"Person": "PERSON", "Organization": "ORG", "Place": "GPE", "Event": "EVENT", "Group": "NORP"}
+
+
+def _owners_of_a_leading_acronym(acronym: str, cands: list[Candidate]) -> tuple[set[int], bool]:
+    """Organisations whose name begins with the acronym or its long form ("UN Command", "United Nations
+    Command" for "UN"), by index; and whether some name is exactly that long form ("United Nations")."""
+    k = name_key(acronym)
+    owners: set[int] = set()
+    spelled = False
+    for n, c in enumerate(cands):
+        ws = words(c.text)
+        if c.kind != "Organization" or len(ws) < 2:
+            continue
+        for end in range(1, len(ws)):
+            head = " ".join(ws[:end])
+            if name_key(head) == k or (end > 1 and initials(head) == k and not is_acronym(ws[0])):
+                owners.add(n)
+                break
+        if initials(c.text) == k and not any(is_acronym(w) for w in ws):
+            spelled = True  # the article names the acronym's own long form: the acronym may mean that
+    return owners, spelled
 
 
 _LOCATIVE_BEFORE = re.compile(r"\b(?:in|at|from|to|near|into|across|outside|inside)\s+(?:the\s+)?$", re.I)

@@ -70,3 +70,12 @@ def test_a_short_name_matches_only_names_written_with_the_same_capitals(tmp_path
         assert one(sources, "Place", "US").qid == "Q30"
         assert one(sources, "Place", "U.S.").qid == "Q30"
         assert one(sources, "Place", "Us").qid is None  # "Us" Weekly, the magazine
+
+
+def test_a_plural_alias_of_a_region_is_not_linked(tmp_path):
+    items = [Item("Q18097", "Korea", aliases=("Koreas",), kind="Place", popularity=0.9)]
+    write_items(items, tmp_path / "items.jsonl", {"label": "hand-made", "date": "2024-05-01"})
+    build_index([tmp_path / "items.jsonl"], tmp_path / "k.sqlite", name="k")
+    with Sources(local=[LocalIndex(tmp_path / "k.sqlite")]) as sources:
+        assert one(sources, "Place", "Koreas").qid is None  # "the two Koreas": two states, not the region
+        assert one(sources, "Place", "Korea").qid == "Q18097"

@@ -203,3 +203,24 @@ def test_the_label_is_the_most_frequent_form_as_written_after_any_full_name():
     ]
     (command,) = resolve_corpus(records, Iris())
     assert command.label == "United Nations Command"
+
+
+def test_a_bare_acronym_that_begins_the_one_organisation_of_the_article_is_that_organisation():
+    text = "The United Nations Command (UNC) released a video. Guards violated the armistice, the UN said."
+    cands = [
+        cand("United Nations Command", text.index("United")),
+        cand("UNC", text.index("UNC")),
+        cand("UN", text.index("UN said")),
+    ]
+    assert {m.name for m in resolve_article(cands, text)} == {"United Nations Command"}
+
+
+def test_a_bare_acronym_stays_itself_when_the_article_also_names_its_long_form():
+    text = "The United Nations Command met. The United Nations sent aid, the UN said."
+    cands = [
+        cand("United Nations Command", text.index("United Nations Command")),
+        cand("United Nations", text.index("United Nations sent")),
+        cand("UN", text.index("UN said")),
+    ]
+    names = {m.begin: m.name for m in resolve_article(cands, text)}
+    assert names[text.index("UN said")] != "United Nations Command"
