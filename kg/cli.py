@@ -254,6 +254,9 @@ def link_command(ctx: click.Context, index: tuple[str, ...], quiet: bool, **opti
 @click.option("--index", multiple=True, help=INDEX_HELP)
 @click.option("--threshold", "link_threshold", type=click.FloatRange(0, 1), help="Least confidence to link.")
 @click.option("--partial-gold", is_flag=True, help="The gold marks only some mentions (RSS-500): no precision.")
+@click.option(
+    "--with-nationalities", is_flag=True, help="Score nationality mentions ('Russian' -> Russia) with the rest."
+)
 @click.option("--errors", "show_errors", type=click.IntRange(min=0), default=0, help="Also list this many errors.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write every figure here.")
 @click.pass_context
@@ -263,6 +266,7 @@ def evaluate_command(
     store: Path | None,
     index: tuple[str, ...],
     partial_gold: bool,
+    with_nationalities: bool,
     show_errors: int,
     json_path: Path | None,
     **options: object,
@@ -293,6 +297,7 @@ def evaluate_command(
                 settings,
                 store_path=store,
                 exhaustive=not partial_gold,
+                with_nationalities=with_nationalities,
                 nlp=nlp,
                 progress=lambda message: click.echo(message, err=True),
             )

@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from .demonyms import country_of
 from .events import EventMention, Taxonomy, extract_events, load_taxonomy
 from .mention_rules import apply_label_rules, apply_span_rules
 from .read import Article, is_headline
-from .resolve import LABEL_KIND, Candidate, Mention, forget_names, resolve_article
+from .resolve import DEMONYM, LABEL_KIND, Candidate, Mention, forget_names, resolve_article
 from .settings import Settings
 from .timex import TimeExpression, time_expressions
 
@@ -215,6 +216,7 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
             if zone == "credit":
                 continue
             label = apply_label_rules(span, ent.label_)
+            country = country_of(surface) if label == DEMONYM else None
             yield Candidate(
                 begin=begin,
                 end=offset + span.end_char,
@@ -224,6 +226,7 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
                 kind=LABEL_KIND[label],
                 sentence=(offset + span.sent.start_char, offset + span.sent.end_char),
                 in_headline=zone == "headline",
+                refers_to=country.name if country is not None else None,
             )
 
 
@@ -241,7 +244,9 @@ def extract(doc: Doc, article: Article, taxonomy: Taxonomy | None = None) -> Ext
     credits = [(b, e) for b, e, kind in zones if kind == "credit"]
     times = time_expressions(doc, offset, article.published, skip=credits)
     lexicon = load_taxonomy() if taxonomy is None else taxonomy
-    events = extract_events(doc, offset, mentions, times, lexicon, skip=[(b, e) for b, e, _ in zones])
+    # to events a nationality word is still the group it names ("North Korean soldiers" act), not the country
+    as_groups = [replace(m, kind="Group") if m.label == DEMONYM else m for m in mentions]
+    events = extract_events(doc, offset, as_groups, times, lexicon, skip=[(b, e) for b, e, _ in zones])
     spans = {m.sentence for m in mentions} | {t.sentence for t in times} | {e.sentence for e in events}
     sentences = tuple(sorted(spans))
     return Extraction(

@@ -76,6 +76,14 @@ TEAM_AS_PLACE = 0.1
 UNKNOWN_TYPE = 0.7
 OTHER_TYPE = 0.2
 SHARPNESS = 4
+#: The confidence share weighs each candidate by its prior odds of being meant, 40 ** popularity: the
+#: popularity prior is log-scaled from 5 sitelinks (0) to 200 (1), so this undoes the log (200 / 5 =
+#: 40) and London (Q84) is not halved by London, Ontario.
+POPULARITY_ODDS_BASE = 40.0
+#: A company's name without its legal form ("General Motors Corp" -> "General Motors") is nearly as good.
+#: "Co" and "Company" stay: "General Electric Company" (GEC) is not General Electric.
+LEGAL_FORM_WEIGHT = 0.95
+LEGAL_FORMS = frozenset({"corp", "corporation", "inc", "incorporated", "ltd", "limited", "plc", "llc"})
 
 
 # -- inputs and outputs ------------------------------------------------------------------------
@@ -186,6 +194,7 @@ class _Form:
     name: str
     weight: float
     is_label: bool
+    company: bool = False  # the name with its legal form taken off: only an organisation can be meant
 
 
 def _forms(q: LinkQuery) -> list[_Form]:
@@ -202,7 +211,20 @@ def _forms(q: LinkQuery) -> list[_Form]:
             weight = 0.85 if is_acronym(name) else 0.8
         if k not in forms or weight > forms[k].weight:
             forms[k] = _Form(name, weight, is_label)
+        if q.kind in ("Organization", ""):
+            bare = without_legal_form(name)
+            if bare and key(bare) not in forms:
+                forms[key(bare)] = _Form(bare, weight * LEGAL_FORM_WEIGHT, is_label, company=True)
     return list(forms.values())
+
+
+def without_legal_form(name: str) -> str | None:
+    """The name without trailing legal forms ("Merck and Co Inc" -> "Merck"), or None when it has none."""
+    ws = name.replace(",", " ").split()
+    end = len(ws)
+    while end > 1 and ws[end - 1].rstrip(".").casefold() in LEGAL_FORMS:
+        end -= 1
+    return " ".join(ws[:end]) if 0 < end < len(ws) else None
 
 
 def _lookup_keys(q: LinkQuery, forms: list[_Form]) -> list[tuple[str, _Form, bool]]:
@@ -225,6 +247,7 @@ class _Cand:
     matched: str
     how: str
     via_label: bool
+    company: bool = False
 
     @property
     def strong(self) -> bool:
@@ -232,7 +255,22 @@ class _Cand:
         return self.via_label and (self.match.form == LABEL or (self.match.form == ALIAS and " " in key(self.matched)))
 
 
+def _capitals(name: str) -> bool:
+    """Written in capitals ("US", "the U.S."; a leading "the" aside)."""
+    letters = [c for c in re.sub(r"^(?:the|The|THE)\s+", "", name.strip()) if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters)
+
+
+def _written_alike(name: str, k: str, item: Item) -> bool:
+    """For a short name: the item has a name of that key written with capitals as ours is ("Us" is not "US")."""
+    return any(_capitals(n) == _capitals(name) for n in item.names if key(n) == k)
+
+
 def _name_score(form: _Form, k: str, match: NameMatch, derived: bool) -> float:
+    if short_key(k) and match.form in (LABEL, ALIAS) and not _written_alike(form.name, k, match.item):
+        return 0.0  # "Us" (the magazine) never matches the United States' "US"
+    if match.form == ALIAS and k == key(match.item.label) + "s":
+        return 0.0  # "the two Koreas" are two states, not the region Korea whose alias the plural is
     quality = MATCH_QUALITY[match.form]
     if match.form == ALIAS and " " not in k:
         quality = min(quality, ONE_WORD_PERSON_ALIAS if match.item.kind == "Person" else ONE_WORD_ALIAS)
@@ -282,10 +320,14 @@ def _gather(
                     old = cands.get(match.item.qid)
                     if old is None or score > old.name:
                         how = FORM_NAMES[match.form] + (" (without middle names)" if derived else "")
-                        cands[match.item.qid] = _Cand(match, score, form.name, how, form.is_label)
+                        how += " (without its legal form)" if form.company else ""
+                        cands[match.item.qid] = _Cand(match, score, form.name, how, form.is_label, form.company)
         if config.fuzzy and not cands and key(q.label):
             for source in sources:
                 for match in source.search(q.label):
+                    k = key(q.label)
+                    if short_key(k) and not _written_alike(q.label, k, match.item):
+                        continue  # as for exact names: "Us" is not "US"
                     sim = _similarity(q.label, match.item)
                     if sim >= 0.5 and match.item.qid not in cands:
                         cands[match.item.qid] = _Cand(match, 0.7 * sim, q.label, f"words ({sim:.0%} shared)", True)
@@ -389,7 +431,12 @@ def _score(q: LinkQuery, cands: dict[str, _Cand], ctx: _Context | None) -> list[
     for qid, c in cands.items():
         item = c.match.item
         soft = not same_kind and c.strong and not acronym
-        fit = TEAM_AS_PLACE if q.team and item.kind == "Place" else type_fit(q.kind, item.kind, soft)
+        if c.company and item.kind != "Organization":
+            fit = OTHER_TYPE  # "Preston corp" is a company, whatever else is called Preston
+        elif q.team and item.kind == "Place":
+            fit = TEAM_AS_PLACE
+        else:
+            fit = type_fit(q.kind, item.kind, soft)
         context, penalty, evidence, _ = contexts[qid]
         rival = agreeing and penalty == 1.0 and ctx is not None and item.qid in item.countries
         if rival and not any(x in ctx.countries or ctx.in_corpus(x) for x in item.countries):  # type: ignore[union-attr]
@@ -428,7 +475,7 @@ def _decide(q: LinkQuery, scored: list[Scored], config: LinkConfig) -> LinkDecis
         why = "a national team: one per sport, and nothing says which sport's team it is"
         return LinkDecision(q.iri, q.kind, None, 0.0, tuple(keep), None, why)
     best = scored[0]
-    weights = [s.score**SHARPNESS for s in scored]
+    weights = [s.score**SHARPNESS * POPULARITY_ODDS_BASE**s.item.popularity for s in scored]
     share = weights[0] / sum(weights) if sum(weights) > 0 else 0.0
     confidence = round(best.score * share, 3)
     label = f"{best.item.label} ({best.qid})"

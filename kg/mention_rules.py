@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from .demonyms import country_of
+
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
 
@@ -193,16 +195,21 @@ HEAD_WORD_LABELS: dict[str, str] = {
 }
 
 
-def _head_word(span: Span) -> str | None:
-    """The last word of a name, before any "of" ("Ministry of Defence" -> Ministry)."""
-    words = [t for t in span if not t.is_punct]
+def head_word(words: list[str]) -> str | None:
+    """The last word of a name, before any "of" ("Ministry of Defence" -> Ministry); None for one word."""
+    words = [w for w in words if any(c.isalnum() for c in w)]
     if len(words) < 2:
         return None  # a lone "Army" says nothing about which kind spaCy got wrong
-    for i, token in enumerate(words):
-        if token.lower_ == "of" and i > 0:
+    for i, word in enumerate(words):
+        if word.lower() == "of" and i > 0:
             words = words[:i]
             break
-    return words[-1].text.rstrip(".")
+    return words[-1].rstrip(".")
+
+
+def head_word_label(name: str) -> str | None:
+    """The label a name's head word gives ("Demilitarized Zone" -> LOC), or None."""
+    return HEAD_WORD_LABELS.get(head_word(name.split()) or "")
 
 
 def the_head_word_decides_the_kind(span: Span, label: str) -> str | None:
@@ -210,7 +217,7 @@ def the_head_word_decides_the_kind(span: Span, label: str) -> str | None:
     places: a head word that names one kind of thing outweighs spaCy's label (names of two words or more)."""
     if label not in {"ORG", "GPE", "LOC", "FAC", "PERSON"}:
         return None
-    wanted = HEAD_WORD_LABELS.get(_head_word(span) or "")
+    wanted = HEAD_WORD_LABELS.get(head_word([t.text for t in span]) or "")
     if wanted is None or wanted == label:
         return None
     if label in {"GPE", "LOC", "FAC"} and wanted in {"GPE", "LOC", "FAC"}:
@@ -325,6 +332,8 @@ TEAM_NOUNS = frozenset(
 )
 #: The label of a place name that stands for its team: an organisation that links to a team, never to the place.
 TEAM = "TEAM"
+#: The label of a nationality word that stands for its country (kg.demonyms).
+DEMONYM = "DEMONYM"
 _AGAINST = frozenset({"against", "versus", "vs", "vs.", "v", "v."})
 
 
@@ -362,10 +371,24 @@ def a_place_that_plays_a_match_is_a_team(span: Span, label: str) -> str | None:
     return TEAM if any(_plays(t) for t in chain) else None
 
 
+def a_nationality_word_refers_to_its_country(span: Span, label: str) -> str | None:
+    """ "Russian officials", "Iraqis": a nationality word in the demonym table stands for its country. Not
+    inside a longer name ("Nail Polish", "the New Zealander Hotel"): a capitalised word just before it,
+    inside a sentence, says the name goes on."""
+    if label != "NORP" or country_of(span.text) is None:
+        return None
+    if span.start > 0:
+        before = span.doc[span.start - 1]
+        if before.text[:1].isupper() and not before.is_sent_start and not _after_a_line_break(before):
+            return None
+    return DEMONYM
+
+
 LABEL_RULES: tuple[LabelRule, ...] = (
     a_lone_word_after_a_locative_preposition_is_a_place,
     the_head_word_decides_the_kind,
     a_place_that_plays_a_match_is_a_team,
+    a_nationality_word_refers_to_its_country,
 )
 
 

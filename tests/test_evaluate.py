@@ -220,3 +220,12 @@ def test_kg_evaluate_builds_the_gold_texts_and_scores_them(tmp_path: Path, wikid
 def test_kg_evaluate_names_a_missing_gold_file(tmp_path: Path):
     result = CliRunner().invoke(main, ["evaluate", str(tmp_path / "nothing.jsonl")])
     assert result.exit_code != 0 and "no such gold file" in result.output
+
+
+def test_nationality_mentions_are_scored_apart_unless_asked_for():
+    gold = [doc(label(0, "Acme Corp", "Q1", ORG))]
+    russian = Predicted("d1", *span("Brill"), "Place", "Q159", nationality=True)
+    apart = score("t", gold, [pred("Acme Corp", "Organization", "Q1"), russian])
+    assert (apart.ner_exact.fp, apart.linking.fp, apart.nationalities) == (0, 0, 1)
+    together = score("t", gold, [pred("Acme Corp", "Organization", "Q1"), russian], with_nationalities=True)
+    assert (together.ner_exact.fp, together.linking.fp, together.nationalities) == (1, 1, 0)

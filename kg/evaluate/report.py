@@ -36,6 +36,9 @@ def render(scores: Scores, *, errors: int = 0) -> str:
         f"  linking recall on covered    {pct(s.covered_linking.recall):>6}  "
         f"({s.covered_linking.found} of {s.covered_linking.gold} mentions of covered QIDs)",
     ]
+    if not s.with_nationalities:
+        n, right = s.nationalities, s.nationalities_right
+        lines.append(f"  nationality mentions         {n:>6}  (scored apart; {right} on a gold span, same QID)")
     if errors and s.errors:
         kinds = Counter(str(e["error"]) for e in s.errors)
         lines.append("  errors: " + ", ".join(f"{n} {k}" for k, n in kinds.most_common()))

@@ -93,6 +93,7 @@ def evaluate(
     *,
     store_path: Path | None = None,
     exhaustive: bool = True,
+    with_nationalities: bool = False,
     nlp: Language | None = None,
     progress: Callable[[str], None] = lambda message: None,
 ) -> Evaluation:
@@ -102,7 +103,7 @@ def evaluate(
     if store_path is not None:
         if not (store_path / "CURRENT").exists() and not any(store_path.glob("*.sst")):
             raise FileNotFoundError(f"{store_path}: no store here (build one with 'kg build' or leave out --store)")
-        return _score_store(benchmark, store_path, settings, qids, exhaustive, None)
+        return _score_store(benchmark, store_path, settings, qids, (exhaustive, with_nationalities), None)
     with tempfile.TemporaryDirectory(prefix="kg-evaluate-") as tmp:
         work = Path(tmp)
         gold_jsonl(docs, work / f"{benchmark.name}.jsonl")
@@ -116,14 +117,27 @@ def evaluate(
         if report.errors:
             progress(f"{len(report.errors)} documents could not be read: {report.errors[0]}")
         model = model_description(nlp) if nlp is not None else choose_model(settings.model)
-        return _score_store(benchmark, work / "store", built, qids, exhaustive, model)
+        return _score_store(benchmark, work / "store", built, qids, (exhaustive, with_nationalities), model)
 
 
 def _score_store(
-    benchmark: Benchmark, path: Path, settings: Settings, qids: set[str], exhaustive: bool, model: str | None
+    benchmark: Benchmark,
+    path: Path,
+    settings: Settings,
+    qids: set[str],
+    how: tuple[bool, bool],
+    model: str | None,
 ) -> Evaluation:
     with Store(path, Iris(settings.base), read_only=True) as store:
         predicted = list(predictions(store, benchmark.documents))
     covered = covered_qids(qids, settings)
-    scores = score(benchmark.name, benchmark.documents, predicted, covered, exhaustive=exhaustive)
+    exhaustive, with_nationalities = how
+    scores = score(
+        benchmark.name,
+        benchmark.documents,
+        predicted,
+        covered,
+        exhaustive=exhaustive,
+        with_nationalities=with_nationalities,
+    )
     return Evaluation(scores, str(path), model, settings.wikidata_index)

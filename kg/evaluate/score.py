@@ -23,6 +23,10 @@ The rules (the README's "How `kg evaluate` scores" says the same in prose):
   configured indexes hold, and linking recall on the labels whose QID they hold.
 - **Per kind**: a gold label belongs to each kind its types allow (a country is a Place and an
   Organization in ELEVANT's types); a prediction of kind K matches it when K is one of them.
+- **Nationality mentions** ("Russian officials" -> Russia) are their own kind of mention, and
+  benchmarks disagree on them (Reuters-128 leaves them out, News-Fair marks some as the country
+  and some as the people), so they are scored apart by default: how many there are, and how many
+  sit on a gold span with the same QID. `with_nationalities=True` scores them with the rest.
 """
 
 from __future__ import annotations
@@ -103,6 +107,9 @@ class Scores:
     gold_qids: int = 0
     covered_qids: int = 0
     covered_linking: Counts = field(default_factory=Counts)
+    nationalities: int = 0  # nationality mentions inside the evaluation spans (scored apart)
+    nationalities_right: int = 0  # of those, on a gold span with the same QID
+    with_nationalities: bool = False
     errors: list[dict[str, object]] = field(default_factory=list)
 
     @property
@@ -128,6 +135,9 @@ class Scores:
             "covered_qids": self.covered_qids,
             "coverage": self.coverage,
             "linking_recall_on_covered": self.covered_linking.recall,
+            "nationality_mentions": self.nationalities,
+            "nationality_mentions_on_gold_qid": self.nationalities_right,
+            "with_nationalities": self.with_nationalities,
             "errors": self.errors,
         }
 
@@ -167,6 +177,7 @@ def score(
     covered: set[str] | None = None,
     *,
     exhaustive: bool = True,
+    with_nationalities: bool = False,
     keep_errors: int = 10_000,
 ) -> Scores:
     """Score predictions against gold; `covered` is the set of gold QIDs the indexes hold (None: unknown)."""
@@ -174,10 +185,16 @@ def score(
     for p in predicted:
         if p.document in by_doc:
             by_doc[p.document].append(p)
-    out = Scores(name, len(documents), exhaustive)
+    out = Scores(name, len(documents), exhaustive, with_nationalities=with_nationalities)
     qids: set[str] = set()
     for doc in documents:
         preds = [p for p in by_doc[doc.id] if doc.inside(p.begin, p.end)]
+        if not with_nationalities:
+            apart = [p for p in preds if p.nationality]
+            out.nationalities += len(apart)
+            gold_at = {(lab.begin, lab.end): lab.qid for lab in doc.labels}
+            out.nationalities_right += sum(1 for p in apart if p.qid and gold_at.get((p.begin, p.end)) == p.qid)
+            preds = [p for p in preds if not p.nationality]
         scored = {label.id for label in doc.labels if doc.inside(label.begin, label.end) and is_scored(label, doc.text)}
         _score_document(out, doc, preds, scored, covered, keep_errors)
         qids |= {label.qid for label in doc.labels if label.id in scored and label.qid}

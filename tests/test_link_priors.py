@@ -1,0 +1,81 @@
+"""Popularity in the confidence share, and companies named with their legal form: hand-made items only."""
+
+from __future__ import annotations
+
+import pytest
+
+from kg.link import LinkConfig, LinkQuery, link, without_legal_form
+from kg.wikidata.index import LocalIndex, build_index
+from kg.wikidata.items import Item, write_items
+from kg.wikidata.sources import Sources
+
+ITEMS = [
+    Item("Q1", "Bigtown", description="capital city of Freedonia", kind="Place", popularity=0.82, countries=("Q9",)),
+    Item("Q2", "Bigtown", description="city in Sylvania", kind="Place", popularity=0.57, countries=("Q8",)),
+    Item("Q3", "Acme", description="American maker of everything", kind="Organization", popularity=0.5),
+    Item("Q4", "Millbrook", description="town in Freedonia", kind="Place", popularity=0.6, countries=("Q9",)),
+]
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory) -> Sources:
+    folder = tmp_path_factory.mktemp("prior-index")
+    write_items(ITEMS, folder / "items.jsonl", {"label": "hand-made test items", "date": "2024-05-01"})
+    build_index([folder / "items.jsonl"], folder / "priors.sqlite", name="priors")
+    with Sources(local=[LocalIndex(folder / "priors.sqlite")]) as opened:
+        yield opened
+
+
+def one(sources: Sources, kind: str, label: str):
+    (decision,) = link([LinkQuery(f"https://data.newskg.example/x/{label}", kind, label)], sources.local, LinkConfig())
+    return decision
+
+
+def test_a_famous_place_is_not_halved_by_a_smaller_namesake(sources):
+    d = one(sources, "Place", "Bigtown")
+    assert d.qid == "Q1" and d.confidence >= 0.6
+
+
+def test_a_company_named_with_its_legal_form_links_to_the_company(sources):
+    d = one(sources, "Organization", "Acme Corp")
+    assert d.qid == "Q3" and "without its legal form" in d.reason
+
+
+def test_a_name_with_a_legal_form_never_links_to_a_place_of_that_name(sources):
+    assert one(sources, "Organization", "Millbrook Inc").qid is None
+
+
+@pytest.mark.parametrize(
+    ("name", "bare"),
+    [
+        ("General Motors Corp", "General Motors"),
+        ("Atari Corp.", "Atari"),
+        ("Acme Holdings plc", "Acme Holdings"),
+        ("General Electric Co", None),
+        ("Inc", None),
+        ("Reuters", None),
+    ],
+)
+def test_legal_forms_come_off_the_end_of_a_name_only(name, bare):
+    assert without_legal_form(name) == bare
+
+
+def test_a_short_name_matches_only_names_written_with_the_same_capitals(tmp_path):
+    items = [
+        Item("Q30", "United States of America", aliases=("US", "the US", "U.S."), kind="Place", popularity=1.0),
+    ]
+    write_items(items, tmp_path / "items.jsonl", {"label": "hand-made", "date": "2024-05-01"})
+    build_index([tmp_path / "items.jsonl"], tmp_path / "us.sqlite", name="us")
+    with Sources(local=[LocalIndex(tmp_path / "us.sqlite")]) as sources:
+        assert one(sources, "Place", "US").qid == "Q30"
+        assert one(sources, "Place", "U.S.").qid == "Q30"
+        assert one(sources, "Place", "Us").qid is None  # "Us" Weekly, the magazine
+
+
+def test_a_plural_alias_of_a_region_is_not_linked(tmp_path):
+    items = [Item("Q18097", "Korea", aliases=("Koreas",), kind="Place", popularity=0.9)]
+    write_items(items, tmp_path / "items.jsonl", {"label": "hand-made", "date": "2024-05-01"})
+    build_index([tmp_path / "items.jsonl"], tmp_path / "k.sqlite", name="k")
+    with Sources(local=[LocalIndex(tmp_path / "k.sqlite")]) as sources:
+        assert one(sources, "Place", "Koreas").qid is None  # "the two Koreas": two states, not the region
+        assert one(sources, "Place", "Korea").qid == "Q18097"
