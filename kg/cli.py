@@ -315,7 +315,7 @@ def wikidata_group() -> None:
 
 
 @wikidata_group.command("index")
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True, path_type=Path))
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Index file.")
 @click.option(
     "--classes",
@@ -324,22 +324,54 @@ def wikidata_group() -> None:
 )
 @click.option("--subclasses", is_flag=True, help="Keep subclasses (P279) of those classes too: reads dumps twice.")
 @click.option("--name", help="The index's name in links (default: the file name).")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    help="Processes parsing dump lines (default: the number of CPUs; 1 parses in this process).",
+)
+@click.option("--resume", is_flag=True, help="Continue an interrupted build of OUTPUT from its last checkpoint.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 def wikidata_index_command(
-    inputs: tuple[Path, ...], output: Path, classes: Path | None, subclasses: bool, name: str | None, quiet: bool
+    inputs: tuple[Path, ...],
+    output: Path,
+    classes: Path | None,
+    subclasses: bool,
+    name: str | None,
+    jobs: int | None,
+    resume: bool,
+    quiet: bool,
 ) -> None:
-    """Build a Wikidata index from INPUTS: JSON dumps (.json, .json.gz, .json.bz2), newskg items files,
-    or the Wikidata-derived tables of ../shared/wikidata (files or folders). Earlier inputs win ties."""
+    """Build a Wikidata index from INPUTS: JSON dumps (.json, .json.gz, .json.bz2, or - for standard
+    input), newskg items files, or the Wikidata-derived tables of ../shared/wikidata (files or
+    folders). Earlier inputs win ties. The build checkpoints as it goes: if it stops, the same
+    command with --resume continues where it was."""
+    import os
+
     from .wikidata.classes import ClassFilter, ClassFilterError
     from .wikidata.dump import DumpError
-    from .wikidata.index import WikidataIndexError, build_index
+    from .wikidata.index import WikidataIndexError, build_index, partial_path
     from .wikidata.items import ItemsError
 
+    hint = f"; '--resume' continues it from {partial_path(output)}"
     try:
         filter_ = ClassFilter.from_file(classes) if classes else None
-        report = build_index(list(inputs), output, classes=filter_, subclasses=subclasses, name=name, bar=_bar(quiet))
+        report = build_index(
+            list(inputs),
+            output,
+            classes=filter_,
+            subclasses=subclasses,
+            name=name,
+            bar=_bar(quiet),
+            jobs=jobs or os.cpu_count() or 1,
+            resumable=True,
+            resume=resume,
+        )
+    except KeyboardInterrupt:
+        raise click.ClickException("interrupted" + (hint if partial_path(output).is_file() else "")) from None
     except (ClassFilterError, DumpError, ItemsError, WikidataIndexError, OSError) as exc:
-        raise click.ClickException(str(exc)) from None
+        resumable = not isinstance(exc, WikidataIndexError) and partial_path(output).is_file()
+        raise click.ClickException(str(exc) + (hint if resumable else "")) from None
     if not quiet:
         click.echo(report.summary())
 

@@ -401,12 +401,7 @@ def test_popularity_ranks_the_famous_item_first_among_its_homonyms(homonyms):
     assert ranked[0].score > ranked[1].score
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kg.link's confidence is score x score^4 share: 24 equally named rivals at half the famous item's "
-    "score hold 60% of the share, so confidence 0.4 < threshold 0.6 and the name is left unlinked "
-    "(the linker's popularity weighting is being changed)",
-)
 def test_popularity_keeps_a_famous_item_linked_among_many_homonyms(homonyms):
     decision = link([LinkQuery("urn:x", "Place", "Springfield", articles=("a",))], [homonyms], LinkConfig())[0]
-    assert decision.qid == "Q9999"
+    assert decision.qid == "Q9999", decision.reason
+    assert decision.confidence >= LinkConfig().threshold

@@ -1,7 +1,10 @@
 """The local index: Wikidata items in SQLite, looked up by normalised name, alias or words (FTS5).
 
 `build_index` writes one from dumps, items files and shared tables (streaming: a dump never sits
-in memory); `LocalIndex` answers lookups, many names per query, through one open connection.
+in memory, and nothing per item is kept beyond the batch being written); a resumable build commits
+where each input stands with every batch, so a build of the full dump that is killed after hours
+continues from its last checkpoint. `LocalIndex` answers lookups, many names per query, through
+one open connection.
 
 Layout: `items` (one row per QID, keyed by its number), `names` (normalised key -> item, with how
 the name belongs to it: label, alias, derived person name, initials), `search` (contentless FTS5
@@ -279,6 +282,11 @@ CREATE TABLE build_classes (input INTEGER NOT NULL, qid TEXT NOT NULL, kind TEXT
 """
 
 
+#: Seconds to wait for another connection (someone watching a build's progress) to let go of the
+#: partial index: the last step, back to a rollback journal, needs it alone.
+_WAIT = 120.0
+
+
 def partial_path(output: Path) -> Path:
     """Where a resumable build of `output` writes until it is complete (`--resume` continues it)."""
     return output.with_name(f"{output.name}.partial")
@@ -391,7 +399,7 @@ def build_index(
     db: sqlite3.Connection | None = None
     try:
         if resume:
-            db = sqlite3.connect(partial)
+            db = sqlite3.connect(partial, timeout=_WAIT)
             try:
                 stored = dict(db.execute("SELECT key, value FROM build_state"))
             except sqlite3.DatabaseError as exc:
@@ -406,7 +414,7 @@ def build_index(
                     stale.unlink()
             if partial.exists():
                 partial.write_bytes(b"")  # truncate, not unlink: our lock is on this file
-            db = sqlite3.connect(partial)
+            db = sqlite3.connect(partial, timeout=_WAIT)
         # WAL: a commit is atomic even if the process is killed mid-write, which a resumable build
         # needs; synchronous=NORMAL syncs only at WAL checkpoints (a power cut may lose the last
         # commits, never the file).
