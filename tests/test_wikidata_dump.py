@@ -248,6 +248,18 @@ def test_compressed_dumps_read_the_same_with_a_decompressing_program_or_python(t
     assert list(read_dump(path)) == by_program and len(by_program) == 50
 
 
+@pytest.mark.parametrize("kind", ["gz", "bz2"])
+def test_a_truncated_compressed_dump_is_an_error_with_a_program_or_python(tmp_path, monkeypatch, kind):
+    path = write_dump(tmp_path / f"dump.json.{kind}", mixed(200))
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    program = {"gz": "gzip", "bz2": "bzip2"}[kind]
+    programs = [{kind: ((program, "-dc"),)}] if shutil.which(program) else []
+    for decompressors in [*programs, {}]:
+        monkeypatch.setattr(dump, "DECOMPRESSORS", decompressors)
+        with pytest.raises(DumpError, match=r"dump.json.(gz|bz2): cannot read the dump"):
+            list(read_dump(path))
+
+
 # -- the index ---------------------------------------------------------------------------------
 
 

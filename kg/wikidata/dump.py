@@ -300,14 +300,17 @@ class _Stream:
             left -= len(part)
         return b"".join(parts)
 
-    def close(self, path: Path) -> None:
+    def check(self, path: Path) -> None:
+        """At the end of the stream: a decompressing program that failed (a truncated or corrupt file) is an error."""
+        if self.proc is not None and self.proc.wait() != 0:
+            program = " ".join(map(str, self.proc.args))  # type: ignore[arg-type]
+            raise DumpError(f"{path}: cannot read the dump ({program} failed with status {self.proc.returncode})")
+
+    def close(self) -> None:
         if self.proc is not None:
-            failed = self.proc.poll() not in (None, 0)
-            self.proc.kill()
+            self.proc.kill()  # when reading stopped early; a finished program is not bothered
             self.proc.wait()
             self.stream.close()
-            if failed:
-                raise DumpError(f"{path}: cannot read the dump ({' '.join(self.proc.args)} failed)")  # type: ignore[arg-type]
         elif self.stream is not self.raw:
             self.stream.close()
         if not self.stdin:
@@ -349,6 +352,7 @@ def read_chunks(
                 progress(pos - done if not source.stdin else len(block))
                 done = pos
             if not block:
+                source.check(path)  # before the last line: a truncated file is not a broken entity
                 break
             block = carry + block if carry else block
             cut = block.rfind(b"\n") + 1
@@ -363,7 +367,7 @@ def read_chunks(
     except (OSError, EOFError) as exc:
         raise DumpError(f"{path}: cannot read the dump ({exc})") from None
     finally:
-        source.close(path)
+        source.close()
 
 
 def _lines(chunk: Chunk) -> Iterator[tuple[int, bytes]]:
