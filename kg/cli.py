@@ -328,7 +328,7 @@ def wikidata_group() -> None:
     "--jobs",
     "-j",
     type=click.IntRange(min=1),
-    help="Processes parsing dump lines (default: the number of CPUs; 1 parses in this process).",
+    help="Processes parsing dump lines (default: the number of CPUs, at most 4; 1 parses in this process).",
 )
 @click.option("--resume", is_flag=True, help="Continue an interrupted build of OUTPUT from its last checkpoint.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
@@ -363,7 +363,7 @@ def wikidata_index_command(
             subclasses=subclasses,
             name=name,
             bar=_bar(quiet),
-            jobs=jobs or os.cpu_count() or 1,
+            jobs=jobs or min(4, os.cpu_count() or 1),  # more: the one process that reads and writes cannot keep them busy
             resumable=True,
             resume=resume,
         )
