@@ -363,7 +363,7 @@ def wikidata_index_command(
             subclasses=subclasses,
             name=name,
             bar=_bar(quiet),
-            jobs=jobs or min(4, os.cpu_count() or 1),  # more: the one process that reads and writes cannot keep them busy
+            jobs=jobs or min(4, os.cpu_count() or 1),  # more: one reader cannot keep them busy
             resumable=True,
             resume=resume,
         )
