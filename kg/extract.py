@@ -122,9 +122,11 @@ class Extraction:
     events: tuple[EventMention, ...] = ()
 
 
-#: Title-case lines count as headline text only among the body's first lines: further down they are
-#: sub-headings and lists of names, whose entities are as real as any.
+#: Title-case lines count as headline text among the body's first lines. Further down they are
+#: sub-headings and lists of names, whose entities are as real as any, unless they are as short as
+#: a page's section labels ("Popular Video", "More From BBC").
 HEADLINE_LINES = 3
+SECTION_LABEL_WORDS = 3
 
 
 def _line_zones(text: str, offset: int, title_span: tuple[int, int] | None) -> list[tuple[int, int, str]]:
@@ -137,7 +139,9 @@ def _line_zones(text: str, offset: int, title_span: tuple[int, int] | None) -> l
         pos += len(line)
         if _CREDIT_LINE.search(line):
             zones.append((begin, end, "credit"))
-        elif (seen < HEADLINE_LINES and is_headline(line)) or (title_span and begin <= title_span[0] < end):
+        elif (is_headline(line) and (seen < HEADLINE_LINES or len(line.split()) <= SECTION_LABEL_WORDS)) or (
+            title_span and begin <= title_span[0] < end
+        ):
             zones.append((begin, end, "headline"))
         seen += bool(line.strip())
     return zones

@@ -77,9 +77,11 @@ def test_title_case_lines_are_headlines_only_at_the_top_and_captions_are_credits
         "Local Volunteers Join Search\n"
         "Maria Lopez And Tom Green Lead Teams\n"
         "Photograph: Jane Doe for the Guardian\n"
+        "Popular Video\n"
     )
     kinds = {body[b:e].strip(): kind for b, e, kind in _line_zones(body, 0, None)}
     assert kinds == {
         "Rescue Teams Reach Flooded Village": "headline",
         "Photograph: Jane Doe for the Guardian": "credit",
+        "Popular Video": "headline",  # a page's section label, however far down
     }
