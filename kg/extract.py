@@ -101,7 +101,8 @@ TITLES = frozenset(
 ZONE_ARTICLES_PER_WORKER = 500
 
 _CREDIT_LINE = re.compile(
-    r"(?i)\b(?:photo|photos|image|images|picture|pictures|credit|credits|source|sources|featured image|"
+    r"(?i)\b(?:photo|photos|photograph|photographs|image|images|picture|pictures|illustration|composite|credit|"
+    r"credits|source|sources|featured image|"
     r"embedded images?)\s*:|/\s*flickr\b|getty images|\bvia\s+getty\b"
 )
 _CREDIT_SPAN = re.compile(r"/|\s[-–]\s|\||@|https?:|\.com\b|pic\.twitter")
@@ -121,17 +122,28 @@ class Extraction:
     events: tuple[EventMention, ...] = ()
 
 
+#: Title-case lines count as headline text among the body's first lines. Further down they are
+#: sub-headings and lists of names, whose entities are as real as any, unless they are as short as
+#: a page's section labels ("Popular Video", "More From BBC").
+HEADLINE_LINES = 3
+SECTION_LABEL_WORDS = 3
+
+
 def _line_zones(text: str, offset: int, title_span: tuple[int, int] | None) -> list[tuple[int, int, str]]:
     """Spans of lines that are headlines ("headline") or photo/source credits ("credit")."""
     zones: list[tuple[int, int, str]] = []
     pos = 0
+    seen = 0  # non-blank lines before this one
     for line in text.splitlines(keepends=True):
         begin, end = offset + pos, offset + pos + len(line)
         pos += len(line)
         if _CREDIT_LINE.search(line):
             zones.append((begin, end, "credit"))
-        elif is_headline(line) or (title_span and begin <= title_span[0] < end):
+        elif (is_headline(line) and (seen < HEADLINE_LINES or len(line.split()) <= SECTION_LABEL_WORDS)) or (
+            title_span and begin <= title_span[0] < end
+        ):
             zones.append((begin, end, "headline"))
+        seen += bool(line.strip())
     return zones
 
 
@@ -178,11 +190,12 @@ def _split_coordination(span: Span) -> list[Span]:
 
 
 def _is_fragment(span: Span, text: str) -> bool:
-    """True when the span is part of a longer word ("AK" of "AK-47")."""
+    """True when the span is part of a longer word ("AK" of "AK-47", "Coca" of "Coca-Cola"); a name before a
+    hyphen and a lower-case word ("Miami-based", "UK-born") is a name that modifies, and stays."""
     begin, end = span.start_char, span.end_char
     before = text[begin - 1] if begin > 0 else " "
     after = text[end : end + 2]
-    return before.isalnum() or (len(after) == 2 and after[0] in "-‐" and after[1].isalnum())
+    return before.isalnum() or (len(after) == 2 and after[0] in "-‐" and after[1].isalnum() and not after[1].islower())
 
 
 def _looks_like_a_name(surface: str) -> bool:

@@ -362,6 +362,7 @@ class _Context:
     own_countries: frozenset[str] = frozenset()
     names: set[str] = field(default_factory=set)
     labels: dict[str, str] = field(default_factory=dict)
+    named_countries: set[str] = field(default_factory=set)  # countries its articles name (linked)
 
     def in_corpus(self, country: str) -> bool:
         """Named by a linked entity somewhere in the corpus, not counting the entity being scored."""
@@ -531,6 +532,8 @@ def _contexts(
             ctx.qids.add(item.qid)
             ctx.countries.update(item.countries)
             ctx.labels.setdefault(item.qid, item.label)
+            if item.qid in item.countries:
+                ctx.named_countries.add(item.qid)
         out.append(ctx)
     return out
 
@@ -579,7 +582,45 @@ def link(
             first[i] = _decide(queries[i], _score(queries[i], cands[i], None), config)
     anchors = {i: d.item for i, d in enumerate(first) if d.item is not None}
     contexts = _contexts(queries, anchors, explicit, config)
-    return [_decide(q, _score(q, c, ctx), config) for q, c, ctx in zip(queries, cands, contexts, strict=True)]
+    return [
+        _national_service(q, [*sources, *fallback], ctx, config) or _decide(q, _score(q, c, ctx), config)
+        for q, c, ctx in zip(queries, cands, contexts, strict=True)
+    ]
+
+
+#: A bare armed service ("the Navy said") is the national one of the country its articles are about.
+ARMED_SERVICES = frozenset({"army", "navy", "air force", "marines", "marine corps", "coast guard"})
+#: The confidence of that rule's link: it is a rule, not a score, and it is right when its premise is.
+NATIONAL_SERVICE_CONFIDENCE = 0.9
+
+
+def _national_service(
+    q: LinkQuery, sources: Sequence[CandidateSource], ctx: _Context, config: LinkConfig
+) -> LinkDecision | None:
+    """The decision for a bare "Navy" or "Army": the one such service of the one country the entity's
+    articles name, or no link at all (never the academy or team that "Navy" is also an alias of).
+    None for any other name."""
+    service = key(q.label)
+    if q.kind not in ("Organization", "") or service not in ARMED_SERVICES:
+        return None
+    if len(ctx.named_countries) != 1:
+        why = f"a bare {q.label!r}: its articles name {len(ctx.named_countries)} countries, so whose is not clear"
+        return LinkDecision(q.iri, q.kind, None, 0.0, (), None, why)
+    (country,) = ctx.named_countries
+    found: dict[str, tuple[Item, SourceInfo]] = {}
+    for source in sources:
+        for match in source.search(q.label, limit=50):
+            item = match.item
+            label = key(item.label)
+            if item.kind == "Organization" and label.endswith(" " + service) and country in item.countries:
+                found.setdefault(item.qid, (item, match.source))
+    if len(found) != 1:
+        why = f"a bare {q.label!r}: the index holds {len(found)} such services of {ctx.labels.get(country, country)}"
+        return LinkDecision(q.iri, q.kind, None, 0.0, (), None, why)
+    ((item, source),) = found.values()
+    scored = Scored(item, source, 1.0, 1.0, 1.0, item.popularity, 1.0, q.label, "national service")
+    why = f"the {q.label.lower()} of {ctx.labels.get(country, country)}, the one country its articles name"
+    return LinkDecision(q.iri, q.kind, item.qid, NATIONAL_SERVICE_CONFIDENCE, (scored,), None, why)
 
 
 def rank(query: LinkQuery, sources: Sequence[CandidateSource], config: LinkConfig | None = None) -> list[Scored]:

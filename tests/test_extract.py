@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import SEEDS
 
 from kg.events import taxonomy_for
@@ -45,3 +46,42 @@ def test_a_stream_of_articles_leaves_nothing_behind_that_grows_with_it(nlp):
     assert len(rest) == 4
     assert len(nlp.vocab.strings) == strings
     assert all(memo.cache_info().currsize == 0 for memo in (clean_name, name_key, words, person_key))
+
+
+@pytest.mark.parametrize(
+    ("words", "spaces", "start", "end", "fragment"),
+    [
+        (["The", "Miami", "-", "based", "firm"], [True, False, False, True, False], 1, 2, False),
+        (["A", "UK", "-", "born", "chef"], [True, False, False, True, False], 1, 2, False),
+        (["an", "AK", "-", "47"], [True, False, False, False], 1, 2, True),
+        (["the", "Coca", "-", "Cola", "plant"], [True, False, False, True, False], 1, 2, True),
+    ],
+)
+def test_a_name_before_a_hyphen_is_a_fragment_only_when_the_word_goes_on(words, spaces, start, end, fragment):
+    from spacy.tokens import Doc
+    from spacy.vocab import Vocab
+
+    from kg.extract import _is_fragment
+
+    doc = Doc(Vocab(), words=words, spaces=spaces)
+    assert _is_fragment(doc[start:end], doc.text) is fragment
+
+
+def test_title_case_lines_are_headlines_only_at_the_top_and_captions_are_credits():
+    from kg.extract import _line_zones
+
+    body = (
+        "Rescue Teams Reach Flooded Village\n"
+        "Water rose overnight in the valley, officials said.\n"
+        "The army sent boats.\n"
+        "Local Volunteers Join Search\n"
+        "Maria Lopez And Tom Green Lead Teams\n"
+        "Photograph: Jane Doe for the Guardian\n"
+        "Popular Video\n"
+    )
+    kinds = {body[b:e].strip(): kind for b, e, kind in _line_zones(body, 0, None)}
+    assert kinds == {
+        "Rescue Teams Reach Flooded Village": "headline",
+        "Photograph: Jane Doe for the Guardian": "credit",
+        "Popular Video": "headline",  # a page's section label, however far down
+    }

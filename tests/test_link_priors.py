@@ -79,3 +79,38 @@ def test_a_plural_alias_of_a_region_is_not_linked(tmp_path):
     with Sources(local=[LocalIndex(tmp_path / "k.sqlite")]) as sources:
         assert one(sources, "Place", "Koreas").qid is None  # "the two Koreas": two states, not the region
         assert one(sources, "Place", "Korea").qid == "Q18097"
+
+
+SERVICES = [
+    Item(
+        "Q30", "United States of America", aliases=("United States",), kind="Place", popularity=1.0, countries=("Q30",)
+    ),
+    Item("Q145", "United Kingdom", kind="Place", popularity=1.0, countries=("Q145",)),
+    Item("Q11220", "United States Navy", kind="Organization", popularity=0.9, countries=("Q30",)),
+    Item("Q172771", "Royal Navy", kind="Organization", popularity=0.9, countries=("Q145",)),
+    Item(
+        "Q559549",
+        "United States Naval Academy",
+        aliases=("Navy",),
+        kind="Organization",
+        popularity=0.7,
+        countries=("Q30",),
+    ),
+]
+
+
+def test_a_bare_navy_is_the_navy_of_the_one_country_its_article_names(tmp_path):
+    write_items(SERVICES, tmp_path / "items.jsonl", {"label": "hand-made", "date": "2024-05-01"})
+    build_index([tmp_path / "items.jsonl"], tmp_path / "navy.sqlite", name="navy")
+    a, b = "a" * 64, "b" * 64
+    queries = [
+        LinkQuery("https://data.newskg.example/organization/navy", "Organization", "Navy", (), (a,)),
+        LinkQuery("https://data.newskg.example/place/united-states", "Place", "United States", (), (a,)),
+        LinkQuery("https://data.newskg.example/organization/navy-2", "Organization", "Navy", (), (b,)),
+        LinkQuery("https://data.newskg.example/place/united-states-2", "Place", "United States", (), (b,)),
+        LinkQuery("https://data.newskg.example/place/united-kingdom", "Place", "United Kingdom", (), (b,)),
+    ]
+    with Sources(local=[LocalIndex(tmp_path / "navy.sqlite")]) as sources:
+        one_country, _, two_countries, _, _ = link(queries, sources.local, LinkConfig())
+    assert one_country.qid == "Q11220" and "United States" in one_country.reason
+    assert two_countries.qid is None, "two countries named: whose navy is not clear, and never the academy"

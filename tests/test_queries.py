@@ -47,7 +47,7 @@ def test_organizations_per_place(seed_store):
     rows = run(seed_store, "organizations-per-place")
     first = rows[0]
     assert (first["placeName"], first["organizationName"]) == ("North Korea", "United Nations Command")
-    assert int(first["articles"]) == 4
+    assert int(first["articles"]) == 5  # every seed article names the UN Command ("the UN said" in one)
 
 
 def test_articles_that_mention_someone_with_the_sentence(seed_store):
