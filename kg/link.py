@@ -583,7 +583,7 @@ def link(
     anchors = {i: d.item for i, d in enumerate(first) if d.item is not None}
     contexts = _contexts(queries, anchors, explicit, config)
     return [
-        _national_service(q, [*sources, *fallback], ctx, config) or _decide(q, _score(q, c, ctx), config)
+        _national_service(q, [*sources, *fallback], ctx) or _decide(q, _score(q, c, ctx), config)
         for q, c, ctx in zip(queries, cands, contexts, strict=True)
     ]
 
@@ -594,9 +594,7 @@ ARMED_SERVICES = frozenset({"army", "navy", "air force", "marines", "marine corp
 NATIONAL_SERVICE_CONFIDENCE = 0.9
 
 
-def _national_service(
-    q: LinkQuery, sources: Sequence[CandidateSource], ctx: _Context, config: LinkConfig
-) -> LinkDecision | None:
+def _national_service(q: LinkQuery, sources: Sequence[CandidateSource], ctx: _Context) -> LinkDecision | None:
     """The decision for a bare "Navy" or "Army": the one such service of the one country the entity's
     articles name, or no link at all (never the academy or team that "Navy" is also an alias of).
     None for any other name."""
