@@ -1,7 +1,8 @@
 """Reading articles: files, folders, JSON Lines and stdin in; `Article` records or `ReadError`s out.
 
 The raw text is kept exactly as read, so character offsets into it stay true; a date header or
-headline is recorded as a span of that text, never cut out of it.
+headline is recorded as a span of that text, never cut out of it. (HTML pages and feeds are read
+by kg.markup: there the text kept is the article's main text, without the markup.)
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from .namespaces import text_hash
 
 TEXT_SUFFIXES = {".txt"}
 JSONL_SUFFIXES = {".jsonl"}
+JSON_SUFFIXES = {".json"}
+HTML_SUFFIXES = {".html", ".htm"}  # read by kg.markup
+FEED_SUFFIXES = {".rss", ".atom", ".xml"}  # read by kg.markup
 
 # " date 2017-11-22 Body starts here..."
 _DATE_HEADER = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)Z?)?\s+")
@@ -525,6 +529,37 @@ def read_jsonl_file(
         yield ReadError(source, _io_message(exc))
 
 
+def read_json_file(
+    path: Path, limits: Limits | int = Limits(), fields: Fields = Fields()
+) -> Iterator[Article | ReadError | ReadWarning]:
+    """A .json file: one record, a list of records, or a NewsAPI answer ({"articles": [...]})."""
+    limits = Limits(limits) if isinstance(limits, int) else limits
+    source = str(path)
+    try:
+        size = path.stat().st_size
+        if size > limits.max_bytes:
+            yield ReadError(source, f"too large: {size:,} bytes, the limit is {limits.max_bytes:,} (see --max-bytes)")
+            return
+        data = json.loads(_decode(path.read_bytes()))
+    except OSError as exc:
+        yield ReadError(source, _io_message(exc))
+        return
+    except json.JSONDecodeError as exc:
+        yield ReadError(source, f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")
+        return
+    except ValueError as exc:
+        yield ReadError(source, str(exc))
+        return
+    if isinstance(data, dict) and isinstance(data.get("articles"), list):
+        data = data["articles"]  # NewsAPI's answer; its records want --fields newsapi
+    records = data if isinstance(data, list) else [data]
+    for number, record in enumerate(records, start=1):
+        for item in record_article(record, source, number, limits, fields):
+            if isinstance(item, ReadError | ReadWarning):  # "file.json:3" would say line 3: it is record 3
+                item = replace(item, source=f"{source}#record{number}")
+            yield item
+
+
 def read_stream(
     stream: TextIO | BinaryIO, limits: Limits | int = Limits(), source: str = "<stdin>", fields: Fields = Fields()
 ) -> Iterator[Article | ReadError | ReadWarning]:
@@ -552,6 +587,12 @@ def read_stream(
     if first is None or len(data) > limits.max_bytes:
         yield ReadError(source, f"too large: over {limits.max_bytes:,} bytes, the limit (see --max-bytes)")
         return
+    from .markup import feed_articles, html_articles, looks_like
+
+    kind = looks_like(data)
+    if kind is not None:  # an HTML page or a feed piped in
+        yield from (feed_articles if kind == "feed" else html_articles)(data, source, limits)
+        return
     try:
         text = _decode(data)
     except ValueError as exc:
@@ -561,7 +602,7 @@ def read_stream(
     yield ReadError(source, problem) if problem else article_from_text(text, source)
 
 
-ARTICLE_SUFFIXES = TEXT_SUFFIXES | JSONL_SUFFIXES
+ARTICLE_SUFFIXES = TEXT_SUFFIXES | JSONL_SUFFIXES | JSON_SUFFIXES | HTML_SUFFIXES | FEED_SUFFIXES
 
 
 def input_problem(item: str | Path) -> str | None:
@@ -616,7 +657,8 @@ def walk(path: Path) -> Iterator[Path | ReadError | ReadWarning]:
     if skipped:
         shown = ", ".join(skipped[:3]) + (", ..." if len(skipped) > 3 else "")
         yield ReadWarning(
-            str(path), f"{len(skipped)} files skipped, not {' or '.join(sorted(ARTICLE_SUFFIXES))}: {shown}"
+            str(path),
+            f"{len(skipped)} files skipped, of no article format ({' '.join(sorted(ARTICLE_SUFFIXES))}): {shown}",
         )
 
 
@@ -684,5 +726,11 @@ def read_articles(
                 yield path
             elif path.suffix.lower() in JSONL_SUFFIXES:
                 yield from read_jsonl_file(path, limits, fields)
+            elif path.suffix.lower() in JSON_SUFFIXES:
+                yield from read_json_file(path, limits, fields)
+            elif path.suffix.lower() in HTML_SUFFIXES | FEED_SUFFIXES:
+                from .markup import read_markup_file
+
+                yield from read_markup_file(path, limits)
             else:
                 yield from read_text_file(path, limits)

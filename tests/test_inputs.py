@@ -104,7 +104,7 @@ def test_a_mixed_folder_builds_every_good_article_and_names_every_bad_one(tmp_pa
     warnings = {w.source.removeprefix(f"{folder}/"): w.message for w in report.warnings}
     assert warnings["feed.jsonl:9"].startswith("date 'sometime last week' is not a date we can read")
     assert warnings["feed.jsonl:9"].endswith(": the article is kept, undated")
-    assert warnings[str(folder)] == "1 files skipped, not .jsonl or .txt: notes.md"
+    assert warnings[str(folder)] == "1 files skipped, of no article format (.atom .htm .html .json .jsonl .rss .txt .xml): notes.md"
     summary = report.summary()
     assert f"error: {folder}/feed.jsonl:6: not UTF-8" in summary and f"warning: {folder}: 1 files skipped" in summary
 

@@ -41,7 +41,8 @@ def test_folders_are_read_recursively_in_a_stable_order(tmp_path):
     (tmp_path / "notes.md").write_text("ignored: not an article format")
     *articles, skipped = read(tmp_path)
     assert [a.text for a in articles] == ["Angela Merkel met Emmanuel Macron in Paris.", "Joe Biden spoke in Washington."]
-    assert isinstance(skipped, ReadWarning) and skipped.message == "1 files skipped, not .jsonl or .txt: notes.md"
+    assert isinstance(skipped, ReadWarning)
+    assert skipped.message == "1 files skipped, of no article format (.atom .htm .html .json .jsonl .rss .txt .xml): notes.md"
 
 
 def test_same_text_twice_is_the_same_article(tmp_path):
