@@ -240,3 +240,19 @@ def test_a_writer_that_ends_without_the_corpus_stage_makes_finish_raise(tmp_path
     writer.process.kill()
     with pytest.raises(StoreError, match="killed by signal 9"):
         list(writer.finish())
+
+
+def test_validate_and_serve_say_when_a_corpus_stage_never_finished(built_seeds, tmp_path):
+    """A store whose corpus stage was cut short does not pass 'kg validate', and 'kg serve' warns of it."""
+    from serving import running_server
+
+    store = tmp_path / "kg"
+    shutil.copytree(built_seeds, store)
+    assert subprocess.run([sys.executable, "-m", "kg", "validate", "--store", str(store)], capture_output=True).returncode == 0
+    with Store(store, Iris()) as opened:
+        opened.mark_corpus_pending()  # what a build killed in its corpus stage leaves
+    cut = subprocess.run([sys.executable, "-m", "kg", "validate", "--store", str(store)], capture_output=True, text=True)
+    assert cut.returncode == 1 and "the corpus stage of a build begun" in cut.stderr and "'kg build'" in cut.stderr
+    with running_server(store) as server:
+        said = "".join(server.output)
+    assert "the corpus stage of a build begun" in said and "did not finish" in said
