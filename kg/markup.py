@@ -23,6 +23,7 @@ from .read import (
     ReadWarning,
     article_from_text,
     article_problem,
+    file_bytes,
     parse_date,
     text_problem,
 )
@@ -133,15 +134,9 @@ def feed_articles(data: bytes, source: str, limits: Limits) -> Iterator[Article 
 
 def read_markup_file(path: Path, limits: Limits) -> Iterator[Article | ReadError | ReadWarning]:
     """An HTML page or a feed file, by its extension."""
-    source = str(path)
-    try:
-        size = path.stat().st_size
-        if size > limits.max_bytes:
-            yield ReadError(source, f"too large: {size:,} bytes, the limit is {limits.max_bytes:,} (see --max-bytes)")
-            return
-        data = path.read_bytes()
-    except OSError as exc:
-        yield ReadError(source, f"cannot be read: {exc.strerror or exc}")
+    data = file_bytes(path, limits)
+    if isinstance(data, ReadError):
+        yield data
         return
     reader = html_articles if path.suffix.lower() in HTML_SUFFIXES else feed_articles
-    yield from reader(data, source, limits)
+    yield from reader(data, str(path), limits)

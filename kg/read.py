@@ -164,7 +164,8 @@ def find_title(text: str, body_start: int) -> tuple[str, tuple[int, int]] | None
     return None
 
 
-_MONTHS = {
+#: Month names and abbreviations in English, and their numbers (dates in headers, feeds and text).
+MONTHS = {
     name: number
     for number, names in enumerate(
         [
@@ -232,7 +233,7 @@ def _written(raw: str) -> date | datetime | None:
         if not m:
             return None
         day, month, year, *clock = m.groups()
-    number = _MONTHS.get(month.lower())
+    number = MONTHS.get(month.lower())
     if number is None:
         return None
     try:
@@ -368,21 +369,31 @@ def _io_message(exc: OSError) -> str:
     return f"cannot be read: {exc.strerror or exc}"
 
 
+def file_bytes(path: Path, limits: Limits) -> bytes | ReadError:
+    """A whole file's bytes, or why they cannot be had: too large for --max-bytes, or unreadable."""
+    try:
+        size = path.stat().st_size
+        if size > limits.max_bytes:
+            return ReadError(
+                str(path), f"too large: {size:,} bytes, the limit is {limits.max_bytes:,} (see --max-bytes)"
+            )
+        return path.read_bytes()
+    except OSError as exc:
+        return ReadError(str(path), _io_message(exc))
+
+
 def read_text_file(path: Path, limits: Limits | int = Limits()) -> Iterator[Article | ReadError | ReadWarning]:
     limits = Limits(limits) if isinstance(limits, int) else limits
     source = str(path)
     if problem := uncarriable(source, "the file name"):
         yield ReadError(source.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), problem)
         return
-    try:
-        size = path.stat().st_size
-        if size > limits.max_bytes:
-            yield ReadError(source, f"too large: {size:,} bytes, the limit is {limits.max_bytes:,} (see --max-bytes)")
-            return
-        text = _decode(path.read_bytes())
-    except OSError as exc:
-        yield ReadError(source, _io_message(exc))
+    data = file_bytes(path, limits)
+    if isinstance(data, ReadError):
+        yield data
         return
+    try:
+        text = _decode(data)
     except ValueError as exc:
         yield ReadError(source, str(exc))
         return
@@ -535,15 +546,12 @@ def read_json_file(
     """A .json file: one record, a list of records, or a NewsAPI answer ({"articles": [...]})."""
     limits = Limits(limits) if isinstance(limits, int) else limits
     source = str(path)
-    try:
-        size = path.stat().st_size
-        if size > limits.max_bytes:
-            yield ReadError(source, f"too large: {size:,} bytes, the limit is {limits.max_bytes:,} (see --max-bytes)")
-            return
-        data = json.loads(_decode(path.read_bytes()))
-    except OSError as exc:
-        yield ReadError(source, _io_message(exc))
+    raw = file_bytes(path, limits)
+    if isinstance(raw, ReadError):
+        yield raw
         return
+    try:
+        data = json.loads(_decode(raw))
     except json.JSONDecodeError as exc:
         yield ReadError(source, f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")
         return

@@ -24,6 +24,8 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from .read import MONTHS
+
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
 
@@ -32,27 +34,7 @@ PAST, PRESENT, FUTURE = "past", "present", "future"
 #: Granularities of a calendar point, named after the XSD type that writes it.
 DAY, MONTH, YEAR, MONTH_DAY = "date", "gYearMonth", "gYear", "gMonthDay"
 
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ],
-        start=1,
-    )
-    for name in names
-}
+_MONTHS = MONTHS  # one table of month names, kept where dates are first read
 _WEEKDAYS = {
     name: number
     for number, names in enumerate(
