@@ -229,3 +229,26 @@ def test_nationality_mentions_are_scored_apart_unless_asked_for():
     assert (apart.ner_exact.fp, apart.linking.fp, apart.nationalities) == (0, 0, 1)
     together = score("t", gold, [pred("Acme Corp", "Organization", "Q1"), russian], with_nationalities=True)
     assert (together.ner_exact.fp, together.linking.fp, together.nationalities) == (1, 1, 0)
+
+
+def test_kg_evaluate_scores_a_store_built_before_and_names_a_folder_that_is_no_store(tmp_path: Path, wikidata_cache):
+    from kg.build import build
+    from kg.evaluate.gold import read_gold
+    from kg.evaluate.run import gold_jsonl
+    from kg.settings import Settings
+
+    gold = tmp_path / "tiny.benchmark.jsonl"
+    b = STORY.index("Seoul")
+    label = {"id": 0, "span": [b, b + 5], "entity_id": "Q8684", "type": GEO}
+    gold.write_text(json.dumps({"id": 1, "text": STORY, "labels": [label]}) + "\n", encoding="utf-8")
+    gold_jsonl(read_gold(gold).documents, tmp_path / "texts.jsonl")
+    settings = Settings(store=tmp_path / "kg", wikidata_cache=wikidata_cache)
+    assert build([tmp_path / "texts.jsonl"], settings).ok
+    env = {"KG_WIKIDATA_CACHE": str(wikidata_cache)}
+    result = CliRunner().invoke(main, ["evaluate", str(gold), "--store", str(settings.store)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "1/1" in result.output  # Seoul, found and linked, read back from the given store
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    missing = CliRunner().invoke(main, ["evaluate", str(gold), "--store", str(empty)], env=env)
+    assert missing.exit_code != 0 and "no store here" in missing.output

@@ -103,7 +103,9 @@ def evaluate(
     if store_path is not None:
         if not (store_path / "CURRENT").exists() and not any(store_path.glob("*.sst")):
             raise FileNotFoundError(f"{store_path}: no store here (build one with 'kg build' or leave out --store)")
-        return _score_store(benchmark, store_path, settings, qids, (exhaustive, with_nationalities), None)
+        return _score_store(
+            benchmark, store_path, settings, qids, None, exhaustive=exhaustive, with_nationalities=with_nationalities
+        )
     with tempfile.TemporaryDirectory(prefix="kg-evaluate-") as tmp:
         work = Path(tmp)
         gold_jsonl(docs, work / f"{benchmark.name}.jsonl")
@@ -117,7 +119,9 @@ def evaluate(
         if report.errors:
             progress(f"{len(report.errors)} documents could not be read: {report.errors[0]}")
         model = model_description(nlp) if nlp is not None else choose_model(settings.model)
-        return _score_store(benchmark, work / "store", built, qids, (exhaustive, with_nationalities), model)
+        return _score_store(
+            benchmark, work / "store", built, qids, model, exhaustive=exhaustive, with_nationalities=with_nationalities
+        )
 
 
 def _score_store(
@@ -125,13 +129,14 @@ def _score_store(
     path: Path,
     settings: Settings,
     qids: set[str],
-    how: tuple[bool, bool],
     model: str | None,
+    *,
+    exhaustive: bool,
+    with_nationalities: bool,
 ) -> Evaluation:
     with Store(path, Iris(settings.base), read_only=True) as store:
         predicted = list(predictions(store, benchmark.documents))
     covered = covered_qids(qids, settings)
-    exhaustive, with_nationalities = how
     scores = score(
         benchmark.name,
         benchmark.documents,
