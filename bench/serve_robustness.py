@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import itertools
-import json
 import os
 import signal
 import socket
@@ -24,17 +23,14 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from http.client import HTTPConnection, HTTPException
 from pathlib import Path
-
-import pyoxigraph as ox
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from serving import Server, copy_store, crash_shapes, http, query, running_server  # noqa: E402
+from serving import Server, copy_store, counts_while_a_writer_adds, crash_shapes, http, query, running_server  # noqa: E402
 
 TOKEN = "bench-token"
 CHEAP = "SELECT (COUNT(*) AS ?n) WHERE { ?p a kg:Person }"
@@ -205,40 +201,8 @@ def overload_figures(store: Path, clients: int, timeout: float) -> None:
 
 
 def monotonic_figures(store: Path) -> None:
-    count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <urn:batches> { ?s ?p ?o } }"
     with running_server(store, "--query-workers", "2") as server:
-        host, port = server.address
-        stop = threading.Event()
-        seen: dict[int, list[int]] = {n: [] for n in range(4)}
-
-        def reader(n: int) -> None:
-            connection = HTTPConnection(host, port, timeout=30)
-            while not stop.is_set():
-                target = "/sparql?" + urllib.parse.urlencode({"query": count})
-                connection.request("GET", target, headers={"Accept": "application/json"})
-                answer = json.loads(connection.getresponse().read())
-                seen[n].append(int(answer["results"]["bindings"][0]["n"]["value"]))
-            connection.close()
-
-        readers = [threading.Thread(target=reader, args=(n,), daemon=True) for n in range(4)]
-        for thread in readers:
-            thread.start()
-        writer = ox.Store(str(store))
-        try:
-            graph = ox.NamedNode("urn:batches")
-            for batch in range(40):
-                writer.extend(
-                    ox.Quad(ox.NamedNode(f"urn:b{batch}-{i}"), ox.NamedNode("urn:p"), ox.Literal(i), graph)
-                    for i in range(50)
-                )
-                writer.flush()
-                time.sleep(0.05)
-            time.sleep(1.0)
-        finally:
-            del writer
-            stop.set()
-            for thread in readers:
-                thread.join(timeout=30)
+        seen = counts_while_a_writer_adds(server, store, batches=40, timeout=30)
     answers = sum(len(c) for c in seen.values())
     backwards = sum(1 for c in seen.values() for a, b in itertools.pairwise(c) if b < a)
     versions = len({n for c in seen.values() for n in c})

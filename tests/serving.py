@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -14,7 +16,10 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.client import HTTPConnection
 from pathlib import Path
+
+import pyoxigraph as ox
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -204,3 +209,45 @@ def crash_shapes() -> dict[str, str]:
         "FILTER chain": f"SELECT * WHERE {{ {triple} {chain(20000, 'FILTER(?o)', ' ')} }}",
         "nested GRAPH": f"SELECT * WHERE {nest(3000, '{ GRAPH ?g ', '{ ?s ?p ?o }', ' }')}",
     }
+
+
+def counts_while_a_writer_adds(
+    server: Server, store: Path, batches: int, *, clients: int = 4, timeout: float = 15
+) -> dict[int, list[int]]:
+    """What each of `clients` readers saw, in order, asking again and again how many triples the graph
+    <urn:batches> holds, while this process writes `batches` batches of 50 straight into the served
+    store, one commit every 50 ms or so."""
+    count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <urn:batches> { ?s ?p ?o } }"
+    target = "/sparql?" + urllib.parse.urlencode({"query": count})
+    host, port = server.address
+    stop = threading.Event()
+    seen: dict[int, list[int]] = {n: [] for n in range(clients)}
+
+    def reader(n: int) -> None:
+        connection = HTTPConnection(host, port, timeout=timeout)
+        while not stop.is_set():
+            connection.request("GET", target, headers={"Accept": "application/json"})
+            answer = json.loads(connection.getresponse().read())
+            seen[n].append(int(answer["results"]["bindings"][0]["n"]["value"]))
+        connection.close()
+
+    readers = [threading.Thread(target=reader, args=(n,), daemon=True) for n in range(clients)]
+    for thread in readers:
+        thread.start()
+    writer = ox.Store(str(store))
+    try:
+        graph = ox.NamedNode("urn:batches")
+        for batch in range(batches):
+            writer.extend(
+                ox.Quad(ox.NamedNode(f"urn:b{batch}-{i}"), ox.NamedNode("urn:p"), ox.Literal(i), graph)
+                for i in range(50)
+            )
+            writer.flush()
+            time.sleep(0.05)
+        time.sleep(1.0)
+    finally:
+        del writer
+        stop.set()
+        for thread in readers:
+            thread.join(timeout=timeout)
+    return seen

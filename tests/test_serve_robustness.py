@@ -18,14 +18,12 @@ import socket
 import statistics
 import threading
 import time
-import urllib.parse
 import xml.etree.ElementTree as ET
 from http.client import HTTPConnection, HTTPException
 from pathlib import Path
 
-import pyoxigraph as ox
 import pytest
-from serving import Server, copy_store, crash_shapes, http, query, running_server
+from serving import Server, copy_store, counts_while_a_writer_adds, crash_shapes, http, query, running_server
 
 from kg.serve.front import HEAD_TIMEOUT, MAX_HEADERS, MAX_REQUEST_LINE, Head, HeadError
 from kg.serve.worker import KEEP_INFO_LOGS
@@ -270,41 +268,8 @@ def test_a_client_never_sees_the_store_go_back_while_a_writer_adds_to_it(built_s
     are. The two workers open new views at their own moments, but no client ever sees fewer than it
     saw before."""
     store = copy_store(built_seeds, tmp_path / "kg")
-    count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <urn:batches> { ?s ?p ?o } }"
     with running_server(store, "--query-workers", "2") as running:
-        host, port = running.address
-        stop = threading.Event()
-        seen: dict[int, list[int]] = {n: [] for n in range(4)}
-
-        def reader(n: int) -> None:
-            connection = HTTPConnection(host, port, timeout=10)
-            while not stop.is_set():
-                connection.request(
-                    "GET", "/sparql?" + urllib.parse.urlencode({"query": count}), headers={"Accept": "application/json"}
-                )
-                answer = json.loads(connection.getresponse().read())
-                seen[n].append(int(answer["results"]["bindings"][0]["n"]["value"]))
-            connection.close()
-
-        readers = [threading.Thread(target=reader, args=(n,), daemon=True) for n in range(4)]
-        for thread in readers:
-            thread.start()
-        writer = ox.Store(str(store))
-        try:
-            graph = ox.NamedNode("urn:batches")
-            for batch in range(30):
-                writer.extend(
-                    ox.Quad(ox.NamedNode(f"urn:b{batch}-{i}"), ox.NamedNode("urn:p"), ox.Literal(i), graph)
-                    for i in range(50)
-                )
-                writer.flush()
-                time.sleep(0.05)
-            time.sleep(1.0)
-        finally:
-            del writer
-            stop.set()
-            for thread in readers:
-                thread.join(timeout=15)
+        seen = counts_while_a_writer_adds(running, store, batches=30)
     for n, counts in seen.items():
         assert len(set(counts)) > 3, f"client {n} saw the store change: {sorted(set(counts))}"
         backwards = [(a, b) for a, b in itertools.pairwise(counts) if b < a]
