@@ -95,8 +95,8 @@ class Article:
 
 
 @dataclass(frozen=True)
-class ReadError:
-    """A file or record that could not be read, and why, in words a user can act on."""
+class _Notice:
+    """Something to tell the user about what was read: where (file, line or record) and what."""
 
     source: str
     message: str
@@ -106,14 +106,13 @@ class ReadError:
 
 
 @dataclass(frozen=True)
-class ReadWarning:
+class ReadError(_Notice):
+    """A file or record that could not be read, and why, in words a user can act on."""
+
+
+@dataclass(frozen=True)
+class ReadWarning(_Notice):
     """Something read that deserves a word but costs nothing: a date we could not read, skipped files."""
-
-    source: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.source}: {self.message}"
 
 
 class InputError(ValueError):
