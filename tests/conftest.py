@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,9 @@ from kg.extract import load_pipeline
 from kg.namespaces import Iris
 from kg.settings import Settings, choose_model
 from kg.store import Store, to_rdflib
+from kg.wikidata.index import LocalIndex, build_index
+from kg.wikidata.items import Item, write_items
+from kg.wikidata.sources import Sources
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -81,3 +85,12 @@ def built_seeds(tmp_path_factory, nlp) -> Path:
     report = build([SEEDS], settings, nlp=nlp)
     assert report.ok, report.summary()
     return settings.store
+
+
+@contextmanager
+def hand_made_index(items: Iterable[Item], folder: Path, name: str = "test") -> Iterator[Sources]:
+    """Candidate sources over an index of hand-made items (source `name`, dated 2024-05-01), closed after."""
+    write_items(list(items), folder / f"{name}.jsonl", {"label": "hand-made test items", "date": "2024-05-01"})
+    build_index([folder / f"{name}.jsonl"], folder / f"{name}.sqlite", name=name)
+    with Sources(local=[LocalIndex(folder / f"{name}.sqlite")]) as opened:
+        yield opened

@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import hand_made_index
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF
 
@@ -122,9 +123,7 @@ ITEMS = [
 @pytest.fixture(scope="module")
 def sources(tmp_path_factory) -> Sources:
     folder = tmp_path_factory.mktemp("link-index")
-    write_items(ITEMS, folder / "items.jsonl", {"label": "hand-made test items", "date": "2024-05-01"})
-    build_index([folder / "items.jsonl"], folder / "test.sqlite", name="test")
-    with Sources(local=[LocalIndex(folder / "test.sqlite")]) as opened:
+    with hand_made_index(ITEMS, folder) as opened:
         yield opened
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import hand_made_index
 
 from kg.link import LinkConfig, LinkQuery, link, without_legal_form
-from kg.wikidata.index import LocalIndex, build_index
-from kg.wikidata.items import Item, write_items
+from kg.wikidata.items import Item
 from kg.wikidata.sources import Sources
 
 ITEMS = [
@@ -20,9 +20,7 @@ ITEMS = [
 @pytest.fixture(scope="module")
 def sources(tmp_path_factory) -> Sources:
     folder = tmp_path_factory.mktemp("prior-index")
-    write_items(ITEMS, folder / "items.jsonl", {"label": "hand-made test items", "date": "2024-05-01"})
-    build_index([folder / "items.jsonl"], folder / "priors.sqlite", name="priors")
-    with Sources(local=[LocalIndex(folder / "priors.sqlite")]) as opened:
+    with hand_made_index(ITEMS, folder, "priors") as opened:
         yield opened
 
 
@@ -64,9 +62,7 @@ def test_a_short_name_matches_only_names_written_with_the_same_capitals(tmp_path
     items = [
         Item("Q30", "United States of America", aliases=("US", "the US", "U.S."), kind="Place", popularity=1.0),
     ]
-    write_items(items, tmp_path / "items.jsonl", {"label": "hand-made", "date": "2024-05-01"})
-    build_index([tmp_path / "items.jsonl"], tmp_path / "us.sqlite", name="us")
-    with Sources(local=[LocalIndex(tmp_path / "us.sqlite")]) as sources:
+    with hand_made_index(items, tmp_path, "us") as sources:
         assert one(sources, "Place", "US").qid == "Q30"
         assert one(sources, "Place", "U.S.").qid == "Q30"
         assert one(sources, "Place", "Us").qid is None  # "Us" Weekly, the magazine
@@ -74,9 +70,7 @@ def test_a_short_name_matches_only_names_written_with_the_same_capitals(tmp_path
 
 def test_a_plural_alias_of_a_region_is_not_linked(tmp_path):
     items = [Item("Q18097", "Korea", aliases=("Koreas",), kind="Place", popularity=0.9)]
-    write_items(items, tmp_path / "items.jsonl", {"label": "hand-made", "date": "2024-05-01"})
-    build_index([tmp_path / "items.jsonl"], tmp_path / "k.sqlite", name="k")
-    with Sources(local=[LocalIndex(tmp_path / "k.sqlite")]) as sources:
+    with hand_made_index(items, tmp_path, "k") as sources:
         assert one(sources, "Place", "Koreas").qid is None  # "the two Koreas": two states, not the region
         assert one(sources, "Place", "Korea").qid == "Q18097"
 
@@ -100,8 +94,6 @@ SERVICES = [
 
 
 def test_a_bare_navy_is_the_navy_of_the_one_country_its_article_names(tmp_path):
-    write_items(SERVICES, tmp_path / "items.jsonl", {"label": "hand-made", "date": "2024-05-01"})
-    build_index([tmp_path / "items.jsonl"], tmp_path / "navy.sqlite", name="navy")
     a, b = "a" * 64, "b" * 64
     queries = [
         LinkQuery("https://data.newskg.example/organization/navy", "Organization", "Navy", (), (a,)),
@@ -110,7 +102,7 @@ def test_a_bare_navy_is_the_navy_of_the_one_country_its_article_names(tmp_path):
         LinkQuery("https://data.newskg.example/place/united-states-2", "Place", "United States", (), (b,)),
         LinkQuery("https://data.newskg.example/place/united-kingdom", "Place", "United Kingdom", (), (b,)),
     ]
-    with Sources(local=[LocalIndex(tmp_path / "navy.sqlite")]) as sources:
+    with hand_made_index(SERVICES, tmp_path, "navy") as sources:
         one_country, _, two_countries, _, _ = link(queries, sources.local, LinkConfig())
     assert one_country.qid == "Q11220" and "United States" in one_country.reason
     assert two_countries.qid is None, "two countries named: whose navy is not clear, and never the academy"

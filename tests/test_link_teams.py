@@ -4,10 +4,10 @@ the index has one; a national team not at all, since every sport has one (precis
 from __future__ import annotations
 
 import pytest
+from conftest import hand_made_index
 
 from kg.link import LinkConfig, LinkQuery, link
-from kg.wikidata.index import LocalIndex, build_index
-from kg.wikidata.items import Item, write_items
+from kg.wikidata.items import Item
 from kg.wikidata.sources import Sources
 
 ITEMS = [
@@ -37,9 +37,7 @@ ITEMS = [
 @pytest.fixture(scope="module")
 def sources(tmp_path_factory) -> Sources:
     folder = tmp_path_factory.mktemp("team-index")
-    write_items(ITEMS, folder / "items.jsonl", {"label": "hand-made test items", "date": "2024-05-01"})
-    build_index([folder / "items.jsonl"], folder / "teams.sqlite", name="teams")
-    with Sources(local=[LocalIndex(folder / "teams.sqlite")]) as opened:
+    with hand_made_index(ITEMS, folder, "teams") as opened:
         yield opened
 
 
