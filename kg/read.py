@@ -381,6 +381,16 @@ def file_bytes(path: Path, limits: Limits) -> bytes | ReadError:
         return ReadError(str(path), _io_message(exc))
 
 
+def plain_article(data: bytes, source: str, limits: Limits) -> Article | ReadError:
+    """One plain-text article from its bytes, or why not (not UTF-8, binary, too long...)."""
+    try:
+        text = _decode(data)
+    except ValueError as exc:
+        return ReadError(source, str(exc))
+    problem = text_problem(text, limits)
+    return ReadError(source, problem) if problem else article_from_text(text, source)
+
+
 def read_text_file(path: Path, limits: Limits | int = Limits()) -> Iterator[Article | ReadError | ReadWarning]:
     limits = Limits(limits) if isinstance(limits, int) else limits
     source = str(path)
@@ -391,13 +401,7 @@ def read_text_file(path: Path, limits: Limits | int = Limits()) -> Iterator[Arti
     if isinstance(data, ReadError):
         yield data
         return
-    try:
-        text = _decode(data)
-    except ValueError as exc:
-        yield ReadError(source, str(exc))
-        return
-    problem = text_problem(text, limits)
-    yield ReadError(source, problem) if problem else article_from_text(text, source)
+    yield plain_article(data, source, limits)
 
 
 @dataclass(frozen=True)
@@ -600,13 +604,7 @@ def read_stream(
     if kind is not None:  # an HTML page or a feed piped in
         yield from (feed_articles if kind == "feed" else html_articles)(data, source, limits)
         return
-    try:
-        text = _decode(data)
-    except ValueError as exc:
-        yield ReadError(source, str(exc))
-        return
-    problem = text_problem(text, limits)
-    yield ReadError(source, problem) if problem else article_from_text(text, source)
+    yield plain_article(data, source, limits)
 
 
 ARTICLE_SUFFIXES = TEXT_SUFFIXES | JSONL_SUFFIXES | JSON_SUFFIXES | HTML_SUFFIXES | FEED_SUFFIXES
