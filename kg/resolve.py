@@ -292,24 +292,26 @@ def resolve_article(cands: list[Candidate], text: str | None = None) -> list[Men
         parts = words(c.text)
         if len(parts) != 1 or c.ner_label not in {"PERSON", "ORG", "GPE"}:
             continue
+        # Case matters: "UN" is not the "Un" of Kim Jong Un.
+        owners = {groups.find(r) for r in people.get(parts[0], ())}
+        if len(owners) != 1:
+            continue
         if c.ner_label != "PERSON" and parts[0] in in_full:
             continue
         if c.ner_label == "GPE" and any(
             _after_a_locative(text, cands[j].begin) for j in entity_idx if keys[j] == keys[i]
         ):
             continue  # one "in Washington" makes every "Washington" of the article the place
-        # Case matters: "UN" is not the "Un" of Kim Jong Un.
-        owners = {groups.find(r) for r in people.get(parts[0], ())}
-        if len(owners) == 1:
-            groups.union(owners.pop(), i)
+        groups.union(owners.pop(), i)
 
     # "the UN said" in an article about the United Nations Command: a bare acronym that only begins the
     # name of one organisation of the article, which never names the acronym's own long form, is that one.
+    named = [cands[j] for j in entity_idx]
     for i in entity_idx:
         c = cands[i]
         if c.kind != "Organization" or not is_acronym(c.text) or name_key(c.text) in defined:
             continue
-        found, spelled = _owners_of_a_leading_acronym(c.text, [cands[j] for j in entity_idx])
+        found, spelled = _owners_of_a_leading_acronym(c.text, named)
         owners = {groups.find(entity_idx[n]) for n in found}
         if len(owners) == 1 and not spelled:
             groups.union(owners.pop(), i)
