@@ -21,7 +21,6 @@ from .namespaces import Iris
 from .rdf import Provenance
 from .read import (
     Article,
-    Fields,
     Limits,
     ReadError,
     ReadWarning,
@@ -30,7 +29,7 @@ from .read import (
     read_articles,
     walk,
 )
-from .settings import Settings, choose_model
+from .settings import Fields, Settings, choose_model
 from .store import KnownArticles, Store, StoreError
 from .validate import ValidationReport, validate_nquads
 from .writer import Batch, BatchResult, WriterProcess

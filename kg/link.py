@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, XSD
 
-from . import __version__
+from ._version import __version__
 from .namespaces import GEO, KG, SCHEMA, WD, Iris
 from .rdf import count_literal, decimal_literal
 from .resolve import Entity

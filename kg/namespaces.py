@@ -14,6 +14,8 @@ from hashlib import sha256
 from rdflib import Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, TIME, XSD
 
+from .settings import DEFAULT_BASE
+
 _TERMS: dict[tuple[str, str], URIRef] = {}
 
 
@@ -40,7 +42,6 @@ GAF = Vocabulary("http://groundedannotationframework.org/gaf#")
 WD = Vocabulary("http://www.wikidata.org/entity/")
 GEO = Vocabulary("http://www.opengis.net/ont/geosparql#")
 
-DEFAULT_BASE = "https://data.newskg.example/"
 
 #: Prefixes used in exports, queries and the web face.
 PREFIXES: dict[str, str] = {

@@ -16,7 +16,7 @@ from functools import lru_cache
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, TIME, XSD
 
-from . import __version__
+from ._version import __version__
 from .events import PARTICIPANT_ROLES, PLACE_ROLES, ROLE_IRI, EventMention
 from .extract import Extraction
 from .merge import ReportedEvent

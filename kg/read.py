@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from .namespaces import text_hash
+from .settings import FIELD_PRESETS, Fields
 
 TEXT_SUFFIXES = {".txt"}
 JSONL_SUFFIXES = {".jsonl"}
@@ -402,31 +403,6 @@ def read_text_file(path: Path, limits: Limits | int = Limits()) -> Iterator[Arti
         yield data
         return
     yield plain_article(data, source, limits)
-
-
-@dataclass(frozen=True)
-class Fields:
-    """Which keys of a JSON Lines record hold the article's parts; other keys are kept as metadata."""
-
-    text: str = "text"
-    date: str = "date"
-    title: str = "title"
-    url: str = "url"
-    id: str = "id"
-
-    @property
-    def keys(self) -> tuple[str, ...]:
-        return (self.id, self.url, self.title, self.date, self.text)
-
-
-#: Named mappings for feeds we know: NewsAPI's articles (content, publishedAt), and records that
-#: call the title a headline and the url a link (schema.org-style and news-category data sets).
-FIELD_PRESETS: dict[str, Fields] = {
-    "default": Fields(),
-    "newsapi": Fields(text="content", date="publishedAt", title="title", url="url", id="url"),
-    "schema": Fields(text="articleBody", date="datePublished", title="headline", url="url", id="url"),
-    "headline": Fields(text="text", date="date", title="headline", url="link", id="id"),
-}
 
 
 def fields_for(preset: str = "", text: str = "", date: str = "", title: str = "") -> Fields:

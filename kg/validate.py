@@ -112,6 +112,10 @@ class MirroredGraph(Graph):
             self._mirror.extend(ox.Quad(term(s), term(p), term(o)) for s, p, o in self)  # type: ignore[arg-type]
         return self._mirror
 
+    def query(self, query_object: Any, processor: Any = "sparql", *args: Any, **kwargs: Any) -> Any:
+        """rdflib's `Graph.query`, through our cached processor unless the caller names another."""
+        return super().query(query_object, PROCESSOR if processor == "sparql" else processor, *args, **kwargs)
+
 
 def _in_oxigraph(mirror: ox.Store, text: str, bindings: dict, namespaces: dict) -> dict:
     """The query's answer from Oxigraph, in the shape rdflib's SPARQLResult is built from."""
@@ -145,7 +149,10 @@ class CachedSPARQLProcessor(SPARQLProcessor):
         return evalQuery(self.graph, query, initBindings, base)
 
 
-rdflib.plugin.register("sparql", rdflib.query.Processor, __name__, "CachedSPARQLProcessor")
+#: Registered under our own name, and used only by the graphs we hand pyshacl (MirroredGraph.query):
+#: replacing rdflib's "sparql" processor would change every rdflib query in the importing process.
+PROCESSOR = "newskg-cached-sparql"
+rdflib.plugin.register(PROCESSOR, rdflib.query.Processor, __name__, "CachedSPARQLProcessor")
 
 #: Predicates that give a shape its focus nodes.
 _TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)

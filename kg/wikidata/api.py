@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from .._version import __version__
 from .classes import ClassFilter
 from .dump import entity_item
 from .index import FUZZY, NameMatch, item_keys

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from .. import __version__
+from .._version import __version__
 from .classes import ClassFilter
 from .dump import dump_batches, dump_size, is_stdin, subclass_edges
 from .items import Item, SourceInfo, is_items_file, merge, read_items, read_items_header
