@@ -10,25 +10,17 @@ from typing import BinaryIO
 
 import pyoxigraph as ox
 
+from .formats import EXPORT_NAMES, Family, FormatError, get
 from .namespaces import PREFIXES
 from .store import Store
 
-FORMATS: dict[str, ox.RdfFormat] = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "nquads": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-    "jsonld": ox.RdfFormat.JSON_LD,
-}
-#: File extensions, for picking a format from an output file name.
-EXTENSIONS = {"ttl": "turtle", "nt": "ntriples", "nq": "nquads", "trig": "trig", "jsonld": "jsonld", "json": "jsonld"}
-
 
 def export(store: Store, fmt: str, output: BinaryIO) -> None:
-    """Write the whole store to `output` in format `fmt` (a key of FORMATS)."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    rdf_format = FORMATS[fmt]
+    """Write the whole store to `output` in format `fmt` (a name in kg.formats.EXPORT_NAMES, or its alias)."""
+    chosen = get(fmt, Family.RDF)
+    if chosen.name not in EXPORT_NAMES:
+        raise FormatError(f"cannot export as {chosen.label}; choose one of {', '.join(EXPORT_NAMES)}")
+    rdf_format = chosen.oxigraph()
     prefixes = PREFIXES if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
     if rdf_format.supports_datasets:
         data = store.ox.quads_for_pattern(None, None, None, None)

@@ -8,19 +8,20 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from .formats import Family, find, names
 from .namespaces import PREFIXES
 from .store import Store
-
-RESULT_FORMATS = {
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-    "json": ox.QueryResultsFormat.JSON,
-    "xml": ox.QueryResultsFormat.XML,
-}
 
 
 class QueryError(ValueError):
     """The query could not be parsed or run; the message says why."""
+
+
+def _results_format(fmt: str) -> ox.QueryResultsFormat:
+    found = find(fmt, Family.RESULTS)
+    if found is None:
+        raise QueryError(f"unknown format {fmt!r}; choose table, {', '.join(names(Family.RESULTS))}")
+    return found.oxigraph()  # type: ignore[return-value]
 
 
 def read_query(query_or_file: str) -> str:
@@ -86,15 +87,13 @@ def render(result: object, fmt: str = "table") -> str:
     if isinstance(result, ox.QueryBoolean):
         if fmt == "table":
             return "true" if bool(result) else "false"
-        return result.serialize(format=RESULT_FORMATS[fmt]).decode("utf-8")
+        return result.serialize(format=_results_format(fmt)).decode("utf-8")
     if isinstance(result, ox.QueryTriples):
         return ox.serialize(result, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES).decode("utf-8")
     if fmt == "table":
         return as_table(result).render()  # type: ignore[arg-type]
-    if fmt not in RESULT_FORMATS:
-        raise QueryError(f"unknown format {fmt!r}; choose table, {', '.join(RESULT_FORMATS)}")
     out = io.BytesIO()
-    result.serialize(out, format=RESULT_FORMATS[fmt])  # type: ignore[union-attr]
+    result.serialize(out, format=_results_format(fmt))  # type: ignore[union-attr]
     return out.getvalue().decode("utf-8")
 
 
