@@ -279,7 +279,7 @@ class Ticker:
 
 def _bodies(path: str) -> list[str]:
     """Article bodies exactly as `build` hands them to spaCy."""
-    from kg.read import Article, read_articles
+    from kg.article.read import Article, read_articles
 
     return [a.text[a.body_start :] for a in read_articles([path]) if isinstance(a, Article)]
 
@@ -311,7 +311,7 @@ def _dir_mib(path: Path) -> float:
 
 
 def run_child(spec: Spec) -> Result:
-    from kg.extract import load_pipeline, model_description
+    from kg.article.extract import load_pipeline, model_description
     from kg.settings import choose_model
 
     started = time.perf_counter()
@@ -334,7 +334,7 @@ def run_child(spec: Spec) -> Result:
         result.seconds = time.perf_counter() - started
         result.articles = len(bodies)
     else:
-        from kg.build import build
+        from kg.pipeline.build import build
         from kg.settings import Settings
 
         settings = Settings(store=Path(spec.store), model=spec.model, jobs=spec.jobs, batch_size=spec.batch_size)

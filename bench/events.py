@@ -43,12 +43,12 @@ def main() -> int:
         return 2
 
     sys.path.insert(0, str(ROOT))
-    from kg.events import extract_events, load_taxonomy
-    from kg.extract import _line_zones, candidates, load_pipeline
-    from kg.read import read_jsonl
-    from kg.resolve import resolve_article
+    from kg.article.events import extract_events, load_taxonomy
+    from kg.article.extract import _line_zones, candidates, load_pipeline
+    from kg.article.mentions import resolve_article
+    from kg.article.read import read_jsonl
+    from kg.article.timex import time_expressions
     from kg.settings import choose_model
-    from kg.timex import time_expressions
 
     with args.corpus.open(encoding="utf-8") as stream:
         articles = []

@@ -38,11 +38,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kg.extract import extract_all, load_pipeline  # noqa: E402
-from kg.link import LinkConfig, article_of, link_entities  # noqa: E402
+from kg.article.extract import extract_all, load_pipeline  # noqa: E402
+from kg.article.read import Article, article_from_text  # noqa: E402
+from kg.corpus.link import LinkConfig, article_of, link_entities  # noqa: E402
+from kg.corpus.resolve import resolve_corpus  # noqa: E402
+from kg.model import Entity, MentionRecord  # noqa: E402
 from kg.namespaces import Iris  # noqa: E402
-from kg.read import Article, article_from_text  # noqa: E402
-from kg.resolve import Entity, MentionRecord, resolve_corpus  # noqa: E402
 from kg.settings import choose_model  # noqa: E402
 from kg.wikidata.index import LocalIndex, build_index  # noqa: E402
 from kg.wikidata.sources import Sources  # noqa: E402

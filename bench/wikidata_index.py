@@ -49,7 +49,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kg.link import LinkConfig, LinkQuery, link  # noqa: E402
+from kg.corpus.link import LinkConfig, LinkQuery, link  # noqa: E402
 from kg.wikidata.index import LocalIndex, build_index  # noqa: E402
 from kg.wikidata.index import partial_path as index_partial  # noqa: E402
 from kg.wikidata.items import Item, popularity_from_sitelinks, write_items  # noqa: E402

@@ -1,7 +1,8 @@
 """newskg: news articles in, a knowledge graph of people, organisations, places and events out.
 
-The flow, one module per stage: read -> extract -> resolve -> rdf -> store -> validate,
-then export and query. `build` runs the whole flow; the CLI (`kg`) is a thin layer over these.
+The flow, one package per stage: article (read, extract) -> corpus (resolve, link, merge events)
+-> rdf -> store -> validate, run by pipeline; then serve, export and query. `build` runs the whole
+flow; the CLI (`kg`) is a thin layer over these. ARCHITECTURE.md has the map and the rules.
 
 Importing `kg` (or any leaf of it, such as `kg.namespaces`) loads nothing but the version: the
 names below are imported when first used, so `kg --version`, `kg query` or the server never pay for
@@ -17,17 +18,17 @@ from ._version import __version__
 
 #: Public name -> the module that defines it (imported on first use).
 _EXPORTS = {
-    "Article": "read",
-    "BuildReport": "build",
-    "ReadError": "read",
+    "Article": "article.read",
+    "BuildReport": "pipeline.build",
+    "ReadError": "article.read",
     "Settings": "settings",
-    "Store": "store",
-    "ValidationReport": "validate",
-    "build": "build",
-    "export": "export",
+    "Store": "store.store",
+    "ValidationReport": "validate.check",
+    "build": "pipeline.build",
+    "export": "store.export",
     "load_settings": "settings",
-    "read_articles": "read",
-    "validate_graph": "validate",
+    "read_articles": "article.read",
+    "validate_graph": "validate.check",
 }
 
 __all__ = [
@@ -46,12 +47,12 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .build import BuildReport, build
-    from .export import export
-    from .read import Article, ReadError, read_articles
+    from .article.read import Article, ReadError, read_articles
+    from .pipeline.build import BuildReport, build
     from .settings import Settings, load_settings
-    from .store import Store
-    from .validate import ValidationReport, validate_graph
+    from .store.export import export
+    from .store.store import Store
+    from .validate.check import ValidationReport, validate_graph
 
 
 def __getattr__(name: str) -> object:

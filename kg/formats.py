@@ -123,9 +123,7 @@ REGISTRY: tuple[Format, ...] = (
         w3c="RDF_XML",
         oxigraph_member="RDF_XML",
     ),
-    Format(
-        "n3", "N3", Family.RDF, ("text/n3", "text/rdf+n3"), extensions=("n3",), w3c="N3", oxigraph_member="N3"
-    ),
+    Format("n3", "N3", Family.RDF, ("text/n3", "text/rdf+n3"), extensions=("n3",), w3c="N3", oxigraph_member="N3"),
     Format(
         "json",
         "SPARQL results in JSON",

@@ -65,6 +65,8 @@ PREFIXES: dict[str, str] = {
 #: Our entity classes and the path segment their IRIs live under.
 ENTITY_CLASSES = {"Person": "person", "Organization": "organization", "Place": "place", "Event": "event"}
 
+#: What an IRI we write must look like; anything else (a url with spaces...) is stored as a literal.
+IRI_SAFE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^\s<>\"{}|\\^`]+$")
 _SLUG_DROP = re.compile(r"[^\w]+", re.UNICODE)
 
 

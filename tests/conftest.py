@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,11 +10,11 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
-from kg.build import BuildReport, build
-from kg.extract import load_pipeline
+from kg.article.extract import load_pipeline
 from kg.namespaces import Iris
+from kg.pipeline.build import BuildReport, build
 from kg.settings import Settings, choose_model
-from kg.store import Store, to_rdflib
+from kg.store.store import Store, to_rdflib
 from kg.wikidata.index import LocalIndex, build_index
 from kg.wikidata.items import Item, write_items
 from kg.wikidata.sources import Sources
@@ -35,12 +36,26 @@ def wikidata_cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("wikidata-cache")
 
 
+@pytest.fixture(scope="session")
+def seed_template(tmp_path_factory, nlp, wikidata_cache) -> tuple[Path, BuildReport]:
+    """The five seed articles built (and linked to Wikidata) once per session into a store that stays closed.
+
+    Every test that reads the seed store reads a copy of this one: building it takes seconds, copying it
+    milliseconds, and no test can change what another one sees.
+    """
+    settings = Settings(store=tmp_path_factory.mktemp("seed-template") / "kg", wikidata_cache=wikidata_cache)
+    report = build([SEEDS], settings, nlp=nlp)
+    assert report.ok, report.summary()
+    return settings.store, report
+
+
 @pytest.fixture(scope="module")
-def seed_build(tmp_path_factory, nlp, wikidata_cache) -> Iterator[tuple[Store, BuildReport, Settings]]:
-    """The five seed articles built (and linked to Wikidata) once per test module into a fresh store."""
+def seed_build(tmp_path_factory, seed_template, wikidata_cache) -> Iterator[tuple[Store, BuildReport, Settings]]:
+    """The seed store for one test module: its own open copy of the session's build, with that build's report."""
+    template, report = seed_template
     settings = Settings(store=tmp_path_factory.mktemp("store") / "kg", wikidata_cache=wikidata_cache)
+    shutil.copytree(template, settings.store)
     store = Store(settings.store, Iris(settings.base))
-    report = build([SEEDS], settings, nlp=nlp, store=store)
     yield store, report, settings
     store.close()
 
@@ -79,12 +94,9 @@ def select(store: Store, sparql: str) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="session")
-def built_seeds(tmp_path_factory, nlp) -> Path:
+def built_seeds(seed_template) -> Path:
     """The seed corpus built once per session into a closed store; copy it before writing to it."""
-    settings = Settings(store=tmp_path_factory.mktemp("seed-template") / "kg")
-    report = build([SEEDS], settings, nlp=nlp)
-    assert report.ok, report.summary()
-    return settings.store
+    return seed_template[0]
 
 
 @contextmanager

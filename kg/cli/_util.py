@@ -16,9 +16,8 @@ import click
 from .._version import __version__
 
 if TYPE_CHECKING:
-
     from ..settings import Settings
-    from ..store import Store
+    from ..store.store import Store
 
 STORE_HELP = "Store folder (default: kg-store, or KG_STORE)."
 ENGINE_HELP = "SHACL engine: oxigraph (shapes compiled to SPARQL, the default) or pyshacl (the reference, slower)."
@@ -62,7 +61,9 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="newskg")
 @click.option(
     # a plain string here: pathlib is not needed to print the version or the help
-    "--config", type=click.Path(dir_okay=False), help="Settings file (TOML; default kg.toml)."
+    "--config",
+    type=click.Path(dir_okay=False),
+    help="Settings file (TOML; default kg.toml).",
 )
 @click.pass_context
 def main(ctx: click.Context, config: str | None) -> None:
@@ -94,7 +95,7 @@ def link_settings(ctx: click.Context, index: tuple[str, ...], **overrides: objec
 
 def open_store(settings: Settings, read_only: bool = True) -> Store:
     from ..namespaces import Iris
-    from ..store import Store
+    from ..store.store import Store
 
     return Store(settings.store, Iris(settings.base), read_only=read_only)
 

@@ -53,9 +53,9 @@ def build_command(ctx: click.Context, inputs: tuple[str, ...], quiet: bool, **op
     whole corpus and what was written is validated. Exits 1 if any input failed or the graph
     does not conform.
     """
-    from ..build import build, count_articles, stage_bar
+    from ..pipeline.build import build, count_articles, stage_bar
     from ..settings import SettingsError
-    from ..store import StoreError
+    from ..store.store import StoreError
 
     try:
         settings = settings_for(ctx, **options)

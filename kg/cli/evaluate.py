@@ -44,12 +44,12 @@ def evaluate_command(
     """
     import json
 
+    from ..article.extract import load_pipeline
     from ..evaluate.gold import GoldError, read_gold
     from ..evaluate.report import render
     from ..evaluate.run import evaluate
-    from ..extract import load_pipeline
     from ..settings import ModelNotFoundError, SettingsError, choose_model
-    from ..store import StoreError
+    from ..store.store import StoreError
 
     if store is not None and len(gold) > 1:
         raise click.UsageError("--store holds one benchmark's texts: give one GOLD file with it")

@@ -22,8 +22,8 @@ from ._util import STORE_HELP, open_store, settings_for
 @click.pass_context
 def export_command(ctx: click.Context, store: Path | None, fmt: str | None, output: Path | None) -> None:
     """Write the graph as Turtle, N-Triples, N-Quads, TriG or JSON-LD."""
-    from ..export import export
-    from ..store import StoreError
+    from ..store.export import export
+    from ..store.store import StoreError
 
     settings = settings_for(ctx, store=store)
     if fmt is None:

@@ -23,10 +23,10 @@ def link_command(ctx: click.Context, index: tuple[str, ...], quiet: bool, **opti
     Entities are resolved again from the stored mentions, linked, merged when they share an item,
     and the corpus graph is rewritten; article graphs are left as they are.
     """
-    from ..corpus import update_corpus
-    from ..rdf import Provenance
+    from ..pipeline.corpus import update_corpus
+    from ..rdf.triples import Provenance
     from ..settings import SettingsError
-    from ..store import StoreError
+    from ..store.store import StoreError
     from ..wikidata.api import WikidataApiError
     from ..wikidata.index import WikidataIndexError
     from ..wikidata.sources import open_sources

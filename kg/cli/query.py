@@ -19,8 +19,8 @@ from ._util import STORE_HELP, open_store, settings_for
 @click.pass_context
 def query_command(ctx: click.Context, query_or_file: str, store: Path | None, fmt: str) -> None:
     """Run SPARQL (inline, a .rq file, or the name of a canned query in queries/)."""
-    from ..query import QueryError, read_query, render, run
-    from ..store import StoreError
+    from ..store.query import QueryError, read_query, render, run
+    from ..store.store import StoreError
 
     settings = settings_for(ctx, store=store)
     try:
@@ -35,8 +35,8 @@ def query_command(ctx: click.Context, query_or_file: str, store: Path | None, fm
 @click.pass_context
 def stats_command(ctx: click.Context, store: Path | None) -> None:
     """Articles, entities per type, mentions and triples in the store."""
-    from ..query import stats
-    from ..store import StoreError
+    from ..store.query import stats
+    from ..store.store import StoreError
 
     settings = settings_for(ctx, store=store)
     try:

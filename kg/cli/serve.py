@@ -35,7 +35,7 @@ def serve_command(ctx: click.Context, service_allow: tuple[str, ...], **options:
     """
     from ..namespaces import Iris
     from ..serve import serve
-    from ..store import StoreError, pending_corpus_warning
+    from ..store.store import StoreError, pending_corpus_warning
 
     settings = settings_for(ctx, service_allow=" ".join(service_allow) or None, **options)
 

@@ -17,8 +17,8 @@ from ._util import ENGINE_HELP, STORE_HELP, open_store, settings_for
 def validate_command(ctx: click.Context, store: Path | None, shacl_engine: str | None) -> None:
     """Check the whole store against the SHACL shapes; exit 1 on violations, or when a build's corpus
     stage never finished (entities and events are missing until 'kg build' finishes it)."""
-    from ..store import StoreError
-    from ..validate import validate_store
+    from ..store.store import StoreError
+    from ..validate.check import validate_store
 
     settings = settings_for(ctx, store=store, shacl_engine=shacl_engine)
     try:

@@ -118,9 +118,9 @@ def wikidata_lookup_command(
     """Ranked Wikidata candidates for NAME, with their scores and the decision linking would make."""
     import json
 
-    from ..link import LinkQuery, config_from, link, rank
-    from ..query import Table
+    from ..corpus.link import LinkQuery, config_from, link, rank
     from ..settings import SettingsError
+    from ..store.query import Table
     from ..wikidata.api import WikidataApiError
     from ..wikidata.index import WikidataIndexError
     from ..wikidata.sources import open_sources

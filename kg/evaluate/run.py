@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..namespaces import Iris, text_hash
 from ..settings import Settings
-from ..store import Store
+from ..store.store import Store
 from .gold import Benchmark, GoldDocument
 from .score import Predicted, Scores, score
 
@@ -111,8 +111,8 @@ def evaluate(
         gold_jsonl(docs, work / f"{benchmark.name}.jsonl")
         built = settings.with_overrides(store=work / "store")
         progress(f"building {len(docs)} documents of {benchmark.name}")
-        from ..build import build
-        from ..extract import model_description
+        from ..article.extract import model_description
+        from ..pipeline.build import build
         from ..settings import choose_model
 
         report = build([work / f"{benchmark.name}.jsonl"], built, nlp=nlp)

@@ -19,7 +19,7 @@ from flask import Flask
 
 from ..namespaces import PREFIXES, Iris
 from ..settings import Settings, service_allow_list
-from ..store import StoreError
+from ..store.store import StoreError
 from . import description
 from .sparql import Policy, SparqlProtocol
 from .workers import WorkerError, WorkerPool

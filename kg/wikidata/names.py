@@ -9,7 +9,7 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
-from ..resolve import initials, is_acronym, name_key, person_key, words
+from ..names import initials, is_acronym, name_key, person_key, words
 
 __all__ = ["initials", "is_acronym", "key", "person_variant", "short_key", "tokens"]
 

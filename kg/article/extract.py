@@ -1,0 +1,320 @@
+"""Extraction: spaCy's named entities in one article, cleaned into mentions we can stand behind.
+
+`extract` is a pure function of an article and its parsed body: no store, no corpus, so it can
+run in any process. Clean-up rules live here (titles, possessives, credits, headline fragments,
+NER type slips); naming what each mention refers to within the article is `resolve`'s job.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from ..model import DEMONYM, LABEL_KIND, Candidate, Extraction
+from ..names import forget_names
+from ..settings import Settings
+from .demonyms import country_of
+from .events import Taxonomy, extract_events, load_taxonomy
+from .mention_rules import apply_label_rules, apply_span_rules
+from .mentions import resolve_article
+from .read import Article, is_headline
+from .timex import time_expressions
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc, Span
+
+#: Titles and ranks that precede a name but are not part of it.
+TITLES = frozenset(
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "dr",
+        "prof",
+        "professor",
+        "sir",
+        "dame",
+        "lord",
+        "lady",
+        "rev",
+        "reverend",
+        "fr",
+        "father",
+        "col",
+        "colonel",
+        "lt",
+        "lieutenant",
+        "gen",
+        "general",
+        "maj",
+        "major",
+        "capt",
+        "captain",
+        "cmdr",
+        "commander",
+        "sgt",
+        "sergeant",
+        "cpl",
+        "corporal",
+        "pvt",
+        "private",
+        "adm",
+        "admiral",
+        "brig",
+        "brigadier",
+        "marshal",
+        "president",
+        "vice",
+        "premier",
+        "chancellor",
+        "minister",
+        "secretary",
+        "sen",
+        "senator",
+        "rep",
+        "representative",
+        "gov",
+        "governor",
+        "mayor",
+        "judge",
+        "justice",
+        "spokesman",
+        "spokeswoman",
+        "spokesperson",
+        "ambassador",
+        "king",
+        "queen",
+        "prince",
+        "princess",
+        "pope",
+        "sheikh",
+        "st",
+    ]
+)
+
+#: Articles per spaCy memory zone with --jobs > 1: each zone starts spaCy's worker processes anew, so
+#: zones are long there. On one process each batch is a zone of its own.
+ZONE_ARTICLES_PER_WORKER = 500
+
+_CREDIT_LINE = re.compile(
+    r"(?i)\b(?:photo|photos|photograph|photographs|image|images|picture|pictures|illustration|composite|credit|"
+    r"credits|source|sources|featured image|"
+    r"embedded images?)\s*:|/\s*flickr\b|getty images|\bvia\s+getty\b"
+)
+_CREDIT_SPAN = re.compile(r"/|\s[-–]\s|\||@|https?:|\.com\b|pic\.twitter")
+_POSSESSIVE = {"'s", "’s", "'", "’"}
+_LEADING_DROP = {"the", "a", "an"}
+
+
+#: Title-case lines count as headline text among the body's first lines. Further down they are
+#: sub-headings and lists of names, whose entities are as real as any, unless they are as short as
+#: a page's section labels ("Popular Video", "More From BBC").
+HEADLINE_LINES = 3
+SECTION_LABEL_WORDS = 3
+
+
+def _line_zones(text: str, offset: int, title_span: tuple[int, int] | None) -> list[tuple[int, int, str]]:
+    """Spans of lines that are headlines ("headline") or photo/source credits ("credit")."""
+    zones: list[tuple[int, int, str]] = []
+    pos = 0
+    seen = 0  # non-blank lines before this one
+    for line in text.splitlines(keepends=True):
+        begin, end = offset + pos, offset + pos + len(line)
+        pos += len(line)
+        if _CREDIT_LINE.search(line):
+            zones.append((begin, end, "credit"))
+        elif (is_headline(line) and (seen < HEADLINE_LINES or len(line.split()) <= SECTION_LABEL_WORDS)) or (
+            title_span and begin <= title_span[0] < end
+        ):
+            zones.append((begin, end, "headline"))
+        seen += bool(line.strip())
+    return zones
+
+
+def _zone_of(begin: int, zones: list[tuple[int, int, str]]) -> str | None:
+    for zb, ze, kind in zones:
+        if zb <= begin < ze:
+            return kind
+    return None
+
+
+def _is_title_token(text: str) -> bool:
+    return text.rstrip(".").casefold() in TITLES
+
+
+def _trim(ent: Span) -> Span | None:
+    """The entity without leading articles, titles and a trailing possessive; None if nothing is left."""
+    start, end = ent.start, ent.end
+    doc = ent.doc
+    while end > start and doc[end - 1].text in _POSSESSIVE:
+        end -= 1
+    while start < end and doc[start].lower_ in _LEADING_DROP:
+        start += 1
+    if ent.label_ == "PERSON":
+        # "U.S. Col. Chad G. Carroll": everything up to the last title word goes.
+        titles = [i for i in range(start, end - 1) if _is_title_token(doc[i].text)]
+        if titles:
+            start = titles[-1] + 1
+            if start < end and doc[start].text == ".":
+                start += 1
+    if start >= end:
+        return None
+    return doc[start:end]
+
+
+def _split_coordination(span: Span) -> list[Span]:
+    """ "North and South" names two places, not one."""
+    words = [t for t in span if not t.is_punct]
+    if len(words) == 3 and words[1].lower_ in {"and", "&"} and words[0].is_title and words[2].is_title:
+        directions = {"north", "south", "east", "west"}
+        if words[0].lower_ in directions and words[2].lower_ in directions:
+            doc = span.doc
+            return [doc[words[0].i : words[0].i + 1], doc[words[2].i : words[2].i + 1]]
+    return [span]
+
+
+def _is_fragment(span: Span, text: str) -> bool:
+    """True when the span is part of a longer word ("AK" of "AK-47", "Coca" of "Coca-Cola"); a name before a
+    hyphen and a lower-case word ("Miami-based", "UK-born") is a name that modifies, and stays."""
+    begin, end = span.start_char, span.end_char
+    before = text[begin - 1] if begin > 0 else " "
+    after = text[end : end + 2]
+    return before.isalnum() or (len(after) == 2 and after[0] in "-‐" and after[1].isalnum() and not after[1].islower())
+
+
+def _looks_like_a_name(surface: str) -> bool:
+    return any(c.isupper() for c in surface) and any(c.isalpha() for c in surface)
+
+
+def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | None = None) -> Iterator[Candidate]:
+    """Cleaned entity spans of the article's body, with offsets into the whole article text.
+
+    `zones` are the body's headline and credit lines (`_line_zones`), when the caller has them.
+    """
+    offset = article.body_start
+    body = article.text[offset:]  # the doc's text: Doc.text would join it again from every token
+    if zones is None:
+        zones = _line_zones(body, offset, article.title_span)
+    for ent in doc.ents:
+        if ent.label_ not in LABEL_KIND:
+            continue
+        trimmed = _trim(ent)
+        if trimmed is None or _is_title_token(trimmed[-1].text):
+            continue  # a title with no name ("U.S. Col")
+        trimmed = apply_span_rules(trimmed)
+        if trimmed is None:
+            continue
+        for span in _split_coordination(trimmed):
+            surface = span.text
+            if not _looks_like_a_name(surface) or _CREDIT_SPAN.search(surface) or _is_fragment(span, body):
+                continue
+            begin = offset + span.start_char
+            zone = _zone_of(begin, zones)
+            if zone == "credit":
+                continue
+            label = apply_label_rules(span, ent.label_)
+            country = country_of(surface) if label == DEMONYM else None
+            yield Candidate(
+                begin=begin,
+                end=offset + span.end_char,
+                text=surface,
+                label=label,
+                ner_label=ent.label_,
+                kind=LABEL_KIND[label],
+                sentence=(offset + span.sent.start_char, offset + span.sent.end_char),
+                in_headline=zone == "headline",
+                refers_to=country.name if country is not None else None,
+            )
+
+
+def extract(doc: Doc, article: Article, taxonomy: Taxonomy | None = None) -> Extraction:
+    """Mentions of people, organisations, places, named events and groups in one parsed article,
+    its dates resolved against the publication date, and the events it reports.
+
+    `doc` is the article's body, `article.text[article.body_start:]`, parsed. `taxonomy` is the
+    event lexicon (kg.events.load_taxonomy(); the packaged one when None); kg.events.NO_EVENTS
+    reads no events.
+    """
+    offset = article.body_start
+    zones = _line_zones(article.text[offset:], offset, article.title_span)  # the doc's text, without rebuilding it
+    mentions = resolve_article(list(candidates(doc, article, zones)), article.text)
+    credits = [(b, e) for b, e, kind in zones if kind == "credit"]
+    times = time_expressions(doc, offset, article.published, skip=credits)
+    lexicon = load_taxonomy() if taxonomy is None else taxonomy
+    # to events a nationality word is still the group it names ("North Korean soldiers" act), not the country
+    as_groups = [replace(m, kind="Group") if m.label == DEMONYM else m for m in mentions]
+    events = extract_events(doc, offset, as_groups, times, lexicon, skip=[(b, e) for b, e, _ in zones])
+    spans = {m.sentence for m in mentions} | {t.sentence for t in times} | {e.sentence for e in events}
+    sentences = tuple(sorted(spans))
+    return Extraction(
+        digest=article.digest,
+        mentions=tuple(mentions),
+        sentences=sentences,
+        tokens=len(doc),
+        times=tuple(times),
+        events=tuple(events),
+    )
+
+
+def extract_all(
+    nlp: Language,
+    articles: Iterable[Article],
+    jobs: int = Settings.jobs,
+    batch_size: int = Settings.batch_size,
+    taxonomy: Taxonomy | None = None,
+    batch_chars: int = Settings.batch_chars,
+) -> Iterator[tuple[Article, Extraction]]:
+    """Parse and extract a stream of articles, in order, on `jobs` processes.
+
+    Articles are parsed inside spaCy memory zones: the strings and lexemes a zone adds to the
+    vocabulary are freed when it closes, and so are resolution's memoised name keys, so memory stays
+    flat however long the stream. Docs never leave their zone; only the plain-data Extraction does.
+    On one process a batch holds at most `batch_size` articles and `batch_chars` characters (a
+    longer article is a batch of its own): spaCy's parser needs a few KB per character of the batch
+    in flight, so the largest batch, not the size of the corpus, sets the peak memory. `taxonomy` is
+    the event lexicon, as for `extract`.
+    """
+    if jobs == 1:
+        zones = text_batches(articles, batch_size, batch_chars)
+    else:  # spaCy's workers take batches of `batch_size`; a zone spans many, as each starts the workers anew
+        zones = text_batches(articles, ZONE_ARTICLES_PER_WORKER * jobs, sys.maxsize)
+    for zone in zones:
+        with nlp.memory_zone():
+            stream = ((a.text[a.body_start :], a) for a in zone)
+            size = len(zone) if jobs == 1 else batch_size
+            for doc, article in nlp.pipe(stream, as_tuples=True, n_process=jobs, batch_size=size):
+                yield article, extract(doc, article, taxonomy)
+        forget_names()  # each memo holds up to 65,536 names: filled over a long stream, tens of MB
+
+
+def text_batches(articles: Iterable[Article], size: int, chars: int) -> Iterator[list[Article]]:
+    """Consecutive articles in batches of at most `size` articles and `chars` characters of body."""
+    batch: list[Article] = []
+    total = 0
+    for article in articles:
+        length = len(article.text) - article.body_start
+        if batch and (len(batch) >= size or total + length > chars):
+            yield batch
+            batch, total = [], 0
+        batch.append(article)
+        total += length
+    if batch:
+        yield batch
+
+
+def load_pipeline(model: str) -> Language:
+    """Load a spaCy pipeline by package name or path (the caller chose which, see settings)."""
+    import spacy
+
+    return spacy.load(model)
+
+
+def model_description(nlp: Language) -> str:
+    meta = nlp.meta
+    return f"{meta.get('lang', 'xx')}_{meta.get('name', 'unknown')} {meta.get('version', '?')}"

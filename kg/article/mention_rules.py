@@ -1,0 +1,395 @@
+"""Corrections to spaCy's entity spans and labels, as tables of small named rules.
+
+spaCy's small model gets most names right and a few kinds of them wrong in the same ways every
+time: a name that runs over a line break, "The" dropped from "The Associated Press", a weapon's
+model letters taken for a company, an "Army" or a "Zone" given the other kind, a country that is
+really its team in a match report. Each rule below fixes one of these and nothing else.
+
+- A *span rule* takes an entity span and returns the span to keep, or None to drop it.
+- A *label rule* takes the kept span and its label so far and returns a new label, or None when
+  it has no opinion. Label rules run in order; each sees the label the previous ones left.
+
+Every rule has a test on a hand-built `Doc` (tests/test_mention_rules.py), so each is specified
+on its own, without a model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ..model import DEMONYM, TEAM
+from .demonyms import country_of
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span, Token
+
+SpanRule = Callable[["Span"], "Span | None"]
+LabelRule = Callable[["Span", str], "str | None"]
+
+# -- span rules ------------------------------------------------------------------------------------
+
+
+def _breaks_line(token: Token) -> bool:
+    return "\n" in token.text or "\r" in token.text or "\u2028" in token.text
+
+
+def cut_at_a_line_break(span: Span) -> Span | None:
+    """A name never runs over a line break: "Angela Rayner\\n\\nSpeaking" is "Angela Rayner"; "Channel 4\\n\\n"
+    is "Channel 4". The part before the break is kept (the part after when nothing comes before)."""
+    doc = span.doc
+    parts: list[list[Token]] = [[]]
+    for token in span:
+        if _breaks_line(token) or token.is_space:
+            parts.append([])
+        else:
+            parts[-1].append(token)
+    kept = next((p for p in parts if p), None)
+    if kept is None:
+        return None
+    return doc[kept[0].i : kept[-1].i + 1]
+
+
+def keep_a_capitalised_the(span: Span) -> Span | None:
+    """A "The" written with a capital inside a sentence belongs to the name ("said The Associated Press",
+    "in The Hague"); at the start of a sentence the capital says nothing, so it stays out."""
+    doc = span.doc
+    if span.start > 0:
+        before = doc[span.start - 1]
+        if before.text == "The" and not before.is_sent_start and not _after_a_line_break(before):
+            return doc[span.start - 1 : span.end]
+    return span
+
+
+def _after_a_line_break(token: Token) -> bool:
+    return token.i == 0 or _breaks_line(token.doc[token.i - 1]) or "\n" in token.doc[token.i - 1].whitespace_
+
+
+#: Nouns that follow a model designation rather than a maker's name ("AK rifles", "MiG jets").
+MODEL_NOUNS = frozenset(
+    [
+        "rifle",
+        "rifles",
+        "gun",
+        "guns",
+        "pistol",
+        "pistols",
+        "missile",
+        "missiles",
+        "rocket",
+        "rockets",
+        "launcher",
+        "launchers",
+        "grenade",
+        "grenades",
+        "tank",
+        "tanks",
+        "jet",
+        "jets",
+        "fighter",
+        "fighters",
+        "helicopter",
+        "helicopters",
+        "drone",
+        "drones",
+    ]
+)
+
+
+def drop_a_weapon_model(span: Span) -> Span | None:
+    """Short capitals or a code with digits right before a weapon noun are a model, not an organisation:
+    "AK rifles", "MiG jets". A maker's ordinary name ("Boeing jets") is kept."""
+    if len(span) != 1 or span.end >= len(span.doc):
+        return span
+    word = span[0].text
+    code = (word.isupper() and len(word) <= 3) or any(c.isdigit() for c in word) or word in {"MiG", "Su"}
+    if code and span.doc[span.end].lower_ in MODEL_NOUNS:
+        return None
+    return span
+
+
+SPAN_RULES: tuple[SpanRule, ...] = (cut_at_a_line_break, keep_a_capitalised_the, drop_a_weapon_model)
+
+
+def apply_span_rules(span: Span, rules: tuple[SpanRule, ...] = SPAN_RULES) -> Span | None:
+    for rule in rules:
+        found = rule(span)
+        if found is None:
+            return None
+        span = found
+    return span
+
+
+# -- label rules -----------------------------------------------------------------------------------
+
+#: Prepositions after which a lone capitalised word is a place, not a person ("at Panmunjom").
+LOCATIVE_PREPOSITIONS = frozenset(
+    ["at", "in", "near", "across", "into", "inside", "outside", "toward", "towards", "within"]
+)
+
+
+def a_lone_word_after_a_locative_preposition_is_a_place(span: Span, label: str) -> str | None:
+    """ "at Panmunjom": spaCy's PERSON for a lone word after a locative preposition is a place."""
+    if label == "PERSON" and len(span) == 1:
+        token = span[0]
+        if token.dep_ == "pobj" and token.head.lower_ in LOCATIVE_PREPOSITIONS:
+            return "LOC"
+    return None
+
+
+#: The head word of a name, and the label it gives: an "Army" is an organisation whatever spaCy said,
+#: a "Zone" a place. Only words that name one kind of thing in news are here ("Bank" is not: the
+#: West Bank; nor "Union": the Soviet Union).
+HEAD_WORD_LABELS: dict[str, str] = {
+    **dict.fromkeys(
+        [
+            "Army",
+            "Navy",
+            "Command",
+            "Ministry",
+            "Party",
+            "Council",
+            "Committee",
+            "Agency",
+            "Department",
+            "Commission",
+            "Corps",
+            "Police",
+            "Guard",
+            "Court",
+            "Parliament",
+            "Assembly",
+            "University",
+            "College",
+            "Institute",
+            "Foundation",
+            "Association",
+            "Federation",
+            "Company",
+            "Corporation",
+            "Inc",
+            "Ltd",
+            "Airlines",
+            "Airways",
+        ],
+        "ORG",
+    ),
+    **dict.fromkeys(
+        [
+            "Area",
+            "Zone",
+            "Line",
+            "Border",
+            "Peninsula",
+            "Valley",
+            "Strait",
+            "Gulf",
+            "Sea",
+            "Ocean",
+            "River",
+            "Mountains",
+        ],
+        "LOC",
+    ),
+    **dict.fromkeys(["Village", "Province", "County", "District", "Region"], "GPE"),
+    **dict.fromkeys(["Street", "Avenue", "Square", "Bridge", "Airport"], "FAC"),
+}
+
+
+def head_word(words: list[str]) -> str | None:
+    """The last word of a name, before any "of" ("Ministry of Defence" -> Ministry); None for one word."""
+    words = [w for w in words if any(c.isalnum() for c in w)]
+    if len(words) < 2:
+        return None  # a lone "Army" says nothing about which kind spaCy got wrong
+    for i, word in enumerate(words):
+        if word.lower() == "of" and i > 0:
+            words = words[:i]
+            break
+    return words[-1].rstrip(".")
+
+
+def head_word_label(name: str) -> str | None:
+    """The label a name's head word gives ("Demilitarized Zone" -> LOC), or None."""
+    return HEAD_WORD_LABELS.get(head_word(name.split()) or "")
+
+
+def the_head_word_decides_the_kind(span: Span, label: str) -> str | None:
+    """ "Korean People's Army" is an organisation, "Joint Security Area" and "Military Demarcation Line" are
+    places: a head word that names one kind of thing outweighs spaCy's label (names of two words or more)."""
+    if label not in {"ORG", "GPE", "LOC", "FAC", "PERSON"}:
+        return None
+    wanted = HEAD_WORD_LABELS.get(head_word([t.text for t in span]) or "")
+    if wanted is None or wanted == label:
+        return None
+    if label in {"GPE", "LOC", "FAC"} and wanted in {"GPE", "LOC", "FAC"}:
+        return None  # the place's category: spaCy's is as good as ours
+    return wanted
+
+
+#: Words that make a sentence or an article a sports report.
+SPORTS_WORDS = frozenset(
+    [
+        "match",
+        "matches",
+        "game",
+        "games",
+        "tournament",
+        "league",
+        "cup",
+        "championship",
+        "championships",
+        "season",
+        "coach",
+        "coaches",
+        "squad",
+        "rugby",
+        "football",
+        "soccer",
+        "cricket",
+        "tennis",
+        "hockey",
+        "basketball",
+        "baseball",
+        "stadium",
+        "fixture",
+        "kick-off",
+        "innings",
+        "wicket",
+        "goal",
+        "goals",
+        "try",
+        "tries",
+        "striker",
+        "quarterback",
+        "touchdown",
+        "scrum-half",
+        "fly-half",
+        "flanker",
+        "midfielder",
+        "goalkeeper",
+    ]
+)
+#: Verbs whose subject or object in a sports report is a team ("England beat Samoa").
+MATCH_VERBS = frozenset(
+    [
+        "beat",
+        "defeat",
+        "win",
+        "lose",
+        "draw",
+        "play",
+        "face",
+        "meet",
+        "host",
+        "edge",
+        "thrash",
+        "rout",
+        "ease",
+        "hammer",
+        "crush",
+        "stun",
+        "upset",
+        "overcome",
+        "trail",
+        "outplay",
+        "outscore",
+        "eliminate",
+        "knock",
+    ]
+)
+#: Nouns a team name modifies ("the England coach", "Scotland great Gavin Hastings", "the Alabama game").
+TEAM_NOUNS = frozenset(
+    [
+        "team",
+        "squad",
+        "side",
+        "coach",
+        "captain",
+        "manager",
+        "skipper",
+        "player",
+        "players",
+        "striker",
+        "defender",
+        "midfielder",
+        "goalkeeper",
+        "forward",
+        "winger",
+        "fly-half",
+        "flanker",
+        "quarterback",
+        "great",
+        "international",
+        "fans",
+        "supporters",
+        "game",
+        "match",
+        "fixture",
+        "clash",
+        "victory",
+        "win",
+        "defeat",
+    ]
+)
+_AGAINST = frozenset({"against", "versus", "vs", "vs.", "v", "v."})
+
+
+def _sports_words(doc: Doc) -> int:
+    count = doc.user_data.get("kg_sports_words")
+    if count is None:
+        count = doc.user_data["kg_sports_words"] = sum(1 for t in doc if t.lower_ in SPORTS_WORDS)
+    return count
+
+
+def _plays(token: Token) -> bool:
+    """The token stands where a team stands in a match: subject or object of a match verb, after
+    "against"/"versus", or modifying a team noun."""
+    head = token.head
+    if token.dep_ in {"nsubj", "dobj", "nsubjpass"} and head.lemma_.lower() in MATCH_VERBS:
+        return True
+    if token.dep_ == "pobj" and head.lower_ in _AGAINST:
+        return True
+    return token.dep_ in {"compound", "nmod", "poss", "npadvmod"} and head.lower_ in TEAM_NOUNS
+
+
+def a_place_that_plays_a_match_is_a_team(span: Span, label: str) -> str | None:
+    """In a sports report, a country or city that beats, faces or plays is its team, an organisation:
+    "England beat Samoa", "England and Tonga have met", "the Alabama versus Florida State game". spaCy's
+    ORG for such a name ("Samoa") is marked a team too, so that it never links to the place."""
+    if label not in {"GPE", "LOC", "ORG"}:
+        return None
+    root = span.root
+    sporty = _sports_words(span.doc) >= 3 or any(t.lower_ in SPORTS_WORDS for t in span.sent)
+    if not sporty:
+        return None
+    chain = [root]
+    while chain[-1].dep_ == "conj" and chain[-1].head not in chain and len(chain) < 6:
+        chain.append(chain[-1].head)  # "England and Tonga have met": Tonga is England's conjunct
+    return TEAM if any(_plays(t) for t in chain) else None
+
+
+def a_nationality_word_refers_to_its_country(span: Span, label: str) -> str | None:
+    """ "Russian officials", "Iraqis": a nationality word in the demonym table stands for its country. Not
+    inside a longer name ("Nail Polish", "the New Zealander Hotel"): a capitalised word just before it,
+    inside a sentence, says the name goes on."""
+    if label != "NORP" or country_of(span.text) is None:
+        return None
+    if span.start > 0:
+        before = span.doc[span.start - 1]
+        if before.text[:1].isupper() and not before.is_sent_start and not _after_a_line_break(before):
+            return None
+    return DEMONYM
+
+
+LABEL_RULES: tuple[LabelRule, ...] = (
+    a_lone_word_after_a_locative_preposition_is_a_place,
+    the_head_word_decides_the_kind,
+    a_place_that_plays_a_match_is_a_team,
+    a_nationality_word_refers_to_its_country,
+)
+
+
+def apply_label_rules(span: Span, label: str, rules: tuple[LabelRule, ...] = LABEL_RULES) -> str:
+    for rule in rules:
+        label = rule(span, label) or label
+    return label

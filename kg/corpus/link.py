@@ -1,0 +1,771 @@
+"""Link: each resolved entity to a Wikidata item, or explicitly to none, with a confidence and the why.
+
+The stage after corpus-wide resolution. For every entity (a `LinkQuery`: its class, label, every
+surface form, the articles it is in) candidates come from the configured sources (local indexes,
+then the live API for what they leave unlinked) and are scored on
+
+- name: how the entity's names match the item's label and aliases (normalised; acronyms; every
+  surface form, the label weighing most);
+- type: our class against the item's (from P31); a class the name's only candidates contradict
+  is a sign spaCy was wrong, and a confident link corrects it (a village tagged PERSON is a Place);
+- popularity: a prior from sitelinks (or, for the shared tables, an estimate);
+- context: what else the same articles name. A place whose country is named there, a person
+  whose party, or a country whose cities are, gains; a place in another country loses.
+
+score = name x type x (0.5 + 0.5 x support), support = 1 - (1 - popularity)(1 - context);
+confidence = score x share, share = score^4 / sum of the candidates' score^4 (an ambiguous name
+shares its weight). Below the threshold the entity is not linked: a wrong link is worse than none.
+
+Then entities linked to the same item are merged (`merge_linked`), and `link_triples` writes the
+decision into the corpus graph: owl:sameAs, a reified link with confidence, source and runners-up,
+or an explicit "not linked"; the type correction; description, country and coordinates.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from ..model import Entity
+from ..namespaces import Iris
+from ..wikidata.index import ALIAS, DERIVED, FORM_NAMES, INITIALS, LABEL, NameMatch
+from ..wikidata.items import KINDS, OTHER, Item, SourceInfo
+from ..wikidata.names import is_acronym, key, person_variant, short_key, tokens
+from ..wikidata.sources import CandidateSource, Sources, open_sources
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+
+
+_DIGEST = re.compile(r"/article/([0-9a-f]{64})#")
+
+#: How much a name match is worth, by how the name belongs to the item.
+MATCH_QUALITY = {LABEL: 1.0, ALIAS: 0.92, DERIVED: 0.75, INITIALS: 0.6}
+#: A one-word alias ("Continental", "Kennedy") names many things; a person's surname most of all.
+ONE_WORD_ALIAS = 0.85
+ONE_WORD_PERSON_ALIAS = 0.7
+#: A place in a country the articles never name (or a country they never name, when a rival's is named).
+COUNTRY_DISAGREES = 0.9
+#: An alias of three letters or fewer ("UN", "AK") is worth at most this much (more when written the same).
+SHORT_ALIAS = 0.75
+EXACT_SHORT_ALIAS = 0.85
+#: Type compatibility: our class against the item's, plainly and when the name's only candidates
+#: are of the other class (spaCy's labels on lone names are often wrong).
+TYPE_FIT = {
+    frozenset({"Place", "Organization"}): (0.6, 0.9),
+    frozenset({"Person", "Place"}): (0.35, 0.85),
+    frozenset({"Person", "Organization"}): (0.35, 0.8),
+    frozenset({"Event", "Person"}): (0.35, 0.7),
+    frozenset({"Event", "Organization"}): (0.35, 0.7),
+    frozenset({"Event", "Place"}): (0.35, 0.7),
+}
+#: A team named after its place ("England beat Samoa") is not the place: the place's items hardly fit.
+TEAM_AS_PLACE = 0.1
+UNKNOWN_TYPE = 0.7
+OTHER_TYPE = 0.2
+SHARPNESS = 4
+#: The confidence share weighs each candidate by its prior odds of being meant, 40 ** popularity: the
+#: popularity prior is log-scaled from 5 sitelinks (0) to 200 (1), so this undoes the log (200 / 5 =
+#: 40) and London (Q84) is not halved by London, Ontario.
+POPULARITY_ODDS_BASE = 40.0
+#: A company's name without its legal form ("General Motors Corp" -> "General Motors") is nearly as good.
+#: "Co" and "Company" stay: "General Electric Company" (GEC) is not General Electric.
+LEGAL_FORM_WEIGHT = 0.95
+LEGAL_FORMS = frozenset({"corp", "corporation", "inc", "incorporated", "ltd", "limited", "plc", "llc"})
+
+
+# -- inputs and outputs ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkQuery:
+    """One entity to link: what it is called, what it is, where it appears."""
+
+    iri: str
+    kind: str
+    label: str
+    alt_labels: tuple[str, ...] = ()
+    articles: tuple[str, ...] = ()
+    context: tuple[str, ...] = ()
+    team: bool = False  # a place name standing for its sports team: never the place itself
+
+
+@dataclass(frozen=True)
+class LinkConfig:
+    threshold: float = 0.6
+    runners_up: int = 3
+    context_articles: int = 50
+    fuzzy: bool = True
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A candidate item with its score and the evidence for it."""
+
+    item: Item
+    source: SourceInfo
+    score: float
+    name: float
+    type: float
+    popularity: float
+    context: float
+    matched: str
+    how: str
+    evidence: tuple[str, ...] = ()
+
+    @property
+    def qid(self) -> str:
+        return self.item.qid
+
+
+@dataclass(frozen=True)
+class LinkDecision:
+    """What linking decided for one entity."""
+
+    iri: str
+    kind: str
+    qid: str | None
+    confidence: float
+    candidates: tuple[Scored, ...] = ()
+    corrected_kind: str | None = None
+    reason: str = ""
+    replaces: tuple[str, ...] = ()
+
+    @property
+    def linked(self) -> bool:
+        return self.qid is not None
+
+    @property
+    def best(self) -> Scored | None:
+        return self.candidates[0] if self.candidates else None
+
+    @property
+    def item(self) -> Item | None:
+        return self.candidates[0].item if self.linked else None
+
+    @property
+    def source(self) -> SourceInfo | None:
+        return self.candidates[0].source if self.linked else None
+
+    @property
+    def runners_up(self) -> tuple[Scored, ...]:
+        return self.candidates[1:] if self.linked else self.candidates
+
+    @property
+    def final_kind(self) -> str:
+        return self.corrected_kind or self.kind
+
+
+# -- queries from resolved entities ------------------------------------------------------------
+
+
+def article_of(mention_iri: str) -> str | None:
+    """The article hash in a mention IRI (<base>article/<sha256>#char=b,e)."""
+    m = _DIGEST.search(mention_iri)
+    return m.group(1) if m else None
+
+
+def queries_from_entities(entities: Iterable[Entity]) -> list[LinkQuery]:
+    """One query per entity: its label, every other surface form, the articles it is mentioned in."""
+    out = []
+    for e in entities:
+        digests = tuple(sorted({d for m in e.mentions if (d := article_of(m))}))
+        out.append(LinkQuery(e.iri, e.kind, e.label, tuple(e.alt_labels), digests, team=e.team))
+    return out
+
+
+# -- candidates --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Form:
+    name: str
+    weight: float
+    is_label: bool
+    company: bool = False  # the name with its legal form taken off: only an organisation can be meant
+
+
+def _forms(q: LinkQuery) -> list[_Form]:
+    forms: dict[str, _Form] = {}
+    for name, is_label in [(q.label, True), *((a, False) for a in q.alt_labels)]:
+        k = key(name)
+        if not k:
+            continue
+        if is_label:
+            weight = 1.0
+        elif len(k.split()) > 1:
+            weight = 0.9
+        else:
+            weight = 0.85 if is_acronym(name) else 0.8
+        if k not in forms or weight > forms[k].weight:
+            forms[k] = _Form(name, weight, is_label)
+        if q.kind in ("Organization", ""):
+            bare = without_legal_form(name)
+            if bare and key(bare) not in forms:
+                forms[key(bare)] = _Form(bare, weight * LEGAL_FORM_WEIGHT, is_label, company=True)
+    return list(forms.values())
+
+
+def without_legal_form(name: str) -> str | None:
+    """The name without trailing legal forms ("Merck and Co Inc" -> "Merck"), or None when it has none."""
+    ws = name.replace(",", " ").split()
+    end = len(ws)
+    while end > 1 and ws[end - 1].rstrip(".").casefold() in LEGAL_FORMS:
+        end -= 1
+    return " ".join(ws[:end]) if 0 < end < len(ws) else None
+
+
+def _lookup_keys(q: LinkQuery, forms: list[_Form]) -> list[tuple[str, _Form, bool]]:
+    """(key, form, derived) to look up: each form's key, and for people the key without middle names."""
+    out = []
+    for f in forms:
+        k = key(f.name)
+        out.append((k, f, False))
+        if q.kind in ("Person", ""):
+            v = person_variant(f.name)
+            if v and v != k:
+                out.append((v, f, True))
+    return out
+
+
+@dataclass
+class _Cand:
+    match: NameMatch
+    name: float
+    matched: str
+    how: str
+    via_label: bool
+    company: bool = False
+
+    @property
+    def strong(self) -> bool:
+        """The entity's label is the item's label, or a multi-word alias: enough to doubt spaCy's type."""
+        return self.via_label and (self.match.form == LABEL or (self.match.form == ALIAS and " " in key(self.matched)))
+
+
+def _capitals(name: str) -> bool:
+    """Written in capitals ("US", "the U.S."; a leading "the" aside)."""
+    letters = [c for c in re.sub(r"^(?:the|The|THE)\s+", "", name.strip()) if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters)
+
+
+def _written_alike(name: str, k: str, item: Item) -> bool:
+    """For a short name: the item has a name of that key written with capitals as ours is ("Us" is not "US")."""
+    return any(_capitals(n) == _capitals(name) for n in item.names if key(n) == k)
+
+
+def _name_score(form: _Form, k: str, match: NameMatch, derived: bool) -> float:
+    if short_key(k) and match.form in (LABEL, ALIAS) and not _written_alike(form.name, k, match.item):
+        return 0.0  # "Us" (the magazine) never matches the United States' "US"
+    if match.form == ALIAS and k == key(match.item.label) + "s":
+        return 0.0  # "the two Koreas" are two states, not the region Korea whose alias the plural is
+    quality = MATCH_QUALITY[match.form]
+    if match.form == ALIAS and " " not in k:
+        quality = min(quality, ONE_WORD_PERSON_ALIAS if match.item.kind == "Person" else ONE_WORD_ALIAS)
+    if derived:
+        quality *= 0.92
+    if match.form != LABEL and short_key(k):
+        # "us" is the key of "U.S." and of "US"; written exactly as the alias it counts more.
+        quality = min(quality, EXACT_SHORT_ALIAS if form.name in match.item.aliases else SHORT_ALIAS)
+    return form.weight * quality
+
+
+def _similarity(name: str, item: Item) -> float:
+    mine = tokens(name)
+    if not mine:
+        return 0.0
+    best = 0.0
+    for other in item.names:
+        theirs = tokens(other)
+        if theirs:
+            best = max(best, len(mine & theirs) / len(mine | theirs))
+    return best
+
+
+def _gather(
+    queries: Sequence[LinkQuery], sources: Sequence[CandidateSource], config: LinkConfig, *, remote: bool = False
+) -> list[dict[str, _Cand]]:
+    """Candidates per query, from every source, exact names first, words (FTS) when nothing matched.
+
+    A remote source (the live API: one request per name) is asked about each entity's label only.
+    """
+    plans = []
+    wanted: dict[str, str] = {}
+    for q in queries:
+        forms = _forms(q)
+        keys = [(key(forms[0].name), forms[0], False)] if remote and forms else _lookup_keys(q, forms)
+        plans.append(keys)
+        for k, f, _ in keys:
+            wanted.setdefault(k, f.name)
+    found: list[dict[str, list[NameMatch]]] = [source.find(wanted) for source in sources]
+    out: list[dict[str, _Cand]] = []
+    for q, keys in zip(queries, plans, strict=True):
+        cands: dict[str, _Cand] = {}
+        for k, form, derived in keys:
+            for hits in found:
+                for match in hits.get(k, ()):
+                    score = _name_score(form, k, match, derived)
+                    old = cands.get(match.item.qid)
+                    if old is None or score > old.name:
+                        how = FORM_NAMES[match.form] + (" (without middle names)" if derived else "")
+                        how += " (without its legal form)" if form.company else ""
+                        cands[match.item.qid] = _Cand(match, score, form.name, how, form.is_label, form.company)
+        if config.fuzzy and not cands and key(q.label):
+            for source in sources:
+                for match in source.search(q.label):
+                    k = key(q.label)
+                    if short_key(k) and not _written_alike(q.label, k, match.item):
+                        continue  # as for exact names: "Us" is not "US"
+                    sim = _similarity(q.label, match.item)
+                    if sim >= 0.5 and match.item.qid not in cands:
+                        cands[match.item.qid] = _Cand(match, 0.7 * sim, q.label, f"words ({sim:.0%} shared)", True)
+        out.append(cands)
+    return out
+
+
+# -- scoring -----------------------------------------------------------------------------------
+
+
+def type_fit(ours: str, theirs: str | None, soft: bool) -> float:
+    """How well an item's class fits ours; `ours` empty means any of our classes (a lookup with no type)."""
+    if theirs == OTHER:
+        return OTHER_TYPE
+    if not ours:
+        return 1.0
+    if theirs is None:
+        return UNKNOWN_TYPE
+    if theirs == ours:
+        return 1.0
+    plain, softened = TYPE_FIT.get(frozenset({ours, theirs}), (0.35, 0.7))
+    return softened if soft else plain
+
+
+@dataclass
+class _Context:
+    """What the rest of the corpus says around one entity: linked items, their countries, names."""
+
+    qids: set[str] = field(default_factory=set)
+    countries: set[str] = field(default_factory=set)
+    corpus_counts: Counter[str] = field(default_factory=Counter)
+    own_countries: frozenset[str] = frozenset()
+    names: set[str] = field(default_factory=set)
+    labels: dict[str, str] = field(default_factory=dict)
+    named_countries: set[str] = field(default_factory=set)  # countries its articles name (linked)
+
+    def in_corpus(self, country: str) -> bool:
+        """Named by a linked entity somewhere in the corpus, not counting the entity being scored."""
+        return self.corpus_counts.get(country, 0) > (country in self.own_countries)
+
+
+def forget_descriptions() -> None:
+    """Drop the memoised description n-grams (one linking run's speed-up; they grow with the candidates seen)."""
+    _description_ngrams.cache_clear()
+
+
+@lru_cache(maxsize=100_000)
+def _description_ngrams(description: str, longest: int = 5) -> frozenset[str]:
+    """Every run of up to five words of a description's key: what a context name must equal to be in it."""
+    parts = key(description).split()
+    return frozenset(" ".join(parts[i : i + n]) for n in range(1, longest + 1) for i in range(len(parts) - n + 1))
+
+
+def _context_score(item: Item, ctx: _Context | None) -> tuple[float, float, list[str], bool]:
+    """(context in [0,1], penalty factor, evidence, whether its country is named in the same articles)."""
+    if ctx is None:
+        return 0.0, 1.0, [], False
+    found: list[float] = []
+    evidence: list[str] = []
+
+    def name(qid: str) -> str:
+        return f"{ctx.labels[qid]} ({qid})" if qid in ctx.labels else qid
+
+    countries = [c for c in item.countries if c != item.qid]
+    shared = [c for c in countries if c in ctx.countries]
+    if shared:
+        found.append(0.5)
+        evidence.append(f"its country {name(shared[0])} is named in the same articles")
+    elif any(ctx.in_corpus(c) for c in countries):
+        found.append(0.2)
+        evidence.append("its country is named elsewhere in the corpus")
+    if item.qid in ctx.countries:
+        found.append(0.4)
+        evidence.append("places in it are named in the same articles")
+    related = [r for r in item.related if r in ctx.qids]
+    if related:
+        found.append(0.5)
+        evidence.append(f"related item {name(related[0])} is named in the same articles")
+    if item.description and ctx.names:
+        overlap = sorted(_description_ngrams(item.description) & ctx.names)
+        if overlap:
+            found += [0.3] * min(2, len(overlap))
+            evidence.append(f"its description names {', '.join(repr(o) for o in overlap[:2])}")
+    penalty = 1.0
+    if countries and ctx.countries and not any(c in ctx.countries or ctx.in_corpus(c) for c in countries):
+        # A place in a country the articles never name (a country itself is never penalised).
+        penalty = COUNTRY_DISAGREES
+        evidence.append(f"its country {name(countries[0])} is not one the articles name")
+    rest = 1.0
+    for x in found:
+        rest *= 1.0 - x
+    return 1.0 - rest, penalty, evidence, bool(shared)
+
+
+def _score(q: LinkQuery, cands: dict[str, _Cand], ctx: _Context | None) -> list[Scored]:
+    same_kind = any(c.match.item.kind == q.kind and c.name >= 0.75 for c in cands.values())
+    acronym = is_acronym(q.label)
+    contexts = {qid: _context_score(c.match.item, ctx) for qid, c in cands.items()}
+    # When some candidate's country agrees with the articles, a rival country they never name loses too.
+    agreeing = any(agree for _, _, _, agree in contexts.values())
+    scored = []
+    for qid, c in cands.items():
+        item = c.match.item
+        soft = not same_kind and c.strong and not acronym
+        if c.company and item.kind != "Organization":
+            fit = OTHER_TYPE  # "Preston corp" is a company, whatever else is called Preston
+        elif q.team and item.kind == "Place":
+            fit = TEAM_AS_PLACE
+        else:
+            fit = type_fit(q.kind, item.kind, soft)
+        context, penalty, evidence, _ = contexts[qid]
+        rival = agreeing and penalty == 1.0 and ctx is not None and item.qid in item.countries
+        if rival and not any(x in ctx.countries or ctx.in_corpus(x) for x in item.countries):  # type: ignore[union-attr]
+            penalty = COUNTRY_DISAGREES
+            evidence = [*evidence, "a rival in a country the articles name is more likely"]
+        support = 1.0 - (1.0 - item.popularity) * (1.0 - context)
+        score = c.name * fit * (0.5 + 0.5 * support) * penalty
+        scored.append(
+            Scored(
+                item,
+                c.match.source,
+                round(score, 4),
+                round(c.name, 4),
+                round(fit, 4),
+                item.popularity,
+                round(context, 4),
+                c.matched,
+                c.how,
+                tuple(evidence),
+            )
+        )
+    scored.sort(key=lambda s: (-s.score, -s.item.popularity, s.item.number))
+    return scored
+
+
+def _national_team(q: LinkQuery, scored: list[Scored]) -> bool:
+    """A team named like a country: every sport has one, and an index cannot tell which the article means."""
+    return q.team and any(s.item.kind == "Place" and s.item.qid in s.item.countries and s.name >= 0.99 for s in scored)
+
+
+def _decide(q: LinkQuery, scored: list[Scored], config: LinkConfig) -> LinkDecision:
+    keep = scored[: config.runners_up + 1]
+    if not scored:
+        return LinkDecision(q.iri, q.kind, None, 0.0, (), None, "no candidate in the sources")
+    if _national_team(q, scored):
+        why = "a national team: one per sport, and nothing says which sport's team it is"
+        return LinkDecision(q.iri, q.kind, None, 0.0, tuple(keep), None, why)
+    best = scored[0]
+    weights = [s.score**SHARPNESS * POPULARITY_ODDS_BASE**s.item.popularity for s in scored]
+    share = weights[0] / sum(weights) if sum(weights) > 0 else 0.0
+    confidence = round(best.score * share, 3)
+    label = f"{best.item.label} ({best.qid})"
+    if confidence < config.threshold:
+        why = f"best candidate {label} has confidence {confidence:.2f}, below the threshold {config.threshold:.2f}"
+        if share < 0.75 and len(scored) > 1:
+            why += f"; the name is shared with {scored[1].item.label} ({scored[1].qid})"
+        return LinkDecision(q.iri, q.kind, None, confidence, tuple(keep), None, why)
+    corrected = best.item.kind if q.kind and best.item.kind in KINDS and best.item.kind != q.kind else None
+    parts = [f"{best.how} {best.matched!r}", f"popularity {best.popularity:.2f}"]
+    if best.item.kind:
+        parts.append(f"type {best.item.kind.lower()}" + (f" (spaCy said {q.kind.lower()})" if corrected else ""))
+    parts += list(best.evidence)
+    if share < 0.99 and len(scored) > 1:
+        parts.append(f"ahead of {scored[1].item.label} ({scored[1].qid}, {scored[1].score:.2f})")
+    return LinkDecision(q.iri, q.kind, best.qid, confidence, tuple(keep), corrected, "; ".join(parts))
+
+
+def _article_groups(queries: Sequence[LinkQuery], config: LinkConfig) -> dict[str, list[int]]:
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, q in enumerate(queries):
+        for d in q.articles[: config.context_articles]:
+            groups[d].append(i)
+    return groups
+
+
+def _contexts(
+    queries: Sequence[LinkQuery],
+    anchors: dict[int, Item],
+    explicit: list[list[Item]],
+    config: LinkConfig,
+) -> list[_Context]:
+    """Each query's context: items confidently linked in its articles (itself left out), their countries."""
+    groups = _article_groups(queries, config)
+    corpus_counts = Counter(c for item in anchors.values() for c in set(item.countries))
+    labels = {item.qid: item.label for item in anchors.values()}
+    names_by_article = {d: {key(queries[i].label) for i in idx} for d, idx in groups.items()}
+    out = []
+    for i, q in enumerate(queries):
+        own = frozenset(anchors[i].countries) if i in anchors else frozenset()
+        ctx = _Context(corpus_counts=corpus_counts, own_countries=own, labels=labels)
+        neighbours: set[int] = set()
+        for d in q.articles[: config.context_articles]:
+            neighbours.update(groups[d])
+            ctx.names.update(names_by_article[d])
+        neighbours.discard(i)
+        items = [anchors[j] for j in neighbours if j in anchors] + explicit[i]
+        own_key = key(q.label)
+        ctx.names.discard(own_key)
+        ctx.names.update(key(n) for n in q.context)
+        ctx.names = {n for n in ctx.names if len(n) >= 4}
+        for item in items:
+            ctx.qids.add(item.qid)
+            ctx.countries.update(item.countries)
+            ctx.labels.setdefault(item.qid, item.label)
+            if item.qid in item.countries:
+                ctx.named_countries.add(item.qid)
+        out.append(ctx)
+    return out
+
+
+def _explicit_context(queries: Sequence[LinkQuery], sources: Sequence[CandidateSource]) -> list[list[Item]]:
+    """Items for context names given with a query (`kg wikidata lookup --context`): their best exact match."""
+    if not any(q.context for q in queries):
+        return [[] for _ in queries]
+    wanted = {key(n): n for q in queries for n in q.context if key(n)}
+    found = [s.find(wanted) for s in sources]
+    out = []
+    for q in queries:
+        items = []
+        for n in q.context:
+            hits = [m for f in found for m in f.get(key(n), ()) if m.form in (LABEL, ALIAS) and m.item.kind != OTHER]
+            if hits:
+                items.append(max(hits, key=lambda m: (m.form == LABEL, m.item.popularity)).item)
+        out.append(items)
+    return out
+
+
+def link(
+    queries: Sequence[LinkQuery],
+    sources: Sequence[CandidateSource],
+    config: LinkConfig | None = None,
+    *,
+    fallback: Sequence[CandidateSource] = (),
+) -> list[LinkDecision]:
+    """A decision per query, in order: link each to one item or to none, from the context of all.
+
+    Two rounds: first each entity on its own (name, type, popularity); the confident links of that
+    round are the context of the second (countries, related items, names in descriptions). Fallback
+    sources (the live API) are asked only about entities the others leave unlinked.
+    """
+    config = config or LinkConfig()
+    cands = _gather(queries, sources, config)
+    explicit = _explicit_context(queries, sources)
+    first = [_decide(q, _score(q, c, None), config) for q, c in zip(queries, cands, strict=True)]
+    if fallback:
+        missing = [i for i, d in enumerate(first) if not d.linked]
+        extra = _gather([queries[i] for i in missing], fallback, config, remote=True)
+        for i, more in zip(missing, extra, strict=True):
+            for qid, c in more.items():
+                if qid not in cands[i] or c.name > cands[i][qid].name:
+                    cands[i][qid] = c
+            first[i] = _decide(queries[i], _score(queries[i], cands[i], None), config)
+    anchors = {i: d.item for i, d in enumerate(first) if d.item is not None}
+    contexts = _contexts(queries, anchors, explicit, config)
+    return [
+        _national_service(q, [*sources, *fallback], ctx) or _decide(q, _score(q, c, ctx), config)
+        for q, c, ctx in zip(queries, cands, contexts, strict=True)
+    ]
+
+
+#: A bare armed service ("the Navy said") is the national one of the country its articles are about.
+ARMED_SERVICES = frozenset({"army", "navy", "air force", "marines", "marine corps", "coast guard"})
+#: The confidence of that rule's link: it is a rule, not a score, and it is right when its premise is.
+NATIONAL_SERVICE_CONFIDENCE = 0.9
+
+
+def _national_service(q: LinkQuery, sources: Sequence[CandidateSource], ctx: _Context) -> LinkDecision | None:
+    """The decision for a bare "Navy" or "Army": the one such service of the one country the entity's
+    articles name, or no link at all (never the academy or team that "Navy" is also an alias of).
+    None for any other name."""
+    service = key(q.label)
+    if q.kind not in ("Organization", "") or service not in ARMED_SERVICES:
+        return None
+    if len(ctx.named_countries) != 1:
+        why = f"a bare {q.label!r}: its articles name {len(ctx.named_countries)} countries, so whose is not clear"
+        return LinkDecision(q.iri, q.kind, None, 0.0, (), None, why)
+    (country,) = ctx.named_countries
+    found: dict[str, tuple[Item, SourceInfo]] = {}
+    for source in sources:
+        for match in source.search(q.label, limit=50):
+            item = match.item
+            label = key(item.label)
+            if item.kind == "Organization" and label.endswith(" " + service) and country in item.countries:
+                found.setdefault(item.qid, (item, match.source))
+    if len(found) != 1:
+        why = f"a bare {q.label!r}: the index holds {len(found)} such services of {ctx.labels.get(country, country)}"
+        return LinkDecision(q.iri, q.kind, None, 0.0, (), None, why)
+    ((item, source),) = found.values()
+    scored = Scored(item, source, 1.0, 1.0, 1.0, item.popularity, 1.0, q.label, "national service")
+    why = f"the {q.label.lower()} of {ctx.labels.get(country, country)}, the one country its articles name"
+    return LinkDecision(q.iri, q.kind, item.qid, NATIONAL_SERVICE_CONFIDENCE, (scored,), None, why)
+
+
+def rank(query: LinkQuery, sources: Sequence[CandidateSource], config: LinkConfig | None = None) -> list[Scored]:
+    """Every candidate for one name, scored and ranked (what `kg wikidata lookup` shows)."""
+    config = config or LinkConfig()
+    cands = _gather([query], sources, config)[0]
+    explicit = _explicit_context([query], sources)
+    ctx = _contexts([query], {}, explicit, config)[0] if query.context else None
+    return _score(query, cands, ctx)
+
+
+# -- merging and type correction ---------------------------------------------------------------
+
+
+def _articles(mentions: Iterable[str]) -> int:
+    return len({d for m in mentions if (d := article_of(m))})
+
+
+def merge_linked(
+    entities: Sequence[Entity], decisions: Sequence[LinkDecision], iris: Iris
+) -> tuple[list[Entity], list[LinkDecision]]:
+    """Entities linked to the same item become one; corrected classes move an entity to its class.
+
+    The merged entity keeps the IRI and label of the member with the most mentions (ties: the
+    smallest IRI), every member's mentions and names; its decision is the most confident one and
+    records the IRIs it replaces. An entity whose class changed gets an IRI under its new class.
+    Same input, same output.
+    """
+    by_iri = {d.iri: d for d in decisions}
+    groups: dict[str, list[Entity]] = defaultdict(list)
+    alone: list[Entity] = []
+    for e in entities:
+        d = by_iri[e.iri]
+        (groups[d.qid].append(e) if d.qid else alone.append(e))
+    merged: list[tuple[Entity, LinkDecision]] = [(e, by_iri[e.iri]) for e in alone]
+    for members in groups.values():
+        members = sorted(members, key=lambda e: (-len(e.mentions), e.iri))
+        head = members[0]
+        decision = max((by_iri[e.iri] for e in members), key=lambda d: (d.confidence, d.iri == head.iri))
+        if len(members) == 1:
+            merged.append((head, decision))
+            continue
+        item = decision.item
+        kind = item.kind if item is not None and item.kind in KINDS else head.kind
+        decision = replace(decision, kind=head.kind, corrected_kind=kind if kind != head.kind else None)
+        mentions = tuple(sorted({m for e in members for m in e.mentions}))
+        names = {n for e in members for n in (e.label, *e.alt_labels)}
+        categories = Counter()
+        for e in members:
+            if e.place_category:
+                categories[e.place_category] += len(e.mentions)
+        entity = replace(
+            head,
+            kind=kind,
+            alt_labels=tuple(sorted(names - {head.label})),
+            mentions=mentions,
+            articles=_articles(mentions),
+            place_category=max(categories, key=lambda c: (categories[c], c)) if categories else head.place_category,
+        )
+        others = tuple(e.iri for e in members[1:])
+        reason = decision.reason + f"; merged with {len(others)} other node(s) linked to the same item"
+        merged.append((entity, replace(decision, iri=head.iri, replaces=others, reason=reason)))
+    return _reclass(merged, iris)
+
+
+def _reclass(pairs: list[tuple[Entity, LinkDecision]], iris: Iris) -> tuple[list[Entity], list[LinkDecision]]:
+    taken = {e.iri for e, d in pairs if (d.corrected_kind or e.kind) == e.kind}
+    entities, decisions = [], []
+    for e, d in sorted(pairs, key=lambda p: p[0].iri):
+        kind = d.corrected_kind or e.kind
+        if kind != e.kind:
+            iri = iris.entity(kind, e.label)
+            n = 2
+            while iri in taken:
+                iri = iris.entity(kind, f"{e.label} {n}")
+                n += 1
+            taken.add(iri)
+            category = None
+            if kind == "Place":
+                category = e.place_category
+            d = replace(d, iri=iri, replaces=(*d.replaces, e.iri))
+            e = replace(e, iri=iri, kind=kind, place_category=category)
+        if e.kind != "Place" and e.place_category:
+            e = replace(e, place_category=None)
+        entities.append(e)
+        decisions.append(d)
+    order = sorted(range(len(entities)), key=lambda i: (entities[i].kind, entities[i].iri))
+    return [entities[i] for i in order], [decisions[i] for i in order]
+
+
+# -- RDF ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class LinkResult:
+    """Linking of a whole corpus: the entities after merging and correction, a decision for each."""
+
+    entities: list[Entity]
+    decisions: dict[str, LinkDecision]
+    sources: tuple[SourceInfo, ...]
+    config: LinkConfig
+    time: datetime
+    seconds: float = 0.0
+    queried: int = 0
+
+    def counts(self) -> dict[str, int]:
+        decisions = self.decisions.values()
+        return {
+            "entities": self.queried,
+            "linked": sum(d.linked for d in decisions),
+            "not linked": sum(not d.linked for d in decisions),
+            "merged away": self.queried - len(self.entities),
+            "class corrected": sum(d.corrected_kind is not None for d in decisions),
+        }
+
+    def summary(self) -> str:
+        c = self.counts()
+        per = 1000 * self.seconds / max(1, self.queried)
+        return (
+            f"linking: {c['linked']:,} linked, {c['not linked']:,} not linked, {c['merged away']:,} merged away, "
+            f"{c['class corrected']:,} class(es) corrected, in {self.seconds:.2f}s ({per:.2f} ms per entity)"
+        )
+
+
+def link_entities(
+    entities: Sequence[Entity], sources: Sources, iris: Iris, config: LinkConfig | None = None
+) -> LinkResult:
+    """Link resolved entities, merge those that share an item, move corrected ones to their class."""
+    started = time.perf_counter()
+    config = config or LinkConfig()
+    decisions = link(queries_from_entities(entities), sources.local, config, fallback=sources.fallback)
+    final, final_decisions = merge_linked(entities, decisions, iris)
+    used = tuple(dict.fromkeys(s.info for s in sources.all))
+    return LinkResult(
+        entities=final,
+        decisions={d.iri: d for d in final_decisions},
+        sources=used,
+        config=config,
+        time=datetime.now(UTC).replace(microsecond=0),
+        seconds=time.perf_counter() - started,
+        queried=len(entities),
+    )
+
+
+def config_from(settings: Settings) -> LinkConfig:
+    return LinkConfig(threshold=settings.link_threshold)
+
+
+def link_corpus(
+    entities: Sequence[Entity], settings: Settings, iris: Iris, *, sources: Sources | None = None
+) -> LinkResult:
+    """`link_entities` with the sources and threshold the settings name (what `kg build` calls)."""
+    if sources is not None:
+        return link_entities(entities, sources, iris, config_from(settings))
+    with open_sources(settings) as opened:
+        return link_entities(entities, opened, iris, config_from(settings))

@@ -1,0 +1,252 @@
+"""Corpus: the cross-article stages, run once a build's articles are stored.
+
+Corpus-wide resolution makes one node per real-world thing from every article's mentions;
+linking (kg.link) ties the nodes to Wikidata, merging those that are one item; event merging
+(kg.merge) makes one node per real-world event from the articles' event mentions. The nodes go
+to the corpus graph. Only nodes whose statements changed are written and validated, so adding one
+article to a large store costs little, and a reader sees every node whole.
+
+The stage is one recoverable unit: the store is marked pending before anything is written (a
+build marks it before its first article, since from then on the corpus graph is out of date) and
+the mark is cleared in the same transaction as the stage's last chunk. A stage cut short by
+Ctrl-C, kill -9 or the OOM killer leaves the mark, and the next build sees it and runs the stage
+again; the stage is idempotent (it writes only what differs), so running it again is safe.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from ..article.events import taxonomy_for
+from ..corpus.link import LinkResult, forget_descriptions, link_corpus
+from ..corpus.merge import merge_events
+from ..corpus.resolve import CorpusMentions
+from ..model import Entity, EventRecord, ReportedEvent
+from ..names import forget_names
+from ..namespaces import Iris
+from ..rdf.links import decision_triples, run_triples
+from ..rdf.triples import Provenance, Triple, entity_triples, reported_event_triples, resolution_triples
+from ..settings import Settings
+from ..store.records import mention_records, read_event_records
+from ..store.store import Store, canonical_fingerprints, to_quads
+from ..validate.check import ValidationReport, validate_triples
+from ..wikidata.sources import Sources
+
+#: Entities turned into triples, compared, checked and written together (one transaction);
+#: the `corpus_chunk` setting overrides it.
+CHUNK = 250
+#: Chunks made while earlier ones are still being written.
+WRITES_AHEAD = 2
+
+
+@dataclass
+class CorpusReport:
+    """What updating the corpus graph did."""
+
+    entities: int = 0
+    changed: int = 0
+    removed: int = 0
+    quads: int = 0
+    validation: ValidationReport | None = None
+    linking: str | None = None
+    events: int | None = None
+    #: When an earlier corpus stage that never finished began (this one finished it), else None.
+    interrupted: str | None = None
+
+    def summary(self) -> str:
+        lines = []
+        if self.interrupted:
+            lines.append(f"finished the corpus stage begun {self.interrupted}, which had not finished")
+        lines.append(f"entities: {self.entities:,} after corpus-wide resolution ({self.changed:,} nodes written)")
+        if self.linking:
+            lines.append(self.linking)
+        if self.events is not None:
+            lines.append(f"events: {self.events:,} reported events merged across articles")
+        if self.validation is not None:
+            lines.append(self.validation.text())
+        return "\n".join(lines)
+
+
+def node_of(subject: str) -> str:
+    """The corpus node a subject belongs to: an entity's link and geometry nodes ("#wikidata") are its own."""
+    return subject.split("#", 1)[0]
+
+
+def update_corpus(
+    store: Store,
+    settings: Settings,
+    prov: Provenance,
+    mentions: CorpusMentions | None = None,
+    records: list[EventRecord] | None = None,
+    *,
+    sources: Sources | None = None,
+    check: Callable[[list[ox.Quad]], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> CorpusReport:
+    """Resolve (and link) the corpus and bring its graph up to date.
+
+    `mentions` and event `records` are every entity and event mention in the store; a build that
+    saw them all passes them in (and they are consumed: emptied once used, so that a large corpus
+    needs their memory only once), otherwise they are read back from the store. What is written is
+    validated here, or handed to `check` (a build's writer hands it to the build's process, idle
+    by then, which checks it alongside). `progress(stage, done, total)` hears of each stage
+    ("resolve"; "link" N entities; "merge" N event mentions; "write" N chunks) and of each chunk
+    as it goes to be written; a total of 0 is a stage of unknown size.
+    """
+    iris = store.iris
+    say = progress or (lambda stage, done, total: None)
+    interrupted = store.corpus_pending()
+    store.mark_corpus_pending()
+    store.flush()  # the articles' write buffers go out before the corpus-wide structures come in
+    if mentions is None:
+        mentions = CorpusMentions()
+        mentions.add(mention_records(store))
+    say("resolve", 0, 0)  # how many names resolution reads is its own business: no size to show
+    entities = mentions.resolve(iris, consume=True)
+    if settings.link:
+        say("link", 0, len(entities))
+    linking = link_corpus(entities, settings, iris, sources=sources) if settings.link else None
+    if linking is not None:
+        entities = linking.entities
+    forget_names()  # the memos of resolution and linking: the writing below needs the memory more
+    forget_descriptions()
+    events: list[ReportedEvent] = []
+    if settings.events:
+        taxonomy = taxonomy_for(settings.events, settings.event_lexicon)
+        records = read_event_records(store) if records is None else records
+        say("merge", 0, len(records))
+        events = merge_events(records, entities, taxonomy, iris)
+        records.clear()
+    report = CorpusReport(
+        entities=len(entities),
+        validation=ValidationReport() if settings.validate else None,
+        linking=linking.summary() if linking is not None else None,
+        events=len(events),
+        interrupted=interrupted,
+    )
+    graph = iris.corpus_graph
+    old = store.node_fingerprints(graph, node_of)
+    seen: set[str] = set()
+    chunk = settings.corpus_chunk
+    parts = 1 + -(-len(entities) // chunk) + -(-len(events) // chunk)
+    say("write", 0, parts)
+
+    # Chunks are written by a thread of their own, in order, while the next ones are made and
+    # checked: pyoxigraph lets go of the GIL while it writes. At most WRITES_AHEAD chunks wait.
+    # The last changed chunk is held back: it is written with the end of the stage, below.
+    writing: deque[Future[None]] = deque()
+    failed = threading.Event()
+
+    def write(subjects: list[str], quads: list[ox.Quad]) -> None:
+        if failed.is_set():  # a chunk before this one failed: write nothing after it
+            return
+        try:
+            store.replace_subjects(graph, subjects, quads)
+        except BaseException:
+            failed.set()
+            raise
+
+    last: _Change | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-corpus-writer") as writer:
+        try:
+            made = _parts(entities, linking, events, iris, prov, chunk)
+            for done, change in _changes(made, graph, old, seen):
+                say("write", done, parts)
+                if change is None:
+                    continue
+                if last is not None:
+                    while len(writing) >= WRITES_AHEAD:
+                        writing.popleft().result()
+                    writing.append(writer.submit(write, last.subjects, last.quads))
+                last = change
+                if report.validation is not None and check is not None:
+                    check(change.quads)
+                elif report.validation is not None:
+                    checked = validate_triples(change.triples, quads=change.quads, engine=settings.shacl_engine)
+                    report.validation.merge(checked)
+                report.changed += change.nodes
+                report.quads += len(change.quads)
+            while writing:
+                writing.popleft().result()
+        finally:
+            for pending in writing:
+                pending.cancel()
+    stale = sorted(s for n in set(old) - seen for s in old[n][1])
+    store.remove_subjects(graph, stale)  # nodes no chunk holds: apart from the last chunk's, so either order
+    report.removed = len(set(old) - seen)
+    if last is None:
+        store.replace_subjects(graph, [], [], corpus_done=True)
+    else:
+        store.replace_subjects(graph, last.subjects, last.quads, corpus_done=True)
+    return report
+
+
+@dataclass
+class _Change:
+    """What one chunk changes in the corpus graph: the stored subjects to clear and the new statements."""
+
+    nodes: int
+    subjects: list[str]
+    triples: list[Triple]
+    quads: list[ox.Quad]
+
+
+def _changes(
+    parts: Iterator[tuple[list[Triple], bool]],
+    graph: str,
+    old: dict[str, tuple[int, set[str]]],
+    seen: set[str],
+) -> Iterator[tuple[int, _Change | None]]:
+    """Each chunk's number (from 1) and its change against the `old` fingerprints, None when it
+    changes nothing; every node met is added to `seen`."""
+    nothing: tuple[int | None, set[str]] = (None, set())
+    for number, (triples, whole) in enumerate(parts, start=1):
+        quads = to_quads(triples, graph)
+        by_node: dict[str, list[int]] = defaultdict(list)
+        for i, q in enumerate(quads):
+            by_node[node_of(q.subject.value)].append(i)
+        seen.update(by_node)
+        if old:
+            stored = canonical_fingerprints(quads, node_of)
+            changed = [n for n in by_node if old.get(n, nothing)[0] != stored[n]]
+        else:
+            changed = list(by_node)
+        if not changed:
+            yield number, None
+            continue
+        if whole:
+            changed = list(by_node)
+        keep = sorted(i for n in changed for i in by_node[n])
+        kept = [quads[i] for i in keep]
+        stored_subjects = {s for n in changed for s in old.get(n, nothing)[1]}
+        yield number, _Change(len(changed), sorted(stored_subjects), [triples[i] for i in keep], kept)
+
+
+def _parts(
+    entities: list[Entity],
+    linking: LinkResult | None,
+    events: list[ReportedEvent],
+    iris: Iris,
+    prov: Provenance,
+    chunk: int = CHUNK,
+) -> Iterator[tuple[list[Triple], bool]]:
+    """Triples to compare, and whether they stand or fall together (the runs, their agents, sources)."""
+    head = resolution_triples(iris, prov)
+    if linking is not None:
+        head += run_triples(linking, iris)
+    yield head, True
+    for start in range(0, len(entities), chunk):
+        triples: list[Triple] = []
+        for e in entities[start : start + chunk]:
+            triples += entity_triples(e, iris)
+            if linking is not None:
+                triples += decision_triples(linking, e, iris)
+        yield triples, False
+    for start in range(0, len(events), chunk):
+        yield [t for e in events[start : start + chunk] for t in reported_event_triples(e, iris)], False

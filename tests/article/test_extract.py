@@ -1,0 +1,87 @@
+"""Extraction of an article depends on its text and metadata only, not on how articles are batched."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SEEDS
+
+from kg.article.events import taxonomy_for
+from kg.article.extract import extract_all, text_batches
+from kg.article.read import Article, read_articles
+from kg.names import clean_name, name_key, person_key, words
+
+
+def seeds() -> list[Article]:
+    return [a for a in read_articles([SEEDS]) if isinstance(a, Article)]
+
+
+def test_batches_stop_at_their_article_count_or_character_budget():
+    articles = seeds()
+    bodies = [len(a.text) - a.body_start for a in articles]
+    assert [len(b) for b in text_batches(articles, 2, 10**9)] == [2, 2, 1]
+    assert [len(b) for b in text_batches(articles, 32, 1)] == [1] * 5  # a longer article goes alone
+    budget = bodies[0] + bodies[1]
+    first = next(text_batches(articles, 32, budget))
+    assert [a.digest for a in first] == [a.digest for a in articles[:2]]
+    assert [a for b in text_batches(articles, 3, budget) for a in b] == articles  # order kept, nothing lost
+
+
+def test_extraction_is_the_same_whatever_the_batches(nlp):
+    taxonomy = taxonomy_for(True, None)
+    alone = list(extract_all(nlp, seeds(), taxonomy=taxonomy, batch_chars=1))
+    together = list(extract_all(nlp, seeds(), taxonomy=taxonomy, batch_size=32, batch_chars=10**9))
+    assert [a.digest for a, _ in alone] == [a.digest for a, _ in together]
+    assert [e for _, e in alone] == [e for _, e in together]
+    assert sum(len(e.mentions) for _, e in alone) > 100
+
+
+def test_a_stream_of_articles_leaves_nothing_behind_that_grows_with_it(nlp):
+    """What a batch adds to spaCy's vocabulary and to resolution's name memos is let go after it."""
+    taxonomy = taxonomy_for(True, None)
+    strings = len(nlp.vocab.strings)
+    stream = extract_all(nlp, seeds(), taxonomy=taxonomy, batch_chars=1)
+    next(stream)
+    assert name_key.cache_info().currsize > 0  # the first article's names, while its batch is open
+    rest = list(stream)
+    assert len(rest) == 4
+    assert len(nlp.vocab.strings) == strings
+    assert all(memo.cache_info().currsize == 0 for memo in (clean_name, name_key, words, person_key))
+
+
+@pytest.mark.parametrize(
+    ("words", "spaces", "start", "end", "fragment"),
+    [
+        (["The", "Miami", "-", "based", "firm"], [True, False, False, True, False], 1, 2, False),
+        (["A", "UK", "-", "born", "chef"], [True, False, False, True, False], 1, 2, False),
+        (["an", "AK", "-", "47"], [True, False, False, False], 1, 2, True),
+        (["the", "Coca", "-", "Cola", "plant"], [True, False, False, True, False], 1, 2, True),
+    ],
+)
+def test_a_name_before_a_hyphen_is_a_fragment_only_when_the_word_goes_on(words, spaces, start, end, fragment):
+    from spacy.tokens import Doc
+    from spacy.vocab import Vocab
+
+    from kg.article.extract import _is_fragment
+
+    doc = Doc(Vocab(), words=words, spaces=spaces)
+    assert _is_fragment(doc[start:end], doc.text) is fragment
+
+
+def test_title_case_lines_are_headlines_only_at_the_top_and_captions_are_credits():
+    from kg.article.extract import _line_zones
+
+    body = (
+        "Rescue Teams Reach Flooded Village\n"
+        "Water rose overnight in the valley, officials said.\n"
+        "The army sent boats.\n"
+        "Local Volunteers Join Search\n"
+        "Maria Lopez And Tom Green Lead Teams\n"
+        "Photograph: Jane Doe for the Guardian\n"
+        "Popular Video\n"
+    )
+    kinds = {body[b:e].strip(): kind for b, e, kind in _line_zones(body, 0, None)}
+    assert kinds == {
+        "Rescue Teams Reach Flooded Village": "headline",
+        "Photograph: Jane Doe for the Guardian": "credit",
+        "Popular Video": "headline",  # a page's section label, however far down
+    }

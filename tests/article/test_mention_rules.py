@@ -1,0 +1,188 @@
+"""Each span and label rule of kg.mention_rules on a hand-built spaCy Doc: no model, one rule at a time."""
+
+from __future__ import annotations
+
+import pytest
+import spacy
+from spacy.tokens import Doc, Span
+
+from kg.article.mention_rules import (
+    a_lone_word_after_a_locative_preposition_is_a_place,
+    a_nationality_word_refers_to_its_country,
+    a_place_that_plays_a_match_is_a_team,
+    apply_label_rules,
+    cut_at_a_line_break,
+    drop_a_weapon_model,
+    keep_a_capitalised_the,
+    the_head_word_decides_the_kind,
+)
+from kg.model import DEMONYM, TEAM
+
+VOCAB = spacy.blank("en").vocab  # English lexical attributes (lower case, punctuation), no model
+
+
+def make(
+    words: list[str],
+    *,
+    spaces: list[bool] | None = None,
+    heads: list[int] | None = None,
+    deps: list[str] | None = None,
+    lemmas: list[str] | None = None,
+    sent_starts: list[bool] | None = None,
+) -> Doc:
+    n = len(words)
+    return Doc(
+        VOCAB,
+        words=words,
+        spaces=spaces,
+        heads=heads if heads is not None else [0] * n,  # one tree: one sentence unless `sent_starts` says more
+        deps=deps if deps is not None else ["ROOT"] + ["dep"] * (n - 1),
+        lemmas=lemmas if lemmas is not None else [w.lower() for w in words],
+        sent_starts=sent_starts if sent_starts is not None else [True] + [False] * (n - 1),
+    )
+
+
+def ent(doc: Doc, start: int, end: int, label: str) -> Span:
+    return Span(doc, start, end, label=label)
+
+
+# -- spans ---------------------------------------------------------------------------------------
+
+
+def test_a_name_never_runs_over_a_line_break():
+    doc = make(["Angela", "Rayner", "\n\n", "Speaking"], spaces=[True, False, False, False])
+    assert cut_at_a_line_break(ent(doc, 0, 4, "PERSON")).text == "Angela Rayner"
+
+
+def test_a_name_ending_in_a_line_break_loses_it():
+    doc = make(["on", "Channel", "4", "\n\n"], spaces=[True, True, False, False])
+    assert cut_at_a_line_break(ent(doc, 1, 4, "ORG")).text == "Channel 4"
+
+
+def test_a_name_after_a_line_break_keeps_what_follows_it():
+    doc = make(["\n", "Reuters"], spaces=[False, False])
+    assert cut_at_a_line_break(ent(doc, 0, 2, "ORG")).text == "Reuters"
+
+
+def test_a_capitalised_the_inside_a_sentence_belongs_to_the_name():
+    doc = make(["Copyright", "2009", "The", "Associated", "Press"])
+    assert keep_a_capitalised_the(ent(doc, 3, 5, "ORG")).text == "The Associated Press"
+
+
+def test_a_the_that_starts_a_sentence_stays_out_of_the_name():
+    doc = make(["The", "United", "Nations", "said"])
+    assert keep_a_capitalised_the(ent(doc, 1, 3, "ORG")).text == "United Nations"
+
+
+def test_a_weapon_model_is_not_an_organisation():
+    doc = make(["used", "handguns", "and", "AK", "rifles"])
+    assert drop_a_weapon_model(doc[3:4]) is None  # as the extractor passes it: trimmed, without a label
+
+
+def test_a_maker_before_a_weapon_noun_is_kept():
+    doc = make(["new", "Boeing", "jets"])
+    assert drop_a_weapon_model(ent(doc, 1, 2, "ORG")).text == "Boeing"
+
+
+# -- labels --------------------------------------------------------------------------------------
+
+
+def test_a_lone_person_word_after_at_is_a_place():
+    doc = make(["shot", "at", "Panmunjom"], heads=[0, 0, 1], deps=["ROOT", "prep", "pobj"])
+    assert a_lone_word_after_a_locative_preposition_is_a_place(ent(doc, 2, 3, "PERSON"), "PERSON") == "LOC"
+
+
+@pytest.mark.parametrize(
+    ("words", "label", "wanted"),
+    [
+        (["Korean", "People", "'s", "Army"], "GPE", "ORG"),
+        (["Joint", "Security", "Area"], "ORG", "LOC"),
+        (["Military", "Demarcation", "Line"], "ORG", "LOC"),
+        (["Ministry", "of", "Defence"], "GPE", "ORG"),
+        (["Demilitarized", "Zone"], "ORG", "LOC"),
+    ],
+)
+def test_the_head_word_decides_the_kind(words, label, wanted):
+    doc = make(words)
+    assert the_head_word_decides_the_kind(ent(doc, 0, len(words), label), label) == wanted
+
+
+def test_a_head_word_does_not_overrule_a_place_category_or_a_single_word():
+    doc = make(["Gaza", "Border"])
+    assert the_head_word_decides_the_kind(ent(doc, 0, 2, "GPE"), "GPE") is None
+    army = make(["Army"])
+    assert the_head_word_decides_the_kind(ent(army, 0, 1, "GPE"), "GPE") is None
+
+
+def _match_report(sentence: list[str], heads: list[int], deps: list[str], lemmas: list[str]) -> Doc:
+    """A sentence after a sports report's opening (three sports words), as one Doc."""
+    opening = ["The", "rugby", "match", "in", "the", "league", "cup", "."]
+    n = len(opening)
+    return make(
+        opening + sentence,
+        heads=[2, 2, 2, 2, 5, 3, 5, 2] + [h + n for h in heads],
+        deps=["det", "compound", "ROOT", "prep", "det", "pobj", "appos", "punct", *deps],
+        lemmas=[w.lower() for w in opening] + lemmas,
+        sent_starts=[True] + [False] * (n - 1) + [True] + [False] * (len(sentence) - 1),
+    )
+
+
+def test_a_country_that_beats_another_in_a_match_report_is_its_team():
+    doc = _match_report(
+        ["England", "beat", "Samoa", "."],
+        [1, 1, 1, 1],
+        ["nsubj", "ROOT", "dobj", "punct"],
+        ["england", "beat", "samoa", "."],
+    )
+    assert a_place_that_plays_a_match_is_a_team(ent(doc, 8, 9, "GPE"), "GPE") == TEAM
+    assert a_place_that_plays_a_match_is_a_team(ent(doc, 10, 11, "ORG"), "ORG") == TEAM
+
+
+def test_a_conjunct_of_a_team_is_a_team():
+    doc = _match_report(
+        ["England", "and", "Tonga", "met", "."],
+        [3, 0, 0, 3, 3],
+        ["nsubj", "cc", "conj", "ROOT", "punct"],
+        ["england", "and", "tonga", "meet", "."],
+    )
+    assert a_place_that_plays_a_match_is_a_team(ent(doc, 10, 11, "GPE"), "GPE") == TEAM
+
+
+def test_a_country_that_beats_another_outside_sport_is_still_the_country():
+    doc = make(
+        ["China", "beat", "Japan", "to", "the", "deal", "."],
+        heads=[1, 1, 1, 1, 5, 3, 1],
+        deps=["nsubj", "ROOT", "dobj", "prep", "det", "pobj", "punct"],
+        lemmas=["china", "beat", "japan", "to", "the", "deal", "."],
+    )
+    assert a_place_that_plays_a_match_is_a_team(ent(doc, 0, 1, "GPE"), "GPE") is None
+
+
+def test_a_place_where_a_match_is_played_is_still_a_place():
+    doc = _match_report(
+        ["They", "played", "in", "Cardiff", "."],
+        [1, 1, 1, 2, 1],
+        ["nsubj", "ROOT", "prep", "pobj", "punct"],
+        ["they", "play", "in", "cardiff", "."],
+    )
+    assert a_place_that_plays_a_match_is_a_team(ent(doc, 11, 12, "GPE"), "GPE") is None
+
+
+def test_label_rules_run_in_order_each_seeing_the_last_label():
+    doc = make(["Korean", "People", "'s", "Army"])
+    assert apply_label_rules(ent(doc, 0, 4, "GPE"), "GPE") == "ORG"
+
+
+def test_a_nationality_word_refers_to_its_country():
+    doc = make(["Russian", "officials", "said"])
+    assert a_nationality_word_refers_to_its_country(ent(doc, 0, 1, "NORP"), "NORP") == DEMONYM
+
+
+def test_a_nationality_word_inside_a_longer_name_is_not_its_country():
+    doc = make(["a", "Nail", "Polish", "in", "Violet"])
+    assert a_nationality_word_refers_to_its_country(ent(doc, 2, 3, "NORP"), "NORP") is None
+
+
+def test_a_group_word_not_in_the_demonym_table_stays_a_group():
+    doc = make(["Muslim", "leaders", "met"])
+    assert a_nationality_word_refers_to_its_country(ent(doc, 0, 1, "NORP"), "NORP") is None

@@ -1,0 +1,108 @@
+"""Popularity in the confidence share, and companies named with their legal form: hand-made items only."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import hand_made_index
+
+from kg.corpus.link import LinkConfig, LinkQuery, link, without_legal_form
+from kg.wikidata.items import Item
+from kg.wikidata.sources import Sources
+
+ITEMS = [
+    Item("Q1", "Bigtown", description="capital city of Freedonia", kind="Place", popularity=0.82, countries=("Q9",)),
+    Item("Q2", "Bigtown", description="city in Sylvania", kind="Place", popularity=0.57, countries=("Q8",)),
+    Item("Q3", "Acme", description="American maker of everything", kind="Organization", popularity=0.5),
+    Item("Q4", "Millbrook", description="town in Freedonia", kind="Place", popularity=0.6, countries=("Q9",)),
+]
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory) -> Sources:
+    folder = tmp_path_factory.mktemp("prior-index")
+    with hand_made_index(ITEMS, folder, "priors") as opened:
+        yield opened
+
+
+def one(sources: Sources, kind: str, label: str):
+    (decision,) = link([LinkQuery(f"https://data.newskg.example/x/{label}", kind, label)], sources.local, LinkConfig())
+    return decision
+
+
+def test_a_famous_place_is_not_halved_by_a_smaller_namesake(sources):
+    d = one(sources, "Place", "Bigtown")
+    assert d.qid == "Q1" and d.confidence >= 0.6
+
+
+def test_a_company_named_with_its_legal_form_links_to_the_company(sources):
+    d = one(sources, "Organization", "Acme Corp")
+    assert d.qid == "Q3" and "without its legal form" in d.reason
+
+
+def test_a_name_with_a_legal_form_never_links_to_a_place_of_that_name(sources):
+    assert one(sources, "Organization", "Millbrook Inc").qid is None
+
+
+@pytest.mark.parametrize(
+    ("name", "bare"),
+    [
+        ("General Motors Corp", "General Motors"),
+        ("Atari Corp.", "Atari"),
+        ("Acme Holdings plc", "Acme Holdings"),
+        ("General Electric Co", None),
+        ("Inc", None),
+        ("Reuters", None),
+    ],
+)
+def test_legal_forms_come_off_the_end_of_a_name_only(name, bare):
+    assert without_legal_form(name) == bare
+
+
+def test_a_short_name_matches_only_names_written_with_the_same_capitals(tmp_path):
+    items = [
+        Item("Q30", "United States of America", aliases=("US", "the US", "U.S."), kind="Place", popularity=1.0),
+    ]
+    with hand_made_index(items, tmp_path, "us") as sources:
+        assert one(sources, "Place", "US").qid == "Q30"
+        assert one(sources, "Place", "U.S.").qid == "Q30"
+        assert one(sources, "Place", "Us").qid is None  # "Us" Weekly, the magazine
+
+
+def test_a_plural_alias_of_a_region_is_not_linked(tmp_path):
+    items = [Item("Q18097", "Korea", aliases=("Koreas",), kind="Place", popularity=0.9)]
+    with hand_made_index(items, tmp_path, "k") as sources:
+        assert one(sources, "Place", "Koreas").qid is None  # "the two Koreas": two states, not the region
+        assert one(sources, "Place", "Korea").qid == "Q18097"
+
+
+SERVICES = [
+    Item(
+        "Q30", "United States of America", aliases=("United States",), kind="Place", popularity=1.0, countries=("Q30",)
+    ),
+    Item("Q145", "United Kingdom", kind="Place", popularity=1.0, countries=("Q145",)),
+    Item("Q11220", "United States Navy", kind="Organization", popularity=0.9, countries=("Q30",)),
+    Item("Q172771", "Royal Navy", kind="Organization", popularity=0.9, countries=("Q145",)),
+    Item(
+        "Q559549",
+        "United States Naval Academy",
+        aliases=("Navy",),
+        kind="Organization",
+        popularity=0.7,
+        countries=("Q30",),
+    ),
+]
+
+
+def test_a_bare_navy_is_the_navy_of_the_one_country_its_article_names(tmp_path):
+    a, b = "a" * 64, "b" * 64
+    queries = [
+        LinkQuery("https://data.newskg.example/organization/navy", "Organization", "Navy", (), (a,)),
+        LinkQuery("https://data.newskg.example/place/united-states", "Place", "United States", (), (a,)),
+        LinkQuery("https://data.newskg.example/organization/navy-2", "Organization", "Navy", (), (b,)),
+        LinkQuery("https://data.newskg.example/place/united-states-2", "Place", "United States", (), (b,)),
+        LinkQuery("https://data.newskg.example/place/united-kingdom", "Place", "United Kingdom", (), (b,)),
+    ]
+    with hand_made_index(SERVICES, tmp_path, "navy") as sources:
+        one_country, _, two_countries, _, _ = link(queries, sources.local, LinkConfig())
+    assert one_country.qid == "Q11220" and "United States" in one_country.reason
+    assert two_countries.qid is None, "two countries named: whose navy is not clear, and never the academy"

@@ -1,0 +1,64 @@
+"""Teams named after their place ("England beat Samoa"): never linked to the place; a club is linked when
+the index has one; a national team not at all, since every sport has one (precision first)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import hand_made_index
+
+from kg.corpus.link import LinkConfig, LinkQuery, link
+from kg.wikidata.items import Item
+from kg.wikidata.sources import Sources
+
+ITEMS = [
+    Item("Q100", "Freedonia", description="country in Europe", kind="Place", popularity=1.0, countries=("Q100",)),
+    Item(
+        "Q101",
+        "Freedonia national football team",
+        aliases=("Freedonia",),
+        description="men's national association football team",
+        kind="Organization",
+        popularity=0.6,
+        countries=("Q100",),
+    ),
+    Item("Q200", "Port Town", description="city in Freedonia", kind="Place", popularity=0.8, countries=("Q100",)),
+    Item(
+        "Q201",
+        "Port Town F.C.",
+        aliases=("Port Town",),
+        description="association football club in Port Town, Freedonia",
+        kind="Organization",
+        popularity=0.6,
+        countries=("Q100",),
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory) -> Sources:
+    folder = tmp_path_factory.mktemp("team-index")
+    with hand_made_index(ITEMS, folder, "teams") as opened:
+        yield opened
+
+
+def query(label: str, *, team: bool) -> LinkQuery:
+    return LinkQuery(
+        f"https://data.newskg.example/organization/{label}", "Organization", label, (), ("a" * 64,), team=team
+    )
+
+
+def test_a_club_named_after_its_city_links_to_the_club_not_the_city(sources):
+    (d,) = link([query("Port Town", team=True)], sources.local, LinkConfig())
+    assert d.qid == "Q201"
+
+
+def test_a_national_team_is_not_linked_because_every_sport_has_one(sources):
+    (d,) = link([query("Freedonia", team=True)], sources.local, LinkConfig())
+    assert d.qid is None and "national team" in d.reason
+
+
+def test_the_same_name_outside_a_match_still_links_to_the_country(sources):
+    (d,) = link(
+        [LinkQuery("https://data.newskg.example/place/freedonia", "Place", "Freedonia")], sources.local, LinkConfig()
+    )
+    assert d.qid == "Q100"
