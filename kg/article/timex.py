@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -496,101 +496,197 @@ def _period_value(begin: date, end: date, unit: str) -> TimeValue:
     return _days(begin, end)
 
 
+class _NotMine:
+    """What a relative-date rule returns for a text it does not read (the next rule may)."""
+
+
+NOT_MINE = _NotMine()
+#: A rule: (text, anchor, tense) -> its value, None (it is this rule's form but names no date), or NOT_MINE.
+RelativeRule = Callable[[str, date, str | None], "TimeValue | _NotMine | None"]
+
+
+def _deictic_day(text: str, anchor: date, tense: str | None) -> TimeValue | _NotMine | None:
+    """today, yesterday, tomorrow."""
+    if not (m := _DEICTIC_DAY.match(text)):
+        return NOT_MINE
+    offset = {"yesterday": -1, "tomorrow": 1}.get(m["word"], 0)
+    return TimeValue(Point.of_day(anchor + timedelta(days=offset)))
+
+
+def _day_before_or_after(text: str, anchor: date, tense: str | None) -> TimeValue | _NotMine | None:
+    """the day before yesterday, the day after tomorrow."""
+    if not (m := _DAY_BEFORE.match(text)):
+        return NOT_MINE
+    return TimeValue(Point.of_day(anchor + timedelta(days=-2 if m["which"].startswith("before") else 2)))
+
+
+def _last_night(text: str, anchor: date, tense: str | None) -> TimeValue | _NotMine | None:
+    """last night: the evening before the anchor."""
+    if not _LAST_NIGHT.match(text):
+        return NOT_MINE
+    return TimeValue(Point.of_day(anchor - timedelta(days=1)))
+
+
+def _weekday_ref(text: str, anchor: date, tense: str | None) -> TimeValue | _NotMine | None:
+    """Wednesday, last Friday, next Monday: the nearest such day, in the sentence's tense."""
+    if not (m := _WEEKDAY_REF.match(text)):
+        return NOT_MINE
+    rel = m["rel"] if m["rel"] in {"last", "next", "this"} else None
+    return TimeValue(Point.of_day(_weekday(anchor, _WEEKDAYS[m["weekday"]], rel, tense)))
+
+
+def _month_day(text: str, anchor: date, tense: str | None) -> TimeValue | _NotMine | None:
+    """March 3 (no year): the year that puts it nearest the anchor, in the sentence's tense."""
+    if not (found := _month_day_without_year(text)):
+        return NOT_MINE
+    month, day, weekday = found
+    year = _year_for(month, day, anchor, tense, weekday) or _year_for(month, day, anchor, tense)
+    if year is None:
+        return None
+    p = _day(year, month, day)
+    return TimeValue(p) if p else None
+
+
+def _month(text: str, anchor: date, tense: str | None) -> TimeValue | _NotMine | None:
+    """March, early March (no year)."""
+    if not (m := _MONTH_YEAR.match(text)) or m["year"]:
+        return NOT_MINE
+    month = _MONTHS[m["month"]]
+    year = _year_for(month, None, anchor, tense)
+    if year is None:
+        return None
+    if not m["part"]:
+        return TimeValue(Point(MONTH, year, month))
+    b, e = _part_of(date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]), m["part"])
+    return _days(b, e)
+
+
+def _period_ref(text: str, anchor: date, tense: str | None) -> TimeValue | _NotMine | None:
+    """this week, last month, next year, last weekend, earlier this year."""
+    if not (m := _PERIOD_REF.match(text)):
+        return NOT_MINE
+    rel = m["rel"].replace("the ", "")
+    unit = m["unit"]
+    offset = {"this": 0, "current": 0, "last": -1, "previous": -1, "next": 1}[rel]
+    if unit == "weekend" and rel == "last":
+        # the most recent Saturday-Sunday that has ended before the anchor
+        begin, end = _period(anchor, "weekend", 0)
+        if end >= anchor:
+            begin, end = _period(anchor, "weekend", -1)
+        return _days(begin, end)
+    if unit == "weekend" and rel == "next":
+        begin, end = _period(anchor, "weekend", 0)
+        if begin <= anchor:
+            begin, end = _period(anchor, "weekend", 1)
+        return _days(begin, end)
+    begin, end = _period(anchor, unit, offset)
+    if m["edge"] == "earlier" and offset == 0:
+        return _days(begin, anchor)
+    if m["edge"] == "later" and offset == 0:
+        return _days(anchor, end)
+    if m["edge"]:
+        return None
+    return _period_value(begin, end, unit)
+
+
+def _past_n(text: str, anchor: date, tense: str | None) -> TimeValue | _NotMine | None:
+    """the past three years, the next two weeks: from or to the anchor."""
+    if not (m := _PAST_N.match(text)):
+        return NOT_MINE
+    n = _number(m["n"]) if m["n"] else 1
+    if n is None or n == 0:
+        return None
+    unit = _UNITS[m["unit"]]
+    if m["rel"] in {"next", "coming"}:
+        return _days(anchor, _shift(anchor, n, unit))
+    return _days(_shift(anchor, -n, unit), anchor)
+
+
+def _ago(text: str, anchor: date, tense: str | None) -> TimeValue | _NotMine | None:
+    """three days ago, two years ago: at the grain of the unit."""
+    if not (m := _AGO.match(text)):
+        return NOT_MINE
+    n = _number(m["n"])
+    if n is None:
+        return None
+    unit = _UNITS[m["unit"]]
+    then = _shift(anchor, -n, unit)
+    if unit in {"day", "week"}:
+        return TimeValue(Point.of_day(then))
+    if unit == "month":
+        return TimeValue(Point(MONTH, then.year, then.month))
+    return TimeValue(Point(YEAR, then.year))
+
+
+def _season_ref(text: str, anchor: date, tense: str | None) -> TimeValue | _NotMine | None:
+    """this summer, last winter, the spring (no year)."""
+    if not (m := _SEASON.match(text)) or m["year"]:
+        return NOT_MINE
+    season = m["season"]
+    start = _SEASONS[season]
+    # the season of the anchor's year (winter: the one starting in December of the previous year)
+    year = anchor.year - (1 if season == "winter" and anchor.month < 12 else 0)
+    offset = {None: 0, "this": 0, "last": -1, "past": -1, "next": 1}[m["rel"]]
+    if m["rel"] is None and tense == PAST and date(year, start, 1) > anchor:
+        offset = -1
+    return _season(year + offset, season)
+
+
+def _quarter(text: str, anchor: date, tense: str | None) -> TimeValue | _NotMine | None:
+    """the third quarter (no year): of the anchor's year."""
+    if not (m := _QUARTER.match(text)) or m["year"]:
+        return NOT_MINE
+    q = _ORDINALS[m["q"]]
+    return TimeValue(Point(MONTH, anchor.year, 3 * q - 2), Point(MONTH, anchor.year, 3 * q))
+
+
+def _decade_of(start_in_century: int, anchor: date) -> TimeValue:
+    """The decade starting `start_in_century` years into the anchor's century, or the last one before it."""
+    start = anchor.year // 100 * 100 + start_in_century
+    if start > anchor.year:
+        start -= 100
+    return TimeValue(Point(YEAR, start), Point(YEAR, start + 9))
+
+
+def _decade(text: str, anchor: date, tense: str | None) -> TimeValue | _NotMine | None:
+    """the 80s, the late 90s (no century): the latest such decade not after the anchor."""
+    if not (m := _DECADE.match(text)) or m["century"]:
+        return NOT_MINE
+    return _decade_of(int(m["decade"]) * 10, anchor)
+
+
+def _short_decade(text: str, anchor: date, tense: str | None) -> TimeValue | _NotMine | None:
+    """the '80s: as the 80s."""
+    if not (m := _SHORT_DECADE.match(text)):
+        return NOT_MINE
+    return _decade_of(int(m["decade"]) * 10, anchor)
+
+
+#: Expressions that need the publication date, tried in this order; the first rule whose form a text
+#: has decides (so "last night" is read before "last Friday" could be, and a month before a period).
+RELATIVE_RULES: tuple[RelativeRule, ...] = (
+    _deictic_day,
+    _day_before_or_after,
+    _last_night,
+    _weekday_ref,
+    _month_day,
+    _month,
+    _period_ref,
+    _past_n,
+    _ago,
+    _season_ref,
+    _quarter,
+    _decade,
+    _short_decade,
+)
+
+
 def _relative(text: str, anchor: date, tense: str | None) -> TimeValue | None:
     """Expressions that need the publication date: today, Wednesday, last week, the past three years..."""
-    if m := _DEICTIC_DAY.match(text):
-        word = m["word"]
-        offset = {"yesterday": -1, "tomorrow": 1}.get(word, 0)
-        return TimeValue(Point.of_day(anchor + timedelta(days=offset)))
-    if m := _DAY_BEFORE.match(text):
-        return TimeValue(Point.of_day(anchor + timedelta(days=-2 if m["which"].startswith("before") else 2)))
-    if _LAST_NIGHT.match(text):
-        return TimeValue(Point.of_day(anchor - timedelta(days=1)))
-    if m := _WEEKDAY_REF.match(text):
-        rel = m["rel"] if m["rel"] in {"last", "next", "this"} else None
-        return TimeValue(Point.of_day(_weekday(anchor, _WEEKDAYS[m["weekday"]], rel, tense)))
-    if found := _month_day_without_year(text):
-        month, day, weekday = found
-        year = _year_for(month, day, anchor, tense, weekday) or _year_for(month, day, anchor, tense)
-        if year is None:
-            return None
-        p = _day(year, month, day)
-        return TimeValue(p) if p else None
-    if (m := _MONTH_YEAR.match(text)) and not m["year"]:
-        month = _MONTHS[m["month"]]
-        year = _year_for(month, None, anchor, tense)
-        if year is None:
-            return None
-        if not m["part"]:
-            return TimeValue(Point(MONTH, year, month))
-        b, e = _part_of(date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]), m["part"])
-        return _days(b, e)
-    if m := _PERIOD_REF.match(text):
-        rel = m["rel"].replace("the ", "")
-        unit = m["unit"]
-        offset = {"this": 0, "current": 0, "last": -1, "previous": -1, "next": 1}[rel]
-        if unit == "weekend" and rel == "last":
-            # the most recent Saturday-Sunday that has ended before the anchor
-            begin, end = _period(anchor, "weekend", 0)
-            if end >= anchor:
-                begin, end = _period(anchor, "weekend", -1)
-            return _days(begin, end)
-        if unit == "weekend" and rel == "next":
-            begin, end = _period(anchor, "weekend", 0)
-            if begin <= anchor:
-                begin, end = _period(anchor, "weekend", 1)
-            return _days(begin, end)
-        begin, end = _period(anchor, unit, offset)
-        if m["edge"] == "earlier" and offset == 0:
-            return _days(begin, anchor)
-        if m["edge"] == "later" and offset == 0:
-            return _days(anchor, end)
-        if m["edge"]:
-            return None
-        return _period_value(begin, end, unit)
-    if m := _PAST_N.match(text):
-        n = _number(m["n"]) if m["n"] else 1
-        if n is None or n == 0:
-            return None
-        unit = _UNITS[m["unit"]]
-        if m["rel"] in {"next", "coming"}:
-            return _days(anchor, _shift(anchor, n, unit))
-        return _days(_shift(anchor, -n, unit), anchor)
-    if m := _AGO.match(text):
-        n = _number(m["n"])
-        if n is None:
-            return None
-        unit = _UNITS[m["unit"]]
-        then = _shift(anchor, -n, unit)
-        if unit in {"day", "week"}:
-            return TimeValue(Point.of_day(then))
-        if unit == "month":
-            return TimeValue(Point(MONTH, then.year, then.month))
-        return TimeValue(Point(YEAR, then.year))
-    if (m := _SEASON.match(text)) and not m["year"]:
-        season = m["season"]
-        start = _SEASONS[season]
-        # the season of the anchor's year (winter: the one starting in December of the previous year)
-        year = anchor.year - (1 if season == "winter" and anchor.month < 12 else 0)
-        offset = {None: 0, "this": 0, "last": -1, "past": -1, "next": 1}[m["rel"]]
-        if m["rel"] is None and tense == PAST and date(year, start, 1) > anchor:
-            offset = -1
-        return _season(year + offset, season)
-    if (m := _QUARTER.match(text)) and not m["year"]:
-        q = _ORDINALS[m["q"]]
-        return TimeValue(Point(MONTH, anchor.year, 3 * q - 2), Point(MONTH, anchor.year, 3 * q))
-    if (m := _DECADE.match(text)) and not m["century"]:
-        century = anchor.year // 100 * 100
-        start = century + int(m["decade"]) * 10
-        if start > anchor.year:
-            start -= 100
-        return TimeValue(Point(YEAR, start), Point(YEAR, start + 9))
-    if m := _SHORT_DECADE.match(text):
-        century = anchor.year // 100 * 100
-        start = century + int(m["decade"]) * 10
-        if start > anchor.year:
-            start -= 100
-        return TimeValue(Point(YEAR, start), Point(YEAR, start + 9))
+    for rule in RELATIVE_RULES:
+        value = rule(text, anchor, tense)
+        if value is not NOT_MINE:
+            return value  # type: ignore[return-value]
     return None
 
 

@@ -174,3 +174,25 @@ def test_time_expressions_report_offsets_in_the_article_and_their_sentence(nlp):
     assert week.kind == "interval" and week.anchored
     few = next(t for t in found if "few days" in t.text)
     assert few.value is None and few.kind == "duration"
+
+
+def test_each_relative_date_rule_is_a_documented_function_that_leaves_other_forms_to_the_next():
+    from datetime import date
+
+    from kg.article.timex import NOT_MINE, RELATIVE_RULES
+
+    assert len({rule.__name__ for rule in RELATIVE_RULES}) == len(RELATIVE_RULES)
+    for rule in RELATIVE_RULES:
+        assert rule.__doc__, rule.__name__
+        assert rule("the budget", date(2017, 11, 22), None) is NOT_MINE, rule.__name__
+
+
+def test_a_relative_rule_that_reads_its_form_but_finds_no_date_stops_the_search():
+    from datetime import date
+
+    from kg.article.timex import NOT_MINE, RELATIVE_RULES
+
+    by_name = {rule.__name__: rule for rule in RELATIVE_RULES}
+    # "the past 0 years" has the form of "the past three years" but spans no time: None, not NOT_MINE
+    assert by_name["_past_n"]("the past 0 years", date(2017, 11, 22), None) is None
+    assert by_name["_ago"]("three days ago", date(2017, 11, 22), None) is not NOT_MINE
