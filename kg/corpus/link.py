@@ -16,9 +16,10 @@ score = name x type x (0.5 + 0.5 x support), support = 1 - (1 - popularity)(1 - 
 confidence = score x share, share = score^4 / sum of the candidates' score^4 (an ambiguous name
 shares its weight). Below the threshold the entity is not linked: a wrong link is worse than none.
 
-Then entities linked to the same item are merged (`merge_linked`), and `link_triples` writes the
-decision into the corpus graph: owl:sameAs, a reified link with confidence, source and runners-up,
-or an explicit "not linked"; the type correction; description, country and coordinates.
+Every weight is a named constant at the top of this module. Then entities linked to the same item
+are merged (`merge_linked`), and `kg.rdf.links` writes the decision into the corpus graph:
+owl:sameAs, a reified link with confidence, source and runners-up, or an explicit "not linked"; the
+type correction; description, country and coordinates.
 """
 
 from __future__ import annotations
@@ -78,6 +79,35 @@ POPULARITY_ODDS_BASE = 40.0
 #: "Co" and "Company" stay: "General Electric Company" (GEC) is not General Electric.
 LEGAL_FORM_WEIGHT = 0.95
 LEGAL_FORMS = frozenset({"corp", "corporation", "inc", "incorporated", "ltd", "limited", "plc", "llc"})
+#: How much each of an entity's names counts as a search form: its label; another name of several words;
+#: another one-word name, an acronym a little more than a plain word.
+FORM_WEIGHT_LABEL = 1.0
+FORM_WEIGHT_MULTIWORD = 0.9
+FORM_WEIGHT_ACRONYM = 0.85
+FORM_WEIGHT_WORD = 0.8
+#: A name derived from an item's (a surname from a full name) counts this much of the name it comes from.
+DERIVED_NAME = 0.92
+#: Word search when no name matched: the share of words an item's name must share, and what a full
+#: share is worth as a name score.
+FUZZY_MIN_SHARE = 0.5
+FUZZY_WEIGHT = 0.7
+#: A pair of classes missing from TYPE_FIT fits this much (plain, and when the name has no other candidates).
+TYPE_FIT_DEFAULT = (0.35, 0.7)
+#: A candidate of our own class with a name score of at least this makes other classes' candidates fit plainly.
+SAME_KIND_NAME = 0.75
+#: Context evidence, combined as independent chances (1 - product of 1 - each): the item's country is named
+#: in the same articles, or elsewhere in the corpus; places in it are named; a related item is named; a name
+#: of the articles appears in its description (at most two count).
+CONTEXT_COUNTRY_SHARED = 0.5
+CONTEXT_COUNTRY_IN_CORPUS = 0.2
+CONTEXT_CONTAINS_NAMED_PLACES = 0.4
+CONTEXT_RELATED = 0.5
+CONTEXT_DESCRIPTION = 0.3
+CONTEXT_DESCRIPTION_MAX = 2
+#: score = name x type x (SUPPORT_FLOOR + (1 - SUPPORT_FLOOR) x support): an unknown item keeps half its score.
+SUPPORT_FLOOR = 0.5
+#: A national team's name: an exact name (at least this name score) of a country.
+NATIONAL_NAME = 0.99
 
 
 # -- inputs and outputs ------------------------------------------------------------------------
@@ -198,11 +228,11 @@ def _forms(q: LinkQuery) -> list[_Form]:
         if not k:
             continue
         if is_label:
-            weight = 1.0
+            weight = FORM_WEIGHT_LABEL
         elif len(k.split()) > 1:
-            weight = 0.9
+            weight = FORM_WEIGHT_MULTIWORD
         else:
-            weight = 0.85 if is_acronym(name) else 0.8
+            weight = FORM_WEIGHT_ACRONYM if is_acronym(name) else FORM_WEIGHT_WORD
         if k not in forms or weight > forms[k].weight:
             forms[k] = _Form(name, weight, is_label)
         if q.kind in ("Organization", ""):
@@ -269,7 +299,7 @@ def _name_score(form: _Form, k: str, match: NameMatch, derived: bool) -> float:
     if match.form == ALIAS and " " not in k:
         quality = min(quality, ONE_WORD_PERSON_ALIAS if match.item.kind == "Person" else ONE_WORD_ALIAS)
     if derived:
-        quality *= 0.92
+        quality *= DERIVED_NAME
     if match.form != LABEL and short_key(k):
         # "us" is the key of "U.S." and of "US"; written exactly as the alias it counts more.
         quality = min(quality, EXACT_SHORT_ALIAS if form.name in match.item.aliases else SHORT_ALIAS)
@@ -323,8 +353,9 @@ def _gather(
                     if short_key(k) and not _written_alike(q.label, k, match.item):
                         continue  # as for exact names: "Us" is not "US"
                     sim = _similarity(q.label, match.item)
-                    if sim >= 0.5 and match.item.qid not in cands:
-                        cands[match.item.qid] = _Cand(match, 0.7 * sim, q.label, f"words ({sim:.0%} shared)", True)
+                    if sim >= FUZZY_MIN_SHARE and match.item.qid not in cands:
+                        score = FUZZY_WEIGHT * sim
+                        cands[match.item.qid] = _Cand(match, score, q.label, f"words ({sim:.0%} shared)", True)
         out.append(cands)
     return out
 
@@ -342,7 +373,7 @@ def type_fit(ours: str, theirs: str | None, soft: bool) -> float:
         return UNKNOWN_TYPE
     if theirs == ours:
         return 1.0
-    plain, softened = TYPE_FIT.get(frozenset({ours, theirs}), (0.35, 0.7))
+    plain, softened = TYPE_FIT.get(frozenset({ours, theirs}), TYPE_FIT_DEFAULT)
     return softened if soft else plain
 
 
@@ -388,22 +419,22 @@ def _context_score(item: Item, ctx: _Context | None) -> tuple[float, float, list
     countries = [c for c in item.countries if c != item.qid]
     shared = [c for c in countries if c in ctx.countries]
     if shared:
-        found.append(0.5)
+        found.append(CONTEXT_COUNTRY_SHARED)
         evidence.append(f"its country {name(shared[0])} is named in the same articles")
     elif any(ctx.in_corpus(c) for c in countries):
-        found.append(0.2)
+        found.append(CONTEXT_COUNTRY_IN_CORPUS)
         evidence.append("its country is named elsewhere in the corpus")
     if item.qid in ctx.countries:
-        found.append(0.4)
+        found.append(CONTEXT_CONTAINS_NAMED_PLACES)
         evidence.append("places in it are named in the same articles")
     related = [r for r in item.related if r in ctx.qids]
     if related:
-        found.append(0.5)
+        found.append(CONTEXT_RELATED)
         evidence.append(f"related item {name(related[0])} is named in the same articles")
     if item.description and ctx.names:
         overlap = sorted(_description_ngrams(item.description) & ctx.names)
         if overlap:
-            found += [0.3] * min(2, len(overlap))
+            found += [CONTEXT_DESCRIPTION] * min(CONTEXT_DESCRIPTION_MAX, len(overlap))
             evidence.append(f"its description names {', '.join(repr(o) for o in overlap[:2])}")
     penalty = 1.0
     if countries and ctx.countries and not any(c in ctx.countries or ctx.in_corpus(c) for c in countries):
@@ -417,7 +448,7 @@ def _context_score(item: Item, ctx: _Context | None) -> tuple[float, float, list
 
 
 def _score(q: LinkQuery, cands: dict[str, _Cand], ctx: _Context | None) -> list[Scored]:
-    same_kind = any(c.match.item.kind == q.kind and c.name >= 0.75 for c in cands.values())
+    same_kind = any(c.match.item.kind == q.kind and c.name >= SAME_KIND_NAME for c in cands.values())
     acronym = is_acronym(q.label)
     contexts = {qid: _context_score(c.match.item, ctx) for qid, c in cands.items()}
     # When some candidate's country agrees with the articles, a rival country they never name loses too.
@@ -438,7 +469,7 @@ def _score(q: LinkQuery, cands: dict[str, _Cand], ctx: _Context | None) -> list[
             penalty = COUNTRY_DISAGREES
             evidence = [*evidence, "a rival in a country the articles name is more likely"]
         support = 1.0 - (1.0 - item.popularity) * (1.0 - context)
-        score = c.name * fit * (0.5 + 0.5 * support) * penalty
+        score = c.name * fit * (SUPPORT_FLOOR + (1 - SUPPORT_FLOOR) * support) * penalty
         scored.append(
             Scored(
                 item,
@@ -459,7 +490,9 @@ def _score(q: LinkQuery, cands: dict[str, _Cand], ctx: _Context | None) -> list[
 
 def _national_team(q: LinkQuery, scored: list[Scored]) -> bool:
     """A team named like a country: every sport has one, and an index cannot tell which the article means."""
-    return q.team and any(s.item.kind == "Place" and s.item.qid in s.item.countries and s.name >= 0.99 for s in scored)
+    return q.team and any(
+        s.item.kind == "Place" and s.item.qid in s.item.countries and s.name >= NATIONAL_NAME for s in scored
+    )
 
 
 def _decide(q: LinkQuery, scored: list[Scored], config: LinkConfig) -> LinkDecision:
