@@ -151,61 +151,9 @@ class _Compiler:
     # -- value conditions: an expression over one value node that is true when it violates ----
 
     def value_conditions(self, shape: Node, v: str) -> Iterator[tuple[str, str]]:
-        """(condition, default message) pairs; `v` is the value node's variable."""
-        g, name = self.g, self.name
-        datatype = self.one(shape, SH.datatype)
-        if datatype is not None:
-            if datatype == RDF.langString:
-                ok = f"isLiteral({v}) && lang({v}) != ''"
-            else:
-                ok = f"isLiteral({v}) && datatype({v}) = <{datatype}>"
-                if str(datatype) in _CASTABLE:
-                    ok += f" && isLiteral(<{datatype}>({v}))"
-            yield f"!COALESCE({ok}, false)", f"value is not a well-formed literal of datatype {name(datatype)}"
-        kind = self.one(shape, SH.nodeKind)
-        if kind is not None:
-            if kind not in _NODE_KINDS:
-                raise UnsupportedShapeError(f"sh:nodeKind {kind}")
-            yield "!" + _NODE_KINDS[kind] % v, f"value is not of node kind {name(kind)}"
-        members = self.one(shape, SH["in"])
-        if members is not None:
-            terms = self.items(members)
-            listed = " ".join(name(t) if isinstance(t, URIRef) else sparql_term(t) for t in terms)
-            test = " || ".join(f"sameTerm({v}, {sparql_term(t)})" for t in terms) or "false"
-            yield f"!({test})", f"value is not in ({listed})"
-        for cls in g.objects(shape, SH["class"]):
-            yield f"NOT EXISTS {{ {self.type_of(v, cls)} }}", f"value is not an instance of {name(cls)}"
-        pattern = self.one(shape, SH.pattern)
-        if pattern is not None:
-            flags = self.one(shape, SH.flags)
-            args = sparql_term(Literal(str(pattern))) + (f", {sparql_term(Literal(str(flags)))}" if flags else "")
-            yield f"(isBlank({v}) || !REGEX(STR({v}), {args}))", f"value does not match the pattern {pattern}"
-        for parameter, op, says in ((SH.minLength, "<", "shorter"), (SH.maxLength, ">", "longer")):
-            n = self.one(shape, parameter)
-            if n is not None:
-                yield f"(isBlank({v}) || STRLEN(STR({v})) {op} {int(n)})", f"value is {says} than {int(n)} characters"
-        for parameter, op in _COMPARISONS.items():
-            bound = self.one(shape, parameter)
-            if bound is not None:
-                yield f"!COALESCE({v} {op} {sparql_term(bound)}, false)", f"value is not {op} {bound}"
-        languages = self.one(shape, SH.languageIn)
-        if languages is not None:
-            tags = [str(t) for t in self.items(languages)]
-            tests = " || ".join(f"langMatches(lang({v}), {sparql_term(Literal(t))})" for t in tags)
-            yield f"!COALESCE(lang({v}) != '' && ({tests or 'false'}), false)", f"value's language is not in {tags}"
-        for other in g.objects(shape, SH.node):
-            yield "!(" + self.conforms(other, v) + ")", f"value does not conform to {name(other)}"
-        for other in g.objects(shape, SH["not"]):
-            yield "(" + self.conforms(other, v) + ")", f"value conforms to {name(other)}, which it must not"
-        for head in g.objects(shape, SH["and"]):
-            test = " && ".join(self.conforms(s, v) for s in self.items(head)) or "true"
-            yield f"!({test})", "value does not conform to every shape of sh:and"
-        for head in g.objects(shape, SH["or"]):
-            test = " || ".join(self.conforms(s, v) for s in self.items(head)) or "false"
-            yield f"!({test})", "value conforms to none of the shapes of sh:or"
-        for head in g.objects(shape, SH.xone):
-            count = " + ".join(f"IF({self.conforms(s, v)}, 1, 0)" for s in self.items(head)) or "0"
-            yield f"({count}) != 1", "value does not conform to exactly one shape of sh:xone"
+        """(condition, default message) pairs, one per constraint of the shape; `v` is the value node's variable."""
+        for component in VALUE_COMPONENTS:
+            yield from component(self, shape, v)
 
     def conforms(self, shape: Node, x: str) -> str:
         """An expression true when node `x` conforms to `shape` (for sh:node, sh:or and the like)."""
@@ -413,6 +361,139 @@ class _Compiler:
         message = g.value(constraint, SH.message) or g.value(shape, SH.message) or "SPARQL constraint not met"
         severity = str(g.value(constraint, SH.severity) or severity).rsplit("#", 1)[-1]
         return Check(query, shown, str(message), severity, template=True)
+
+
+# -- value-type and other constraint components: one function each (SHACL 1.0, section 4) ------------
+#: A component: (compiler, shape, value variable) -> (SPARQL condition that is true on a violation, message).
+Component = Callable[["_Compiler", Node, str], Iterator[tuple[str, str]]]
+
+
+def _datatype(c: _Compiler, shape: Node, v: str) -> Iterator[tuple[str, str]]:
+    """sh:datatype: a literal of that datatype, well formed (rdf:langString: any literal with a language)."""
+    datatype = c.one(shape, SH.datatype)
+    if datatype is None:
+        return
+    if datatype == RDF.langString:
+        ok = f"isLiteral({v}) && lang({v}) != ''"
+    else:
+        ok = f"isLiteral({v}) && datatype({v}) = <{datatype}>"
+        if str(datatype) in _CASTABLE:
+            ok += f" && isLiteral(<{datatype}>({v}))"
+    yield f"!COALESCE({ok}, false)", f"value is not a well-formed literal of datatype {c.name(datatype)}"
+
+
+def _node_kind(c: _Compiler, shape: Node, v: str) -> Iterator[tuple[str, str]]:
+    """sh:nodeKind: an IRI, a blank node, a literal, or one of their unions."""
+    kind = c.one(shape, SH.nodeKind)
+    if kind is None:
+        return
+    if kind not in _NODE_KINDS:
+        raise UnsupportedShapeError(f"sh:nodeKind {kind}")
+    yield "!" + _NODE_KINDS[kind] % v, f"value is not of node kind {c.name(kind)}"
+
+
+def _in(c: _Compiler, shape: Node, v: str) -> Iterator[tuple[str, str]]:
+    """sh:in: one of the listed terms."""
+    members = c.one(shape, SH["in"])
+    if members is None:
+        return
+    terms = c.items(members)
+    listed = " ".join(c.name(t) if isinstance(t, URIRef) else sparql_term(t) for t in terms)
+    test = " || ".join(f"sameTerm({v}, {sparql_term(t)})" for t in terms) or "false"
+    yield f"!({test})", f"value is not in ({listed})"
+
+
+def _class(c: _Compiler, shape: Node, v: str) -> Iterator[tuple[str, str]]:
+    """sh:class: an instance of each class named (subclasses count when the compiler knows them)."""
+    for cls in c.g.objects(shape, SH["class"]):
+        yield f"NOT EXISTS {{ {c.type_of(v, cls)} }}", f"value is not an instance of {c.name(cls)}"
+
+
+def _pattern(c: _Compiler, shape: Node, v: str) -> Iterator[tuple[str, str]]:
+    """sh:pattern (with sh:flags): the value's string matches the regular expression; blank nodes never do."""
+    pattern = c.one(shape, SH.pattern)
+    if pattern is None:
+        return
+    flags = c.one(shape, SH.flags)
+    args = sparql_term(Literal(str(pattern))) + (f", {sparql_term(Literal(str(flags)))}" if flags else "")
+    yield f"(isBlank({v}) || !REGEX(STR({v}), {args}))", f"value does not match the pattern {pattern}"
+
+
+def _lengths(c: _Compiler, shape: Node, v: str) -> Iterator[tuple[str, str]]:
+    """sh:minLength, sh:maxLength: of the value's string; blank nodes fail both."""
+    for parameter, op, says in ((SH.minLength, "<", "shorter"), (SH.maxLength, ">", "longer")):
+        n = c.one(shape, parameter)
+        if n is not None:
+            yield f"(isBlank({v}) || STRLEN(STR({v})) {op} {int(n)})", f"value is {says} than {int(n)} characters"
+
+
+def _ranges(c: _Compiler, shape: Node, v: str) -> Iterator[tuple[str, str]]:
+    """sh:minInclusive and the like: a comparison that must hold (an error, such as a type mismatch, fails)."""
+    for parameter, op in _COMPARISONS.items():
+        bound = c.one(shape, parameter)
+        if bound is not None:
+            yield f"!COALESCE({v} {op} {sparql_term(bound)}, false)", f"value is not {op} {bound}"
+
+
+def _language_in(c: _Compiler, shape: Node, v: str) -> Iterator[tuple[str, str]]:
+    """sh:languageIn: a literal whose language matches one of the tags."""
+    languages = c.one(shape, SH.languageIn)
+    if languages is None:
+        return
+    tags = [str(t) for t in c.items(languages)]
+    tests = " || ".join(f"langMatches(lang({v}), {sparql_term(Literal(t))})" for t in tags)
+    yield f"!COALESCE(lang({v}) != '' && ({tests or 'false'}), false)", f"value's language is not in {tags}"
+
+
+def _node(c: _Compiler, shape: Node, v: str) -> Iterator[tuple[str, str]]:
+    """sh:node: the value conforms to each shape named."""
+    for other in c.g.objects(shape, SH.node):
+        yield "!(" + c.conforms(other, v) + ")", f"value does not conform to {c.name(other)}"
+
+
+def _not(c: _Compiler, shape: Node, v: str) -> Iterator[tuple[str, str]]:
+    """sh:not: the value conforms to none of the shapes named."""
+    for other in c.g.objects(shape, SH["not"]):
+        yield "(" + c.conforms(other, v) + ")", f"value conforms to {c.name(other)}, which it must not"
+
+
+def _and(c: _Compiler, shape: Node, v: str) -> Iterator[tuple[str, str]]:
+    """sh:and: the value conforms to every shape of the list."""
+    for head in c.g.objects(shape, SH["and"]):
+        test = " && ".join(c.conforms(s, v) for s in c.items(head)) or "true"
+        yield f"!({test})", "value does not conform to every shape of sh:and"
+
+
+def _or(c: _Compiler, shape: Node, v: str) -> Iterator[tuple[str, str]]:
+    """sh:or: the value conforms to at least one shape of the list."""
+    for head in c.g.objects(shape, SH["or"]):
+        test = " || ".join(c.conforms(s, v) for s in c.items(head)) or "false"
+        yield f"!({test})", "value conforms to none of the shapes of sh:or"
+
+
+def _xone(c: _Compiler, shape: Node, v: str) -> Iterator[tuple[str, str]]:
+    """sh:xone: the value conforms to exactly one shape of the list."""
+    for head in c.g.objects(shape, SH.xone):
+        count = " + ".join(f"IF({c.conforms(s, v)}, 1, 0)" for s in c.items(head)) or "0"
+        yield f"({count}) != 1", "value does not conform to exactly one shape of sh:xone"
+
+
+#: Every constraint on a value node the compiler knows, in the order their conditions are checked.
+VALUE_COMPONENTS: tuple[Component, ...] = (
+    _datatype,
+    _node_kind,
+    _in,
+    _class,
+    _pattern,
+    _lengths,
+    _ranges,
+    _language_in,
+    _node,
+    _not,
+    _and,
+    _or,
+    _xone,
+)
 
 
 def compile_shapes(

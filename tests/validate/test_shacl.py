@@ -172,3 +172,11 @@ def test_the_engine_is_a_setting():
         load_settings(environ={"KG_SHACL_ENGINE": "jena"})
     with pytest.raises(ValueError, match="unknown SHACL engine"):
         validate_graph(Graph(), engine="jena")
+
+
+def test_each_value_constraint_is_compiled_by_a_documented_function_of_its_own():
+    from kg.validate.shacl import VALUE_COMPONENTS
+
+    names = [component.__name__ for component in VALUE_COMPONENTS]
+    assert len(set(names)) == len(names)
+    assert all(component.__doc__ and component.__doc__.startswith("sh:") for component in VALUE_COMPONENTS)
