@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from ..model import KIND_LABEL, KIND_ORDER, LABEL_KIND, Candidate, Mention
 from ..names import (
@@ -65,40 +67,47 @@ def _definitions(cands: list[Candidate]) -> dict[str, Candidate]:
     return found
 
 
-def resolve_article(cands: list[Candidate], text: str | None = None) -> list[Mention]:
-    """Name every candidate after what it refers to within the article; drop headline noise."""
-    cands = sorted(cands, key=lambda c: (c.begin, c.end))
-    n = len(cands)
-    groups = Groups(n)
-    defined = _definitions(cands) if text is None else _definitions_with_text(cands, text)
-    entity_idx = [i for i, c in enumerate(cands) if c.kind != "Group"]
+@dataclass
+class Joining:
+    """One article's candidates as the joining rules see them: sorted, keyed, grouped as they go."""
 
-    keys: list[str] = []
-    for c in cands:
-        key = name_key(c.refers_to or c.text)
-        if key in defined and is_acronym(c.text):
-            key = name_key(defined[key].text)
-        else:
-            key = identity_key(c.refers_to or c.text)
-        keys.append(key)
+    cands: list[Candidate]
+    text: str | None
+    defined: dict[str, Candidate]  # acronym key -> the long form the article defines it by
+    keys: list[str]  # each candidate's identity key (an acronym's is its long form's)
+    groups: Groups
 
+    @property
+    def entities(self) -> list[int]:
+        """Indexes of the candidates that can be entities (not nationality or other groups)."""
+        return [i for i, c in enumerate(self.cands) if c.kind != "Group"]
+
+    def members(self) -> dict[int, list[int]]:
+        out: dict[int, list[int]] = defaultdict(list)
+        for i in range(len(self.cands)):
+            out[self.groups.find(i)].append(i)
+        return out
+
+
+def _same_name(art: Joining) -> None:
+    """Mentions with the same identity key are one thing ("U.N." and "UN"; an acronym and its long form)."""
     first_with_key: dict[tuple[bool, str], int] = {}
-    for i, c in enumerate(cands):
-        slot = (c.kind == "Group", keys[i])
+    for i, c in enumerate(art.cands):
+        slot = (c.kind == "Group", art.keys[i])
         if slot in first_with_key:
-            groups.union(first_with_key[slot], i)
+            art.groups.union(first_with_key[slot], i)
         else:
             first_with_key[slot] = i
 
-    def members() -> dict[int, list[int]]:
-        out: dict[int, list[int]] = defaultdict(list)
-        for i in range(n):
-            out[groups.find(i)].append(i)
-        return out
 
-    # A surname or given name alone joins the one full name it belongs to ("Carroll", "Lee").
+def _name_part_joins_its_person(art: Joining) -> None:
+    """A surname or given name alone joins the one full name it belongs to ("Carroll", "Lee"), also when
+    spaCy called it an organisation or a place ("Ford" in an obituary of Gerald Ford), unless the article
+    names an organisation or place with that word in full ("Ford Motor Co"), or the word stands where a
+    place stands ("in Washington")."""
+    cands, groups, keys, entity_idx = art.cands, art.groups, art.keys, art.entities
     people: dict[str, set[int]] = defaultdict(set)
-    for root, idx in members().items():
+    for root, idx in art.members().items():
         if cands[root].kind == "Group":
             continue
         votes = Counter(cands[i].kind for i in idx)
@@ -107,9 +116,6 @@ def resolve_article(cands: list[Candidate], text: str | None = None) -> list[Men
             if votes["Person"] and cands[i].kind == "Person" and len(parts) >= 2:
                 people[parts[0]].add(root)
                 people[parts[-1]].add(root)
-    # ...also when spaCy called it an organisation or a place ("Ford" in an obituary of Gerald Ford),
-    # unless the article names an organisation or place with that word in full ("Ford Motor Co"), or
-    # the word stands where a place stands ("in Washington").
     in_full = {
         w
         for j in entity_idx
@@ -128,38 +134,69 @@ def resolve_article(cands: list[Candidate], text: str | None = None) -> list[Men
         if c.ner_label != "PERSON" and parts[0] in in_full:
             continue
         if c.ner_label == "GPE" and any(
-            _after_a_locative(text, cands[j].begin) for j in entity_idx if keys[j] == keys[i]
+            _after_a_locative(art.text, cands[j].begin) for j in entity_idx if keys[j] == keys[i]
         ):
             continue  # one "in Washington" makes every "Washington" of the article the place
         groups.union(owners.pop(), i)
 
-    # "the UN said" in an article about the United Nations Command: a bare acronym that only begins the
-    # name of one organisation of the article, which never names the acronym's own long form, is that one.
+
+def _leading_acronym_joins_its_organisation(art: Joining) -> None:
+    """ "the UN said" in an article about the United Nations Command: a bare acronym that only begins the
+    name of one organisation of the article, which never names the acronym's own long form, is that one."""
+    cands, groups, entity_idx = art.cands, art.groups, art.entities
     named = [cands[j] for j in entity_idx]
     for i in entity_idx:
         c = cands[i]
-        if c.kind != "Organization" or not is_acronym(c.text) or name_key(c.text) in defined:
+        if c.kind != "Organization" or not is_acronym(c.text) or name_key(c.text) in art.defined:
             continue
         found, spelled = _owners_of_a_leading_acronym(c.text, named)
         owners = {groups.find(entity_idx[n]) for n in found}
         if len(owners) == 1 and not spelled:
             groups.union(owners.pop(), i)
 
-    # "the North" is North Korea when the article names exactly one such place.
+
+def _direction_joins_its_place(art: Joining) -> None:
+    """ "the North" is North Korea when the article names exactly one such place."""
+    cands, groups, keys, entity_idx = art.cands, art.groups, art.keys, art.entities
     places: dict[str, set[int]] = defaultdict(set)
     for i in entity_idx:
         parts = keys[i].split()
         if cands[i].label == "GPE" and len(parts) >= 2 and parts[0] in DIRECTIONS:
             places[parts[0]].add(groups.find(i))
     for i in entity_idx:
-        c = cands[i]
-        if c.kind == "Place" and keys[i] in DIRECTIONS:
+        if cands[i].kind == "Place" and keys[i] in DIRECTIONS:
             owners = {groups.find(r) for r in places.get(keys[i], ())}
             if len(owners) == 1:
                 groups.union(owners.pop(), i)
 
+
+#: How an article's mentions come to name one thing, applied in this order (later rules see what the
+#: earlier ones joined: a surname finds its person among the names already joined).
+JOIN_RULES: tuple[Callable[[Joining], None], ...] = (
+    _same_name,
+    _name_part_joins_its_person,
+    _leading_acronym_joins_its_organisation,
+    _direction_joins_its_place,
+)
+
+
+def _key(c: Candidate, defined: dict[str, Candidate]) -> str:
+    """A candidate's identity key; an acronym the article defines takes its long form's."""
+    key = name_key(c.refers_to or c.text)
+    if key in defined and is_acronym(c.text):
+        return name_key(defined[key].text)
+    return identity_key(c.refers_to or c.text)
+
+
+def resolve_article(cands: list[Candidate], text: str | None = None) -> list[Mention]:
+    """Name every candidate after what it refers to within the article; drop headline noise."""
+    cands = sorted(cands, key=lambda c: (c.begin, c.end))
+    defined = _definitions(cands) if text is None else _definitions_with_text(cands, text)
+    art = Joining(cands, text, defined, [_key(c, defined) for c in cands], Groups(len(cands)))
+    for rule in JOIN_RULES:
+        rule(art)
     mentions: list[Mention] = []
-    for idx in members().values():
+    for idx in art.members().values():
         if all(cands[i].in_headline for i in idx):
             continue  # headline fragments: only what the body confirms is kept
         kind = _group_kind([cands[i] for i in idx], defined)

@@ -217,3 +217,11 @@ def test_a_bare_acronym_stays_itself_when_the_article_also_names_its_long_form()
     ]
     names = {m.begin: m.name for m in resolve_article(cands, text)}
     assert names[text.index("UN said")] != "United Nations Command"
+
+
+def test_each_joining_rule_of_an_article_is_a_documented_function_applied_in_a_fixed_order():
+    from kg.article.mentions import JOIN_RULES
+
+    names = [rule.__name__ for rule in JOIN_RULES]
+    assert names[0] == "_same_name"  # the others look for names already joined
+    assert len(set(names)) == len(names) and all(rule.__doc__ for rule in JOIN_RULES)
