@@ -16,7 +16,7 @@ defection") that other reports can anchor.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -560,45 +560,63 @@ class _Reader:
         """Entities and groups the noun phrase at `head` names, or (for agents) belongs to."""
         if head.pos_ == "PRON" or head.lower_ in RELATIVE_PRONOUNS:
             return []
-        out: list[Argument] = []
         m = self.art.mention(head)
-        if m is not None and m.kind in {"Person", "Organization", "Group"}:
-            out.append(self._arg(role, m))
-        elif (
-            m is not None
-            and m.kind == "Place"
-            and role in PARTICIPANT_ROLES
-            and (self.art.is_government(m) or m.ner_label == "ORG")
-        ):
-            out.append(self._arg(role, m))  # "North Korea has accused", "Seoul said": a government
-        if m is None:
-            # "Merck's head of research Peter Kim said", "Britain's watchdog, the FSA": the one named right there
-            named = [self.art.mention(c) for c in head.children if c.dep_ in {"appos", "compound"}]
-            for kind in ("Person", "Organization"):
-                found = [p for p in named if p is not None and p.kind == kind]
-                if found and (kind == "Person" or any(c.dep_ == "appos" for c in head.children)):
-                    return [self._arg(role, found[0])]
-        if m is None:
-            for c in head.children:
-                cm = self.art.mention(c)
-                if cm is None or cm.kind == "Event":
-                    continue
-                if c.dep_ == "amod" and cm.kind == "Group":
-                    out.append(self._arg(role, cm))  # North Korean soldiers
-                elif c.dep_ == "poss" and (cm.kind != "Place" or self.art.is_government(cm)):
-                    out.append(self._arg(role, cm))  # North Korea's military
-                elif (
-                    affiliation
-                    and c.dep_ in {"compound", "nmod", "amod"}
-                    and (cm.kind != "Place" or self.art.is_government(cm))
-                ):
-                    out.append(self._arg(role, cm))  # a UN Command helicopter, a U.S. military helicopter
-            if affiliation and not out and depth < 2:
-                for p in head.children:
-                    if p.dep_ == "prep" and p.lower_ in {"of", "from", "for"}:
-                        for o in p.children:
-                            if o.dep_ == "pobj":
-                                out.extend(self._actors(o, role, affiliation, depth + 1))
+        if m is not None:
+            out = self._named_at(m, role)
+        elif (beside := self._named_beside(head)) is not None:
+            return [self._arg(role, beside)]
+        else:
+            out = self._named_in_modifiers(head, role, affiliation, depth)
+        return out + self._conjuncts(head, role)
+
+    def _named_at(self, m: Mention, role: str) -> list[Argument]:
+        """The mention at the head: a person, organisation or group; a place only as its government
+        ("North Korea has accused", "Seoul said")."""
+        if m.kind in {"Person", "Organization", "Group"}:
+            return [self._arg(role, m)]
+        if m.kind == "Place" and role in PARTICIPANT_ROLES and (self.art.is_government(m) or m.ner_label == "ORG"):
+            return [self._arg(role, m)]
+        return []
+
+    def _named_beside(self, head: Token) -> Mention | None:
+        """ "Merck's head of research Peter Kim said", "Britain's watchdog, the FSA": the one named right there,
+        a person in apposition or compound, an organisation in apposition."""
+        named = [self.art.mention(c) for c in head.children if c.dep_ in {"appos", "compound"}]
+        for kind in ("Person", "Organization"):
+            found = [p for p in named if p is not None and p.kind == kind]
+            if found and (kind == "Person" or any(c.dep_ == "appos" for c in head.children)):
+                return found[0]
+        return None
+
+    def _named_in_modifiers(self, head: Token, role: str, affiliation: bool, depth: int) -> list[Argument]:
+        """Who an unnamed noun belongs to: "North Korean soldiers", "North Korea's military"; for agents,
+        "a UN Command helicopter", and (two levels at most) "soldiers of the North"."""
+        out: list[Argument] = []
+        for c in head.children:
+            cm = self.art.mention(c)
+            if cm is None or cm.kind == "Event":
+                continue
+            if c.dep_ == "amod" and cm.kind == "Group":
+                out.append(self._arg(role, cm))  # North Korean soldiers
+            elif c.dep_ == "poss" and (cm.kind != "Place" or self.art.is_government(cm)):
+                out.append(self._arg(role, cm))  # North Korea's military
+            elif (
+                affiliation
+                and c.dep_ in {"compound", "nmod", "amod"}
+                and (cm.kind != "Place" or self.art.is_government(cm))
+            ):
+                out.append(self._arg(role, cm))  # a UN Command helicopter, a U.S. military helicopter
+        if affiliation and not out and depth < 2:
+            for p in head.children:
+                if p.dep_ == "prep" and p.lower_ in {"of", "from", "for"}:
+                    for o in p.children:
+                        if o.dep_ == "pobj":
+                            out.extend(self._actors(o, role, affiliation, depth + 1))
+        return out
+
+    def _conjuncts(self, head: Token, role: str) -> list[Argument]:
+        """ "the US and South Korea": named conjuncts after the head share its role."""
+        out = []
         for c in head.children:
             if c.dep_ == "conj" and c.i > head.i:
                 cm = self.art.mention(c)
@@ -752,76 +770,65 @@ class _Reader:
         nominal = _is_nominal(tok)
         if _not_factual(tok, nominal, reporting_heads) or (nominal and (_generic(tok) or _aggregate(tok))):
             return None
-        args: list[Argument] = []
-        aggregate = False
         gov = _governor(tok) if nominal else None
-        if not nominal:
-            subj, passive = self._subject(tok)
-            if etype.reports_content and not any(c.dep_ in {"nsubj", "nsubjpass"} for c in tok.children):
-                subj = self._speaker_in_apposition(tok) or subj
-            if subj is not None:
-                if passive:
-                    if _aggregate(subj):
-                        aggregate = True
-                    args += self._actors(subj, etype.object_role, affiliation=False)
-                else:
-                    agents, aggregate = self._agent_slot(subj, etype.subject_role)
-                    args += agents
-            for c in tok.children:
-                if c.dep_ == "agent":
-                    for o in c.children:
-                        if o.dep_ == "pobj":
-                            agents, agg = self._agent_slot(o, "agent")
-                            args += agents
-                            aggregate = aggregate or agg
-                elif c.dep_ in {"dobj", "dative"}:
-                    if c.lemma_.lower() in self.taxonomy.instruments and self.art.mention(c) is None:
-                        args.append(self._phrase("instrument", c))
-                    else:
-                        args += self._actors(c, etype.object_role, affiliation=False)
-                elif c.dep_ == "prep":
-                    args += self._prep(c, etype, tok, nominal=False)
-            if tok.dep_ in {"xcomp", "advcl"} and tok.head.lemma_ == "use":
-                for c in tok.head.children:
-                    if c.dep_ == "dobj":
-                        args.append(self._phrase("instrument", c))  # used handguns and rifles to fire
-        else:
-            for c in tok.children:
-                cm = self.art.mention(c)
-                if c.dep_ == "poss":
-                    args += self._actors(c, etype.possessive_role, affiliation=False)
-                elif c.dep_ in {"amod", "compound", "nmod"} and cm is not None:
-                    if self.art.is_site(cm) and cm.kind == "Place":
-                        args.append(self._arg("place", cm))  # the Panmunjom shooting
-                    elif cm.kind == "Group":
-                        args.append(self._arg(etype.possessive_role, cm))  # a North Korean defection
-                    # an organisation or person before the noun is agent or target ("the WTC attacks"): left out
-                elif c.dep_ == "prep":
-                    args += self._prep(c, etype, tok, nominal=True)
-            if (
-                gov is not None
-                and tok.dep_ in {"dobj", "nsubjpass"}
-                and gov.lemma_.lower() in LIGHT_VERBS_AGENT | LIGHT_VERBS_PATIENT
-            ):
-                role = "agent" if gov.lemma_.lower() in LIGHT_VERBS_AGENT else "patient"
-                subj, _ = self._subject(gov)
-                if subj is not None:
-                    if role == "agent":
-                        agents, aggregate = self._agent_slot(subj, "agent")
-                        args += agents
-                    else:
-                        args += self._actors(subj, "patient", affiliation=False)
-                for c in gov.children:
-                    if c.dep_ == "prep":
-                        args += self._prep(c, etype, gov, nominal=False)
-        if aggregate:
+        found = self._nominal(tok, etype, gov) if nominal else self._verbal(tok, etype)
+        if found.aggregate:
             return None
-        args += self._context(tok, nominal)
+        args = found.args + self._context(tok, nominal)
         clause = {tok.i} | (
             {gov.i} if gov is not None and gov.lemma_.lower() in LIGHT_VERBS_AGENT | LIGHT_VERBS_PATIENT else set()
         )
         args += self._time(tok, clause, times, reporting_heads, fallback=not etype.reports_content)
         return self._mention(tok, trig, etype, nominal, args)
+
+    def _verbal(self, tok: Token, etype: EventType) -> _Found:
+        """The arguments of a verb trigger: its subject (or, passive, its object), then its children by
+        their dependency (VERB_CHILDREN), and the instrument of "used X to fire"."""
+        found = _Found()
+        subj, passive = self._subject(tok)
+        if etype.reports_content and not any(c.dep_ in {"nsubj", "nsubjpass"} for c in tok.children):
+            subj = self._speaker_in_apposition(tok) or subj
+        if subj is not None:
+            if passive:
+                found.aggregate = _aggregate(subj)
+                found.args += self._actors(subj, etype.object_role, affiliation=False)
+            else:
+                agents, found.aggregate = self._agent_slot(subj, etype.subject_role)
+                found.args += agents
+        for c in tok.children:
+            rule = VERB_CHILDREN.get(c.dep_)
+            if rule is not None:
+                rule(self, c, tok, etype, found)
+        if tok.dep_ in {"xcomp", "advcl"} and tok.head.lemma_ == "use":
+            for c in tok.head.children:
+                if c.dep_ == "dobj":
+                    found.args.append(self._phrase("instrument", c))  # used handguns and rifles to fire
+        return found
+
+    def _nominal(self, tok: Token, etype: EventType, gov: Token | None) -> _Found:
+        """The arguments of a noun trigger: its children by their dependency (NOUN_CHILDREN), then those
+        of the light verb that governs it ("carried out an attack": the subject is the agent)."""
+        found = _Found()
+        for c in tok.children:
+            rule = NOUN_CHILDREN.get(c.dep_)
+            if rule is not None:
+                rule(self, c, tok, etype, found)
+        if gov is None or tok.dep_ not in {"dobj", "nsubjpass"}:
+            return found
+        light = gov.lemma_.lower()
+        if light not in LIGHT_VERBS_AGENT | LIGHT_VERBS_PATIENT:
+            return found
+        subj, _ = self._subject(gov)
+        if subj is not None:
+            if light in LIGHT_VERBS_AGENT:
+                agents, found.aggregate = self._agent_slot(subj, "agent")
+                found.args += agents
+            else:
+                found.args += self._actors(subj, "patient", affiliation=False)
+        for c in gov.children:
+            if c.dep_ == "prep":
+                found.args += self._prep(c, etype, gov, nominal=False)
+        return found
 
     def _context(self, tok: Token, nominal: bool) -> list[Argument]:
         """A named event in the trigger's object: 'violated the armistice that ended the Korean War'."""
@@ -894,6 +901,75 @@ def confidence(args: Sequence[Argument], nominal: bool, anaphoric: bool) -> floa
     score += 0.05 * any(a.role == "time" for a in args)
     score += 0.02 * any(a.inferred for a in args)
     return round(min(score, 0.95), 2)
+
+
+@dataclass
+class _Found:
+    """Arguments found so far for one trigger, and whether its agent is an aggregate (then no event)."""
+
+    args: list[Argument] = field(default_factory=list)
+    aggregate: bool = False
+
+
+def _by_agent(r: _Reader, c: Token, trigger: Token, etype: EventType, found: _Found) -> None:
+    """ "was shot by soldiers": the object of "by" is the agent."""
+    for o in c.children:
+        if o.dep_ == "pobj":
+            agents, aggregate = r._agent_slot(o, "agent")
+            found.args += agents
+            found.aggregate = found.aggregate or aggregate
+
+
+def _verb_object(r: _Reader, c: Token, trigger: Token, etype: EventType, found: _Found) -> None:
+    """The direct (or dative) object: the type's object role, or an instrument noun no name stands on."""
+    if c.lemma_.lower() in r.taxonomy.instruments and r.art.mention(c) is None:
+        found.args.append(r._phrase("instrument", c))
+    else:
+        found.args += r._actors(c, etype.object_role, affiliation=False)
+
+
+def _verb_prep(r: _Reader, c: Token, trigger: Token, etype: EventType, found: _Found) -> None:
+    """A prepositional phrase of a verb: a place, a time, a role the preposition names."""
+    found.args += r._prep(c, etype, trigger, nominal=False)
+
+
+def _noun_possessor(r: _Reader, c: Token, trigger: Token, etype: EventType, found: _Found) -> None:
+    """ "North Korea's attack": the possessor takes the type's possessive role."""
+    found.args += r._actors(c, etype.possessive_role, affiliation=False)
+
+
+def _noun_modifier(r: _Reader, c: Token, trigger: Token, etype: EventType, found: _Found) -> None:
+    """ "the Panmunjom shooting": a site is the place; "a North Korean defection": a group the possessive
+    role. An organisation or person before the noun may be agent or target ("the WTC attacks"): left out."""
+    cm = r.art.mention(c)
+    if cm is None:
+        return
+    if r.art.is_site(cm) and cm.kind == "Place":
+        found.args.append(r._arg("place", cm))
+    elif cm.kind == "Group":
+        found.args.append(r._arg(etype.possessive_role, cm))
+
+
+def _noun_prep(r: _Reader, c: Token, trigger: Token, etype: EventType, found: _Found) -> None:
+    """A prepositional phrase of a noun trigger ("the attack on the base in March")."""
+    found.args += r._prep(c, etype, trigger, nominal=True)
+
+
+#: A child of a trigger, by its dependency label -> the rule that reads it (a verb trigger, a noun trigger).
+ChildRule = Callable[[_Reader, "Token", "Token", EventType, _Found], None]
+VERB_CHILDREN: dict[str, ChildRule] = {
+    "agent": _by_agent,
+    "dobj": _verb_object,
+    "dative": _verb_object,
+    "prep": _verb_prep,
+}
+NOUN_CHILDREN: dict[str, ChildRule] = {
+    "poss": _noun_possessor,
+    "amod": _noun_modifier,
+    "compound": _noun_modifier,
+    "nmod": _noun_modifier,
+    "prep": _noun_prep,
+}
 
 
 def _near(gov: Token, trigger: Token) -> bool:

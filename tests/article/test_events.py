@@ -365,3 +365,11 @@ def test_no_event_where_a_careful_reader_sees_none(nlp, text):
 )
 def test_events_that_happened_are_read(nlp, text, expected):
     assert expected in events_in(nlp, text)
+
+
+def test_a_triggers_children_are_read_by_documented_rules_chosen_by_their_dependency():
+    from kg.article.events import NOUN_CHILDREN, VERB_CHILDREN
+
+    assert set(VERB_CHILDREN) == {"agent", "dobj", "dative", "prep"}
+    assert set(NOUN_CHILDREN) == {"poss", "amod", "compound", "nmod", "prep"}
+    assert all(rule.__doc__ for rule in [*VERB_CHILDREN.values(), *NOUN_CHILDREN.values()])
