@@ -667,6 +667,28 @@ def test_results_stop_at_the_row_limit_and_say_so(tight):
     assert len(graph.text.strip().splitlines()) == 5 and graph.headers["x-sparql-maxrows"] == "5"
 
 
+FORMATS = {
+    "application/sparql-results+json": lambda body: len(json.loads(body)["results"]["bindings"]),
+    "application/sparql-results+xml": lambda body: body.count(b"<result>"),
+    "text/csv": lambda body: len(list(csv.DictReader(io.StringIO(body.decode())))),
+    "text/tab-separated-values": lambda body: len(body.decode().splitlines()) - 1,
+}
+
+
+@pytest.mark.parametrize("rows_asked", [4, 5, 6])
+def test_an_answer_at_the_row_limit_is_whole_and_one_past_it_is_cut_whatever_its_values_hold(tight, rows_asked):
+    # values that look like the row boundaries of each format: "},{" (JSON), newlines (CSV), "<result>" (XML)
+    values = " ".join(f'("row {i} }},{{ <result> \\n line {i}")' for i in range(rows_asked))
+    text = f"SELECT ?v ?w WHERE {{ VALUES (?v) {{ {values} }} BIND(?v AS ?w) }}"
+    for media, count in FORMATS.items():
+        answer = query(tight, text, accept=media)
+        assert answer.status == 200, answer.text
+        assert count(answer.body) == min(rows_asked, 5), media
+        assert ("x-sparql-maxrows" in answer.headers) == (rows_asked > 5), media
+    whole = [r["v"]["value"] for r in rows(query(tight, text))]
+    assert whole == [f"row {i} }},{{ <result> \n line {i}" for i in range(min(rows_asked, 5))]
+
+
 def test_requests_over_the_size_limit_are_refused(tight):
     big = "SELECT * WHERE { ?s ?p ?o } # " + "x" * 5000
     assert query(tight, big).status == 413
