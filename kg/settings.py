@@ -104,11 +104,17 @@ class Settings:
     memory_quads: int = 2_000_000
     update_token: str | None = None
     service_allow: str = ""
+    default_graph: str = "union"  # what a query's default graph is: "union" of all graphs, or "standard"
 
     def with_overrides(self, **values: object) -> Settings:
         """A copy with the given values, ignoring the ones that are None (flags not given)."""
         return replace(self, **{k: v for k, v in values.items() if v is not None})
 
+
+#: What `kg serve` takes as a query's default graph when the request names no dataset: the union of
+#: all graphs (what analysts want: every article's facts at once), or the store's own default graph
+#: (the SPARQL standard's, what the W3C tests and clients written against other stores expect).
+DEFAULT_GRAPHS = ("union", "standard")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -183,6 +189,10 @@ def load_settings(config: Path | None = None, environ: dict[str, str] | None = N
         raise SettingsError("wikidata_api_rate must be above 0 (requests per second)")
     if settings.timeout <= 0:
         raise SettingsError("timeout must be a positive number of seconds")
+    if settings.default_graph not in DEFAULT_GRAPHS:
+        raise SettingsError(
+            f"default_graph must be one of {', '.join(DEFAULT_GRAPHS)}, not {settings.default_graph!r}"
+        )
     negative = [
         name
         for name in ("port", "max_rows", "max_request_bytes", "query_workers", "memory_quads")

@@ -47,6 +47,7 @@ class Site:
             federation=bool(self.policy.service_allow),
             timeout=self.policy.timeout,
             max_rows=self.settings.max_rows,
+            union=self.policy.union_default,
         )
         return description.render(turtle, fmt)
 
@@ -84,6 +85,7 @@ def create_app(settings: Settings, *, pool: WorkerPool | None = None) -> Flask:
         max_request_bytes=settings.max_request_bytes,
         update_token=settings.update_token or None,
         service_allow=service_allow_list(settings),
+        union_default=settings.default_graph != "standard",
     )
     site = Site(settings, Iris(settings.base), pool, policy)
     app = Flask(__name__)

@@ -16,7 +16,7 @@ from functools import lru_cache
 from http import HTTPStatus
 from urllib.parse import parse_qs
 
-from .tokens import inspect, needs_inspection, refused_remote, too_deep
+from .tokens import inspect, needs_inspection, refused_remote, too_deep, with_using
 from .workers import Answer, Job, QueryTimeoutError, WorkerError, WorkerPool, WorkersBusyError
 
 StartResponse = Callable[..., object]
@@ -196,6 +196,7 @@ class SparqlRequest:
     default_graphs: list[str] = field(default_factory=list)
     named_graphs: list[str] = field(default_factory=list)
     using_graphs: list[str] = field(default_factory=list)
+    using_named_graphs: list[str] = field(default_factory=list)
     params: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -261,7 +262,8 @@ def read_request(environ: dict, body: bytes, method: str | None = None) -> Sparq
             raise ProtocolError(400, "the request has both 'query' and 'update'; send one of them")
     request.default_graphs = params.get("default-graph-uri", [])
     request.named_graphs = params.get("named-graph-uri", [])
-    request.using_graphs = params.get("using-graph-uri", []) + params.get("using-named-graph-uri", [])
+    request.using_graphs = params.get("using-graph-uri", [])
+    request.using_named_graphs = params.get("using-named-graph-uri", [])
     return request
 
 
@@ -276,6 +278,7 @@ class Policy:
     max_request_bytes: int = 10_000_000
     update_token: str | None = None
     service_allow: frozenset[str] = frozenset()
+    union_default: bool = True  # a query naming no dataset sees the union of all graphs (else the store's default)
 
 
 def _status(code: int) -> str:
@@ -375,7 +378,7 @@ class SparqlProtocol:
         refusal = too_deep(text)  # before a worker parses it: such a shape crashes the process
         if refusal:
             raise ProtocolError(400, refusal)
-        union = True
+        union = self.policy.union_default
         if needs_inspection(text):
             found = inspect(text)
             if found.is_update:
@@ -383,7 +386,7 @@ class SparqlProtocol:
             refusal = refused_remote(found, self.policy.service_allow)
             if refusal:
                 raise ProtocolError(403, refusal)
-            union = not found.has_dataset  # FROM / FROM NAMED in the query define its dataset
+            union = union and not found.has_dataset  # FROM / FROM NAMED in the query define its dataset
         dataset = bool(request.default_graphs or request.named_graphs)
         job = Job(
             text,
@@ -438,11 +441,6 @@ class SparqlProtocol:
         text = request.update or ""
         if not text.strip():
             raise ProtocolError(400, "the update is empty")
-        if request.using_graphs:
-            raise ProtocolError(
-                400,
-                "using-graph-uri and using-named-graph-uri are not supported; write USING / USING NAMED in the update",
-            )
         refusal = too_deep(text)
         if refusal:
             raise ProtocolError(400, refusal)
@@ -452,6 +450,11 @@ class SparqlProtocol:
         refusal = refused_remote(found, self.policy.service_allow)
         if refusal:
             raise ProtocolError(403, refusal)
+        if request.using_graphs or request.using_named_graphs:
+            try:  # the Protocol's dataset for the update's WHERE clauses, as USING / USING NAMED
+                text = with_using(text, request.using_graphs, request.using_named_graphs)
+            except ValueError as exc:
+                raise ProtocolError(400, str(exc)) from None
         answer = self.execute(lambda: self.pool.update(text, self.policy.timeout))
         return self.send(start_response, answer)
 

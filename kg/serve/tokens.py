@@ -132,7 +132,8 @@ def inspect(text: str) -> SparqlText:
                 if j < len(toks) and toks[j][0] == "word" and toks[j][1].upper() == "SILENT":
                     j += 1
                 target = toks[j] if j < len(toks) else ("other", "")
-                remote.append(resolve(*target))
+                if target[0] in ("iri", "pname", "var"):  # anything else is a syntax error Oxigraph reports
+                    remote.append(resolve(*target))
         i += 1
     return SparqlText(form, has_dataset, tuple(remote))
 
@@ -263,3 +264,81 @@ def _operand(kind: str, value: str) -> bool:
     if kind == "word":
         return value.lower() in ("true", "false")
     return value in (")", "]")
+
+
+# -- the protocol's dataset for an update ----------------------------------------------------------
+
+#: An IRI that can be written between < > as it is (the IRIREF terminal, absolute).
+_ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^<>\"{}|^`\\\x00-\x20]*")
+
+
+class UsingConflictError(ValueError):
+    """using-graph-uri / using-named-graph-uri given for an update that names its own dataset."""
+
+
+def with_using(text: str, using: list[str], using_named: list[str]) -> str:
+    """The update with the protocol's `using-graph-uri` / `using-named-graph-uri` written into it.
+
+    pyoxigraph's `Store.update` takes no dataset, so the parameters become the USING / USING NAMED
+    clauses the SPARQL 1.1 Protocol says they stand for, on every operation with a WHERE: before the
+    WHERE of each DELETE/INSERT, and `DELETE WHERE { P }` as `DELETE { P } USING ... WHERE { P }` (its
+    short form cannot take USING). An update with USING, USING NAMED or WITH of its own conflicts with
+    the parameters (the Protocol makes that an error): UsingConflictError. An IRI that is not absolute
+    or cannot be written between < > is a ValueError.
+    """
+    for iri in (*using, *using_named):
+        if not _ABSOLUTE_IRI.fullmatch(iri):
+            raise ValueError(f"using-graph-uri and using-named-graph-uri take absolute IRIs, not {iri!r}")
+    clause = " ".join([*(f"USING <{iri}>" for iri in using), *(f"USING NAMED <{iri}>" for iri in using_named)])
+    lexed = [
+        (match.lastgroup or "other", match.group(), match.start(), match.end())
+        for match in _TOKEN.finditer(text)
+        if match.lastgroup not in ("ws", "comment")
+    ]
+    edits: list[tuple[int, int, str]] = []  # (start, end, replacement), in order
+    depth = 0
+    i = 0
+    while i < len(lexed):
+        kind, value, start, _ = lexed[i]
+        if kind == "other" and value == "{":
+            depth += 1
+        elif kind == "other" and value == "}":
+            depth -= 1
+        elif kind == "word" and depth == 0:
+            word = value.upper()
+            following = lexed[i + 1][1].upper() if i + 1 < len(lexed) and lexed[i + 1][0] == "word" else ""
+            if word in ("USING", "WITH"):
+                raise UsingConflictError(
+                    f"the update has its own {word} clause: leave out using-graph-uri and using-named-graph-uri "
+                    "(the SPARQL 1.1 Protocol does not allow both)"
+                )
+            if word in ("INSERT", "DELETE") and following == "DATA":
+                i += 2
+                continue
+            if word == "DELETE" and following == "WHERE":
+                close = _matching_brace(lexed, i + 2)
+                if close is None:
+                    return text  # malformed: Oxigraph's parser says what is wrong with it
+                pattern = text[lexed[i + 2][2] : lexed[close][3]]
+                edits.append((start, lexed[close][3], f"DELETE {pattern} {clause} WHERE {pattern}"))
+                i = close + 1
+                continue
+            if word == "WHERE":
+                edits.append((start, start, clause + " "))
+        i += 1
+    for start, end, replacement in reversed(edits):
+        text = text[:start] + replacement + text[end:]
+    return text
+
+
+def _matching_brace(lexed: list[tuple[str, str, int, int]], at: int) -> int | None:
+    """The index of the `}` closing the `{` at `at`, or None."""
+    if at >= len(lexed) or lexed[at][1] != "{":
+        return None
+    depth = 0
+    for index in range(at, len(lexed)):
+        if lexed[index][0] == "other" and lexed[index][1] in "{}":
+            depth += 1 if lexed[index][1] == "{" else -1
+            if depth == 0:
+                return index
+    return None

@@ -18,7 +18,7 @@ import signal
 import struct
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 # -- the wire: frames of a kind byte, a 4-byte length and a payload -------------------------------
@@ -214,6 +214,45 @@ def write_all(fd: int, data: bytes) -> None:
 
 class _RowLimitError(Exception):
     pass
+
+
+#: For each results format, a mark Oxigraph writes at least once per row (and rarely more), and what to add
+#: to its count: so the count is an upper bound of the rows, cheap to keep (bytes.count) and exact in practice.
+#: JSON: rows are written `...},{...` one after the other (a string holding "},{" counts too, never fewer);
+#: XML: `<result>` (a `<` in a value is escaped); CSV: a line per row after the header (a newline inside a
+#: quoted value counts too); TSV: exactly a line per row after the header.
+ROW_MARKS: dict[str, tuple[bytes, int]] = {
+    "json": (b"},{", 1),
+    "xml": (b"<result>", 0),
+    "csv": (b"\n", -1),
+    "tsv": (b"\n", -1),
+}
+
+
+class _BoundedBuffer:
+    """Collects an answer in the format asked for; stops the serialiser (and the evaluation) as soon as the
+    answer may hold more than `limit` rows, by an upper bound of its rows (`ROW_MARKS`)."""
+
+    def __init__(self, limit: int, mark: bytes, offset: int) -> None:
+        self.limit = limit
+        self.mark = mark
+        self.rows = offset  # the bound: marks seen plus the offset
+        self.parts: list[bytes] = []
+        self.tail = b""  # the last bytes of the previous write: a mark may be split between two writes
+
+    def write(self, data: bytes) -> int:
+        data = bytes(data)
+        self.parts.append(data)
+        keep = len(self.mark) - 1
+        joined = self.tail + data
+        self.rows += joined.count(self.mark)
+        self.tail = joined[-keep:] if keep else b""
+        if self.rows > self.limit:
+            raise _RowLimitError
+        return len(data)
+
+    def flush(self) -> None:
+        pass
 
 
 class _CountingBuffer:
@@ -490,7 +529,11 @@ class _Worker:
         else:
             out.xml = job.results_format == "xml"
             ctype = job.results_type or self.media[job.results_format]
-            self.send_solutions(result, job.results_format, ctype, out, self.row_cap(job))
+
+            def again() -> object:
+                return store.query(job.text, **kwargs)  # type: ignore[attr-defined]
+
+            self.send_solutions(result, job.results_format, ctype, out, self.row_cap(job), again)
 
     def send(self, out: _Output, ctype: str, body: bytes, extra: list[tuple[str, str]] | None = None) -> None:
         out.start(200, [("Content-Type", ctype), *(extra or [])])
@@ -500,7 +543,9 @@ class _Worker:
     def row_cap(self, job: Job) -> int:
         return self.max_rows if job.max_rows is None else job.max_rows
 
-    def send_solutions(self, result: object, fmt: str, ctype: str, out: _Output, limit: int) -> None:
+    def send_solutions(
+        self, result: object, fmt: str, ctype: str, out: _Output, limit: int, again: Callable[[], object]
+    ) -> None:
         ox = self.ox
         target = self.results_formats[fmt]
         if not limit:
@@ -508,6 +553,20 @@ class _Worker:
             result.serialize(out, format=target)  # type: ignore[attr-defined]
             out.finish()
             return
+        # Most answers are within the cap: Oxigraph writes them once, in the format asked for, while an upper
+        # bound of their rows is kept; the answer goes out as it is.
+        bounded = _BoundedBuffer(limit, *ROW_MARKS[fmt])
+        try:
+            result.serialize(bounded, format=target)  # type: ignore[attr-defined]
+        except _RowLimitError:
+            result = again()  # it may hold more: evaluate again and cut it exactly (below)
+        else:
+            out.start(200, [("Content-Type", ctype)])
+            for part in bounded.parts:  # in chunks, as they came: a large answer is streamed on
+                out.write(part)
+            out.finish()
+            return
+        del bounded
         # Oxigraph writes TSV one line per row: count lines, stop the evaluation past the limit,
         # then let Oxigraph turn the rows kept into the format asked for.
         buffer = _CountingBuffer(limit)

@@ -38,6 +38,16 @@ def test_bad_serve_settings_say_which():
         load_settings(environ={"KG_TIMEOUT": "0", "KG_CONFIG": "/nonexistent/kg.toml"})
     with pytest.raises(SettingsError, match="max_rows cannot be negative"):
         load_settings(environ={"KG_MAX_ROWS": "-1", "KG_CONFIG": "/nonexistent/kg.toml"})
+    with pytest.raises(SettingsError, match="default_graph must be one of union, standard, not 'merged'"):
+        load_settings(environ={"KG_DEFAULT_GRAPH": "merged", "KG_CONFIG": "/nonexistent/kg.toml"})
+
+
+def test_the_default_graph_is_the_union_unless_set_to_the_standard_one():
+    assert Settings().default_graph == "union"
+    chosen = load_settings(environ={"KG_DEFAULT_GRAPH": "standard", "KG_CONFIG": "/nonexistent/kg.toml"})
+    assert chosen.default_graph == "standard"
+    refused = serve_failing("--default-graph", "merged")
+    assert refused.returncode == 2 and "'merged' is not one of 'union', 'standard'" in refused.stderr
 
 
 def serve_failing(*args: str) -> subprocess.CompletedProcess:

@@ -467,6 +467,63 @@ def test_an_update_with_the_token_is_applied_and_read_back_at_once(server):
     assert rows(query(server, "SELECT ?l WHERE { <urn:test:note> rdfs:label ?l }")) == []
 
 
+def test_using_graph_uri_and_using_named_graph_uri_set_the_dataset_an_update_matches_against(server):
+    insert = (
+        "INSERT DATA { GRAPH <urn:test:using:a> { <urn:test:doc:a> a <urn:test:Doc> } "
+        "GRAPH <urn:test:using:b> { <urn:test:doc:b> a <urn:test:Doc> } }"
+    )
+    assert update(server, insert).status == 204
+    copy = "INSERT { GRAPH <urn:test:using:out> { ?d a <urn:test:Copied> } } WHERE { ?d a <urn:test:Doc> }"
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    only_a = http(
+        server.url + "update", method="POST", data={"update": copy, "using-graph-uri": "urn:test:using:a"}, headers=headers
+    )
+    assert only_a.status == 204, only_a.text
+    copied = "SELECT ?d WHERE { GRAPH <urn:test:using:out> { ?d a <urn:test:Copied> } } ORDER BY ?d"
+    assert [r["d"]["value"] for r in rows(query(server, copied))] == ["urn:test:doc:a"]
+    named = "INSERT { GRAPH <urn:test:using:out> { ?d a <urn:test:Named> } } WHERE { GRAPH ?g { ?d a <urn:test:Doc> } }"
+    direct = http(
+        server.url + "update?using-named-graph-uri=urn%3Atest%3Ausing%3Ab",
+        method="POST",
+        data=named.encode(),
+        headers={**headers, "Content-Type": "application/sparql-update"},
+    )
+    assert direct.status == 204, direct.text
+    found = "SELECT ?d WHERE { GRAPH <urn:test:using:out> { ?d a <urn:test:Named> } }"
+    assert [r["d"]["value"] for r in rows(query(server, found))] == ["urn:test:doc:b"]
+    with_clause = "WITH <urn:test:using:a> DELETE { ?d a <urn:test:Doc> } WHERE { ?d a <urn:test:Doc> }"
+    conflict = http(
+        server.sparql, method="POST", data={"update": with_clause, "using-graph-uri": "urn:test:using:b"}, headers=headers
+    )
+    assert conflict.status == 400 and "WITH" in conflict.text
+    not_an_iri = http(
+        server.sparql, method="POST", data={"update": copy, "using-graph-uri": "not an iri"}, headers=headers
+    )
+    assert not_an_iri.status == 400 and "absolute IRIs" in not_an_iri.text
+    assert rows(query(server, "SELECT ?d WHERE { GRAPH <urn:test:using:a> { ?d a <urn:test:Doc> } }"))
+    assert update(server, "DROP GRAPH <urn:test:using:a> ; DROP GRAPH <urn:test:using:b> ; DROP GRAPH <urn:test:using:out>").status == 204
+
+
+def test_with_the_standard_default_graph_a_query_sees_the_store_default_graph_and_the_description_says_so(
+    built_seeds, tmp_path
+):
+    store = copy_store(built_seeds, tmp_path / "kg")
+    with running_server(store, "--default-graph", "standard", "--update-token", TOKEN) as standard:
+        assert rows(query(standard, PEOPLE)) == []  # the facts are in named graphs
+        assert rows(query(standard, PEOPLE.replace("WHERE {", "WHERE { GRAPH ?g {", 1).replace("}", "} }", 1)))
+        assert update(standard, "INSERT DATA { <urn:test:s> <urn:test:p> 'in the default graph' }").status == 204
+        plain = rows(query(standard, "SELECT ?o WHERE { <urn:test:s> <urn:test:p> ?o }"))
+        assert [r["o"]["value"] for r in plain] == ["in the default graph"]
+        turtle = http(standard.sparql, headers={"Accept": "text/turtle"})
+        graph = Graph().parse(data=turtle.body, format="turtle")
+        endpoint = URIRef(standard.sparql)
+        assert (endpoint, URIRef(SD + "feature"), URIRef(SD + "UnionDefaultGraph")) not in graph
+        comment = str(graph.value(endpoint, URIRef("http://www.w3.org/2000/01/rdf-schema#comment")))
+        assert "store's own default graph" in comment
+        page = http(standard.url)
+        assert page.status == 200  # the pages keep their union view
+
+
 def test_an_update_is_atomic_all_or_nothing(server):
     article_graph = rows(query(server, "SELECT ?g WHERE { GRAPH ?g { ?a a kg:Article } } LIMIT 1"))[0]["g"]["value"]
     failing = update(
@@ -608,6 +665,28 @@ def test_results_stop_at_the_row_limit_and_say_so(tight):
     assert "x-sparql-maxrows" not in few.headers
     graph = query(tight, "CONSTRUCT WHERE { ?s ?p ?o }", accept="application/n-triples")
     assert len(graph.text.strip().splitlines()) == 5 and graph.headers["x-sparql-maxrows"] == "5"
+
+
+FORMATS = {
+    "application/sparql-results+json": lambda body: len(json.loads(body)["results"]["bindings"]),
+    "application/sparql-results+xml": lambda body: body.count(b"<result>"),
+    "text/csv": lambda body: len(list(csv.DictReader(io.StringIO(body.decode())))),
+    "text/tab-separated-values": lambda body: len(body.decode().splitlines()) - 1,
+}
+
+
+@pytest.mark.parametrize("rows_asked", [4, 5, 6])
+def test_an_answer_at_the_row_limit_is_whole_and_one_past_it_is_cut_whatever_its_values_hold(tight, rows_asked):
+    # values that look like the row boundaries of each format: "},{" (JSON), newlines (CSV), "<result>" (XML)
+    values = " ".join(f'("row {i} }},{{ <result> \\n line {i}")' for i in range(rows_asked))
+    text = f"SELECT ?v ?w WHERE {{ VALUES (?v) {{ {values} }} BIND(?v AS ?w) }}"
+    for media, count in FORMATS.items():
+        answer = query(tight, text, accept=media)
+        assert answer.status == 200, answer.text
+        assert count(answer.body) == min(rows_asked, 5), media
+        assert ("x-sparql-maxrows" in answer.headers) == (rows_asked > 5), media
+    whole = [r["v"]["value"] for r in rows(query(tight, text))]
+    assert whole == [f"row {i} }},{{ <result> \n line {i}" for i in range(min(rows_asked, 5))]
 
 
 def test_requests_over_the_size_limit_are_refused(tight):

@@ -9,7 +9,17 @@ import pytest
 from serving import crash_shapes
 
 from kg.resources import query_files
-from kg.serve.tokens import MAX_CHAIN, MAX_DEPTH, MAX_NESTING, inspect, needs_inspection, refused_remote, too_deep
+from kg.serve.tokens import (
+    MAX_CHAIN,
+    MAX_DEPTH,
+    MAX_NESTING,
+    UsingConflictError,
+    inspect,
+    needs_inspection,
+    refused_remote,
+    too_deep,
+    with_using,
+)
 
 
 @pytest.mark.parametrize(
@@ -137,3 +147,38 @@ def test_nesting_and_chains_add_up_along_the_deepest_path():
     refusal = too_deep(text)
     assert refusal is not None and str(MAX_DEPTH) in refusal
     assert too_deep("SELECT * WHERE { FILTER(" + "(" * 20 + inner + ")" * 20 + ") }") is None
+
+
+def test_using_graph_uri_becomes_a_using_clause_on_every_operation_with_a_where():
+    text = (
+        "PREFIX ex: <http://example/> CLEAR ALL ; INSERT DATA { GRAPH ex:g { ex:a ex:b ex:c } } ;\n"
+        "DELETE { ?s ?p ?o } INSERT { ?s ?p 'where' } WHERE { { SELECT * WHERE { ?s ?p ?o } } } ;\n"
+        "DELETE WHERE { GRAPH ?g { ?s ex:b ?o } }"
+    )
+    rewritten = with_using(text, ["http://example/g"], ["http://example/n"])
+    clause = "USING <http://example/g> USING NAMED <http://example/n>"
+    assert f"INSERT {{ ?s ?p 'where' }} {clause} WHERE {{ {{ SELECT * WHERE" in rewritten  # not the subquery's
+    assert f"DELETE {{ GRAPH ?g {{ ?s ex:b ?o }} }} {clause} WHERE {{ GRAPH ?g {{ ?s ex:b ?o }} }}" in rewritten
+    assert "INSERT DATA { GRAPH ex:g { ex:a ex:b ex:c } }" in rewritten
+    assert rewritten.count("USING <") == 2
+
+
+def test_an_update_with_its_own_using_or_with_conflicts_with_the_parameters():
+    for text in (
+        "WITH <http://example/g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+        "DELETE { ?s ?p ?o } USING <http://example/g> WHERE { ?s ?p ?o }",
+    ):
+        with pytest.raises(UsingConflictError):
+            with_using(text, [], ["http://example/n"])
+    assert with_using("INSERT { <urn:a> <urn:b> 'with' } WHERE { ?s <urn:with> ?o }", ["urn:g"], []).count("USING") == 1
+
+
+def test_using_graph_uri_must_be_an_absolute_iri_that_cannot_break_out_of_its_brackets():
+    for bad in ("relative", "urn:a> } ; DROP ALL ; INSERT DATA { <urn:b", "http://example/a b"):
+        with pytest.raises(ValueError, match="absolute IRIs"):
+            with_using("INSERT { ?s ?p ?o } WHERE { ?s ?p ?o }", [bad], [])
+
+
+def test_a_load_without_an_address_is_a_syntax_error_not_a_remote_call():
+    assert inspect("LOAD ; CLEAR ALL").remote == ()
+    assert inspect("LOAD <http://example/x>").remote == ("http://example/x",)
