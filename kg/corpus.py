@@ -84,6 +84,7 @@ def update_corpus(
     sources: Sources | None = None,
     check: Callable[[list[ox.Quad]], None] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    entities: list[Entity] | None = None,
 ) -> CorpusReport:
     """Resolve (and link) the corpus and bring its graph up to date.
 
@@ -93,18 +94,20 @@ def update_corpus(
     validated here, or handed to `check` (a build's writer hands it to the build's process, idle
     by then, which checks it alongside). `progress(stage, done, total)` hears of each stage
     ("resolve"; "link" N entities; "merge" N event mentions; "write" N chunks) and of each chunk
-    as it goes to be written; a total of 0 is a stage of unknown size.
+    as it goes to be written; a total of 0 is a stage of unknown size. `entities` resolved elsewhere (a
+    cluster build resolves on its workers, kg.cluster.resolve) stand for `mentions`: resolution is skipped.
     """
     iris = store.iris
     say = progress or (lambda stage, done, total: None)
     interrupted = store.corpus_pending()
     store.mark_corpus_pending()
     store.flush()  # the articles' write buffers go out before the corpus-wide structures come in
-    if mentions is None:
-        mentions = CorpusMentions()
-        mentions.add(store.mention_records())
-    say("resolve", 0, 0)  # how many names resolution reads is its own business: no size to show
-    entities = mentions.resolve(iris, consume=True)
+    if entities is None:
+        if mentions is None:
+            mentions = CorpusMentions()
+            mentions.add(store.mention_records())
+        say("resolve", 0, 0)  # how many names resolution reads is its own business: no size to show
+        entities = mentions.resolve(iris, consume=True)
     if settings.link:
         say("link", 0, len(entities))
     linking = link_corpus(entities, settings, iris, sources=sources) if settings.link else None

@@ -27,13 +27,13 @@ from ..corpus import update_corpus
 from ..events import taxonomy_for
 from ..namespaces import Iris
 from ..rdf import Provenance
-from ..resolve import CorpusMentions
 from ..settings import Settings, choose_model
 from ..store import Store
 from ..validate import ValidationReport
 from . import shards
 from .inputs import count_newlines, plan
-from .load import corpus_records, load, plan_load
+from .load import event_records, load, plan_load
+from .resolve import resolve_on_cluster
 from .tasks import Job, PartResult, build_partition, describe_model
 
 
@@ -50,6 +50,9 @@ class ClusterReport:
     #: Peak resident memory of each worker process (by process id) over the partitions it ran.
     peak_rss: dict[int, int] = field(default_factory=dict)
     shard_bytes: int = 0
+    #: Bytes the corpus stage's shuffles moved (pickled records), and the distinct names resolution grouped.
+    shuffle_bytes: int = 0
+    names: int = 0
     #: Seconds the workers spent in partitions (all of them together): the parallel part's total cost.
     task_seconds: float = 0.0
 
@@ -63,7 +66,8 @@ class ClusterReport:
         return (
             f"{self.build.summary()}\n"
             f"cluster: {self.partitions} partitions on {self.workers} workers; stages: {stages}; "
-            f"largest worker peak {peak:.0f} MiB; shards {self.shard_bytes / (1 << 20):.1f} MiB"
+            f"largest worker peak {peak:.0f} MiB; shards {self.shard_bytes / (1 << 20):.1f} MiB, "
+            f"shuffle {self.shuffle_bytes / (1 << 20):.1f} MiB"
         )
 
 
@@ -192,16 +196,17 @@ def dask_build(
             loaded = load(store, work, numbers, rows, decided, progress=lambda d, t: say("load", d, t))
             result.shard_bytes = sum(p.shard_bytes for p in results)
             store.flush()
-            fresh = not known.digests
-            mentions = records = None
-            if fresh:  # as the writer does: the records the workers kept, else the store's, read back
+            entities = records = None
+            if not known.digests:  # as the writer does: the records the workers kept, else the store's, read back
+                timer.enter("corpus: resolve (cluster)")
+                say("resolve", 0, 0)
+                entities, resolved = resolve_on_cluster(client, work, decided.counted(), settings.base)
+                result.shuffle_bytes = resolved.shuffle_bytes
+                result.names = resolved.names
                 timer.enter("records")
-                found, records = corpus_records(work, numbers, decided)
-                mentions = CorpusMentions()
-                mentions.add(found)
-                del found
+                records = event_records(work, numbers, decided)
             timer.enter("corpus")
-            corpus = update_corpus(store, settings, prov, mentions, records, progress=_timed(say, timer))
+            corpus = update_corpus(store, settings, prov, None, records, entities=entities, progress=_timed(say, timer))
             _merge_corpus(report, corpus)
             report.quads = sum(p.quads for p in results) + corpus.quads
             del loaded

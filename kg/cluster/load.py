@@ -23,7 +23,6 @@ import pyoxigraph as ox
 
 from ..merge import EventRecord
 from ..namespaces import KG
-from ..resolve import MentionRecord
 from ..store import KnownArticles, Store, StoreError
 from . import shards
 
@@ -46,6 +45,15 @@ class LoadPlan:
     rewritten: list[str] = field(default_factory=list)  # digests the store held whose graphs are loaded again
     forget: list[tuple[str, str]] = field(default_factory=list)  # (digest, source key) of stored graphs
     known: KnownArticles = field(default_factory=KnownArticles)
+
+    def counted(self) -> dict[int, list[int]]:
+        """Partition -> positions of the articles whose corpus records count (as the writer keeps them:
+        each text's first occurrence, unless a later change in the same build superseded it)."""
+        out: dict[int, list[int]] = defaultdict(list)
+        for digest, (partition, seq) in self.records.items():
+            if digest not in self.superseded_in_run:
+                out[partition].append(seq)
+        return dict(out)
 
 
 def plan_load(rows: list[dict], known: KnownArticles) -> LoadPlan:
@@ -161,18 +169,11 @@ def _put_sources_right(store: Store, plan: LoadPlan) -> None:
     store.forget_sources(deletes)
 
 
-def corpus_records(work: str, partitions: list[int], plan: LoadPlan) -> tuple[list[MentionRecord], list[EventRecord]]:
-    """The mention and event records of the articles whose records count, as the writer keeps them."""
-    mentions: list[MentionRecord] = []
+def event_records(work: str, partitions: list[int], plan: LoadPlan) -> list[EventRecord]:
+    """The event records of the articles whose records count, as the writer keeps them."""
+    keep = plan.counted()
     events: list[EventRecord] = []
-    keep = {where for d, where in plan.records.items() if d not in plan.superseded_in_run}
     for number in partitions:
-        for row in shards.read_table(work, "mentions", number):
-            if (row["partition"], row["seq"]) in keep:
-                mentions.append(
-                    MentionRecord(row["digest"], row["iri"], row["text"], row["name"], row["kind"], row["label"])
-                )
-        for row in shards.read_table(work, "events", number):
-            if (row["partition"], row["seq"]) in keep:
-                events.append(shards.unpack(row["record"]))  # type: ignore[arg-type]
-    return mentions, events
+        wanted = set(keep.get(number, ()))
+        events += [shards.unpack(r["record"]) for r in shards.read_table(work, "events", number) if r["seq"] in wanted]  # type: ignore[misc]
+    return events

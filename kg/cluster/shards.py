@@ -49,7 +49,9 @@ MENTIONS = pa.schema(
     ]
 )
 EVENTS = pa.schema([("digest", pa.string()), ("partition", pa.int32()), ("seq", pa.int32()), ("record", pa.binary())])
-SCHEMAS = {"articles": ARTICLES, "mentions": MENTIONS, "events": EVENTS}
+#: The final entities of corpus resolution (kg.cluster.resolve), pickled as event records are.
+ENTITIES = EVENTS
+SCHEMAS = {"articles": ARTICLES, "mentions": MENTIONS, "events": EVENTS, "entities": ENTITIES}
 
 
 def shard(work: str, kind: str, number: int) -> str:
