@@ -136,3 +136,37 @@ def test_a_worker_killed_with_sigkill_mid_build_loses_and_doubles_no_article(
     assert report.partitions > 2  # partitions were left when the worker died
     assert table(settings, ARTICLE_GRAPHS) == table(reference, ARTICLE_GRAPHS)
     assert statements(settings.store, started) == statements(reference.store, started)
+
+
+def test_a_second_dask_build_skips_unchanged_articles_and_replaces_changed_ones_as_kg_build_does(
+    tmp_path, nlp, wikidata_cache
+):
+    from conftest import SEEDS
+    from distributed import Client, LocalCluster
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for path in sorted(SEEDS.glob("*.txt")):
+        (corpus / path.name).write_bytes(path.read_bytes())
+    local = Settings(store=tmp_path / "local", wikidata_cache=wikidata_cache)
+    cluster_settings = Settings(store=tmp_path / "cluster", wikidata_cache=wikidata_cache)
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        reports = []
+        for step in ("first", "second"):
+            if step == "second":
+                first, second, *_ = sorted(corpus.glob("*.txt"))
+                first.write_text(first.read_text(encoding="utf-8") + "\n\nLater, officials met again in Geneva.\n")
+                (corpus / "copy.txt").write_bytes(second.read_bytes())  # the same text under another source
+                (corpus / "new.txt").write_text("Ministers from France and Germany met in Brussels on Monday.\n")
+            one = build([str(corpus)], local, nlp=nlp)
+            many = dask_build([str(corpus)], cluster_settings, client=client, block=2048).build
+            reports.append((one, many))
+            assert (many.added, many.replaced, many.unchanged) == (one.added, one.replaced, one.unchanged), step
+            assert not many.errors and many.ok
+            assert statements(cluster_settings.store, since) == statements(local.store, since), step
+    (_, first_build), (_, second_build) = reports
+    assert first_build.added == 5 and (second_build.added, second_build.replaced, second_build.unchanged) == (2, 1, 4)
