@@ -170,3 +170,36 @@ def test_a_second_dask_build_skips_unchanged_articles_and_replaces_changed_ones_
             assert statements(cluster_settings.store, since) == statements(local.store, since), step
     (_, first_build), (_, second_build) = reports
     assert first_build.added == 5 and (second_build.added, second_build.replaced, second_build.unchanged) == (2, 1, 4)
+
+
+def test_kg_build_engine_dask_says_where_the_dashboard_is_and_what_each_stage_took(
+    tmp_path, wikidata_cache, monkeypatch
+):
+    from click.testing import CliRunner
+    from conftest import SEEDS
+
+    from kg.cli import main
+
+    monkeypatch.setenv("KG_WIKIDATA_CACHE", str(wikidata_cache))
+    store = tmp_path / "kg"
+    result = CliRunner().invoke(
+        main, ["build", str(SEEDS), "--store", str(store), "--engine", "dask", "--workers", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Dask dashboard: " in result.output
+    assert "articles: 5 added" in result.output
+    assert "cluster: 1 partitions on 1 workers; stages: plan" in result.output and "load" in result.output
+    assert not list(tmp_path.glob("kg.work/run-*"))  # the shards are gone once loaded
+
+
+def test_a_scheduler_without_the_dask_engine_is_a_usage_error(tmp_path):
+    from click.testing import CliRunner
+    from conftest import SEEDS
+
+    from kg.cli import main
+
+    result = CliRunner().invoke(
+        main, ["build", str(SEEDS), "--store", str(tmp_path / "kg"), "--scheduler", "tcp://127.0.0.1:1"]
+    )
+    assert result.exit_code == 2 and "--scheduler needs --engine dask" in result.output
+    assert not (tmp_path / "kg").exists()

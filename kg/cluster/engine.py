@@ -13,6 +13,7 @@ the second run replaces nothing but itself. No article is lost or loaded twice.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import time
 import uuid
@@ -148,14 +149,25 @@ def dask_build(
     if client is None:
         with connect(scheduler, workers, dashboard) as opened:
             return dask_build(
-                inputs, settings, client=opened, progress=progress, echo=echo, block=block, keep_shards=keep_shards
+                inputs,
+                settings,
+                scheduler=scheduler,
+                client=opened,
+                progress=progress,
+                echo=echo,
+                dashboard=dashboard,
+                block=block,
+                keep_shards=keep_shards,
             )
     say = progress or (lambda stage, done, total: None)
     tell = echo or (lambda text: None)
     started = time.perf_counter()
     result = ClusterReport(BuildReport(), dashboard=client.dashboard_link if dashboard else None)
     result.workers = len(client.scheduler_info()["workers"])
-    if result.dashboard:
+    if result.dashboard and scheduler is None and importlib.util.find_spec("bokeh") is None:
+        tell("Dask dashboard: not served here without bokeh (pip install 'newskg[dask]' brings it)")
+        result.dashboard = None
+    elif result.dashboard:
         tell(f"Dask dashboard: {result.dashboard}")
     report = result.build
     timer = _Timer(result.stages)
@@ -193,7 +205,7 @@ def dask_build(
             report.unchanged += decided.unchanged
             numbers = [p.number for p in results]
             store.mark_corpus_pending()  # from the first article loaded on, the corpus graph is out of date
-            loaded = load(store, work, numbers, rows, decided, progress=lambda d, t: say("load", d, t))
+            load(store, work, numbers, rows, decided, progress=lambda d, t: say("load", d, t))
             result.shard_bytes = sum(p.shard_bytes for p in results)
             store.flush()
             entities = records = None
@@ -209,7 +221,6 @@ def dask_build(
             corpus = update_corpus(store, settings, prov, None, records, entities=entities, progress=_timed(say, timer))
             _merge_corpus(report, corpus)
             report.quads = sum(p.quads for p in results) + corpus.quads
-            del loaded
             store.flush()
         finally:
             if not keep_shards:
