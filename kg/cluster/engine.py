@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
+
 from ..build import BuildReport, _merge_corpus
 from ..corpus import update_corpus
 from ..events import taxonomy_for
@@ -30,7 +32,7 @@ from ..namespaces import Iris
 from ..rdf import Provenance
 from ..settings import Settings, choose_model
 from ..store import Store
-from ..validate import ValidationReport
+from ..validate import ValidationReport, validate_nquads
 from . import shards
 from .inputs import count_newlines, plan
 from .load import event_records, load, plan_load
@@ -218,7 +220,21 @@ def dask_build(
                 timer.enter("records")
                 records = event_records(work, numbers, decided)
             timer.enter("corpus")
-            corpus = update_corpus(store, settings, prov, None, records, entities=entities, progress=_timed(say, timer))
+            checks: list[Any] = []
+
+            def check(quads: list[Any]) -> None:
+                # The corpus graph's chunks are checked with SHACL on the workers while the driver writes more.
+                data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+                checks.append(client.submit(validate_nquads, data, engine=settings.shacl_engine, pure=False))
+
+            corpus = update_corpus(
+                store, settings, prov, None, records, entities=entities, check=check, progress=_timed(say, timer)
+            )
+            if checks:
+                timer.enter("corpus: check (cluster)")
+                corpus.validation = corpus.validation or ValidationReport()
+                for checked in client.gather(checks):
+                    corpus.validation.merge(checked)
             _merge_corpus(report, corpus)
             report.quads = sum(p.quads for p in results) + corpus.quads
             store.flush()
