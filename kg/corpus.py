@@ -85,6 +85,7 @@ def update_corpus(
     check: Callable[[list[ox.Quad]], None] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     entities: list[Entity] | None = None,
+    linker: Callable[[list[Entity]], LinkResult] | None = None,
 ) -> CorpusReport:
     """Resolve (and link) the corpus and bring its graph up to date.
 
@@ -95,7 +96,8 @@ def update_corpus(
     by then, which checks it alongside). `progress(stage, done, total)` hears of each stage
     ("resolve"; "link" N entities; "merge" N event mentions; "write" N chunks) and of each chunk
     as it goes to be written; a total of 0 is a stage of unknown size. `entities` resolved elsewhere (a
-    cluster build resolves on its workers, kg.cluster.resolve) stand for `mentions`: resolution is skipped.
+    cluster build resolves on its workers, kg.cluster.resolve) stand for `mentions`: resolution is skipped;
+    `linker` links them instead of `link_corpus` (a cluster build links on its workers, kg.cluster.link).
     """
     iris = store.iris
     say = progress or (lambda stage, done, total: None)
@@ -110,7 +112,12 @@ def update_corpus(
         entities = mentions.resolve(iris, consume=True)
     if settings.link:
         say("link", 0, len(entities))
-    linking = link_corpus(entities, settings, iris, sources=sources) if settings.link else None
+    if not settings.link:
+        linking = None
+    elif linker is not None:
+        linking = linker(entities)
+    else:
+        linking = link_corpus(entities, settings, iris, sources=sources)
     if linking is not None:
         entities = linking.entities
     forget_names()  # the memos of resolution and linking: the writing below needs the memory more

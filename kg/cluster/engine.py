@@ -35,6 +35,7 @@ from ..store import Store
 from ..validate import ValidationReport, validate_nquads
 from . import shards
 from .inputs import count_newlines, plan
+from .link import link_on_cluster
 from .load import event_records, load, plan_load
 from .resolve import resolve_on_cluster
 from .tasks import Job, PartResult, build_partition, describe_model
@@ -228,7 +229,15 @@ def dask_build(
                 checks.append(client.submit(validate_nquads, data, engine=settings.shacl_engine, pure=False))
 
             corpus = update_corpus(
-                store, settings, prov, None, records, entities=entities, check=check, progress=_timed(say, timer)
+                store,
+                settings,
+                prov,
+                None,
+                records,
+                entities=entities,
+                linker=lambda found: link_on_cluster(client, found, settings, store.iris),
+                check=check,
+                progress=_timed(say, timer),
             )
             if checks:
                 timer.enter("corpus: check (cluster)")
