@@ -86,6 +86,7 @@ def update_corpus(
     progress: Callable[[str, int, int], None] | None = None,
     entities: list[Entity] | None = None,
     linker: Callable[[list[Entity]], LinkResult] | None = None,
+    merger: Callable[[list[EventRecord], list[Entity]], list[ReportedEvent]] | None = None,
 ) -> CorpusReport:
     """Resolve (and link) the corpus and bring its graph up to date.
 
@@ -97,7 +98,8 @@ def update_corpus(
     ("resolve"; "link" N entities; "merge" N event mentions; "write" N chunks) and of each chunk
     as it goes to be written; a total of 0 is a stage of unknown size. `entities` resolved elsewhere (a
     cluster build resolves on its workers, kg.cluster.resolve) stand for `mentions`: resolution is skipped;
-    `linker` links them instead of `link_corpus` (a cluster build links on its workers, kg.cluster.link).
+    `linker` links them instead of `link_corpus` (a cluster build links on its workers, kg.cluster.link),
+    `merger` merges the event records with them instead of `merge_events` (kg.cluster.events).
     """
     iris = store.iris
     say = progress or (lambda stage, done, total: None)
@@ -127,7 +129,8 @@ def update_corpus(
         taxonomy = taxonomy_for(settings.events, settings.event_lexicon)
         records = read_event_records(store) if records is None else records
         say("merge", 0, len(records))
-        events = merge_events(records, entities, taxonomy, iris)
+        merge = merger or (lambda found, known: merge_events(found, known, taxonomy, iris))
+        events = merge(records, entities)
         records.clear()
     report = CorpusReport(
         entities=len(entities),

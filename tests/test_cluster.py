@@ -203,3 +203,21 @@ def test_a_scheduler_without_the_dask_engine_is_a_usage_error(tmp_path):
     )
     assert result.exit_code == 2 and "--scheduler needs --engine dask" in result.output
     assert not (tmp_path / "kg").exists()
+
+
+def test_event_merging_component_by_component_gives_the_events_of_merging_all_at_once(reference):
+    from kg.events import taxonomy_for
+    from kg.merge import event_components, event_drafts, merge_events, mint_events, read_event_records
+    from kg.resolve import CorpusMentions
+
+    with Store(reference.store, Iris(reference.base), read_only=True) as store:
+        records = read_event_records(store)
+        mentions = CorpusMentions()
+        mentions.add(store.mention_records())
+        entities = mentions.resolve(store.iris)
+        iris = store.iris
+    taxonomy = taxonomy_for(True, None)
+    components = event_components(records, entities, taxonomy)
+    assert 10 < len(components) < len(records)  # split, but not one per record
+    apart = [d for component in components for d in event_drafts(component, entities, taxonomy)]
+    assert mint_events(apart, taxonomy, iris) == merge_events(records, entities, taxonomy, iris)

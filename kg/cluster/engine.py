@@ -34,6 +34,7 @@ from ..settings import Settings, choose_model
 from ..store import Store
 from ..validate import ValidationReport, validate_nquads
 from . import shards
+from .events import merge_on_cluster
 from .inputs import count_newlines, plan
 from .link import link_on_cluster
 from .load import event_records, load, plan_load
@@ -147,7 +148,7 @@ def dask_build(
     `progress(stage, done, total)` hears of the partitions ("extract"), the shards loaded ("load") and the
     corpus stage's steps (kg.corpus); `echo` of the dashboard's address. `block` overrides the bytes per
     partition (kg.cluster.inputs.partition_size)."""
-    taxonomy_for(settings.events, settings.event_lexicon)  # a bad event lexicon fails here, before the cluster
+    taxonomy = taxonomy_for(settings.events, settings.event_lexicon)  # a bad lexicon fails here, before the cluster
     model = choose_model(settings.model)
     if client is None:
         with connect(scheduler, workers, dashboard) as opened:
@@ -236,6 +237,9 @@ def dask_build(
                 records,
                 entities=entities,
                 linker=lambda found: link_on_cluster(client, found, settings, store.iris),
+                merger=lambda found, known: merge_on_cluster(
+                    client, found, known, taxonomy, store.iris, settings.events, settings.event_lexicon
+                ),
                 check=check,
                 progress=_timed(say, timer),
             )
