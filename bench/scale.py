@@ -123,10 +123,22 @@ def statements(path: str, since: datetime) -> set:
     return out
 
 
-def project(stages: dict[str, float], task_seconds: float, workers: int, startup: float) -> dict[int, float]:
-    """Wall seconds at W workers: the workers' part (task seconds) divides by W, the driver's does not."""
-    driver = sum(v for k, v in stages.items() if k != "extract")
-    return {w: startup + driver + task_seconds / w for w in (workers, 10, 100)}
+#: Stages whose work runs on the workers: it divides by their number (the rest is the driver's, serial).
+PARALLEL = {"extract"}
+
+
+def project(stages: dict[str, float], task_seconds: float, articles: int, startup: float) -> dict[str, Any]:
+    """Wall seconds for N articles on W workers, from this run's costs per article: the partitions' summed task
+    seconds divide by W; every other stage (load, the corpus steps, even those that run on the workers) is
+    counted as the driver's, serial: an upper bound that shows where the curve bends."""
+    serial = sum(v for k, v in stages.items() if k not in PARALLEL) / articles
+    work = task_seconds / articles
+    table = {
+        f"{n} articles, {w} workers": startup + n * serial + n * work / w
+        for n in (articles, 100_000, 1_000_000)
+        for w in (2, 10, 100)
+    }
+    return {"serial_s_per_article": serial, "worker_s_per_article": work, "startup_s": startup, "wall_s": table}
 
 
 def main() -> None:
@@ -196,7 +208,7 @@ def main() -> None:
     last = pairs[-1]
     driver_known = sum(last["stages"].values())
     startup = max(0.0, last["dask_s"] - driver_known)
-    projection = project(last["stages"], last["task_seconds"], args.workers, startup)
+    projection = project(last["stages"], last["task_seconds"], n, startup)
     print(f"\narticles: {n} ({args.corpus}); pairs: {len(pairs)}")
     for i, p in enumerate(pairs, start=1):
         print(
@@ -216,7 +228,12 @@ def main() -> None:
     print(f"workers' task seconds (summed): {last['task_seconds']:.1f}")
     print("worker peak RSS (MiB): " + ", ".join(f"{v:.0f}" for v in last["peak_rss_mib"].values()))
     print(f"shards: {last['shard_mib']:.1f} MiB; shuffle: {last['shuffle_mib']:.2f} MiB")
-    print("projection (wall s for these articles): " + ", ".join(f"{w} workers {s:.1f}" for w, s in projection.items()))
+    print(
+        f"per article: {projection['worker_s_per_article'] * 1000:.1f} ms of worker time (divides by the workers), "
+        f"{projection['serial_s_per_article'] * 1000:.1f} ms on the driver (does not); start-up {startup:.1f}s"
+    )
+    for label, seconds in projection["wall_s"].items():
+        print(f"projection: {label}: {seconds / 60:.1f} min")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(

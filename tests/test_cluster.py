@@ -120,18 +120,22 @@ def test_a_worker_killed_with_sigkill_mid_build_loses_and_doubles_no_article(
     ):
         before = client.run(os.getpid)  # worker address -> process id
         killed: list[int] = []
+        lost: list[str] = []  # the partitions the killed worker was running
 
         def progress(stage: str, done: int, total: int) -> None:
-            # Once a partition is done the pipelines are loaded and both workers are busy with the next ones:
-            # kill one of them outright, mid-partition.
-            if stage == "extract" and done == 1 and not killed:
-                victim = sorted(before.values())[0]
-                os.kill(victim, signal.SIGKILL)
-                killed.append(victim)
+            # Once a partition is done the pipelines are loaded and the workers are busy with the next ones:
+            # kill one outright while it runs a partition.
+            if stage == "extract" and done >= 1 and not killed:
+                running = {w: [k for k in keys if "kg-partition" in str(k)] for w, keys in client.processing().items()}
+                busy = sorted(w for w, keys in running.items() if keys)
+                if busy and done < total - 1:
+                    os.kill(before[busy[0]], signal.SIGKILL)
+                    killed.append(before[busy[0]])
+                    lost.extend(running[busy[0]])
 
         report = dask_build([str(bbc200)], settings, client=client, block=32 << 10, progress=progress)
         after = client.run(os.getpid)
-    assert killed and killed[0] not in after.values()  # the worker really died (its nanny started another)
+    assert killed and lost and killed[0] not in after.values()  # it died mid-partition (its nanny started another)
     assert report.build.added == ARTICLES and not report.build.errors, report.build.summary()
     assert report.partitions > 2  # partitions were left when the worker died
     assert table(settings, ARTICLE_GRAPHS) == table(reference, ARTICLE_GRAPHS)
