@@ -94,6 +94,9 @@ class Settings:
     # Events and time (kg/events.py, kg/timex.py, kg/merge.py)
     events: bool = True
     event_lexicon: str | None = None
+    # `kg build --engine dask` (kg/cluster/): where the workers write their shards, a folder or an fsspec
+    # URL every machine of the cluster reaches (default: a folder beside the store, for a one-machine cluster)
+    cluster_work_dir: str = ""
     # kg serve: where it listens, how long a query may run, how much it may return or receive
     host: str = "127.0.0.1"
     port: int = 5000

@@ -27,6 +27,7 @@ LAYERS: dict[str, int] = {
     "kg.store": 4,
     "kg.validate": 5,
     "kg.pipeline": 6,
+    "kg.cluster": 7,  # the build on a Dask cluster: runs the pipeline's stages at scale
     "kg.serve": 7,
     "kg.evaluate": 7,
     "kg.cli": 8,

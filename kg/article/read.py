@@ -454,11 +454,18 @@ def record_article(
 
 
 def read_jsonl(
-    lines: Iterable[bytes | str], source: str, limits: Limits | int = Limits(), fields: Fields = Fields()
+    lines: Iterable[bytes | str],
+    source: str,
+    limits: Limits | int = Limits(),
+    fields: Fields = Fields(),
+    first: int = 1,
 ) -> Iterator[Article | ReadError | ReadWarning]:
-    """Articles from JSON Lines, one per line; a bad line (bytes, JSON, record) costs that line only."""
+    """Articles from JSON Lines, one per line; a bad line (bytes, JSON, record) costs that line only.
+
+    `first` is the number of the first line given: a byte range of a large file (kg.cluster) starts
+    further in, and its lines keep the numbers they have in the whole file."""
     limits = Limits(limits) if isinstance(limits, int) else limits
-    for number, raw in enumerate(lines, start=1):  # type: ignore[var-annotated]
+    for number, raw in enumerate(lines, start=first):  # type: ignore[var-annotated]
         where = f"{source}:{number}"
         if raw is None:
             yield ReadError(where, f"line over the largest article's {limits.max_bytes:,} bytes (see --max-bytes)")

@@ -45,14 +45,44 @@ from ._util import ENGINE_HELP, STORE_HELP, settings_for
     help="A Turtle file of extra event types and trigger words (see ontology/events.ttl).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar; print only errors.")
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="local: this machine (--jobs); dask: a Dask cluster (pip install newskg[dask]; see the README).",
+)
+@click.option("--scheduler", help="With --engine dask: a running Dask scheduler's address (tcp://host:8786).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="With --engine dask and no --scheduler: processes of the LocalCluster started here.",
+)
 @click.pass_context
-def build_command(ctx: click.Context, inputs: tuple[str, ...], quiet: bool, **options: object) -> None:
+def build_command(
+    ctx: click.Context,
+    inputs: tuple[str, ...],
+    quiet: bool,
+    engine: str,
+    scheduler: str | None,
+    workers: int,
+    **options: object,
+) -> None:
     """Read INPUTS (files, folders, .jsonl, '-' for stdin) into the store.
 
     Unchanged articles are skipped, changed ones replaced; entities are resolved across the
     whole corpus and what was written is validated. Exits 1 if any input failed or the graph
     does not conform.
     """
+    if engine == "dask":
+        from ..cluster.cli import build_on_dask  # Dask is an extra: imported only when asked for
+
+        build_on_dask(ctx, settings_for(ctx, **options), inputs, quiet, scheduler, workers)
+        return
+    if scheduler:
+        raise click.UsageError("--scheduler needs --engine dask")
     from ..pipeline.build import build, count_articles, stage_bar
     from ..settings import SettingsError
     from ..store.store import StoreError

@@ -343,6 +343,25 @@ def merge_events(
     records: Iterable[EventRecord], entities: Sequence[Entity], taxonomy: Taxonomy, iris: Iris
 ) -> list[ReportedEvent]:
     """One reported event per real-world event, each pointing to the mentions that report it."""
+    return mint_events(event_drafts(records, entities, taxonomy), taxonomy, iris)
+
+
+@dataclass(frozen=True)
+class EventDraft:
+    """A reported event before it has an IRI (and before the events it reports are known by theirs)."""
+
+    type: str
+    time: TimeValue | None
+    roles: tuple[RoleValue, ...]
+    mentions: tuple[str, ...]  # its event mentions, sorted
+    articles: int
+    confidence: float
+    reports: tuple[str, ...]  # the event mentions its mentions report, sorted
+
+
+def event_drafts(records: Iterable[EventRecord], entities: Sequence[Entity], taxonomy: Taxonomy) -> list[EventDraft]:
+    """The three steps of merging, and what each merged event says; events without a named participant or place
+    are dropped. Records that share no article and no argument (`event_components`) can be drafted apart."""
     merger = _Merger(list(records), entities, taxonomy)
     clusters = merger.run(entities)
     entity_by_iri = {e.iri: e for e in entities}
@@ -351,12 +370,65 @@ def merge_events(
         roles = _roles(c, merger, entity_by_iri)
         if not any(r.role in PARTICIPANT_ROLES | PLACE_ROLES for r in roles):
             continue  # nothing named took part: not an event we can stand behind
-        etype = taxonomy.most_specific(c.types)
-        time = _time_of(c)
         per_article: dict[str, float] = defaultdict(float)
         for r in c.records:
             per_article[r.digest] = max(per_article[r.digest], r.confidence)
-        drafts.append((etype, time, roles, c, _noisy_or(per_article.values())))
+        drafts.append(
+            EventDraft(
+                type=taxonomy.most_specific(c.types),
+                time=_time_of(c),
+                roles=roles,
+                mentions=tuple(sorted(r.iri for r in c.records)),
+                articles=len(c.articles),
+                confidence=_noisy_or(per_article.values()),
+                reports=tuple(sorted({m for r in c.records for m in r.reports})),
+            )
+        )
+    return drafts
+
+
+def event_components(
+    records: Iterable[EventRecord], entities: Sequence[Entity], taxonomy: Taxonomy
+) -> list[list[EventRecord]]:
+    """The records split into groups that merging never joins across: records of one article are one group,
+    and so are records with an argument in common (an entity or a group, within a type family). Every step
+    of merging looks only within such a group, so drafting each apart gives the events of drafting all at once.
+    """
+    entity_of = {m: e.iri for e in entities for m in e.mentions}
+    single_rooted = all(
+        len([a for a in t.ancestors if taxonomy.types[a].depth == 1]) <= 1 for t in taxonomy.types.values()
+    )
+    kept = [r for r in records if r.type in taxonomy.types]
+    parent = list(range(len(kept)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[tuple[str, str], int] = {}
+    for i, r in enumerate(kept):
+        family = taxonomy.family(r.type) if single_rooted else ""
+        slots = [("article", r.digest)]
+        for f in r.fillers:
+            k = f"group:{f.text}" if f.kind == "group" else entity_of.get(f.value) if f.kind == "entity" else None
+            if k is not None:
+                slots.append((family, k))
+        for slot in slots:
+            j = first.setdefault(slot, i)
+            a, b = find(i), find(j)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    groups: dict[int, list[EventRecord]] = defaultdict(list)
+    for i, r in enumerate(kept):
+        groups[find(i)].append(r)
+    return list(groups.values())
+
+
+def mint_events(drafts: Iterable[EventDraft], taxonomy: Taxonomy, iris: Iris) -> list[ReportedEvent]:
+    """Each drafted event's IRI, in one order over the whole corpus (same mentions, same IRIs), and the events
+    it reports."""
 
     def main_name(etype: str, roles: tuple[RoleValue, ...]) -> str:
         """What the event is best known by: its speaker for a statement, else its place, else its agent."""
@@ -368,39 +440,38 @@ def merge_events(
         return ranked[0].label if ranked else "event"
 
     keyed = sorted(
-        drafts,
-        key=lambda d: (d[0], str(d[1]) if d[1] else "", main_name(d[0], d[2]), sorted(r.iri for r in d[3].records)),
+        drafts, key=lambda d: (d.type, str(d.time) if d.time else "", main_name(d.type, d.roles), d.mentions)
     )
     taken: set[str] = set()
     mention_event: dict[str, str] = {}
-    out: list[tuple[ReportedEvent, _Cluster]] = []
-    for etype, time, roles, c, conf in keyed:
-        t = taxonomy.types[etype]
-        name = main_name(etype, roles)
-        key = f"{time or 'undated'} {name}"
+    out: list[tuple[ReportedEvent, EventDraft]] = []
+    for d in keyed:
+        t = taxonomy.types[d.type]
+        name = main_name(d.type, d.roles)
+        key = f"{d.time or 'undated'} {name}"
         iri = iris.reported_event(t.name, key)
         n = 2
         while iri in taken:
             iri = iris.reported_event(t.name, f"{key} {n}")
             n += 1
         taken.add(iri)
-        label = ", ".join(x for x in (t.label, str(time) if time else "", name) if x)
+        label = ", ".join(x for x in (t.label, str(d.time) if d.time else "", name) if x)
         event = ReportedEvent(
             iri=iri,
-            type=etype,
+            type=d.type,
             label=label,
-            time=time,
-            roles=roles,
-            mentions=tuple(sorted(r.iri for r in c.records)),
-            articles=len(c.articles),
-            confidence=conf,
+            time=d.time,
+            roles=d.roles,
+            mentions=d.mentions,
+            articles=d.articles,
+            confidence=d.confidence,
         )
         for m in event.mentions:
             mention_event[m] = iri
-        out.append((event, c))
+        out.append((event, d))
     events = []
-    for event, c in out:
-        reported = sorted({mention_event[m] for r in c.records for m in r.reports if m in mention_event} - {event.iri})
+    for event, d in out:
+        reported = sorted({mention_event[m] for m in d.reports if m in mention_event} - {event.iri})
         events.append(ReportedEvent(**{**event.__dict__, "reports": tuple(reported)}))
     return events
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..article.demonyms import country_of
@@ -116,6 +116,10 @@ class CorpusMentions:
         self._locals = {k: v for k, v in self._locals.items() if k[0] not in digests}
         self._articles = {v.article: v.article for v in self._locals.values()}
 
+    def locals(self) -> list[_Local]:
+        """The records, one per article and name, in the order resolution reads them."""
+        return sorted(self._locals.values(), key=lambda x: (x.digest, x.name))
+
     def resolve(self, iris: Iris, *, consume: bool = False) -> list[Entity]:
         """The corpus's entities; `consume` empties this accumulator, so its memory serves what comes next."""
         locals_ = sorted(self._locals.values(), key=lambda x: (x.digest, x.name))
@@ -132,6 +136,24 @@ def resolve_corpus(records: Iterable[MentionRecord], iris: Iris) -> list[Entity]
 
 
 def _resolve_locals(locals_: list[_Local], iris: Iris) -> list[Entity]:
+    groups = name_groups(locals_)
+    clusters: dict[int, list[_Local]] = defaultdict(list)
+    for i, loc in enumerate(locals_):
+        clusters[groups.find(i)].append(loc)
+    return _mint(list(clusters.values()), iris)
+
+
+def name_groups(locals_: Sequence[_Local], visits: Iterable[int] | None = None) -> Groups:
+    """Which names are one thing: union-find over `locals_` by the corpus rules (same name, same full name,
+    acronyms spelled out, acronyms defined elsewhere).
+
+    Two rules depend on what earlier names already joined, so the order they look at names in matters:
+    `visits` is that order, as indexes into `locals_` (each name and article once, by article then name;
+    default: `locals_` in order, which corpus resolution sorts so). A cluster build (kg.cluster) passes one
+    node per distinct name, its mentions merged, with `visits` naming each node once per article it
+    occurs in: the same unions happen in the same order, so the groups are the same.
+    """
+    order = list(range(len(locals_))) if visits is None else list(visits)
     groups = Groups(len(locals_))
 
     def join_on(slots: dict[tuple, int], slot: tuple, i: int) -> None:
@@ -155,7 +177,8 @@ def _resolve_locals(locals_: list[_Local], iris: Iris) -> list[Entity]:
         ws = words(loc.name)
         if len(ws) > 1 and not any(is_acronym(w) for w in ws):
             by_initials[(loc.kind, initials(loc.name))].append(i)
-    for i, loc in enumerate(locals_):
+    for i in order:
+        loc = locals_[i]
         ws = words(loc.name)
         if len(ws) > 1 and any(is_acronym(w) for w in ws):
             targets = {
@@ -175,19 +198,22 @@ def _resolve_locals(locals_: list[_Local], iris: Iris) -> list[Entity]:
         if len(words(loc.name)) > 1:
             aliases[initials(loc.name)].add(i)
     _join_long_forms_of_one_acronym(locals_, groups)
-    for i, loc in enumerate(locals_):
+    for i in order:
+        loc = locals_[i]
         if is_acronym(loc.name):
             roots = {groups.find(j) for j in aliases.get(name_key(loc.name), ()) if j != i}
             if len(roots) == 1:
                 groups.union(roots.pop(), i)
-
-    clusters: dict[int, list[_Local]] = defaultdict(list)
-    for i, loc in enumerate(locals_):
-        clusters[groups.find(i)].append(loc)
-    return _mint(list(clusters.values()), iris)
+    return groups
 
 
-def _join_long_forms_of_one_acronym(locals_: list[_Local], groups: Groups) -> None:
+def visited(name: str) -> bool:
+    """Whether `name_groups` looks at a name in its order-dependent rules (acronyms: most names are not)."""
+    ws = words(name)
+    return is_acronym(name) or (len(ws) > 1 and any(is_acronym(w) for w in ws))
+
+
+def _join_long_forms_of_one_acronym(locals_: Sequence[_Local], groups: Groups) -> None:
     """ "demilitarized zone (DMZ)" in one article and "Korean Demilitarized Zone (DMZ)" in another name one
     thing: long forms that articles define by the same acronym join when each shorter one ends every longer
     one (a leading modifier added, nothing else changed)."""
@@ -205,42 +231,73 @@ def _join_long_forms_of_one_acronym(locals_: list[_Local], groups: Groups) -> No
 
 
 def _mint(clusters: list[list[_Local]], iris: Iris) -> list[Entity]:
-    drafts = []
-    for members in clusters:
-        votes: Counter[str] = Counter()
-        names: Counter[str] = Counter()
-        labels: Counter[str] = Counter()
-        anchors: set[str] = set()
-        for loc in members:
-            for anchor, count in loc.anchors.items():
-                # an acronym says little about the kind: the long form it stands for decides ("MDL" is the Line)
-                votes[loc.kind] += count * (0.2 if is_acronym(anchor) else 1.0 + (len(anchor.split()) > 1))
-            names[loc.name] += 1
-            labels.update(loc.labels)
-            # a nationality word names the country's people, not the country: no alternative label
-            anchors.update(clean_name(a) for a in loc.anchors if country_of(a) is None)
-        kind = max(votes, key=lambda k: (votes[k], -KIND_ORDER.index(k)))
-        # a full name of several words first ("United Nations Command", not "UNC"); among the rest the
-        # most frequent as written ("US" over a one-off "Us")
-        label = max(names, key=lambda f: (len(words(f)) > 1, names[f], not is_acronym(f), len(f), f))
-        place = None
-        if kind == "Place":
-            fine = Counter({k: v for k, v in labels.items() if k in {"GPE", "LOC", "FAC"}})
-            place = max(fine, key=lambda k: (fine[k], k)) if fine else "LOC"
-        team = kind == "Organization" and 2 * labels.get(TEAM, 0) > sum(labels.values())
-        mentions = tuple(sorted(m for loc in members for m in loc.mentions))
-        alt = tuple(sorted((anchors | set(names)) - {label}))
-        articles = len({loc.digest for loc in members})
-        drafts.append((kind, label, mentions, alt, articles, place, team))
-    drafts.sort(key=lambda d: (d[0], slug(d[1]), d[1], d[2]))
+    drafts = [draft(members) for members in clusters]
+    drafts.sort(key=lambda d: (d.kind, slug(d.label), d.label, d.mentions))
+    found = mint_iris([(d.kind, d.label, d.mentions) for d in drafts], iris)
+    return [d.entity(iri) for d, iri in zip(drafts, found, strict=True)]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One cluster's entity before it has an IRI."""
+
+    kind: str
+    label: str
+    mentions: tuple[str, ...]
+    alt_labels: tuple[str, ...]
+    articles: int
+    place_category: str | None
+    team: bool
+
+    def entity(self, iri: str) -> Entity:
+        return Entity(
+            iri, self.kind, self.label, self.alt_labels, self.mentions, self.articles, self.place_category, self.team
+        )
+
+
+def mint_iris(keys: Sequence[tuple[str, str, object]], iris: Iris) -> list[str]:
+    """Each entity's IRI, for (kind, label, tie-breaker) keys: its class and label, numbered ("Label 2") when
+    one before it in (kind, slug, label, tie-breaker) order took the IRI. The tie-breaker is the entity's
+    sorted mentions, or its first mention (two entities never share a mention, so both order alike)."""
+    order = sorted(range(len(keys)), key=lambda i: (keys[i][0], slug(keys[i][1]), keys[i][1], keys[i][2]))
     taken: set[str] = set()
-    entities = []
-    for kind, label, mentions, alt, articles, place, team in drafts:
+    out = [""] * len(keys)
+    for i in order:
+        kind, label, _ = keys[i]
         iri = iris.entity(kind, label)
         n = 2
         while iri in taken:
             iri = iris.entity(kind, f"{label} {n}")
             n += 1
         taken.add(iri)
-        entities.append(Entity(iri, kind, label, alt, mentions, articles, place, team))
-    return entities
+        out[i] = iri
+    return out
+
+
+def draft(members: Sequence[_Local]) -> Draft:
+    """The entity of one cluster of names, but its IRI."""
+    votes: Counter[str] = Counter()
+    names: Counter[str] = Counter()
+    labels: Counter[str] = Counter()
+    anchors: set[str] = set()
+    for loc in members:
+        for anchor, count in loc.anchors.items():
+            # an acronym says little about the kind: the long form it stands for decides ("MDL" is the Line)
+            votes[loc.kind] += count * (0.2 if is_acronym(anchor) else 1.0 + (len(anchor.split()) > 1))
+        names[loc.name] += 1
+        labels.update(loc.labels)
+        # a nationality word names the country's people, not the country: no alternative label
+        anchors.update(clean_name(a) for a in loc.anchors if country_of(a) is None)
+    kind = max(votes, key=lambda k: (votes[k], -KIND_ORDER.index(k)))
+    # a full name of several words first ("United Nations Command", not "UNC"); among the rest the
+    # most frequent as written ("US" over a one-off "Us")
+    label = max(names, key=lambda f: (len(words(f)) > 1, names[f], not is_acronym(f), len(f), f))
+    place = None
+    if kind == "Place":
+        fine = Counter({k: v for k, v in labels.items() if k in {"GPE", "LOC", "FAC"}})
+        place = max(fine, key=lambda k: (fine[k], k)) if fine else "LOC"
+    team = kind == "Organization" and 2 * labels.get(TEAM, 0) > sum(labels.values())
+    mentions = tuple(sorted(m for loc in members for m in loc.mentions))
+    alt = tuple(sorted((anchors | set(names)) - {label}))
+    articles = len({loc.digest for loc in members})
+    return Draft(kind, label, mentions, alt, articles, place, team)

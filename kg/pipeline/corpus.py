@@ -88,6 +88,9 @@ def update_corpus(
     sources: Sources | None = None,
     check: Callable[[list[ox.Quad]], None] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    entities: list[Entity] | None = None,
+    linker: Callable[[list[Entity]], LinkResult] | None = None,
+    merger: Callable[[list[EventRecord], list[Entity]], list[ReportedEvent]] | None = None,
 ) -> CorpusReport:
     """Resolve (and link) the corpus and bring its graph up to date.
 
@@ -97,21 +100,30 @@ def update_corpus(
     validated here, or handed to `check` (a build's writer hands it to the build's process, idle
     by then, which checks it alongside). `progress(stage, done, total)` hears of each stage
     ("resolve"; "link" N entities; "merge" N event mentions; "write" N chunks) and of each chunk
-    as it goes to be written; a total of 0 is a stage of unknown size.
+    as it goes to be written; a total of 0 is a stage of unknown size. `entities` resolved elsewhere (a
+    cluster build resolves on its workers, kg.cluster.resolve) stand for `mentions`: resolution is skipped;
+    `linker` links them instead of `link_corpus` (a cluster build links on its workers, kg.cluster.link),
+    `merger` merges the event records with them instead of `merge_events` (kg.cluster.events).
     """
     iris = store.iris
     say = progress or (lambda stage, done, total: None)
     interrupted = store.corpus_pending()
     store.mark_corpus_pending()
     store.flush()  # the articles' write buffers go out before the corpus-wide structures come in
-    if mentions is None:
-        mentions = CorpusMentions()
-        mentions.add(mention_records(store))
-    say("resolve", 0, 0)  # how many names resolution reads is its own business: no size to show
-    entities = mentions.resolve(iris, consume=True)
+    if entities is None:
+        if mentions is None:
+            mentions = CorpusMentions()
+            mentions.add(mention_records(store))
+        say("resolve", 0, 0)  # how many names resolution reads is its own business: no size to show
+        entities = mentions.resolve(iris, consume=True)
     if settings.link:
         say("link", 0, len(entities))
-    linking = link_corpus(entities, settings, iris, sources=sources) if settings.link else None
+    if not settings.link:
+        linking = None
+    elif linker is not None:
+        linking = linker(entities)
+    else:
+        linking = link_corpus(entities, settings, iris, sources=sources)
     if linking is not None:
         entities = linking.entities
     forget_names()  # the memos of resolution and linking: the writing below needs the memory more
@@ -121,7 +133,8 @@ def update_corpus(
         taxonomy = taxonomy_for(settings.events, settings.event_lexicon)
         records = read_event_records(store) if records is None else records
         say("merge", 0, len(records))
-        events = merge_events(records, entities, taxonomy, iris)
+        merge = merger or (lambda found, known: merge_events(found, known, taxonomy, iris))
+        events = merge(records, entities)
         records.clear()
     report = CorpusReport(
         entities=len(entities),

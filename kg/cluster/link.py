@@ -1,0 +1,107 @@
+"""Linking to Wikidata on the cluster: the two rounds of `kg.link.link`, each spread over entity partitions.
+
+`kg.link.link` decides in two rounds: each entity on its own (its candidates from the index, scored by
+name, type and popularity), then each again with the confident links of the first round around it as
+context (countries, related items, names in descriptions). Here the rounds run on the workers, a partition
+of entities per task, each worker opening the Wikidata index once (the index is "shipped" as the settings
+that name it: the bundled starter index, or an index file every worker reaches at the same path). Between
+the rounds the driver builds each entity's context (`kg.link._contexts`): it needs, for every article, the
+first-round links of the entities it names, so it is the global step, of the size of the entity mentions'
+articles (about 50 bytes per entity and article it is named in: 1-2 GB per million articles). Merging the
+entities linked to one item and moving reclassed ones (`kg.link.merge_linked`) is global too (IRIs must
+stay unique), over the decisions only.
+
+The same functions on the same entities: the same decisions as `link_corpus`. With the live API switched
+on (`wikidata_api`), linking stays on the driver, as it asks the API one name at a time, rate-limited.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from ..corpus.link import (
+    LinkDecision,
+    LinkQuery,
+    LinkResult,
+    _Context,
+    _contexts,
+    _decide,
+    _gather,
+    _national_service,
+    _score,
+    config_from,
+    link_corpus,
+    merge_linked,
+    queries_from_entities,
+)
+from ..model import Entity
+from ..namespaces import Iris
+from ..settings import Settings
+from ..wikidata.items import Item
+from ..wikidata.sources import Sources, open_sources
+
+#: Entities per linking task: a task does thousands of index lookups; fewer, larger tasks cost less overhead.
+QUERIES_PER_TASK = 2000
+_HELD = ExitStack()  # the worker's open indexes, kept for the life of the process (see `worker_sources`)
+
+
+@lru_cache(maxsize=2)
+def worker_sources(settings: Settings) -> Sources:
+    """The Wikidata sources the settings name, opened once per worker process and kept open."""
+    return _HELD.enter_context(open_sources(settings))
+
+
+def first_round(queries: list[LinkQuery], settings: Settings) -> list[Item | None]:
+    """Each entity on its own: the item of its confident link, if any (the context of the second round)."""
+    config = config_from(settings)
+    cands = _gather(queries, worker_sources(settings).local, config)
+    return [_decide(q, _score(q, c, None), config).item for q, c in zip(queries, cands, strict=True)]
+
+
+def second_round(queries: list[LinkQuery], contexts: list[_Context], settings: Settings) -> list[LinkDecision]:
+    """Each entity with its context: the decision `kg.link.link` makes. Candidates are gathered again:
+    cheaper than shipping them from the first round."""
+    config = config_from(settings)
+    sources = worker_sources(settings).local
+    cands = _gather(queries, sources, config)
+    return [
+        _national_service(q, sources, ctx) or _decide(q, _score(q, c, ctx), config)
+        for q, c, ctx in zip(queries, cands, contexts, strict=True)
+    ]
+
+
+def _chunks(items: list, size: int) -> list[list]:
+    return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
+
+
+def link_on_cluster(client: Any, entities: list[Entity], settings: Settings, iris: Iris) -> LinkResult:
+    """`link_corpus` with its two rounds on the workers; the same `LinkResult`."""
+    if settings.wikidata_api:
+        return link_corpus(entities, settings, iris)
+    started = time.perf_counter()
+    config = config_from(settings)
+    with open_sources(settings) as sources:  # here first: a starter index is made once, before the workers ask
+        used = tuple(dict.fromkeys(s.info for s in sources.all))
+    queries = queries_from_entities(entities)
+    chunks = _chunks(queries, QUERIES_PER_TASK)
+    settled = client.scatter(settings, broadcast=True)
+    firsts = client.gather(client.map(first_round, chunks, settings=settled, pure=False))
+    anchors = {i: item for i, item in enumerate(x for part in firsts for x in part) if item is not None}
+    contexts = _contexts(queries, anchors, [[] for _ in queries], config)
+    parts = _chunks(contexts, QUERIES_PER_TASK)
+    decided = client.gather(client.map(second_round, chunks, parts, settings=settled, pure=False))
+    decisions = [d for part in decided for d in part]
+    final, final_decisions = merge_linked(entities, decisions, iris)
+    return LinkResult(
+        entities=final,
+        decisions={d.iri: d for d in final_decisions},
+        sources=used,
+        config=config,
+        time=datetime.now(UTC).replace(microsecond=0),
+        seconds=time.perf_counter() - started,
+        queried=len(entities),
+    )
