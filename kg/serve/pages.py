@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request
 from markupsafe import Markup, escape
 
 from ..namespaces import ENTITY_CLASSES, KG, PREFIXES
@@ -163,6 +163,13 @@ def iri_for_path(site: Site, path: str) -> str:
     return site.iris.base + path
 
 
+def sparql_iri(iri: str) -> str:
+    """`<iri>` for a query, once Oxigraph agrees it is an IRI (nothing else is safe inside <...>)."""
+    if not _valid_iri(iri):
+        raise PageError(400, f"not an IRI: {iri[:200]}")
+    return f"<{iri}>"
+
+
 def link(site: Site, term: Term | str, label: str | None = None) -> Markup:
     """An HTML link to a term: our IRIs to their page here, others to themselves."""
     if isinstance(term, str):
@@ -265,21 +272,25 @@ class ArticleMentions:
     mentions: list[Mention] = field(default_factory=list)
 
 
-def entity_mentions(site: Site, iri: str, limit: int = 500) -> tuple[list[ArticleMentions], int]:
-    """Every mention of an entity with its sentence, grouped by article (newest first)."""
+def entity_mentions(site: Site, iri: str, page: int = 1, size: int = 100) -> tuple[list[ArticleMentions], int]:
+    """One page of an entity's mentions with their sentences, grouped by article (newest first), and
+    how many mentions it has in all."""
+    node = sparql_iri(iri)
+    counted = select(site, f"SELECT (COUNT(?m) AS ?n) WHERE {{ {node} gaf:denotedBy ?m }}")
+    total = int(counted[0]["n"].value) if counted else 0
     rows = select(
         site,
         f"""SELECT ?m ?anchor ?begin ?end ?sentence ?sb ?article ?title ?published WHERE {{
-              <{iri}> gaf:denotedBy ?m .
+              {node} gaf:denotedBy ?m .
               ?m nif:referenceContext ?article ; nif:beginIndex ?begin ; nif:endIndex ?end .
               OPTIONAL {{ ?m nif:anchorOf ?anchor }}
               OPTIONAL {{ ?m nif:sentence ?s . ?s nif:anchorOf ?sentence ; nif:beginIndex ?sb }}
               OPTIONAL {{ ?article rdfs:label ?title }}
               OPTIONAL {{ ?article schema:datePublished ?published }}
-            }} ORDER BY DESC(?published) ?article ?begin LIMIT {limit + 1}""",
+            }} ORDER BY DESC(?published) ?article ?begin LIMIT {size} OFFSET {(page - 1) * size}""",
     )
     articles: dict[str, ArticleMentions] = {}
-    for row in rows[:limit]:
+    for row in rows:
         article = row["article"].value
         group = articles.get(article)
         if group is None:
@@ -296,7 +307,7 @@ def entity_mentions(site: Site, iri: str, limit: int = 500) -> tuple[list[Articl
                 int(row["sb"].value) if "sb" in row else None,
             )
         )
-    return list(articles.values()), len(rows)
+    return list(articles.values()), total
 
 
 def co_mentioned(site: Site, iri: str, limit: int = 12) -> list[Neighbour]:
@@ -355,24 +366,41 @@ class Highlight:
     label: str | None
 
 
+#: Which mentions an article page marks, and as what: a mention's class to the kind it is shown as
+#: (entity mentions take their entity's class instead).
+HIGHLIGHTED = {
+    str(KG.EntityMention): "",
+    str(KG.GroupMention): "Group",
+    str(KG.EventMention): "Trigger",
+    str(KG.TimeMention): "Date",
+}
+
+
 def article_highlights(site: Site, iri: str) -> list[Highlight]:
+    """Every mention in the article: entities, groups, event triggers (to their event) and dates."""
+    classes = ", ".join(f"<{c}>" for c in HIGHLIGHTED)
     rows = select(
         site,
         f"""SELECT ?m ?begin ?end ?class ?entity
-                   (SAMPLE(?l) AS ?label) (SAMPLE(?t) AS ?type) (SAMPLE(?g) AS ?group) WHERE {{
-              ?m nif:referenceContext <{iri}> ; a ?class ; nif:beginIndex ?begin ; nif:endIndex ?end .
-              FILTER (?class IN (kg:EntityMention, kg:GroupMention))
+                   (SAMPLE(?l) AS ?label) (SAMPLE(?t) AS ?type) (SAMPLE(?g) AS ?group)
+                   (SAMPLE(?tb) AS ?timeBegin) (SAMPLE(?te) AS ?timeEnd) WHERE {{
+              ?m nif:referenceContext {sparql_iri(iri)} ; a ?class ; nif:beginIndex ?begin ; nif:endIndex ?end .
+              FILTER (?class IN ({classes}))
               OPTIONAL {{ ?entity gaf:denotedBy ?m . OPTIONAL {{ ?entity rdfs:label ?l }} OPTIONAL {{ ?entity a ?t }} }}
               OPTIONAL {{ ?m kg:resolvedName ?g }}
+              OPTIONAL {{ ?m kg:timeValue ?tv . OPTIONAL {{ ?tv sem:hasEarliestBeginTimeStamp ?tb }}
+                         OPTIONAL {{ ?tv sem:hasLatestEndTimeStamp ?te }} }}
             }} GROUP BY ?m ?begin ?end ?class ?entity ORDER BY ?begin""",
     )
     out = []
     for row in rows:
-        if row["class"].value.endswith("GroupMention"):
-            kind = "Group"
-        else:
+        kind = HIGHLIGHTED[row["class"].value]
+        if not kind:
             kind = ENTITY_TYPES.get(row["type"].value, "Other") if "type" in row else "Other"
         label = row["label"].value if "label" in row else (row["group"].value if "group" in row else None)
+        if kind == "Date" and "timeBegin" in row:
+            begin, end = row["timeBegin"].value, row["timeEnd"].value if "timeEnd" in row else None
+            label = begin if not end or end == begin else f"{begin} – {end}"
         out.append(
             Highlight(
                 int(row["begin"].value),
@@ -543,29 +571,6 @@ def sparql_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") + '"'
 
 
-@pages.get("/search")
-def search() -> str:
-    site = _site()
-    text = request.args.get("q", "").strip()
-    rows = []
-    if text:
-        rows = select(
-            site,
-            f"""SELECT ?e (SAMPLE(?label) AS ?name) (SAMPLE(?type) AS ?kind) (MAX(?n) AS ?mentions) WHERE {{
-                  VALUES ?type {{ kg:Person kg:Organization kg:Place kg:Event }}
-                  ?e a ?type ; rdfs:label ?label .
-                  {{ ?e rdfs:label ?name0 }} UNION {{ ?e skos:altLabel ?name0 }}
-                  FILTER (CONTAINS(LCASE(STR(?name0)), LCASE({sparql_string(text)})))
-                  OPTIONAL {{ ?e kg:mentionCount ?n }}
-                }} GROUP BY ?e ORDER BY DESC(?mentions) ?name LIMIT 100""",
-        )
-    return render_template(
-        "search.html",
-        q=text,
-        rows=[(row, ENTITY_TYPES.get(row["kind"].value, "Other")) for row in rows],
-    )
-
-
 def _valid_iri(iri: str) -> bool:
     """True when Oxigraph takes the IRI: nothing else can be stored, and nothing else is safe inside <...>."""
     import pyoxigraph as ox
@@ -579,25 +584,116 @@ def _valid_iri(iri: str) -> bool:
 
 @pages.get("/<path:path>")
 def resource(path: str) -> Response | str:
-    """Whatever the base IRI + path names: an entity, an article or any other node."""
+    """Whatever the base IRI + path names: an entity, an event, an article, a graph or any other node.
+
+    `?part=fragment` shows the hash node `<base + path#fragment>` (a browser never sends the fragment).
+    An IRI an entity had before it was merged or re-typed redirects (301) to the entity's IRI now.
+    """
     site = _site()
-    iri = iri_for_path(site, path)
+    part = request.args.get("part")
+    iri = iri_for_path(site, path) + (f"#{part}" if part else "")
     if not _valid_iri(iri):
         abort(404)
     types = [row["t"].value for row in select(site, f"SELECT DISTINCT ?t WHERE {{ <{iri}> a ?t }}")]
+    if not types and not ask(site, f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} }}"):
+        if part:
+            abort(404)
+        moved = replaced_by(site, iri)
+        if moved:
+            target = local_path(site, moved) or moved
+            query = request.query_string.decode("latin-1")
+            return redirect(target + (f"?{query}" if query else ""), code=301)  # type: ignore[return-value]
+        if ask(site, f"ASK {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"):
+            return graph_page(site, iri)
+        return render_template(  # type: ignore[return-value]
+            "missing.html", iri=iri, suggestions=near_matches(site, path)
+        ), 404
     kind = next((ENTITY_TYPES[t] for t in types if t in ENTITY_TYPES), None)
     if kind is None and str(KG.Article) in types:
         kind = "Article"
-    if not types and not ask(site, f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} }}"):
-        return render_template("missing.html", iri=iri), 404  # type: ignore[return-value]
+    if kind is None and str(KG.ReportedEvent) in types:
+        kind = "ReportedEvent"
     fmt = wants_rdf()
     if fmt:
         return rdf_response(site, describe_query(site, iri, kind or ""), fmt)
-    if kind == "Article":
-        return article_page(site, iri)
-    if kind is not None:
-        return entity_page(site, iri, kind)
-    return resource_page(site, iri)
+    if part:
+        return resource_page(site, iri)
+    make = PAGE_KINDS.get(kind or "", resource_page)
+    return cached(site, lambda: make(site, iri, kind or ""))
+
+
+def cached(site: Site, make: Callable[[], str]) -> str:
+    """The page from the cache when the store has not changed since it was made, else made now.
+
+    Keyed by the store's generation (bumped by the workers when the store's files change or an update
+    is made here) and the request's path and query, so a page is never older than the store.
+    """
+    cache: PageCache = current_app.extensions["newskg.page-cache"]
+    key = (site.pool.generation, request.full_path)
+    page = cache.get(key)
+    if page is None:
+        page = make()
+        cache.put(key, page)
+    return page
+
+
+class PageCache:
+    """The last pages made, by (store generation, path): a bounded LRU shared by the request threads."""
+
+    def __init__(self, size: int = 512) -> None:
+        import threading
+        from collections import OrderedDict
+
+        self.size = size
+        self._pages: OrderedDict[tuple[int, str], str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, str]) -> str | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+            return page
+
+    def put(self, key: tuple[int, str], page: str) -> None:
+        with self._lock:
+            stale = [k for k in self._pages if k[0] != key[0]]
+            for k in stale:  # a new generation: the old pages can never be served again
+                del self._pages[k]
+            self._pages[key] = page
+            while len(self._pages) > self.size:
+                self._pages.popitem(last=False)
+
+
+@pages.record_once
+def _make_cache(state: object) -> None:
+    state.app.extensions["newskg.page-cache"] = PageCache()  # type: ignore[attr-defined]
+
+
+def replaced_by(site: Site, iri: str) -> str | None:
+    """The entity that now stands for an IRI merged into it or re-typed (kg:replacesEntity), if any."""
+    rows = select(
+        site,
+        f"""SELECT ?entity WHERE {{
+              ?link kg:replacesEntity ?old . FILTER (STR(?old) = {sparql_string(iri)})
+              ?entity kg:wikidataLink ?link }} LIMIT 1""",
+    )
+    return rows[0]["entity"].value if rows else None
+
+
+def near_matches(site: Site, path: str, limit: int = 8) -> list[tuple[str, str, str]]:
+    """Entities whose names are near the words of a path that named nothing: (path, label, kind)."""
+    from .browse import search_hits
+
+    slug = path.rstrip("/").rsplit("/", 1)[-1]
+    words = [w for w in re.split(r"[^\w]+", slug.split("#")[0]) if len(w) > 1][:4]
+    if not words:
+        return []
+    hits = search_hits(site, " ".join(words), limit=limit)
+    if len(hits) < limit and len(words) > 1:  # no name holds them all: the longest word alone
+        seen = {h.iri for h in hits}
+        hits += [h for h in search_hits(site, max(words, key=len), limit=limit) if h.iri not in seen]
+    return [(local_path(site, h.iri) or h.iri, h.label, h.kind) for h in hits[:limit]]
 
 
 def _common(site: Site, iri: str, statements: list[Statement]) -> dict:
@@ -611,15 +707,29 @@ def _common(site: Site, iri: str, statements: list[Statement]) -> dict:
         "short": short,
         "link": lambda term, label=None: link(site, term, label),
         "local": lambda term: local_path(site, term) or term,
-        "turtle": f"{here}?format=turtle",
-        "jsonld": f"{here}?format=jsonld",
+        "turtle": _as(here, "turtle"),
+        "jsonld": _as(here, "jsonld"),
         "wikidata": wikidata_links(statements),
     }
 
 
+def _as(here: str, fmt: str) -> str:
+    """The address of a page's RDF: ?format=, and ?part= for a hash node (its fragment is never sent)."""
+    path, _, fragment = here.partition("#")
+    return f"{path}?{urlencode({'part': fragment, 'format': fmt} if fragment else {'format': fmt})}"
+
+
+#: Mentions an entity page shows at a time (?mentions=N is the page).
+MENTIONS_PAGE = 100
+
+
 def entity_page(site: Site, iri: str, kind: str) -> str:
     statements = outgoing(site, iri, skip=[_DENOTED_BY])
-    mentions, total = entity_mentions(site, iri)
+    try:
+        mention_page = max(1, int(request.args.get("mentions", "1")))
+    except ValueError:
+        mention_page = 1
+    mentions, total = entity_mentions(site, iri, page=mention_page, size=MENTIONS_PAGE)
     neighbours = co_mentioned(site, iri)
     picture = draw(
         Neighbour(iri, _common(site, iri, statements)["label"], kind, 0, 0),
@@ -627,45 +737,131 @@ def entity_page(site: Site, iri: str, kind: str) -> str:
         links_between(site, neighbours),
         href=lambda i: local_path(site, i),
     )
+    decision = trace.link_decision(site, iri)
+    shown_parts = {decision.iri} if decision else set()
+    shown_parts |= {c.iri for c in decision.candidates} if decision else set()
+    here = local_path(site, iri) or "/"
+    pages_count = max(1, -(-total // MENTIONS_PAGE))
     return render_template(
         "entity.html",
         kind=kind,
         mentions=mentions,
         mention_total=total,
+        mention_page=mention_page,
+        mention_pages=pages_count,
+        mention_first=(mention_page - 1) * MENTIONS_PAGE + 1,
+        mention_last=min(total, mention_page * MENTIONS_PAGE),
+        mention_href=lambda n: f"{here}?mentions={n}#mentions",
         neighbours=neighbours,
         picture=picture,
+        decision=decision,
+        parts=[p for p in trace.parts(site, iri) if p.iri not in shown_parts],
+        events=events.events_involving(site, iri),
+        timeline=f"/timeline?{urlencode({'entity': iri})}",
         referenced=incoming(site, iri),
         **_common(site, iri, statements),
     )
 
 
-def article_page(site: Site, iri: str) -> str:
+def event_page(site: Site, iri: str, kind: str = "ReportedEvent") -> str:
+    statements = outgoing(site, iri, skip=[_DENOTED_BY])
+    view = events.event_view(site, iri)
+    return render_template(
+        "event.html",
+        event=view,
+        parts=trace.parts(site, iri),
+        timeline=f"/timeline?{urlencode({'focus': iri})}",
+        referenced=incoming(site, iri),
+        **_common(site, iri, statements),
+    )
+
+
+def article_page(site: Site, iri: str, kind: str = "Article") -> str:
     statements = outgoing(site, iri)
     text = next((v.value for s in statements if s.prop == _IS_STRING for v, _ in s.values), "")
     shown = [s for s in statements if s.prop != _IS_STRING]
     highlights = article_highlights(site, iri)
     entities: dict[str, dict[str, tuple[str, str, int]]] = defaultdict(dict)
     for h in highlights:
-        if h.entity:
+        if h.entity and h.kind in ENTITY_TYPES.values():
             label, kind, count = entities[h.kind].get(h.entity, (h.label or short(h.entity), h.kind, 0))
             entities[h.kind][h.entity] = (label, kind, count + 1)
     published = next((v.value for s in statements if s.prop.endswith("datePublished") for v, _ in s.values), None)
     return render_template(
         "article.html",
         text=highlighted_text(site, text, highlights),
-        mention_count=len(highlights),
+        mention_count=sum(h.kind not in ("Trigger", "Date") for h in highlights),
         entities={k: sorted(v.items(), key=lambda item: (-item[1][2], item[1][0])) for k, v in entities.items()},
-        kinds=[
-            k for k in ("Person", "Organization", "Place", "Event", "Group") if any(h.kind == k for h in highlights)
-        ],
+        kinds=[k for k in LEGEND if any(h.kind == k for h in highlights)],
+        legend=LEGEND,
+        events=events.article_events(site, iri),
+        parts=trace.parts(site, iri, skip_prefixes=("char=", "event=", "sentence=", "time=")),
         published=published,
         **_common(site, iri, shown),
     )
 
 
-def resource_page(site: Site, iri: str) -> str:
+#: The article legend: the kinds of marked words, as named to readers.
+LEGEND = {
+    "Person": "Person",
+    "Organization": "Organisation",
+    "Place": "Place",
+    "Event": "Named event",
+    "Group": "Group (NORP)",
+    "Trigger": "Event trigger",
+    "Date": "Date",
+}
+
+
+def resource_page(site: Site, iri: str, kind: str = "") -> str:
     statements = outgoing(site, iri)
-    return render_template("resource.html", referenced=incoming(site, iri), **_common(site, iri, statements))
+    parent = iri.split("#", 1)[0] if "#" in iri else None
+    return render_template(
+        "resource.html",
+        referenced=incoming(site, iri),
+        parts=trace.parts(site, iri),
+        parent=parent,
+        parent_path=local_path(site, parent) if parent else None,
+        **_common(site, iri, statements),
+    )
+
+
+def graph_page(site: Site, iri: str) -> str:
+    """A named graph (the corpus graph, an article's graph): its size and the runs that wrote it."""
+    size = select(site, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}")
+    runs = []
+    for row in select(
+        site,
+        f"""SELECT DISTINCT ?run WHERE {{ VALUES ?t {{ kg:Resolution kg:Linking kg:Extraction }}
+              ?run a ?t FILTER (STRSTARTS(STR(?run), {sparql_string(iri + "#")})) }} ORDER BY ?run""",
+    ):
+        run = row["run"].value
+        statements = outgoing(site, run)
+        types = [v.value for s in statements if s.prop == _RDF_TYPE for v, _ in s.values]
+        labels = [v.value for s in statements if s.prop == _RDFS_LABEL for v, _ in s.values]
+        runs.append(
+            {
+                "iri": run,
+                "fragment": run.rsplit("#", 1)[-1],
+                "label": labels[0] if labels else short(run),
+                "statements": statements,
+                "figures": trace.run_figures(site, run, types),
+            }
+        )
+    return render_template(
+        "graph.html",
+        size=int(size[0]["n"].value) if size else 0,
+        runs=runs,
+        **_common(site, iri, []),
+    )
+
+
+#: Which page shows which kind of node.
+PAGE_KINDS: dict[str, Callable[..., str]] = {
+    **{kind: entity_page for kind in ENTITY_TYPES.values()},
+    "ReportedEvent": event_page,
+    "Article": article_page,
+}
 
 
 @pages.app_template_filter("local")
@@ -682,3 +878,7 @@ def page_error(error: PageError) -> tuple[str, int]:
 @pages.app_errorhandler(404)
 def not_found(error: object) -> tuple[str, int]:
     return render_template("error.html", status=404, message="There is no page here."), 404
+
+
+# The other page modules add their routes to this blueprint and use the helpers above.
+from . import browse, events, trace  # noqa: E402, F401
