@@ -23,6 +23,8 @@ from . import Site
 from .pages import ENTITY_TYPES, _site, local_path, pages, select, short, sparql_string
 
 PAGE_SIZE = 50
+#: Rows per page a reader may choose (?per=).
+PAGE_SIZES = (10, 50, 200)
 
 
 @dataclass(frozen=True)
@@ -171,10 +173,11 @@ def browse(slug: str) -> str:
         page = max(1, int(request.args.get("page", "1")))
     except ValueError:
         page = 1
+    per = PAGE_SIZE if request.args.get("per") not in {str(n) for n in PAGE_SIZES} else int(request.args["per"])
     where = f"{listing.pattern} .\n{_filter_pattern(listing, chosen)}"
     total_rows = select(site, f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {where} }}")
     total = int(total_rows[0]["n"].value) if total_rows else 0
-    pages_count = max(1, math.ceil(total / PAGE_SIZE))
+    pages_count = max(1, math.ceil(total / per))
     page = min(page, pages_count)
     bind, order = SORTS[sort]
     rows = select(
@@ -184,7 +187,7 @@ def browse(slug: str) -> str:
               OPTIONAL {{ ?x rdfs:label ?l }}
               {bind}
             }} GROUP BY ?x ORDER BY {order} LCASE(STR(?label)) ?x
-            LIMIT {PAGE_SIZE} OFFSET {(page - 1) * PAGE_SIZE}""",
+            LIMIT {per} OFFSET {(page - 1) * per}""",
     )
     shown = _details(site, [r["x"].value for r in rows])
     args = {k: v for k, v in request.args.items() if k != "page"}
@@ -219,8 +222,10 @@ def browse(slug: str) -> str:
         total=total,
         page=page,
         pages_count=pages_count,
-        first=(page - 1) * PAGE_SIZE + 1 if total else 0,
-        last=min(total, page * PAGE_SIZE),
+        first=(page - 1) * per + 1 if total else 0,
+        last=min(total, page * per),
+        per=per,
+        sizes=[(n, _href(slug, args, per=str(n), page=None)) for n in PAGE_SIZES],
         sort=sort,
         sorts=[(s, _href(slug, args, sort=s, page=None)) for s in listing.sorts],
         facets=facets,

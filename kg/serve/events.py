@@ -222,7 +222,7 @@ def article_events(site: Site, article: str) -> list[EventRow]:
               OPTIONAL {{ ?e rdfs:label ?l }} OPTIONAL {{ ?e kg:eventType ?type }}
               OPTIONAL {{ ?e kg:supportingArticles ?n }}
               OPTIONAL {{ ?e sem:hasTime/sem:hasEarliestBeginTimeStamp ?begin }}
-            }} GROUP BY ?e ORDER BY ?b DESC(?articles) ?label LIMIT 200""",
+            }} GROUP BY ?e ORDER BY DESC(BOUND(?b)) ?b DESC(?articles) ?label LIMIT 200""",
     )
     return [_event_row(r) for r in rows]
 
