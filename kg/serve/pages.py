@@ -43,6 +43,7 @@ _RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 _DENOTED_BY = "http://groundedannotationframework.org/gaf#denotedBy"
 _IS_STRING = "http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#isString"
 ENTITY_TYPES = {str(KG[name]): name for name in ENTITY_CLASSES}
+_ENTITY_CLASS_LIST = ", ".join(f"<{iri}>" for iri in ENTITY_TYPES)
 #: Formats an RDF client can ask a page for (?format= or Accept).
 PAGE_RDF = {"turtle", "jsonld", "ntriples", "rdfxml", "nquads", "trig"}
 
@@ -311,31 +312,61 @@ def entity_mentions(site: Site, iri: str, page: int = 1, size: int = 100) -> tup
 
 
 def co_mentioned(site: Site, iri: str, limit: int = 12) -> list[Neighbour]:
-    """The entities named most often with this one: shared sentences first, then shared articles."""
-    rows = select(
+    """The entities named most often with this one: shared sentences first, then shared articles.
+
+    Counted here from two plain reads (this entity's articles and sentences; every entity mention in
+    those articles) rather than by one query that pairs every mention with every other mention of the
+    same article and groups the pairs: at 300 articles that query took 0.2 s in memory and seconds
+    from disk for a country named in half of them, these take a third of that.
+    """
+    node = sparql_iri(iri)
+    mine = select(
         site,
-        f"""SELECT ?other (SAMPLE(?l) AS ?label) (SAMPLE(?t) AS ?type)
-                   (COUNT(DISTINCT ?s) AS ?sentences) (COUNT(DISTINCT ?a) AS ?articles) WHERE {{
-              <{iri}> gaf:denotedBy ?m .
-              ?m nif:referenceContext ?a .
-              ?m2 nif:referenceContext ?a .
-              ?other gaf:denotedBy ?m2 .
-              FILTER (?other != <{iri}>)
-              OPTIONAL {{ ?m nif:sentence ?s . ?m2 nif:sentence ?s }}
-              OPTIONAL {{ ?other rdfs:label ?l }}
-              OPTIONAL {{ ?other a ?t }}
-            }} GROUP BY ?other ORDER BY DESC(?sentences) DESC(?articles) ?label LIMIT {limit}""",
+        f"""SELECT DISTINCT ?a ?s WHERE {{ {node} gaf:denotedBy ?m . ?m nif:referenceContext ?a .
+              OPTIONAL {{ ?m nif:sentence ?s }} }}""",
     )
-    return [
-        Neighbour(
-            iri=row["other"].value,
-            label=row["label"].value if "label" in row else short(row["other"].value),
-            kind=ENTITY_TYPES.get(row["type"].value, "Other") if "type" in row else "Other",
-            sentences=int(row["sentences"].value),
-            articles=int(row["articles"].value),
+    articles = {row["a"].value for row in mine}
+    sentences = {row["s"].value for row in mine if "s" in row}
+    if not articles:
+        return []
+    values = " ".join(f"<{a}>" for a in sorted(articles))
+    shared_sentences: dict[str, set[str]] = defaultdict(set)
+    shared_articles: dict[str, set[str]] = defaultdict(set)
+    for row in select(
+        site,
+        f"""SELECT DISTINCT ?other ?a ?s WHERE {{ VALUES ?a {{ {values} }}
+              ?m nif:referenceContext ?a . ?other gaf:denotedBy ?m . OPTIONAL {{ ?m nif:sentence ?s }} }}""",
+    ):
+        other = row["other"].value
+        if other == iri:
+            continue
+        shared_articles[other].add(row["a"].value)
+        if "s" in row and row["s"].value in sentences:
+            shared_sentences[other].add(row["s"].value)
+    ranked = sorted(shared_articles, key=lambda o: (-len(shared_sentences[o]), -len(shared_articles[o]), o))
+    top = ranked[: limit * 3]  # labels break ties, so a few more than shown are named
+    named = {
+        row["x"].value: row
+        for row in select(
+            site,
+            f"""SELECT ?x (SAMPLE(?l) AS ?label) (SAMPLE(?t) AS ?type) WHERE {{
+                  VALUES ?x {{ {" ".join(f"<{o}>" for o in top)} }}
+                  OPTIONAL {{ ?x rdfs:label ?l }} OPTIONAL {{ ?x a ?t FILTER (?t IN ({_ENTITY_CLASS_LIST})) }}
+                }} GROUP BY ?x""",
         )
-        for row in rows
+    } if top else {}
+    neighbours = [
+        Neighbour(
+            iri=other,
+            label=named[other]["label"].value if "label" in named.get(other, {}) else short(other),
+            kind=ENTITY_TYPES.get(named[other]["type"].value, "Other") if "type" in named.get(other, {}) else "Other",
+            sentences=len(shared_sentences[other]),
+            articles=len(shared_articles[other]),
+        )
+        for other in top
     ]
+    neighbours.sort(key=lambda n: (-n.sentences, -n.articles, n.label))
+    return neighbours[:limit]
 
 
 def links_between(site: Site, neighbours: list[Neighbour]) -> list[tuple[int, int, int]]:

@@ -17,6 +17,6 @@
   });
   if (focus !== null) {
     timeline.setSelection([focus]);
-    timeline.focus(focus, { animation: false });
+    timeline.focus(focus, { animation: false, zoom: false });  // keep the zoom that fits every event
   }
 })();
