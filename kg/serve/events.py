@@ -198,10 +198,11 @@ def events_involving(site: Site, entity: str, limit: int = 50) -> list[EventRow]
         site,
         f"""SELECT ?e (SAMPLE(?l) AS ?label) (SAMPLE(?type) AS ?etype) (SAMPLE(?begin) AS ?b)
                    (MAX(?n) AS ?articles) (GROUP_CONCAT(DISTINCT ?how; separator=" ") AS ?roles) WHERE {{
-              {{ ?e sem:hasActor {node} BIND("actor" AS ?how) }}
-              UNION {{ ?e sem:hasPlace {node} BIND("place" AS ?how) }}
-              UNION {{ ?e kg:role ?r . ?r rdf:value {node} ; sem:roleType ?rt
-                       BIND(REPLACE(STR(?rt), "^.*#(.*)Role$", "$1") AS ?how) }}
+              {{ SELECT ?e ?how WHERE {{  # the entity's own statements first: Oxigraph keeps this order
+                {{ ?e sem:hasActor {node} BIND("actor" AS ?how) }}
+                UNION {{ ?e sem:hasPlace {node} BIND("place" AS ?how) }}
+                UNION {{ ?r rdf:value {node} . ?e kg:role ?r . ?r sem:roleType ?rt
+                         BIND(REPLACE(STR(?rt), "^.*#(.*)Role$", "$1") AS ?how) }} }} }}
               ?e a kg:ReportedEvent .
               OPTIONAL {{ ?e rdfs:label ?l }} OPTIONAL {{ ?e kg:eventType ?type }}
               OPTIONAL {{ ?e kg:supportingArticles ?n }}
@@ -255,9 +256,9 @@ def timeline_items(site: Site, entity: str | None = None) -> tuple[list[Timeline
     involving = ""
     if entity:
         node = sparql_iri(entity)
-        involving = (
-            f"{{ ?e sem:hasActor {node} }} UNION {{ ?e sem:hasPlace {node} }} "
-            f"UNION {{ ?e kg:role/rdf:value {node} }}"
+        involving = (  # a sub-select, so the entity's statements are read first
+            f"{{ SELECT DISTINCT ?e WHERE {{ {{ ?e sem:hasActor {node} }} UNION {{ ?e sem:hasPlace {node} }} "
+            f"UNION {{ ?r rdf:value {node} . ?e kg:role ?r }} }} }}"
         )
     rows = select(
         site,

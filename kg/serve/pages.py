@@ -311,13 +311,24 @@ def entity_mentions(site: Site, iri: str, page: int = 1, size: int = 100) -> tup
     return list(articles.values()), total
 
 
-def co_mentioned(site: Site, iri: str, limit: int = 12) -> list[Neighbour]:
-    """The entities named most often with this one: shared sentences first, then shared articles.
+@dataclass
+class Neighbourhood:
+    """The entities named most often with one entity, and how often they are named with each other."""
 
-    Counted here from two plain reads (this entity's articles and sentences; every entity mention in
-    those articles) rather than by one query that pairs every mention with every other mention of the
-    same article and groups the pairs: at 300 articles that query took 0.2 s in memory and seconds
-    from disk for a country named in half of them, these take a third of that.
+    neighbours: list[Neighbour]
+    links: list[tuple[int, int, int]]  # (i, j, shared sentences) between neighbours, by index
+
+
+def neighbourhood(site: Site, iri: str, limit: int = 12) -> Neighbourhood:
+    """The entities named most often with this one (shared sentences first, then shared articles) and
+    the sentences they share with each other: the table and the picture of an entity page.
+
+    Read in plain steps that each touch only what they need: this entity's articles and sentences;
+    the mentions in those sentences (the candidates, by shared sentences); for the best candidates,
+    their own articles and sentences (shared articles, and the lines between neighbours). Only an
+    entity named with fewer than `limit` others in its sentences looks further, at every entity in its
+    articles. One query that paired every mention with every other mention of the same article took
+    seconds from disk for a country named in half of 300 articles.
     """
     node = sparql_iri(iri)
     mine = select(
@@ -328,63 +339,74 @@ def co_mentioned(site: Site, iri: str, limit: int = 12) -> list[Neighbour]:
     articles = {row["a"].value for row in mine}
     sentences = {row["s"].value for row in mine if "s" in row}
     if not articles:
-        return []
-    values = " ".join(f"<{a}>" for a in sorted(articles))
-    shared_sentences: dict[str, set[str]] = defaultdict(set)
-    shared_articles: dict[str, set[str]] = defaultdict(set)
-    for row in select(
-        site,
-        f"""SELECT DISTINCT ?other ?a ?s WHERE {{ VALUES ?a {{ {values} }}
-              ?m nif:referenceContext ?a . ?other gaf:denotedBy ?m . OPTIONAL {{ ?m nif:sentence ?s }} }}""",
-    ):
-        other = row["other"].value
-        if other == iri:
-            continue
-        shared_articles[other].add(row["a"].value)
-        if "s" in row and row["s"].value in sentences:
-            shared_sentences[other].add(row["s"].value)
-    ranked = sorted(shared_articles, key=lambda o: (-len(shared_sentences[o]), -len(shared_articles[o]), o))
-    top = ranked[: limit * 3]  # labels break ties, so a few more than shown are named
-    named = {
-        row["x"].value: row
+        return Neighbourhood([], [])
+    together: dict[str, set[str]] = defaultdict(set)  # candidate -> sentences shared with this entity
+    if sentences:
         for row in select(
             site,
-            f"""SELECT ?x (SAMPLE(?l) AS ?label) (SAMPLE(?t) AS ?type) WHERE {{
-                  VALUES ?x {{ {" ".join(f"<{o}>" for o in top)} }}
-                  OPTIONAL {{ ?x rdfs:label ?l }} OPTIONAL {{ ?x a ?t FILTER (?t IN ({_ENTITY_CLASS_LIST})) }}
-                }} GROUP BY ?x""",
-        )
-    } if top else {}
-    neighbours = [
-        Neighbour(
-            iri=other,
-            label=named[other]["label"].value if "label" in named.get(other, {}) else short(other),
-            kind=ENTITY_TYPES.get(named[other]["type"].value, "Other") if "type" in named.get(other, {}) else "Other",
-            sentences=len(shared_sentences[other]),
-            articles=len(shared_articles[other]),
-        )
-        for other in top
-    ]
-    neighbours.sort(key=lambda n: (-n.sentences, -n.articles, n.label))
-    return neighbours[:limit]
-
-
-def links_between(site: Site, neighbours: list[Neighbour]) -> list[tuple[int, int, int]]:
-    """Pairs of neighbours named in the same sentence, with how often: the edges of the picture."""
-    if len(neighbours) < 2:
-        return []
-    values = " ".join(f"<{n.iri}>" for n in neighbours)
-    rows = select(
+            f"""SELECT DISTINCT ?other ?s WHERE {{ VALUES ?s {{ {_values(sentences)} }}
+                  ?m nif:sentence ?s . ?other gaf:denotedBy ?m }}""",
+        ):
+            if row["other"].value != iri:
+                together[row["other"].value].add(row["s"].value)
+    ranked = sorted(together, key=lambda o: (-len(together[o]), o))
+    if len(ranked) < limit:  # few named in its sentences: the rest of its articles' entities too
+        for row in select(
+            site,
+            f"""SELECT DISTINCT ?other WHERE {{ VALUES ?a {{ {_values(articles)} }}
+                  ?m nif:referenceContext ?a . ?other gaf:denotedBy ?m }}""",
+        ):
+            if row["other"].value != iri and row["other"].value not in together:
+                ranked.append(row["other"].value)
+    if len(ranked) > limit:  # shared articles break ties: keep everyone tied with the last place
+        cut = len(together[ranked[limit - 1]])
+        ranked = [o for o in ranked if len(together[o]) >= cut][: limit * 3] or ranked[:limit]
+    if not ranked:
+        return Neighbourhood([], [])
+    their_articles: dict[str, set[str]] = defaultdict(set)
+    their_sentences: dict[str, set[str]] = defaultdict(set)
+    named: dict[str, dict[str, Term]] = {}
+    for row in select(
         site,
-        f"""SELECT ?a ?b (COUNT(DISTINCT ?s) AS ?n) WHERE {{
-              VALUES ?a {{ {values} }} VALUES ?b {{ {values} }}
-              FILTER (STR(?a) < STR(?b))
-              ?a gaf:denotedBy/nif:sentence ?s .
-              ?b gaf:denotedBy/nif:sentence ?s .
-            }} GROUP BY ?a ?b""",
-    )
-    index = {n.iri: i for i, n in enumerate(neighbours)}
-    return [(index[r["a"].value], index[r["b"].value], int(r["n"].value)) for r in rows]
+        f"""SELECT ?x ?a ?s WHERE {{ VALUES ?x {{ {_values(ranked)} }}
+              ?x gaf:denotedBy ?m . ?m nif:referenceContext ?a . OPTIONAL {{ ?m nif:sentence ?s }} }}""",
+    ):
+        their_articles[row["x"].value].add(row["a"].value)
+        if "s" in row:
+            their_sentences[row["x"].value].add(row["s"].value)
+    for row in select(
+        site,
+        f"""SELECT ?x (SAMPLE(?l) AS ?label) (SAMPLE(?t) AS ?type) WHERE {{ VALUES ?x {{ {_values(ranked)} }}
+              OPTIONAL {{ ?x rdfs:label ?l }} OPTIONAL {{ ?x a ?t FILTER (?t IN ({_ENTITY_CLASS_LIST})) }}
+            }} GROUP BY ?x""",
+    ):
+        named[row["x"].value] = row
+    neighbours = sorted(
+        (
+            Neighbour(
+                iri=other,
+                label=named[other]["label"].value if "label" in named.get(other, {}) else short(other),
+                kind=ENTITY_TYPES.get(named[other]["type"].value, "Other")
+                if "type" in named.get(other, {})
+                else "Other",
+                sentences=len(together[other]),
+                articles=len(their_articles[other] & articles),
+            )
+            for other in ranked
+        ),
+        key=lambda n: (-n.sentences, -n.articles, n.label),
+    )[:limit]
+    links = []
+    for i, a in enumerate(neighbours):
+        for j in range(i + 1, len(neighbours)):
+            shared = len(their_sentences[a.iri] & their_sentences[neighbours[j].iri])
+            if shared:
+                links.append((i, j, shared))
+    return Neighbourhood(neighbours, links)
+
+
+def _values(iris: Iterable[str]) -> str:
+    return " ".join(f"<{iri}>" for iri in sorted(iris))
 
 
 @dataclass
@@ -761,11 +783,12 @@ def entity_page(site: Site, iri: str, kind: str) -> str:
     except ValueError:
         mention_page = 1
     mentions, total = entity_mentions(site, iri, page=mention_page, size=MENTIONS_PAGE)
-    neighbours = co_mentioned(site, iri)
+    near = neighbourhood(site, iri)
+    neighbours = near.neighbours
     picture = draw(
         Neighbour(iri, _common(site, iri, statements)["label"], kind, 0, 0),
         neighbours,
-        links_between(site, neighbours),
+        near.links,
         href=lambda i: local_path(site, i),
     )
     decision = trace.link_decision(site, iri)
