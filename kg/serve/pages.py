@@ -548,14 +548,67 @@ def describe_query(site: Site, iri: str, kind: str) -> str:
 # -- routes -----------------------------------------------------------------------------------------
 
 
+#: The query the page opens with: it runs on any store.
+DEFAULT_QUERY = "store-overview"
+
+#: Canned queries that name an entity in VALUES, and how to find this store's own example for them
+#: (the files name one from the seeds, which another corpus may not have). Each query binds the
+#: VALUES variables by name.
+CANNED_EXAMPLES = {
+    "articles-mentioning": """SELECT ?name WHERE { ?x a kg:Person ; kg:mentionCount ?n ; rdfs:label ?name }
+                              ORDER BY DESC(?n) ?name LIMIT 1""",
+    "entity-profile": """SELECT ?name WHERE { ?x a kg:Organization ; kg:mentionCount ?n ; rdfs:label ?name }
+                         ORDER BY DESC(?n) ?name LIMIT 1""",
+    "events-involving": """SELECT ?name (COUNT(?e) AS ?n) WHERE { ?e a kg:ReportedEvent ; kg:role/rdf:value ?v .
+                             ?v rdfs:label ?name } GROUP BY ?name ORDER BY DESC(?n) ?name LIMIT 1""",
+    "event-evidence": """SELECT ?eventType ?name WHERE { ?e a kg:ReportedEvent ; kg:eventType ?eventType ;
+                           kg:supportingArticles ?n ; kg:role/rdf:value/rdfs:label ?name }
+                         ORDER BY DESC(?n) ?name LIMIT 1""",
+}
+_VALUES = re.compile(r"VALUES\s*(\?\w+|\([?\w\s]+\))\s*\{[^}]*\}")
+
+
 def canned_queries() -> list[dict[str, str]]:
-    """The queries in queries/: name, the first comment line as a title, and the text."""
+    """The queries in queries/: name, the first comment line as a title, the text, and the variable a
+    name box fills (`parameter`, for queries that name an entity in VALUES ?name)."""
     out = []
     for path in query_files():
         text = path.read_text(encoding="utf-8")
         comments = [line.lstrip("# ").rstrip() for line in text.splitlines() if line.startswith("#")]
         title = comments[0].split(":", 1)[0] if comments else path.stem
-        out.append({"name": path.stem, "title": title, "about": " ".join(comments), "text": text})
+        values = _VALUES.search(text)
+        parameter = "name" if values and "?name" in values.group(1) else ""
+        out.append({"name": path.stem, "title": title, "about": " ".join(comments), "text": text,
+                    "parameter": parameter})
+    out.sort(key=lambda q: (q["name"] != DEFAULT_QUERY, q["name"]))
+    return out
+
+
+def sparql_term(term: Term) -> str:
+    """A term as SPARQL text (for a VALUES row)."""
+    if term.is_iri:
+        return sparql_iri(term.value)
+    return sparql_string(term.value)
+
+
+def with_store_examples(site: Site, queries: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The canned queries with their VALUES naming this store's own example (CANNED_EXAMPLES), so each
+    one shows rows on any corpus; the file's own example stays when the store has none."""
+    out = []
+    for query in queries:
+        finder = CANNED_EXAMPLES.get(query["name"])
+        values = _VALUES.search(query["text"])
+        if finder and values:
+            rows = select(site, finder, timeout=min(site.policy.timeout, 5))
+            names = re.findall(r"\?(\w+)", values.group(1))
+            if rows and all(n in rows[0] for n in names):
+                row = " ".join(sparql_term(rows[0][n]) for n in names)
+                if len(names) == 1:
+                    block = f"VALUES ?{names[0]} {{ {row} }}"
+                else:
+                    block = f"VALUES ({' '.join('?' + n for n in names)}) {{ ({row}) }}"
+                query = {**query, "text": query["text"][: values.start()] + block + query["text"][values.end() :]}
+        out.append(query)
     return out
 
 
@@ -581,11 +634,13 @@ def index() -> str:
                } ORDER BY DESC(?n) ?label LIMIT 12""",
             timeout=min(site.policy.timeout, 5),
         )
+        queries = with_store_examples(site, canned_queries())
     except PageError:
-        counts, top = {}, []
+        counts, top, queries = {}, [], canned_queries()
     return render_template(
         "query.html",
-        queries=canned_queries(),
+        queries=queries,
+        default_query=DEFAULT_QUERY,
         counts={ENTITY_TYPES.get(k, "Article"): v for k, v in counts.items()},
         top=[(row, ENTITY_TYPES.get(row["type"].value, "Other")) for row in top],
         base=site.iris.base,
