@@ -621,7 +621,7 @@ def index() -> str:
             for row in select(
                 site,
                 """SELECT ?type (COUNT(?x) AS ?n) WHERE {
-                     VALUES ?type { kg:Article kg:Person kg:Organization kg:Place kg:Event } ?x a ?type
+                     VALUES ?type { kg:Article kg:Person kg:Organization kg:Place kg:Event kg:ReportedEvent } ?x a ?type
                    } GROUP BY ?type""",
                 timeout=min(site.policy.timeout, 5),
             )
@@ -641,7 +641,7 @@ def index() -> str:
         "query.html",
         queries=queries,
         default_query=DEFAULT_QUERY,
-        counts={ENTITY_TYPES.get(k, "Article"): v for k, v in counts.items()},
+        counts=_kind_counts(counts),
         top=[(row, ENTITY_TYPES.get(row["type"].value, "Other")) for row in top],
         base=site.iris.base,
         prefixes=PREFIXES,
@@ -649,6 +649,15 @@ def index() -> str:
         timeout=site.policy.timeout,
         max_rows=site.settings.max_rows,
     )
+
+
+def _kind_counts(counts: dict[str, int]) -> dict[str, int]:
+    """Counts per kind shown on the home page: named and reported events together."""
+    out: dict[str, int] = {}
+    for type_iri, n in counts.items():
+        kind = ENTITY_TYPES.get(type_iri) or ("Event" if type_iri == str(KG.ReportedEvent) else "Article")
+        out[kind] = out.get(kind, 0) + n
+    return out
 
 
 @pages.get("/queries/<name>.rq")
