@@ -9,6 +9,7 @@ Screenshots are saved in the test's temporary folder.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -285,3 +286,43 @@ def test_the_map_shows_the_seed_places_that_have_coordinates(placed_seeds, brows
         assert not [u for u in web if not u.startswith(running.url)], "no tiles unless the user configures them"
         no_severe_errors(browser)
     assert (tmp_path / "map.png").stat().st_size > 10_000
+
+
+def test_the_query_page_opens_with_rows_asks_about_a_named_entity_and_draws_a_large_answer_in_part(
+    server, browser, tmp_path
+):
+    from selenium.webdriver.common.by import By
+
+    browser.get(server.url)
+    browser.execute_script("window.localStorage.clear()")  # a first visit: nothing kept from other tests
+    browser.get(server.url)
+    rows = wait_for(browser, ".yasr table tbody tr", count=3)
+    assert any("kg:Person" in row.text or "Person" in row.text for row in rows), "the opening query shows classes"
+
+    name = browser.find_element(By.CSS_SELECTOR, "#entity-name")
+    name.send_keys("Seoul")
+    browser.find_element(By.CSS_SELECTOR, '.canned-query[data-name="articles-mentioning"]').click()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and "Seoul" not in browser.find_element(By.CSS_SELECTOR, ".yasr").text:
+        time.sleep(0.1)
+    assert 'VALUES ?name { "Seoul" }' in browser.execute_script(
+        "return document.querySelector('.yasqe .CodeMirror').CodeMirror.getValue()"
+    )
+    assert "Seoul" in browser.find_element(By.CSS_SELECTOR, ".yasr table tbody").text
+
+    browser.execute_script(
+        "document.querySelector('.yasqe .CodeMirror').CodeMirror.setValue(arguments[0]);",
+        "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 1500",
+    )
+    browser.find_element(By.CSS_SELECTOR, ".yasqe_queryButton").click()
+    notice = wait_for(browser, "#row-notice")[0]
+    assert "first 1,000 of 1,500 rows" in notice.text
+    browser.save_screenshot(str(tmp_path / "large-answer.png"))
+    browser.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    notice.find_element(By.CSS_SELECTOR, 'a.download-all[data-format="csv"]').click()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not (tmp_path / "results.csv").exists():
+        time.sleep(0.1)
+    with (tmp_path / "results.csv").open(encoding="utf-8", newline="") as downloaded:
+        assert len(list(csv.reader(downloaded))) == 1501, "all of them, with the header"
+    no_severe_errors(browser)

@@ -275,37 +275,53 @@ class ArticleMentions:
 
 def entity_mentions(site: Site, iri: str, page: int = 1, size: int = 100) -> tuple[list[ArticleMentions], int]:
     """One page of an entity's mentions with their sentences, grouped by article (newest first), and
-    how many mentions it has in all."""
+    how many mentions it has in all.
+
+    The page is chosen first from what orders it (article, date, offset), then only its own mentions
+    are read in full: sorting every mention with its sentence text took four times as long from disk.
+    """
     node = sparql_iri(iri)
     counted = select(site, f"SELECT (COUNT(?m) AS ?n) WHERE {{ {node} gaf:denotedBy ?m }}")
     total = int(counted[0]["n"].value) if counted else 0
-    rows = select(
+    chosen = select(
         site,
-        f"""SELECT ?m ?anchor ?begin ?end ?sentence ?sb ?article ?title ?published WHERE {{
-              {node} gaf:denotedBy ?m .
-              ?m nif:referenceContext ?article ; nif:beginIndex ?begin ; nif:endIndex ?end .
-              OPTIONAL {{ ?m nif:anchorOf ?anchor }}
-              OPTIONAL {{ ?m nif:sentence ?s . ?s nif:anchorOf ?sentence ; nif:beginIndex ?sb }}
-              OPTIONAL {{ ?article rdfs:label ?title }}
+        f"""SELECT ?m ?article ?begin ?published WHERE {{
+              {node} gaf:denotedBy ?m . ?m nif:referenceContext ?article ; nif:beginIndex ?begin .
               OPTIONAL {{ ?article schema:datePublished ?published }}
             }} ORDER BY DESC(?published) ?article ?begin LIMIT {size} OFFSET {(page - 1) * size}""",
     )
+    if not chosen:
+        return [], total
+    values = _values(row["m"].value for row in chosen)
+    details = {
+        row["m"].value: row
+        for row in select(
+            site,
+            f"""SELECT ?m ?anchor ?end ?sentence ?sb ?title WHERE {{ VALUES ?m {{ {values} }}
+                  ?m nif:endIndex ?end ; nif:referenceContext ?article .
+                  OPTIONAL {{ ?m nif:anchorOf ?anchor }}
+                  OPTIONAL {{ ?m nif:sentence ?s . ?s nif:anchorOf ?sentence ; nif:beginIndex ?sb }}
+                  OPTIONAL {{ ?article rdfs:label ?title }} }}""",
+        )
+    }
     articles: dict[str, ArticleMentions] = {}
-    for row in rows:
+    for row in chosen:
+        detail = details.get(row["m"].value, {})
         article = row["article"].value
         group = articles.get(article)
         if group is None:
-            title = row["title"].value if "title" in row else article
+            title = detail["title"].value if "title" in detail else article
             published = row["published"].value if "published" in row else None
             group = articles[article] = ArticleMentions(article, title, published)
+        begin = int(row["begin"].value)
         group.mentions.append(
             Mention(
                 row["m"].value,
-                row["anchor"].value if "anchor" in row else "",
-                int(row["begin"].value),
-                int(row["end"].value),
-                row["sentence"].value if "sentence" in row else None,
-                int(row["sb"].value) if "sb" in row else None,
+                detail["anchor"].value if "anchor" in detail else "",
+                begin,
+                int(detail["end"].value) if "end" in detail else begin,
+                detail["sentence"].value if "sentence" in detail else None,
+                int(detail["sb"].value) if "sb" in detail else None,
             )
         )
     return list(articles.values()), total
