@@ -800,7 +800,10 @@ class PageCache:
 
 @pages.record_once
 def _make_cache(state: object) -> None:
+    """The page cache; and the ontology's labels, parsed from its files now rather than on the time
+    of the first visitor's page."""
     state.app.extensions["newskg.page-cache"] = PageCache()  # type: ignore[attr-defined]
+    vocabulary_labels()
 
 
 def replaced_by(site: Site, iri: str) -> str | None:
