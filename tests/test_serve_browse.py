@@ -289,3 +289,17 @@ def test_an_entity_page_is_made_again_once_the_store_changes(server):
     )
     assert done.status == 204, done.body
     assert "Colonel Carroll" in get(server, path)[1]
+
+
+def test_reported_events_named_with_an_entity_are_drawn_as_events(server, facts):
+    from kg.serve.neighbourhood import COLOURS
+
+    place = facts(
+        """SELECT ?x (COUNT(?e) AS ?n) WHERE { ?x a kg:Place ; gaf:denotedBy/nif:sentence ?s .
+             ?e a kg:ReportedEvent ; gaf:denotedBy/nif:sentence ?s } GROUP BY ?x ORDER BY DESC(?n) LIMIT 1"""
+    )[0]["x"]
+    html = get(server, path_of(place))[1]
+    svg = html.split('class="neighbourhood"', 1)[1].split("</svg>", 1)[0]
+    drawn = re.findall(r'<a class="node" href="(/[^"]+)"><title>[^<]*</title><circle [^>]*fill="([^"]+)"', svg)
+    assert [fill for href, fill in drawn if href.startswith("/event/")], "an event among the neighbours"
+    assert {fill for href, fill in drawn if href.startswith("/event/")} == {COLOURS["Event"]}

@@ -44,6 +44,8 @@ _DENOTED_BY = "http://groundedannotationframework.org/gaf#denotedBy"
 _IS_STRING = "http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#isString"
 ENTITY_TYPES = {str(KG[name]): name for name in ENTITY_CLASSES}
 _ENTITY_CLASS_LIST = ", ".join(f"<{iri}>" for iri in ENTITY_TYPES)
+#: The kind a node is drawn and listed as: an entity's class, and reported events with named ones.
+_KINDS = {**ENTITY_TYPES, str(KG.ReportedEvent): "Event"}
 #: Formats an RDF client can ask a page for (?format= or Accept).
 PAGE_RDF = {"turtle", "jsonld", "ntriples", "rdfxml", "nquads", "trig"}
 
@@ -393,7 +395,8 @@ def neighbourhood(site: Site, iri: str, limit: int = 12) -> Neighbourhood:
     for row in select(
         site,
         f"""SELECT ?x (SAMPLE(?l) AS ?label) (SAMPLE(?t) AS ?type) WHERE {{ VALUES ?x {{ {_values(ranked)} }}
-              OPTIONAL {{ ?x rdfs:label ?l }} OPTIONAL {{ ?x a ?t FILTER (?t IN ({_ENTITY_CLASS_LIST})) }}
+              OPTIONAL {{ ?x rdfs:label ?l }}
+              OPTIONAL {{ ?x a ?t FILTER (?t IN ({_ENTITY_CLASS_LIST}, kg:ReportedEvent)) }}
             }} GROUP BY ?x""",
     ):
         named[row["x"].value] = row
@@ -402,9 +405,7 @@ def neighbourhood(site: Site, iri: str, limit: int = 12) -> Neighbourhood:
             Neighbour(
                 iri=other,
                 label=named[other]["label"].value if "label" in named.get(other, {}) else short(other),
-                kind=ENTITY_TYPES.get(named[other]["type"].value, "Other")
-                if "type" in named.get(other, {})
-                else "Other",
+                kind=_KINDS.get(named[other]["type"].value, "Other") if "type" in named.get(other, {}) else "Other",
                 sentences=len(together[other]),
                 articles=len(their_articles[other] & articles),
             )
