@@ -303,3 +303,22 @@ def test_reported_events_named_with_an_entity_are_drawn_as_events(server, facts)
     drawn = re.findall(r'<a class="node" href="(/[^"]+)"><title>[^<]*</title><circle [^>]*fill="([^"]+)"', svg)
     assert [fill for href, fill in drawn if href.startswith("/event/")], "an event among the neighbours"
     assert {fill for href, fill in drawn if href.startswith("/event/")} == {COLOURS["Event"]}
+
+
+def test_the_page_cache_forgets_old_generations_and_stays_within_its_bounds():
+    from kg.serve.pages import PageCache
+
+    cache = PageCache(size=3, chars=800)
+    cache.put((1, "/a"), "a" * 10)
+    cache.put((1, "/b"), "b" * 10)
+    assert cache.get((1, "/a")) == "a" * 10
+    cache.put((2, "/c"), "c" * 10)
+    assert cache.get((1, "/a")) is None and cache.get((1, "/b")) is None, "a new generation drops the old pages"
+    for name in "defg":
+        cache.put((2, f"/{name}"), name * 90)
+    assert cache.get((2, "/c")) is None and cache.get((2, "/g")) == "g" * 90, "least recently used goes first"
+    cache.put((2, "/huge"), "h" * 500)
+    assert cache.get((2, "/huge")) is None, "a page an eighth of the whole or larger is not kept"
+    for name in "hijklmnop":
+        cache.put((2, f"/{name}"), name * 95)
+    assert sum(len(cache.get((2, f"/{n}")) or "") for n in "defghijklmnop") <= 800

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 from flask import abort, render_template, request
 
 from . import Site
-from .pages import ENTITY_TYPES, _site, local_path, pages, select, short, sparql_string
+from .pages import ENTITY_TYPES, _site, cached, local_path, pages, select, short, sparql_string
 
 PAGE_SIZE = 50
 #: Rows per page a reader may choose (?per=).
@@ -165,6 +165,11 @@ def browse(slug: str) -> str:
     if listing is None:
         abort(404)
     site = _site()
+    return cached(site, lambda: _browse(site, listing))
+
+
+def _browse(site: Site, listing: Listing) -> str:
+    slug = listing.slug
     chosen = _filters(listing)
     sort = request.args.get("sort") or listing.sorts[0]
     if sort not in listing.sorts:
@@ -327,6 +332,10 @@ def search_hits(site: Site, text: str, limit: int = 2000) -> list[Hit]:
 @pages.get("/search")
 def search() -> str:
     site = _site()
+    return cached(site, lambda: _search(site))
+
+
+def _search(site: Site) -> str:
     text = request.args.get("q", "").strip()
     try:
         page = max(1, int(request.args.get("page", "1")))
@@ -401,6 +410,10 @@ def tile_settings() -> dict[str, str] | None:
 @pages.get("/map")
 def places_map() -> str:
     site = _site()
+    return cached(site, lambda: _places_map(site))
+
+
+def _places_map(site: Site) -> str:
     points, missing = map_points(site)
     data = [
         {"label": p.label, "lat": p.latitude, "lon": p.longitude, "articles": p.articles,

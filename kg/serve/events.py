@@ -16,7 +16,7 @@ from flask import render_template, request
 from markupsafe import escape
 
 from . import Site
-from .pages import ENTITY_TYPES, _site, local_path, pages, select, short, sparql_iri, vocabulary_labels
+from .pages import ENTITY_TYPES, _site, cached, local_path, pages, select, short, sparql_iri, vocabulary_labels
 
 #: How many sentences an event page shows (the first, by article date): the rest are one query away.
 SENTENCE_LIMIT = 200
@@ -294,6 +294,10 @@ def timeline_items(site: Site, entity: str | None = None) -> tuple[list[Timeline
 def timeline() -> str:
     """Every dated event on a timeline (or those of one entity, ?entity=IRI), each a link to its page."""
     site = _site()
+    return cached(site, lambda: _timeline(site))
+
+
+def _timeline(site: Site) -> str:
     entity = request.args.get("entity") or None
     if entity and not entity.startswith(site.iris.base):
         entity = None  # only our own entities; anything else would be pasted into a query

@@ -632,6 +632,10 @@ def with_store_examples(site: Site, queries: list[dict[str, str]]) -> list[dict[
 @pages.get("/")
 def index() -> str:
     site = _site()
+    return cached(site, lambda: _index(site))
+
+
+def _index(site: Site) -> str:
     try:
         counts = {
             row["type"].value: int(row["n"].value)
@@ -772,13 +776,19 @@ def cached(site: Site, make: Callable[[], str]) -> str:
 
 
 class PageCache:
-    """The last pages made, by (store generation, path): a bounded LRU shared by the request threads."""
+    """The last pages made, by (store generation, path): a bounded LRU shared by the request threads.
 
-    def __init__(self, size: int = 512) -> None:
+    Bounded in pages and in characters (a busy entity's page is a few hundred kB), so it cannot grow
+    past a few tens of MB whatever is asked for.
+    """
+
+    def __init__(self, size: int = 512, chars: int = 32_000_000) -> None:
         import threading
         from collections import OrderedDict
 
         self.size = size
+        self.chars = chars
+        self._held = 0
         self._pages: OrderedDict[tuple[int, str], str] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -790,13 +800,17 @@ class PageCache:
             return page
 
     def put(self, key: tuple[int, str], page: str) -> None:
+        if len(page) > self.chars // 8:
+            return  # one huge page would push out everything else
         with self._lock:
-            stale = [k for k in self._pages if k[0] != key[0]]
-            for k in stale:  # a new generation: the old pages can never be served again
-                del self._pages[k]
+            for stale in [k for k in self._pages if k[0] != key[0]]:  # a new generation: never served again
+                self._held -= len(self._pages.pop(stale))
+            if key in self._pages:
+                self._held -= len(self._pages.pop(key))
             self._pages[key] = page
-            while len(self._pages) > self.size:
-                self._pages.popitem(last=False)
+            self._held += len(page)
+            while len(self._pages) > self.size or self._held > self.chars:
+                self._held -= len(self._pages.popitem(last=False)[1])
 
 
 @pages.record_once
