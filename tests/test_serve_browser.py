@@ -326,3 +326,25 @@ def test_the_query_page_opens_with_rows_asks_about_a_named_entity_and_draws_a_la
     with (tmp_path / "results.csv").open(encoding="utf-8", newline="") as downloaded:
         assert len(list(csv.reader(downloaded))) == 1501, "all of them, with the header"
     no_severe_errors(browser)
+
+
+def test_a_link_to_a_hash_node_its_parent_page_does_not_show_opens_it_at_its_own_address(
+    server, browser, built_seeds
+):
+    import pyoxigraph as ox
+
+    from kg.namespaces import sparql_prefixes
+
+    store = ox.Store.read_only(str(built_seeds))
+    sentence = next(
+        iter(store.query(sparql_prefixes() + "SELECT ?s WHERE { ?s a kg:Sentence } LIMIT 1", use_default_graph_as_union=True))
+    )[0].value
+    del store
+    parent, fragment = sentence.split("#", 1)
+    path = parent.split("/", 3)[3]
+    browser.get(f"{server.url}{path}#{fragment}")
+    url = wait_for_url(browser, lambda url: "?part=" in url)
+    assert url.startswith(f"{server.url}{path}?part=")
+    assert "Part of" in wait_for(browser, "p.parent")[0].text
+    assert "nif:anchorOf" in browser.page_source or "anchor of" in browser.page_source
+    no_severe_errors(browser)
