@@ -5,8 +5,8 @@ Lists are sorted, paged and faceted the way analysts know from Datasette: every 
 how many rows it keeps and is a link that adds it to the filters; the page says how many rows match
 and which ones it shows. Lists, facets and sorts are tables of data (BROWSE, SORTS, FACETS), not
 branches. The map draws places with coordinates (from the Wikidata index the build used) with a
-vendored Leaflet; the tiles come from a URL the user configures (`kg serve --tiles`, or the
-KG_MAP_TILES environment variable); without one the map draws the points on a plain background, so
+vendored Leaflet; the tiles come from a URL template the user configures in `kg serve`'s environment
+(KG_MAP_TILES, and KG_MAP_ATTRIBUTION); without one the map draws the points on a plain grid, so
 nothing is fetched from elsewhere unless the user asked for it.
 """
 
