@@ -322,3 +322,13 @@ def test_the_page_cache_forgets_old_generations_and_stays_within_its_bounds():
     for name in "hijklmnop":
         cache.put((2, f"/{name}"), name * 95)
     assert sum(len(cache.get((2, f"/{n}")) or "") for n in "defghijklmnop") <= 800
+
+
+def test_map_tiles_come_only_from_the_server_the_user_names(monkeypatch):
+    from kg.serve.browse import tile_settings
+
+    monkeypatch.delenv("KG_MAP_TILES", raising=False)
+    assert tile_settings() is None
+    monkeypatch.setenv("KG_MAP_TILES", "http://127.0.0.1:8080/{z}/{x}/{y}.png")
+    monkeypatch.setenv("KG_MAP_ATTRIBUTION", "© our own tiles")
+    assert tile_settings() == {"url": "http://127.0.0.1:8080/{z}/{x}/{y}.png", "attribution": "© our own tiles"}
