@@ -186,8 +186,9 @@ def link(site: Site, term: Term | str, label: str | None = None) -> Markup:
         return Markup(text)
     if term.kind == "bnode":
         return Markup(f'<span class="bnode">_:{escape(term.value)}</span>')
-    shown = escape(label or short(term.value))
     here = local_path(site, term.value)
+    # an IRI of ours with no label is shown as its path here (place/us#wikidata), not a long IRI
+    shown = escape(label or (term.value[len(site.iris.base) :] if here else short(term.value)))
     if here:
         return Markup(f'<a href="{escape(here)}" title="{escape(term.value)}">{shown}</a>')
     if not term.value.lower().startswith(_LINKED_SCHEMES):
