@@ -116,10 +116,21 @@ SORTS: dict[str, tuple[str, str]] = {
 }
 
 
+@dataclass(frozen=True)
+class FacetValue:
+    """One value of a facet: what it is, how it is shown, how many rows have it, the link that toggles it."""
+
+    value: str
+    label: str
+    count: int
+    href: str
+    on: bool
+
+
 @dataclass
 class FacetView:
     facet: Facet
-    values: list[tuple[str, str, int, str, bool]] = field(default_factory=list)  # value, label, count, href, on
+    values: list[FacetValue] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -216,7 +227,7 @@ def _browse(site: Site, listing: Listing) -> str:
                 label = label.split(":", 1)[-1] if ":" in label and not label.startswith("http") else label
             on = chosen.get(facet.name) == raw
             href = _href(slug, args, **{facet.name: None if on else raw, "page": None})
-            view.values.append((raw, label, int(v["n"].value), href, on))
+            view.values.append(FacetValue(raw, label, int(v["n"].value), href, on))
         if view.values:
             facets.append(view)
     return render_template(

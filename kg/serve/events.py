@@ -61,6 +61,15 @@ class EventSentence:
         return self.sentence[self.trigger_end :]
 
 
+@dataclass(frozen=True)
+class Participant:
+    """A place or an actor of an event: its IRI, label and kind."""
+
+    iri: str
+    label: str
+    kind: str
+
+
 @dataclass
 class EventView:
     """What an event page shows."""
@@ -74,8 +83,8 @@ class EventView:
     articles: int
     mentions: int
     roles: list[RoleValue] = field(default_factory=list)
-    places: list[tuple[str, str]] = field(default_factory=list)
-    actors: list[tuple[str, str, str]] = field(default_factory=list)  # iri, label, kind
+    places: list[Participant] = field(default_factory=list)
+    actors: list[Participant] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
     sentences: list[EventSentence] = field(default_factory=list)
 
@@ -148,11 +157,10 @@ def event_view(site: Site, iri: str) -> EventView:
             }} GROUP BY ?p ?x ORDER BY ?label""",
     ):
         label = r["label"].value if "label" in r else short(r["x"].value)
-        if r["p"].value.endswith("hasPlace"):
-            view.places.append((r["x"].value, label))
-        else:
-            kind = ENTITY_TYPES.get(r["kind"].value, "Other") if "kind" in r else "Other"
-            view.actors.append((r["x"].value, label, kind))
+        kind = ENTITY_TYPES.get(r["kind"].value, "Other") if "kind" in r else "Other"
+        (view.places if r["p"].value.endswith("hasPlace") else view.actors).append(
+            Participant(r["x"].value, label, kind)
+        )
     groups = select(site, f"SELECT ?g WHERE {{ {node} kg:participantGroup ?g }} ORDER BY ?g")
     view.groups = [r["g"].value for r in groups]
     for r in select(

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request
@@ -25,6 +26,9 @@ from ..namespaces import ENTITY_CLASSES, KG, PREFIXES
 from ..resources import ontology_files, query_files
 from . import Site
 from .neighbourhood import Neighbour, draw
+
+if TYPE_CHECKING:
+    from .browse import Hit
 from .sparql import GRAPH_MEDIA, parse_accept
 from .workers import Answer, Job, QueryTimeoutError, WorkerError, WorkersBusyError
 
@@ -833,8 +837,8 @@ def replaced_by(site: Site, iri: str) -> str | None:
     return rows[0]["entity"].value if rows else None
 
 
-def near_matches(site: Site, path: str, limit: int = 8) -> list[tuple[str, str, str]]:
-    """Entities whose names are near the words of a path that named nothing: (path, label, kind)."""
+def near_matches(site: Site, path: str, limit: int = 8) -> list[Hit]:
+    """Entities whose names are near the words of a path that named nothing."""
     from .browse import search_hits
 
     slug = path.rstrip("/").rsplit("/", 1)[-1]
@@ -845,7 +849,7 @@ def near_matches(site: Site, path: str, limit: int = 8) -> list[tuple[str, str, 
     if len(hits) < limit and len(words) > 1:  # no name holds them all: the longest word alone
         seen = {h.iri for h in hits}
         hits += [h for h in search_hits(site, max(words, key=len), limit=limit) if h.iri not in seen]
-    return [(local_path(site, h.iri) or h.iri, h.label, h.kind) for h in hits[:limit]]
+    return hits[:limit]
 
 
 def _common(site: Site, iri: str, statements: list[Statement]) -> dict:
@@ -993,13 +997,12 @@ def graph_page(site: Site, iri: str) -> str:
         types = [v.value for s in statements if s.prop == _RDF_TYPE for v, _ in s.values]
         labels = [v.value for s in statements if s.prop == _RDFS_LABEL for v, _ in s.values]
         runs.append(
-            {
-                "iri": run,
-                "fragment": run.rsplit("#", 1)[-1],
-                "label": labels[0] if labels else short(run),
-                "statements": statements,
-                "figures": trace.run_figures(site, run, types),
-            }
+            trace.Run(
+                iri=run,
+                label=labels[0] if labels else short(run),
+                statements=statements,
+                figures=trace.run_figures(site, run, types),
+            )
         )
     return render_template(
         "graph.html",

@@ -192,6 +192,20 @@ class RunFigure:
     href: str | None = None
 
 
+@dataclass
+class Run:
+    """A build run recorded in a graph (resolution, linking): its statements and what it made."""
+
+    iri: str
+    label: str
+    statements: list[Statement]
+    figures: list[RunFigure]
+
+    @property
+    def fragment(self) -> str:
+        return self.iri.rsplit("#", 1)[-1]
+
+
 def run_figures(site: Site, run: str, run_types: list[str]) -> list[RunFigure]:
     """What a corpus run produced: entities per class for resolution, decisions per outcome for linking."""
     figures: list[RunFigure] = []
