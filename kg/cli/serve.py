@@ -25,6 +25,11 @@ from ._util import STORE_HELP, settings_for
 )
 @click.option("--update-token", help="Allow SPARQL Update for clients sending 'Authorization: Bearer TOKEN'.")
 @click.option(
+    "--default-graph",
+    type=click.Choice(["union", "standard"]),
+    help="A query's default graph: the union of all graphs (default) or the store's own, as the standard has it.",
+)
+@click.option(
     "--service-allow", multiple=True, help="An endpoint federated SERVICE and LOAD may call (repeat; default none)."
 )
 @click.pass_context

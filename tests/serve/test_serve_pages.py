@@ -189,12 +189,13 @@ def test_entities_come_as_turtle_json_ld_or_n_triples_to_rdf_clients(server):
     assert (URIRef(CARROLL), RDFS_LABEL, Literal("Chad G. Carroll")) in remote
 
 
-def test_an_article_page_highlights_every_mention_in_the_text(server, facts):
+def test_an_article_page_highlights_every_mention_trigger_and_date_in_the_text(server, facts):
     article = facts("SELECT ?a WHERE { ?a a kg:Article ; rdfs:label ?l } ORDER BY ?l LIMIT 1")[0]["a"]
     mentions = facts(
         f"""SELECT ?m ?anchor ?class WHERE {{ ?m nif:referenceContext <{article}> ; nif:anchorOf ?anchor ; a ?class .
-              FILTER (?class IN (kg:EntityMention, kg:GroupMention)) }}"""
+              FILTER (?class IN (kg:EntityMention, kg:GroupMention, kg:EventMention, kg:TimeMention)) }}"""
     )
+    assert {row["class"].rsplit("#", 1)[1] for row in mentions} >= {"EntityMention", "EventMention", "TimeMention"}
     status, html = page(server, article)
     assert status == 200
     text = html.split('<div class="article-text">', 1)[1].split("</div>", 1)[0]
@@ -227,7 +228,7 @@ def test_max_rows_limits_clients_queries_but_never_cuts_a_page_short(server, sto
     article = facts("SELECT ?a WHERE { ?a a kg:Article ; rdfs:label ?l } ORDER BY ?l LIMIT 1")[0]["a"]
     mentions = facts(
         f"""SELECT (COUNT(*) AS ?n) WHERE {{ ?m nif:referenceContext <{article}> ; a ?class .
-              FILTER (?class IN (kg:EntityMention, kg:GroupMention)) }}"""
+              FILTER (?class IN (kg:EntityMention, kg:GroupMention, kg:EventMention, kg:TimeMention)) }}"""
     )[0]["n"]
     assert int(mentions) > 3
     with running_server(store_path, "--max-rows", "3") as capped:
