@@ -412,10 +412,10 @@ def measure(spec: Spec, timeout: float | None = None) -> Result:
 #: function the profiled code does not have is left out.
 PHASES = (
     ("spaCy nlp.pipe (in build)", "spacy/language.py", "pipe", 0),
-    ("extract (candidates + resolve_article)", "kg/extract.py", "extract", 0),
-    ("WriterProcess.send (handing batches over)", "kg/writer.py", "send", 0),
-    ("WriterProcess.finish (waiting for the corpus stage)", "kg/writer.py", "finish", 0),
-    ("validate_nquads (checking the corpus chunks the writer hands over)", "kg/validate.py", "validate_nquads", 1),
+    ("extract (candidates + resolve_article)", "kg/article/extract.py", "extract", 0),
+    ("WriterProcess.send (handing batches over)", "kg/pipeline/writer.py", "send", 0),
+    ("WriterProcess.finish (waiting for the corpus stage)", "kg/pipeline/writer.py", "finish", 0),
+    ("validate_nquads (checking the corpus chunks the writer hands over)", "kg/validate/check.py", "validate_nquads", 1),
 )
 #: The writer process (RDF, SHACL, storage, the corpus stage) is not in the profile: it runs alongside.
 
@@ -425,7 +425,7 @@ def summarise_profile(path: str, wall: float, top: int = 25) -> dict[str, Any]:
 
     stats: dict[tuple[str, int, str], tuple[int, int, float, float, Any]] = pstats.Stats(path).stats  # type: ignore[attr-defined]
     builds = [
-        ct for (file, _, name), (_, _, _, ct, _) in stats.items() if name == "build" and file.endswith("kg/build.py")
+        ct for (file, _, name), (_, _, _, ct, _) in stats.items() if name == "build" and file.endswith("kg/pipeline/build.py")
     ]
     total = max(builds, default=wall)
     phases = []

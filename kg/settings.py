@@ -50,7 +50,7 @@ FIELD_PRESETS: dict[str, Fields] = {
 }
 
 
-#: SHACL engines (kg.validate), the default first.
+#: SHACL engines (kg.validate.check), the default first.
 SHACL_ENGINES = ("oxigraph", "pyshacl")
 
 
@@ -76,13 +76,13 @@ class Settings:
     max_chars: int = 200_000
     validate: bool = True
     shacl_engine: str = "oxigraph"  # or "pyshacl", the reference implementation (slower)
-    corpus_chunk: int = 250  # corpus-graph nodes per transaction (kg.corpus)
+    corpus_chunk: int = 250  # corpus-graph nodes per transaction (kg.pipeline.corpus)
     # JSON Lines keys (Fields): a named preset ("newsapi"...), then single keys over it
     fields: str = ""
     text_key: str = ""
     date_key: str = ""
     title_key: str = ""
-    # Wikidata linking (kg/link.py, kg/wikidata/)
+    # Wikidata linking (kg/corpus/link.py, kg/wikidata/)
     link: bool = True
     link_threshold: float = 0.6
     wikidata_index: str = "starter"
@@ -91,7 +91,7 @@ class Settings:
     wikidata_api_rate: float = 2.0
     wikidata_contact: str = ""
     wikidata_cache: Path | None = None
-    # Events and time (kg/events.py, kg/timex.py, kg/merge.py)
+    # Events and time (kg/article/events.py, kg/article/timex.py, kg/corpus/merge.py)
     events: bool = True
     event_lexicon: str | None = None
     # `kg build --engine dask` (kg/cluster/): where the workers write their shards, a folder or an fsspec

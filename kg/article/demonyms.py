@@ -10,7 +10,7 @@ Plurals ("Iraqis", "Americans") are derived, except for words that take none ("C
 
 Remake the table from the shared tables with::
 
-    python -m kg.demonyms ../shared/wikidata/dr5hn_countries_states_cities/countries.csv \
+    python -m kg.article.demonyms ../shared/wikidata/dr5hn_countries_states_cities/countries.csv \
         ../shared/wikidata/natural_earth_admin0/admin0_countries.tsv
 """
 

@@ -6,7 +6,7 @@ of a parsed article body, its resolved mentions and its resolved time expression
 trigger words ("defected", "surgery", "fire at"), leaves out what did not happen or is not one
 event (negated, hypothetical, generic, aggregate, headline), and fills roles from the parse with
 the article's own mentions: agent, patient, recipient, place, origin, destination, path, time,
-instrument, context. Merging the mentions of one real-world event across articles is `kg.merge`.
+instrument, context. Merging the mentions of one real-world event across articles is `kg.corpus.merge`.
 
 Precision comes first: a wrong event is worse than a missing one. A statement needs a named
 speaker; an event needs a named argument, a place, a date, or a definite reference ("the

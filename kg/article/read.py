@@ -2,7 +2,7 @@
 
 The raw text is kept exactly as read, so character offsets into it stay true; a date header or
 headline is recorded as a span of that text, never cut out of it. (HTML pages and feeds are read
-by kg.markup: there the text kept is the article's main text, without the markup.)
+by kg.article.markup: there the text kept is the article's main text, without the markup.)
 """
 
 from __future__ import annotations
@@ -322,7 +322,7 @@ def text_problem(text: str, limits: Limits) -> str | None:
 
 
 def _url_problem(url: str) -> str | None:
-    """Why the url cannot be stored, or None: what kg.rdf stores as an IRI must be one Oxigraph accepts."""
+    """Why the url cannot be stored, or None: what kg.rdf.triples stores as an IRI must be one Oxigraph accepts."""
     import pyoxigraph as ox
 
     if not IRI_SAFE.match(url):

@@ -1,4 +1,4 @@
-"""`kg build`: read articles into the store (the whole flow; kg.build does the work)."""
+"""`kg build`: read articles into the store (the whole flow; kg.pipeline.build does the work)."""
 
 from __future__ import annotations
 

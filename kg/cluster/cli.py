@@ -12,7 +12,7 @@ from ..pipeline.build import stage_bar
 from ..settings import Settings, SettingsError
 from ..store.store import StoreError
 
-#: What the bar says of the cluster's own stages; the corpus stage's steps are kg.build's.
+#: What the bar says of the cluster's own stages; the corpus stage's steps are kg.pipeline.build's.
 STAGES = {
     "extract": ("cluster: reading, parsing, checking", "partition"),
     "load": ("cluster: bulk-loading shards", "shard"),

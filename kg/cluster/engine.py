@@ -146,7 +146,7 @@ def dask_build(
 
     `client` uses an open Dask client (tests, notebooks); else `scheduler` or a LocalCluster of `workers`.
     `progress(stage, done, total)` hears of the partitions ("extract"), the shards loaded ("load") and the
-    corpus stage's steps (kg.corpus); `echo` of the dashboard's address. `block` overrides the bytes per
+    corpus stage's steps (kg.pipeline.corpus); `echo` of the dashboard's address. `block` overrides the bytes per
     partition (kg.cluster.inputs.partition_size)."""
     taxonomy = taxonomy_for(settings.events, settings.event_lexicon)  # a bad lexicon fails here, before the cluster
     model = choose_model(settings.model)

@@ -7,7 +7,7 @@ in it. Local paths and any fsspec URL (s3://, gs://, hdfs://...) are read alike.
 it has in its whole file (errors name it, and records without an id are known by it), so the driver asks
 the workers to count the newlines of each range first: cheap, and done where the bytes are.
 
-Every per-file and per-line error of the one-machine reader (kg.read) comes back the same, from the
+Every per-file and per-line error of the one-machine reader (kg.article.read) comes back the same, from the
 same code: the workers run `read_jsonl`, `read_text_file` and the others on their spans.
 """
 
@@ -61,7 +61,7 @@ class Span:
     url: str  # what fsspec opens: a local path or a URL
     source: str  # what articles and errors name: the path as walked, or the URL
     start: int = 0
-    end: int | None = None  # None: the whole file, read by kg.read's reader for its suffix
+    end: int | None = None  # None: the whole file, read by kg.article.read's reader for its suffix
     #: The number of the line starting at `start` if a line starts there (1 + newlines before `start`).
     first_line: int = 1
 

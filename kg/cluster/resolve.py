@@ -1,18 +1,18 @@
 """Corpus-wide resolution on the cluster: a shuffle by name, union-find over distinct names, a shuffle by cluster.
 
-`kg.resolve.CorpusMentions.resolve` does, on one machine: one record per (article, name) -> union-find by the
+`kg.corpus.resolve.CorpusMentions.resolve` does, on one machine: one record per (article, name) -> union-find by the
 corpus rules -> one entity per group, minted in a global order. Here, with Dask bags:
 
 1. map: each partition's mention shard becomes its (article, name) records (`_Local`, as CorpusMentions
    makes them), and one node per distinct (kind, name) of the partition (mentions merged, counts summed);
 2. shuffle by (kind, name), the blocking key: a node per distinct name of the corpus;
-3. union-find over the distinct names (`kg.resolve.name_groups`, the same rules), in one task: the rules
+3. union-find over the distinct names (`kg.corpus.resolve.name_groups`, the same rules), in one task: the rules
    join names across the whole corpus (an acronym defined in one article, used in another), so this step is
    global. Its size is the number of distinct names, not of mentions: names grow much slower than articles
    (Heaps' law); at about 300 bytes a name, a few million names (a million articles) fit in 1-2 GB;
 4. the cluster ids joined back to the records, shuffled by cluster: each cluster's entity drafted where its
-   records land (`kg.resolve.draft`);
-5. IRIs minted in one task from (kind, label, first mention) per entity (`kg.resolve.mint_iris`): numbered
+   records land (`kg.corpus.resolve.draft`);
+5. IRIs minted in one task from (kind, label, first mention) per entity (`kg.corpus.resolve.mint_iris`): numbered
    IRIs ("Label 2") need the global order; ~100 bytes an entity;
 6. the entities written as shards; the driver reads them for linking, event merging and the corpus graph.
 

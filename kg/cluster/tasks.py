@@ -1,7 +1,7 @@
 """Tasks: the per-partition work a worker does, with the one-machine build's own functions.
 
 A partition is read (kg.cluster.inputs), parsed by spaCy and extracted (`kg.extract.extract_all`),
-turned into article graphs (`kg.writer.article_graphs`), checked with SHACL (`kg.validate`), and written
+turned into article graphs (`kg.pipeline.writer.article_graphs`), checked with SHACL (`kg.validate.check`), and written
 as shards (kg.cluster.shards) with its corpus records (`kg.writer.mention_records`,
 `kg.merge.event_records`). Only a small `PartResult` (counts, errors, the SHACL report) goes back to the
 driver: article text and graphs never pass through the scheduler.

@@ -1,7 +1,7 @@
 """Merge: one node per real-world event, from the event mentions of every article.
 
 `merge_events` is a pure function of the stored event mentions (`EventRecord`s, read back by
-`read_event_records`), the corpus entities of `kg.resolve.resolve_corpus` and the event taxonomy.
+`read_event_records`), the corpus entities of `kg.corpus.resolve.resolve_corpus` and the event taxonomy.
 It works in three steps:
 
 1. Within an article, mentions of compatible types (a defection is a kind of flight) whose dates

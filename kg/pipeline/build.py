@@ -115,7 +115,7 @@ def input_fields(settings: Settings) -> Fields:
     return fields_for(settings.fields, settings.text_key, settings.date_key, settings.title_key)
 
 
-#: What the progress bar says of each step of the corpus stage (kg.corpus), and what it counts.
+#: What the progress bar says of each step of the corpus stage (kg.pipeline.corpus), and what it counts.
 STAGES = {
     "resolve": ("corpus: resolving names", ""),
     "link": ("corpus: linking to Wikidata", "entity"),
@@ -192,8 +192,8 @@ def build(
 
     Pass an open `store` to keep using it afterwards; otherwise the store is opened and closed here.
     Parsing runs here (on `settings.jobs` spaCy processes); turning batches into RDF, validating and
-    writing them runs alongside in a writer process (kg.writer), so the two overlap. `progress`
-    hears of articles done, `stage(name, done, total)` of the corpus stage's steps (kg.corpus).
+    writing them runs alongside in a writer process (kg.pipeline.writer), so the two overlap. `progress`
+    hears of articles done, `stage(name, done, total)` of the corpus stage's steps (kg.pipeline.corpus).
     A corpus stage an earlier build left unfinished is finished here, even with nothing new to read.
     Inputs that cannot be read at all (missing, a pipe) raise InputError before the store is opened
     when given as a list or tuple; a lazy stream of inputs gets an error for each, as it comes.

@@ -1,8 +1,8 @@
 """Corpus: the cross-article stages, run once a build's articles are stored.
 
 Corpus-wide resolution makes one node per real-world thing from every article's mentions;
-linking (kg.link) ties the nodes to Wikidata, merging those that are one item; event merging
-(kg.merge) makes one node per real-world event from the articles' event mentions. The nodes go
+linking (kg.corpus.link) ties the nodes to Wikidata, merging those that are one item; event merging
+(kg.corpus.merge) makes one node per real-world event from the articles' event mentions. The nodes go
 to the corpus graph. Only nodes whose statements changed are written and validated, so adding one
 article to a large store costs little, and a reader sees every node whole.
 

@@ -3,7 +3,7 @@
 Parsing is the slow part of a build and runs in the build's process (and spaCy's workers);
 turning each batch into triples, checking them with SHACL and writing them in one transaction
 runs here, alongside, so the two overlap. When the batches end, the writer updates the corpus
-graph (kg.corpus) from the mentions it has seen, so nothing is read back from the store. The
+graph (kg.pipeline.corpus) from the mentions it has seen, so nothing is read back from the store. The
 writer is a plain Python subprocess running `main`, fed pickled batches on stdin: no fork of a
 threaded parent, no re-import of the caller's `__main__`.
 

@@ -1,7 +1,7 @@
 """Validation: SHACL shapes over what a build wrote, or over a whole store, with a readable report.
 
 Two engines give the same verdicts: "oxigraph" (the default) runs the shapes compiled to SPARQL
-(kg.shacl) in an in-memory Oxigraph store; "pyshacl" runs pyshacl, the reference implementation,
+(kg.validate.shacl) in an in-memory Oxigraph store; "pyshacl" runs pyshacl, the reference implementation,
 3 to 4 times slower. Shapes the compiler cannot translate fall back to pyshacl.
 """
 

@@ -6,7 +6,7 @@ once; Oxigraph answers most in under a millisecond, and a batch of 16 articles i
 times faster than with pyshacl. The semantics are SHACL's (W3C Recommendation, section 4): values
 are compared as RDF terms, sh:class and class targets follow rdfs:subClassOf, ill-formed literals
 fail sh:datatype, and an error in a comparison is a violation. Shapes that use a feature outside
-this set raise `UnsupportedShapeError`; kg.validate then runs pyshacl, which stays the reference
+this set raise `UnsupportedShapeError`; kg.validate.check then runs pyshacl, which stays the reference
 the tests compare against.
 """
 

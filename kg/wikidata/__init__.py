@@ -6,7 +6,7 @@
 - `index`: the SQLite/FTS5 index (`build_index`, `LocalIndex`); `starter`: the bundled one;
 - `api`: the live API client (`WikidataApi`, `ApiSource`);
 - `sources`: the `CandidateSource` protocol and `open_sources(settings)`.
-The linking itself is kg/link.py.
+The linking itself is kg/corpus/link.py.
 """
 
 from .classes import ClassFilter

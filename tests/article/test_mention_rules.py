@@ -1,4 +1,4 @@
-"""Each span and label rule of kg.mention_rules on a hand-built spaCy Doc: no model, one rule at a time."""
+"""Each span and label rule of kg.article.mention_rules on a hand-built spaCy Doc: no model, one rule at a time."""
 
 from __future__ import annotations
 
