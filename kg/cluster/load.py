@@ -57,7 +57,8 @@ class LoadPlan:
 
 
 def plan_load(rows: list[dict], known: KnownArticles) -> LoadPlan:
-    """The one-machine build's decisions (kg.pipeline.build `_Pending`, kg.pipeline.writer `write_batch`) over the article index.
+    """The one-machine build's decisions (kg.pipeline.build `_Pending`, kg.pipeline.writer `write_batch`)
+    over the article index.
 
     `rows` are the index rows of every partition; `known` is what the store held (left unchanged)."""
     plan = LoadPlan(known=KnownArticles(set(known.digests), dict(known.by_source)))
