@@ -56,7 +56,8 @@ _LINKED = Facet(
     ' "yes", "no") AS ?v)',
 )
 _TYPE_FACET = Facet(
-    "type", "Class", "?x a ?v . FILTER (?v IN (kg:Person, kg:Organization, kg:Place, kg:Event))"
+    "type", "Class", "?x a ?v . FILTER (?v IN (kg:Person, kg:Organization, kg:Place, kg:Event))",
+    "OPTIONAL { ?v rdfs:label ?vl FILTER (LANG(?vl) = 'en' || LANG(?vl) = '') }",
 )
 _PLACE_CATEGORY = Facet("category", "Kind of place", "?x kg:placeCategory ?v")
 _COUNTRY = Facet(
@@ -85,6 +86,11 @@ _ARTICLE_FACETS = (
 BROWSE: dict[str, Listing] = {
     listing.slug: listing
     for listing in (
+        Listing(
+            "entities", "All entities", "Entity",
+            "?x a ?class . FILTER (?class IN (kg:Person, kg:Organization, kg:Place, kg:Event))",
+            (_TYPE_FACET, _LINKED), ("mentions", "articles", "name"),
+        ),
         Listing("people", "People", "Person", "?x a kg:Person", (_LINKED,), ("mentions", "articles", "name")),
         Listing(
             "organisations", "Organisations", "Organization", "?x a kg:Organization", (_LINKED, _COUNTRY),

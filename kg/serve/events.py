@@ -217,7 +217,18 @@ def events_involving(site: Site, entity: str, limit: int = 50) -> list[EventRow]
               OPTIONAL {{ ?e sem:hasTime/sem:hasEarliestBeginTimeStamp ?begin }}
             }} GROUP BY ?e ORDER BY DESC(?articles) ?label LIMIT {limit}""",
     )
-    return [_event_row(r, r["roles"].value.lower() if "roles" in r else "") for r in rows]
+    return [_event_row(r, _roles(r["roles"].value if "roles" in r else "")) for r in rows]
+
+
+#: Said by sem:hasActor and sem:hasPlace alone; a qualified role (agent, origin, ...) says more.
+_GENERIC_ROLES = {"actor", "place"}
+
+
+def _roles(found: str) -> str:
+    """The roles an entity has in an event, the qualified ones only when there are any."""
+    roles = sorted({r.lower() for r in found.split()})
+    specific = [r for r in roles if r not in _GENERIC_ROLES]
+    return ", ".join(specific or roles)
 
 
 def article_events(site: Site, article: str) -> list[EventRow]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from html import unescape
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pyoxigraph as ox
 import pytest
@@ -332,3 +332,21 @@ def test_map_tiles_come_only_from_the_server_the_user_names(monkeypatch):
     monkeypatch.setenv("KG_MAP_TILES", "http://127.0.0.1:8080/{z}/{x}/{y}.png")
     monkeypatch.setenv("KG_MAP_ATTRIBUTION", "© our own tiles")
     assert tile_settings() == {"url": "http://127.0.0.1:8080/{z}/{x}/{y}.png", "attribution": "© our own tiles"}
+
+
+def test_the_list_of_all_entities_has_a_type_facet(server, facts):
+    counts = {
+        r["t"]: int(r["n"])
+        for r in facts(
+            """SELECT ?t (COUNT(?x) AS ?n) WHERE { VALUES ?t { kg:Person kg:Organization kg:Place kg:Event } ?x a ?t }
+               GROUP BY ?t"""
+        )
+    }
+    html = get(server, "/browse/entities")[1]
+    assert f'<span class="muted count">{sum(counts.values())}</span>' in html
+    facet = html.split('data-facet="type"', 1)[1].split("</section>", 1)[0]
+    for type_iri, n in counts.items():
+        assert re.search(rf'data-value="{re.escape(type_iri)}">{type_iri.rsplit("#", 1)[1]}</a> <span class="muted">{n}</span>', facet)
+    place = next(t for t in counts if t.endswith("#Place"))
+    filtered = get(server, "/browse/entities?" + urlencode({"type": place}))[1]
+    assert f'<span class="muted count">{counts[place]}</span>' in filtered
