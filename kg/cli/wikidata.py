@@ -81,16 +81,20 @@ def wikidata_index_command(
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Default: the bundled file.")
 @click.option("--date", help="The data's date (default: the tables' newest modification date).")
 def wikidata_starter_command(tables: tuple[Path, ...], output: Path | None, date: str | None) -> None:
-    """Remake the bundled starter items file from the shared tables (CC0, public-domain and MIT ones only)."""
-    from ..wikidata.starter import STARTER_ITEMS, write_starter_items
+    """Remake the bundled starter items file from the shared tables (CC0, public-domain and MIT ones only),
+    and beside it the file of its places' coordinates from the dr5hn tables (ODbL, shipped apart)."""
+    from ..wikidata.starter import STARTER_ITEMS, write_starter_coordinates, write_starter_items
     from ..wikidata.tables import TableError
 
     target = output or STARTER_ITEMS
+    points = target.with_name("starter-coordinates.jsonl.gz")
     try:
         n = write_starter_items(list(tables), target, date=date)
+        located = write_starter_coordinates(list(tables), points, starter=target, date=date)
     except (TableError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{target}: {n:,} items ({target.stat().st_size:,} bytes)")
+    click.echo(f"{points}: {located:,} places located ({points.stat().st_size:,} bytes; ODbL, licence files beside)")
 
 
 _TYPES = {"person": "Person", "organization": "Organization", "place": "Place", "event": "Event"}

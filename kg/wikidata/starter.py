@@ -2,8 +2,13 @@
 
 The package ships `kg/_data/wikidata/starter-items.jsonl.gz` (made by `kg wikidata starter` from
 the CC0, public-domain and MIT tables of ``../shared/wikidata``, never the ODbL one); the first
-lookup turns it into an index in the user's cache folder, named after the file's hash, so a new
+lookup turns it into an index in the user's cache folder, named after the files' hash, so a new
 starter file gets a new index and an old cache is never used by mistake.
+
+Beside it, apart, ships `starter-coordinates.jsonl.gz`: the coordinates of the starter's countries and
+cities, from the dr5hn database (ODbL 1.0; its licence files lie beside it). It is a database of its
+own, so the items file stays free of share-alike terms; the index in the cache joins the two, and its
+source says both licences. Places get points on the map, and linked places their geo:hasGeometry.
 """
 
 from __future__ import annotations
@@ -15,10 +20,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .index import BarFactory, build_index
-from .items import read_items_header, write_items
-from .tables import read_tables
+from .items import Item, read_items, read_items_header, write_items
+from .tables import TableError, read_tables, table_files
 
 STARTER_ITEMS = Path(__file__).resolve().parent.parent / "_data" / "wikidata" / "starter-items.jsonl.gz"
+STARTER_COORDINATES = STARTER_ITEMS.with_name("starter-coordinates.jsonl.gz")
+COORDINATES_LABEL = "coordinates of the starter's places (dr5hn countries-states-cities-database)"
+#: The only table with coordinates; what it gives is shipped apart from the items (see the module doc).
+COORDINATES_TABLE = "dr5hn"
 STARTER_NAME = "starter"
 STARTER_LABEL = "newskg starter index (FB15k-237 Wikidata labels, Natural Earth, US Congress, histwardb)"
 
@@ -38,16 +47,22 @@ def file_hash(path: Path) -> str:
 
 
 def starter_index_path(
-    cache_dir: Path | None = None, items: Path = STARTER_ITEMS, *, bar: BarFactory | None = None
+    cache_dir: Path | None = None,
+    items: Path = STARTER_ITEMS,
+    *,
+    coordinates: Path | None = STARTER_COORDINATES,
+    bar: BarFactory | None = None,
 ) -> Path:
-    """The starter index, built from the bundled items file on first use (a second or two)."""
+    """The starter index, built from the bundled items (and coordinates) files on first use (a second or two)."""
     if not items.is_file():
         raise FileNotFoundError(f"the bundled Wikidata starter data is missing from this install ({items})")
+    inputs = [items, *([coordinates] if coordinates is not None and coordinates.is_file() else [])]
     cache = (cache_dir or default_cache_dir()) / "wikidata"
-    path = cache / f"{STARTER_NAME}-{file_hash(items)[:16]}.sqlite"
+    key = hashlib.sha256("".join(file_hash(p) for p in inputs).encode()).hexdigest()
+    path = cache / f"{STARTER_NAME}-{key[:16]}.sqlite"
     if not path.is_file():
         head = read_items_header(items)
-        build_index([items], path, name=STARTER_NAME, label=head.get("label", STARTER_LABEL), bar=bar)
+        build_index(inputs, path, name=STARTER_NAME, label=head.get("label", STARTER_LABEL), bar=bar)
     return path
 
 
@@ -68,3 +83,35 @@ def write_starter_items(tables: Sequence[Path], output: Path, *, date: str | Non
     }
     output.parent.mkdir(parents=True, exist_ok=True)
     return write_items(items, output, header)
+
+
+def write_starter_coordinates(
+    tables: Sequence[Path], output: Path, *, starter: Path = STARTER_ITEMS, date: str | None = None
+) -> int:
+    """Write the coordinates file: a point for each place of the starter items the dr5hn tables locate.
+
+    Only places the starter items hold and give no point of their own: the file adds coordinates to
+    the index, never items (an item here has no name; the index joins it to the starter's by QID).
+    """
+    places = {item.qid for item in read_items(starter) if item.kind == "Place" and item.coordinates is None}
+    found = [(t, p) for t, p in table_files(tables) if t.id == COORDINATES_TABLE]
+    if not found:
+        raise TableError(f"no {COORDINATES_TABLE} table (countries.csv, states.csv, cities.tsv) in the inputs")
+    points: dict[str, tuple[float, float]] = {}
+    for table, path in found:
+        for item in table.reader(path):
+            if item.qid in places and item.coordinates is not None:
+                points.setdefault(item.qid, item.coordinates)  # countries first, then states, then cities
+    table = found[0][0]
+    header = {
+        "label": COORDINATES_LABEL,
+        "licence": f"{table.id}: {table.licence}",
+        "date": date or read_items_header(starter).get("date", ""),  # the starter's: remade, the file is the same
+        "sources": [
+            {"table": table.id, "file": p.name, "licence": table.licence, "label": table.label} for _, p in found
+        ],
+        "items": len(points),
+    }
+    located = (Item(qid, "", coordinates=point, sources=(table.id,)) for qid, point in sorted(points.items()))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    return write_items(sorted(located, key=lambda i: i.number), output, header)

@@ -112,3 +112,34 @@ def test_the_starter_file_is_compressed_json_lines():
         head = json.loads(stream.readline())
         first = json.loads(stream.readline())
     assert head["format"] == "newskg-wikidata-items" and first["qid"].startswith("Q")
+
+
+def test_the_coordinates_of_the_starters_places_ship_apart_under_their_own_licence():
+    from kg.wikidata.starter import STARTER_COORDINATES
+
+    head = read_items_header(STARTER_COORDINATES)
+    assert "ODbL" in head["licence"] and head["items"] > 500
+    for name in ("LICENSE.odbl.txt", "CONTENT_LICENSE.dbcl.txt"):
+        assert STARTER_COORDINATES.with_name(f"starter-coordinates.{name}").is_file(), "the licence ships beside it"
+    places = {item.qid for item in read_items(STARTER_ITEMS) if item.kind == "Place"}
+    points = list(read_items(STARTER_COORDINATES))
+    assert all(p.qid in places and p.coordinates and not p.label for p in points), "points for starter places only"
+
+
+def test_the_starter_index_gives_countries_and_cities_their_points_and_names_both_licences(tmp_path):
+    from kg.wikidata.index import LocalIndex
+
+    index = LocalIndex(starter_index_path(tmp_path))
+    korea, seoul = index.item("Q884"), index.item("Q8684")
+    assert korea is not None and korea.label == "South Korea" and korea.coordinates is not None
+    assert seoul is not None and seoul.coordinates == pytest.approx((37.57, 126.98), abs=0.01)
+    assert "ODbL" in index.info.licence and "public domain" in index.info.licence
+
+
+@needs_tables
+def test_remaking_the_coordinates_from_the_tables_gives_the_bundled_file(tmp_path):
+    from kg.wikidata.starter import STARTER_COORDINATES, write_starter_coordinates
+
+    out = tmp_path / "starter-coordinates.jsonl.gz"
+    write_starter_coordinates([TABLES], out)
+    assert out.read_bytes() == STARTER_COORDINATES.read_bytes(), "run 'kg wikidata starter ../shared/wikidata'"
