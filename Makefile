@@ -21,7 +21,7 @@ run: $(BIN)/kg
 	$(BIN)/kg query entities-by-type --store $(STORE)
 
 test: $(BIN)/kg
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 lint: $(BIN)/kg
 	$(BIN)/ruff check kg tests bench
