@@ -60,6 +60,7 @@ class Format:
         return getattr(holder, self.oxigraph_member)
 
 
+#: In the order the endpoint offers them: for equal preferences the earlier wins.
 REGISTRY: tuple[Format, ...] = (
     Format(
         "turtle",
@@ -93,14 +94,14 @@ REGISTRY: tuple[Format, ...] = (
         oxigraph_member="N_QUADS",
     ),
     Format(
-        "trig",
-        "TriG",
+        "rdfxml",
+        "RDF/XML",
         Family.RDF,
-        ("application/trig",),
-        extensions=("trig",),
-        dataset=True,
-        w3c="TriG",
-        oxigraph_member="TRIG",
+        ("application/rdf+xml",),
+        aliases=("rdf", "xml"),
+        extensions=("rdf", "owl"),
+        w3c="RDF_XML",
+        oxigraph_member="RDF_XML",
     ),
     Format(
         "jsonld",
@@ -114,14 +115,14 @@ REGISTRY: tuple[Format, ...] = (
         oxigraph_member="JSON_LD",
     ),
     Format(
-        "rdfxml",
-        "RDF/XML",
+        "trig",
+        "TriG",
         Family.RDF,
-        ("application/rdf+xml",),
-        aliases=("rdf", "xml"),
-        extensions=("rdf", "owl"),
-        w3c="RDF_XML",
-        oxigraph_member="RDF_XML",
+        ("application/trig",),
+        extensions=("trig",),
+        dataset=True,
+        w3c="TriG",
+        oxigraph_member="TRIG",
     ),
     Format("n3", "N3", Family.RDF, ("text/n3", "text/rdf+n3"), extensions=("n3",), w3c="N3", oxigraph_member="N3"),
     Format(
@@ -219,19 +220,17 @@ def by_media_type(media_type: str, kind: Family) -> Format | None:
 
 
 def parse_accept(header: str | None) -> list[tuple[str, float]]:
-    """An Accept header's media ranges with their weights, in the order given (no header: */*)."""
-    if not header or not header.strip():
-        return [("*/*", 1.0)]
-    ranges: list[tuple[str, float]] = []
-    for part in header.split(","):
-        fields = [p.strip() for p in part.split(";")]
-        media = fields[0].lower()
+    """Media ranges and their q-values, in the order given; parameters other than q are ignored."""
+    ranges = []
+    for part in (header or "").split(","):
+        pieces = [p.strip() for p in part.split(";")]
+        media = pieces[0].lower()
         if not media:
             continue
         q = 1.0
-        for param in fields[1:]:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
+        for param in pieces[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
                 try:
                     q = max(0.0, min(1.0, float(value)))
                 except ValueError:
@@ -241,32 +240,57 @@ def parse_accept(header: str | None) -> list[tuple[str, float]]:
 
 
 def quality(media: str, ranges: list[tuple[str, float]]) -> tuple[float, int]:
-    """The weight the client gives `media`, from its most specific matching range (and how specific)."""
+    """The q-value the most specific matching range gives `media`, and how specific it was (2 exact,
+    1 type/*, 0 */*; -1 when no range matches)."""
     kind = media.split("/", 1)[0]
-    best: tuple[int, float] | None = None
-    for given, q in ranges:
-        if given == media:
+    best = (-1.0, -1)
+    for candidate, q in ranges:
+        if candidate == media:
             specificity = 2
-        elif given == f"{kind}/*":
+        elif candidate == f"{kind}/*":
             specificity = 1
-        elif given == "*/*":
+        elif candidate == "*/*":
             specificity = 0
         else:
             continue
-        if best is None or specificity > best[0]:
-            best = (specificity, q)
-    return (best[1], best[0]) if best else (0.0, -1)
+        if specificity > best[1]:
+            best = (q, specificity)
+    return best
 
 
-def negotiate(ranges: list[tuple[str, float]], offers: Iterable[str]) -> str | None:
-    """The offered media type the client weighs highest (ties: the earlier offer); None if it accepts none.
+def choose(ranges: list[tuple[str, float]], offers: Iterable[str]) -> str | None:
+    """The offered media type to answer with: highest q, then the most specific match, then the earlier
+    offer; the first offer when the client states no preference, None when it accepts none of them."""
+    offers = list(offers)
+    if not ranges:
+        return offers[0] if offers else None
+    best: tuple[float, int, int] | None = None
+    chosen = None
+    for rank, media in enumerate(offers):
+        q, specificity = quality(media, ranges)
+        if q <= 0:
+            continue
+        key = (q, specificity, -rank)
+        if best is None or key > best:
+            best, chosen = key, media
+    return chosen
 
-    A client naming an offer explicitly beats a wildcard only through its weight, as RFC 9110 says;
-    among equal weights the offers' own order decides, so the server's preferred format wins a `*/*`.
-    """
-    best: tuple[float, int, str] | None = None
-    for position, media in enumerate(offers):
-        q, _ = quality(media, ranges)
-        if q > 0 and (best is None or q > best[0]):
-            best = (q, -position, media)
-    return best[2] if best else None
+
+def media_types(kind: Family, among: Iterable[str] | None = None) -> dict[str, Format]:
+    """Media type -> format, for negotiation: every format's own type first (in registry order, which
+    breaks ties), then the older spellings. `among`: only these format names."""
+    allowed = set(among) if among is not None else None
+    chosen = [f for f in family(kind) if allowed is None or f.name in allowed]
+    table = {f.media_type: f for f in chosen}
+    for f in chosen:
+        for media in f.media_types[1:]:
+            table.setdefault(media, f)
+    return table
+
+
+def negotiate(accept: str | None, kind: Family, among: Iterable[str] | None = None) -> tuple[Format, str] | None:
+    """The format an Accept header asks for, and the media type it asked for it by (an older spelling is
+    answered under that spelling); None when the client accepts none of them."""
+    table = media_types(kind, among)
+    media = choose(parse_accept(accept), table)
+    return (table[media], media) if media is not None else None
