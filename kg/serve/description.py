@@ -6,23 +6,12 @@ from functools import lru_cache
 
 import pyoxigraph as ox
 
+from ..formats import REGISTRY
 from ..namespaces import PREFIXES
 from .worker import ox_formats
 
-#: The W3C's IRIs for the formats we answer in (https://www.w3.org/ns/formats/).
-FORMAT_IRIS = {
-    "json": "SPARQL_Results_JSON",
-    "xml": "SPARQL_Results_XML",
-    "csv": "SPARQL_Results_CSV",
-    "tsv": "SPARQL_Results_TSV",
-    "turtle": "Turtle",
-    "ntriples": "N-Triples",
-    "nquads": "N-Quads",
-    "rdfxml": "RDF_XML",
-    "jsonld": "JSON-LD",
-    "trig": "TriG",
-    "n3": "N3",
-}
+#: The W3C's names for the formats we answer in (https://www.w3.org/ns/formats/), from kg.formats.
+FORMAT_IRIS = {f.name: f.w3c for f in REGISTRY}
 
 #: The RDF formats the description is served in, as the workers name them.
 RDF_FORMATS = ox_formats()[1]

@@ -22,6 +22,8 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request
 from markupsafe import Markup, escape
 
+from .. import formats
+from ..formats import Family
 from ..namespaces import ENTITY_CLASSES, KG, PREFIXES
 from ..resources import ontology_files, query_files
 from . import Site
@@ -29,7 +31,6 @@ from .neighbourhood import Neighbour, draw
 
 if TYPE_CHECKING:
     from .browse import Hit
-from .sparql import GRAPH_MEDIA, parse_accept
 from .workers import Answer, Job, QueryTimeoutError, WorkerError, WorkersBusyError
 
 pages = Blueprint("pages", __name__)
@@ -535,18 +536,21 @@ def wikidata_links(statements: list[Statement]) -> list[tuple[str, str, list[tup
 
 
 def wants_rdf() -> str | None:
-    """The RDF format the client asked for (?format= or Accept), or None for HTML."""
+    """The RDF format the client asked for (?format= or Accept, by kg.formats' names), or None for HTML.
+
+    Only an RDF type the client names itself counts, and only above its weight for HTML: a browser's
+    `*/*` gets the page."""
     named = request.args.get("format")
     if named:
-        key = {"ttl": "turtle", "nt": "ntriples", "json": "jsonld", "rdf": "rdfxml", "xml": "rdfxml"}.get(named, named)
-        return key if key in PAGE_RDF else None
-    ranges = parse_accept(request.headers.get("Accept"))
+        found = formats.find(named, Family.RDF)
+        return found.name if found is not None and found.name in PAGE_RDF else None
+    ranges = formats.parse_accept(request.headers.get("Accept"))
     best_html = max((q for m, q in ranges if m in ("text/html", "application/xhtml+xml")), default=0.0)
     best: tuple[float, str] | None = None
     for media, q in ranges:
-        name = GRAPH_MEDIA.get(media)
-        if name in PAGE_RDF and q > best_html and (best is None or q > best[0]):
-            best = (q, name)
+        found = formats.by_media_type(media, Family.RDF)
+        if found is not None and found.name in PAGE_RDF and q > best_html and (best is None or q > best[0]):
+            best = (q, found.name)
     return best[1] if best else None
 
 

@@ -16,60 +16,14 @@ from functools import lru_cache
 from http import HTTPStatus
 from urllib.parse import parse_qs
 
+from .. import formats
+from ..formats import Family, media_types
 from .tokens import inspect, needs_inspection, refused_remote, too_deep, with_using
 from .workers import Answer, Job, QueryTimeoutError, WorkerError, WorkerPool, WorkersBusyError
 
 StartResponse = Callable[..., object]
 WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
 
-#: Media types we answer SELECT/ASK with, in our order of preference, and the format of each.
-RESULTS_MEDIA: dict[str, str] = {
-    "application/sparql-results+json": "json",
-    "application/sparql-results+xml": "xml",
-    "text/csv": "csv",
-    "text/tab-separated-values": "tsv",
-    "application/json": "json",
-    "application/xml": "xml",
-    "text/xml": "xml",
-}
-#: ... and CONSTRUCT/DESCRIBE with.
-GRAPH_MEDIA: dict[str, str] = {
-    "text/turtle": "turtle",
-    "application/n-triples": "ntriples",
-    "application/n-quads": "nquads",
-    "application/rdf+xml": "rdfxml",
-    "application/ld+json": "jsonld",
-    "application/trig": "trig",
-    "text/n3": "n3",
-    "application/x-turtle": "turtle",
-    "application/turtle": "turtle",
-    "text/rdf+n3": "n3",
-}
-#: The media type each format is answered with when the client did not name an alias.
-CANONICAL = {
-    **{name: media for media, name in reversed(RESULTS_MEDIA.items())},
-    **{name: media for media, name in reversed(GRAPH_MEDIA.items())},
-}
-#: Names the `format` (or `output`) parameter accepts: (for results, for graphs).
-FORMAT_NAMES: dict[str, tuple[str | None, str | None]] = {
-    "json": ("json", "jsonld"),
-    "srj": ("json", None),
-    "xml": ("xml", "rdfxml"),
-    "srx": ("xml", None),
-    "csv": ("csv", None),
-    "tsv": ("tsv", None),
-    "turtle": (None, "turtle"),
-    "ttl": (None, "turtle"),
-    "ntriples": (None, "ntriples"),
-    "nt": (None, "ntriples"),
-    "nquads": (None, "nquads"),
-    "nq": (None, "nquads"),
-    "rdfxml": (None, "rdfxml"),
-    "rdf": (None, "rdfxml"),
-    "jsonld": (None, "jsonld"),
-    "trig": (None, "trig"),
-    "n3": (None, "n3"),
-}
 
 CORS = [
     ("Access-Control-Allow-Origin", "*"),
@@ -95,60 +49,6 @@ class ProtocolError(Exception):
 # -- content negotiation --------------------------------------------------------------------------
 
 
-def parse_accept(header: str | None) -> list[tuple[str, float]]:
-    """Media ranges and their q-values, in the order given; parameters other than q are ignored."""
-    ranges = []
-    for part in (header or "").split(","):
-        pieces = [p.strip() for p in part.split(";")]
-        media = pieces[0].lower()
-        if not media:
-            continue
-        q = 1.0
-        for param in pieces[1:]:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = max(0.0, min(1.0, float(value)))
-                except ValueError:
-                    q = 0.0
-        ranges.append((media, q))
-    return ranges
-
-
-def _quality(media: str, ranges: list[tuple[str, float]]) -> tuple[float, int]:
-    """The q-value the most specific matching range gives `media`, and how specific it was."""
-    kind = media.split("/", 1)[0]
-    best = (-1.0, -1)
-    for candidate, q in ranges:
-        if candidate == media:
-            specificity = 2
-        elif candidate == f"{kind}/*":
-            specificity = 1
-        elif candidate == "*/*":
-            specificity = 0
-        else:
-            continue
-        if specificity > best[1]:
-            best = (q, specificity)
-    return best
-
-
-def choose(ranges: list[tuple[str, float]], table: dict[str, str]) -> str | None:
-    """The media type to answer with: highest q, then most specific match, then our preference."""
-    if not ranges:
-        return next(iter(table))
-    best: tuple[float, int, int] | None = None
-    chosen = None
-    for rank, media in enumerate(table):
-        q, specificity = _quality(media, ranges)
-        if q <= 0:
-            continue
-        key = (q, specificity, -rank)
-        if best is None or key > best:
-            best, chosen = key, media
-    return chosen
-
-
 @dataclass(frozen=True)
 class Formats:
     """What to answer a request with: a format and media type for tables, and for graphs."""
@@ -161,13 +61,12 @@ class Formats:
 
 @lru_cache(maxsize=256)
 def _from_accept(accept: str | None) -> Formats:
-    ranges = parse_accept(accept)
-    results, graph = choose(ranges, RESULTS_MEDIA), choose(ranges, GRAPH_MEDIA)
+    results, graph = formats.negotiate(accept, Family.RESULTS), formats.negotiate(accept, Family.RDF)
     return Formats(
-        RESULTS_MEDIA[results] if results else None,
-        GRAPH_MEDIA[graph] if graph else None,
-        results if results and CANONICAL[RESULTS_MEDIA[results]] != results else None,
-        graph if graph and CANONICAL[GRAPH_MEDIA[graph]] != graph else None,
+        results[0].name if results else None,
+        graph[0].name if graph else None,
+        results[1] if results and results[1] != results[0].media_type else None,
+        graph[1] if graph and graph[1] != graph[0].media_type else None,
     )
 
 
@@ -175,12 +74,13 @@ def negotiate(params: dict[str, list[str]], accept: str | None) -> Formats:
     """The formats for this request; None where the client accepts no format of that kind."""
     named = (params.get("format") or params.get("output") or [None])[0]
     if named:
-        key = named.strip().lower()
-        if key in FORMAT_NAMES:
-            return Formats(*FORMAT_NAMES[key])
-        if key in RESULTS_MEDIA or key in GRAPH_MEDIA:
-            return Formats(RESULTS_MEDIA.get(key), GRAPH_MEDIA.get(key))
-        raise ProtocolError(400, f"unknown format {named!r}; use one of {', '.join(FORMAT_NAMES)} or a media type")
+        found = [
+            formats.find(named, kind) or formats.by_media_type(named, kind) for kind in (Family.RESULTS, Family.RDF)
+        ]
+        if not any(found):
+            known = ", ".join(dict.fromkeys(n for f in formats.REGISTRY for n in f.names))
+            raise ProtocolError(400, f"unknown format {named!r}; use one of {known} or a media type")
+        return Formats(*(f.name if f else None for f in found))
     return _from_accept(accept)
 
 
@@ -478,13 +378,14 @@ class SparqlProtocol:
     # -- the service description ---------------------------------------------------------------------
 
     def service_description(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
-        ranges = parse_accept(environ.get("HTTP_ACCEPT"))
+        ranges = formats.parse_accept(environ.get("HTTP_ACCEPT"))
         params = _form(environ.get("QUERY_STRING", ""))
         named = (params.get("format") or params.get("output") or [None])[0]
         if (
             named is None
             and ranges
-            and _quality("text/html", ranges)[0] > max(_quality(m, ranges)[0] for m in GRAPH_MEDIA)
+            and formats.quality("text/html", ranges)[0]
+            > max(formats.quality(m, ranges)[0] for m in media_types(Family.RDF))
         ):
             start_response("303 See Other", [("Location", "/"), ("Content-Length", "0"), *CORS])
             return []  # a browser: show it the query page

@@ -1,7 +1,8 @@
 """The worker process: a program that answers SPARQL jobs from a pipe with bytes Oxigraph serialised.
 
-The server (kg.serve.workers) starts it by path, not as part of ``kg``, so a worker starts with nothing but
-the standard library and pyoxigraph loaded, and kills it when a job runs past the timeout. Each job comes in as
+The server (kg.serve.workers) starts it by path, not as part of ``kg.serve``, so a worker starts with nothing but
+the standard library, pyoxigraph and kg.formats (the format registry, itself standard library only) loaded, and
+kills it when a job runs past the timeout. Each job comes in as
 a frame of plain values; the answer goes out as a head (status, headers), chunks of body and an end mark. The
 store is open read-only (or copied into memory, see `_Handle`); updates run in a worker of their own that opens
 the store read-write for the length of one update.
@@ -126,9 +127,6 @@ class Job:
 
 
 # -- the worker process -------------------------------------------------------------------------
-
-RESULTS_FORMATS = ("json", "xml", "csv", "tsv")
-GRAPH_FORMATS = ("turtle", "ntriples", "nquads", "rdfxml", "jsonld", "trig", "n3")
 
 
 def _store_error(exc: BaseException) -> bool:
@@ -414,26 +412,14 @@ class _Handle:
 
 
 def ox_formats() -> tuple[dict[str, object], dict[str, object]]:
-    """Oxigraph's results and RDF formats by the names the endpoint uses (imported late: see the module doc)."""
-    import pyoxigraph as ox
+    """Oxigraph's results and RDF formats by their names in kg.formats (imported late: see the module doc;
+    kg.formats is a leaf of the standard library only, and `kg` itself loads nothing else)."""
+    from kg.formats import Family, family
 
-    results = {
-        "json": ox.QueryResultsFormat.JSON,
-        "xml": ox.QueryResultsFormat.XML,
-        "csv": ox.QueryResultsFormat.CSV,
-        "tsv": ox.QueryResultsFormat.TSV,
-    }
-    graphs = {
-        "turtle": ox.RdfFormat.TURTLE,
-        "ntriples": ox.RdfFormat.N_TRIPLES,
-        "nquads": ox.RdfFormat.N_QUADS,
-        "rdfxml": ox.RdfFormat.RDF_XML,
-        "jsonld": ox.RdfFormat.JSON_LD,
-        "trig": ox.RdfFormat.TRIG,
-        "n3": ox.RdfFormat.N3,
-    }
-    return results, graphs
-
+    return (
+        {f.name: f.oxigraph() for f in family(Family.RESULTS)},
+        {f.name: f.oxigraph() for f in family(Family.RDF)},
+    )
 
 class _Worker:
     """The loop of one worker process: read a job, answer it, repeat until the pipe closes."""
