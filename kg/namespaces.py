@@ -14,6 +14,7 @@ from hashlib import sha256
 from rdflib import Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, TIME, XSD
 
+from .model import Kind
 from .settings import DEFAULT_BASE
 
 _TERMS: dict[tuple[str, str], URIRef] = {}
@@ -63,7 +64,7 @@ PREFIXES: dict[str, str] = {
 }
 
 #: Our entity classes and the path segment their IRIs live under.
-ENTITY_CLASSES = {"Person": "person", "Organization": "organization", "Place": "place", "Event": "event"}
+ENTITY_CLASSES = {Kind.PERSON: "person", Kind.ORGANIZATION: "organization", Kind.PLACE: "place", Kind.EVENT: "event"}
 
 #: What an IRI we write must look like; anything else (a url with spaces...) is stored as a literal.
 IRI_SAFE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^\s<>\"{}|\\^`]+$")

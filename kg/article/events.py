@@ -27,7 +27,7 @@ from spacy import symbols as spacy_symbols
 from spacy.attrs import LEMMA, LOWER, POS
 from spacy.strings import hash_string
 
-from ..model import Mention
+from ..model import Kind, Mention
 from ..namespaces import KG
 from .timex import TimeExpression
 
@@ -410,7 +410,7 @@ class _Article:
             if span is not None:
                 for i in range(span.start, span.end):
                     self.mention_at.setdefault(i, m)
-        self.event_tokens = {i: m for i, m in self.mention_at.items() if m.kind == "Event"}
+        self.event_tokens = {i: m for i, m in self.mention_at.items() if m.kind == Kind.EVENT}
         self.time_roots: list[tuple[Token, TimeExpression]] = []
         for t in times:
             if t.value is None:
@@ -432,11 +432,11 @@ class _Article:
 
     def is_government(self, m: Mention) -> bool:
         """A place that can act: a country, city or state ("North Korea has accused", "Seoul said")."""
-        return m.kind == "Place" and (m.label == "GPE" or m.name in self.gpe_names)
+        return m.kind == Kind.PLACE and (m.label == "GPE" or m.name in self.gpe_names)
 
     def is_site(self, m: Mention) -> bool:
         """A mention that can be where something happens: a place, or an organisation named after its site."""
-        return m.kind == "Place" or (m.kind == "Organization" and bool(_FACILITY.search(m.name)))
+        return m.kind == Kind.PLACE or (m.kind == Kind.ORGANIZATION and bool(_FACILITY.search(m.name)))
 
 
 def _is_nominal(tok: Token) -> bool:
@@ -543,7 +543,7 @@ class _Reader:
     # -- fillers -----------------------------------------------------------------------------
 
     def _arg(self, role: str, m: Mention, inferred: bool = False) -> Argument:
-        kind = {"Group": "group", "Event": "event"}.get(m.kind, "entity")
+        kind = {Kind.GROUP: "group", Kind.EVENT: "event"}.get(m.kind, "entity")
         return Argument(role, m.begin, m.end, kind, m.text, inferred)
 
     def _phrase(self, role: str, head: Token) -> Argument:
@@ -572,9 +572,9 @@ class _Reader:
     def _named_at(self, m: Mention, role: str) -> list[Argument]:
         """The mention at the head: a person, organisation or group; a place only as its government
         ("North Korea has accused", "Seoul said")."""
-        if m.kind in {"Person", "Organization", "Group"}:
+        if m.kind in {Kind.PERSON, Kind.ORGANIZATION, Kind.GROUP}:
             return [self._arg(role, m)]
-        if m.kind == "Place" and role in PARTICIPANT_ROLES and (self.art.is_government(m) or m.ner_label == "ORG"):
+        if m.kind == Kind.PLACE and role in PARTICIPANT_ROLES and (self.art.is_government(m) or m.ner_label == "ORG"):
             return [self._arg(role, m)]
         return []
 
@@ -582,9 +582,9 @@ class _Reader:
         """ "Merck's head of research Peter Kim said", "Britain's watchdog, the FSA": the one named right there,
         a person in apposition or compound, an organisation in apposition."""
         named = [self.art.mention(c) for c in head.children if c.dep_ in {"appos", "compound"}]
-        for kind in ("Person", "Organization"):
+        for kind in (Kind.PERSON, Kind.ORGANIZATION):
             found = [p for p in named if p is not None and p.kind == kind]
-            if found and (kind == "Person" or any(c.dep_ == "appos" for c in head.children)):
+            if found and (kind == Kind.PERSON or any(c.dep_ == "appos" for c in head.children)):
                 return found[0]
         return None
 
@@ -594,16 +594,16 @@ class _Reader:
         out: list[Argument] = []
         for c in head.children:
             cm = self.art.mention(c)
-            if cm is None or cm.kind == "Event":
+            if cm is None or cm.kind == Kind.EVENT:
                 continue
-            if c.dep_ == "amod" and cm.kind == "Group":
+            if c.dep_ == "amod" and cm.kind == Kind.GROUP:
                 out.append(self._arg(role, cm))  # North Korean soldiers
-            elif c.dep_ == "poss" and (cm.kind != "Place" or self.art.is_government(cm)):
+            elif c.dep_ == "poss" and (cm.kind != Kind.PLACE or self.art.is_government(cm)):
                 out.append(self._arg(role, cm))  # North Korea's military
             elif (
                 affiliation
                 and c.dep_ in {"compound", "nmod", "amod"}
-                and (cm.kind != "Place" or self.art.is_government(cm))
+                and (cm.kind != Kind.PLACE or self.art.is_government(cm))
             ):
                 out.append(self._arg(role, cm))  # a UN Command helicopter, a U.S. military helicopter
         if affiliation and not out and depth < 2:
@@ -620,7 +620,7 @@ class _Reader:
         for c in head.children:
             if c.dep_ == "conj" and c.i > head.i:
                 cm = self.art.mention(c)
-                if cm is not None and cm.kind in {"Person", "Organization", "Group"}:
+                if cm is not None and cm.kind in {Kind.PERSON, Kind.ORGANIZATION, Kind.GROUP}:
                     out.append(self._arg(role, cm))
         return out
 
@@ -647,7 +647,7 @@ class _Reader:
             if tok.dep_ == "appos" and tok.right_edge.i == j:
                 for candidate in (tok, tok.head):
                     m = self.art.mention(candidate)
-                    if m is not None and m.kind in {"Person", "Organization"}:
+                    if m is not None and m.kind in {Kind.PERSON, Kind.ORGANIZATION}:
                         return candidate
         return None
 
@@ -684,12 +684,12 @@ class _Reader:
                     out += agents
                 elif p in PLACE_PREPOSITIONS and (place := self._place_in(o)) is not None:
                     out.append(self._arg(PLACE_PREPOSITIONS[p], place))
-                elif m is not None and m.kind in {"Person", "Organization", "Group"}:
+                elif m is not None and m.kind in {Kind.PERSON, Kind.ORGANIZATION, Kind.GROUP}:
                     if p in {"at", "on", "upon", "against"} and etype.of_role == "patient":
                         out.append(self._arg("patient", m))  # fire at X, attack on X
                     elif p == "to" and etype.object_role == "recipient":
                         out.append(self._arg("recipient", m))  # said to Reuters
-                    elif p == "with" and m.kind != "Group":
+                    elif p == "with" and m.kind != Kind.GROUP:
                         out.append(self._arg("patient", m))  # met with X
                 elif p in {"with", "using"} and o.lemma_.lower() in self.taxonomy.instruments and m is None:
                     out.append(self._phrase("instrument", o))
@@ -944,9 +944,9 @@ def _noun_modifier(r: _Reader, c: Token, trigger: Token, etype: EventType, found
     cm = r.art.mention(c)
     if cm is None:
         return
-    if r.art.is_site(cm) and cm.kind == "Place":
+    if r.art.is_site(cm) and cm.kind == Kind.PLACE:
         found.args.append(r._arg("place", cm))
-    elif cm.kind == "Group":
+    elif cm.kind == Kind.GROUP:
         found.args.append(r._arg(etype.possessive_role, cm))
 
 

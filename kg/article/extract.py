@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ..model import DEMONYM, LABEL_KIND, Candidate, Extraction
+from ..model import DEMONYM, LABEL_KIND, Candidate, Extraction, Kind
 from ..names import forget_names
 from ..settings import Settings
 from .demonyms import country_of
@@ -248,7 +248,7 @@ def extract(doc: Doc, article: Article, taxonomy: Taxonomy | None = None) -> Ext
     times = time_expressions(doc, offset, article.published, skip=credits)
     lexicon = load_taxonomy() if taxonomy is None else taxonomy
     # to events a nationality word is still the group it names ("North Korean soldiers" act), not the country
-    as_groups = [replace(m, kind="Group") if m.label == DEMONYM else m for m in mentions]
+    as_groups = [replace(m, kind=Kind.GROUP) if m.label == DEMONYM else m for m in mentions]
     events = extract_events(doc, offset, as_groups, times, lexicon, skip=[(b, e) for b, e, _ in zones])
     spans = {m.sentence for m in mentions} | {t.sentence for t in times} | {e.sentence for e in events}
     sentences = tuple(sorted(spans))

@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..model import KIND_LABEL, KIND_ORDER, LABEL_KIND, Candidate, Mention
+from ..model import KIND_LABEL, KIND_ORDER, LABEL_KIND, Candidate, Kind, Mention
 from ..names import (
     DIRECTIONS,
     clean_name,
@@ -56,10 +56,10 @@ def _definitions(cands: list[Candidate]) -> dict[str, Candidate]:
     found: dict[str, Candidate] = {}
     for acr in cands:
         key = name_key(acr.text)
-        if acr.kind == "Group" or not is_acronym(acr.text) or key in found:
+        if acr.kind == Kind.GROUP or not is_acronym(acr.text) or key in found:
             continue
         for c in cands:
-            if c.kind == "Group" or is_acronym(c.text) or not (0 <= acr.begin - c.end <= 3):
+            if c.kind == Kind.GROUP or is_acronym(c.text) or not (0 <= acr.begin - c.end <= 3):
                 continue
             if long_form_start(acr.text, c.text) is not None:
                 found[key] = c
@@ -80,7 +80,7 @@ class Joining:
     @property
     def entities(self) -> list[int]:
         """Indexes of the candidates that can be entities (not nationality or other groups)."""
-        return [i for i, c in enumerate(self.cands) if c.kind != "Group"]
+        return [i for i, c in enumerate(self.cands) if c.kind != Kind.GROUP]
 
     def members(self) -> dict[int, list[int]]:
         out: dict[int, list[int]] = defaultdict(list)
@@ -93,7 +93,7 @@ def _same_name(art: Joining) -> None:
     """Mentions with the same identity key are one thing ("U.N." and "UN"; an acronym and its long form)."""
     first_with_key: dict[tuple[bool, str], int] = {}
     for i, c in enumerate(art.cands):
-        slot = (c.kind == "Group", art.keys[i])
+        slot = (c.kind == Kind.GROUP, art.keys[i])
         if slot in first_with_key:
             art.groups.union(first_with_key[slot], i)
         else:
@@ -108,18 +108,18 @@ def _name_part_joins_its_person(art: Joining) -> None:
     cands, groups, keys, entity_idx = art.cands, art.groups, art.keys, art.entities
     people: dict[str, set[int]] = defaultdict(set)
     for root, idx in art.members().items():
-        if cands[root].kind == "Group":
+        if cands[root].kind == Kind.GROUP:
             continue
         votes = Counter(cands[i].kind for i in idx)
         for i in idx:
             parts = words(cands[i].text)
-            if votes["Person"] and cands[i].kind == "Person" and len(parts) >= 2:
+            if votes[Kind.PERSON] and cands[i].kind == Kind.PERSON and len(parts) >= 2:
                 people[parts[0]].add(root)
                 people[parts[-1]].add(root)
     in_full = {
         w
         for j in entity_idx
-        if cands[j].kind in {"Organization", "Place"} and len(words(cands[j].text)) > 1
+        if cands[j].kind in {Kind.ORGANIZATION, Kind.PLACE} and len(words(cands[j].text)) > 1
         for w in words(cands[j].text)
     }
     for i in entity_idx:
@@ -147,7 +147,7 @@ def _leading_acronym_joins_its_organisation(art: Joining) -> None:
     named = [cands[j] for j in entity_idx]
     for i in entity_idx:
         c = cands[i]
-        if c.kind != "Organization" or not is_acronym(c.text) or name_key(c.text) in art.defined:
+        if c.kind != Kind.ORGANIZATION or not is_acronym(c.text) or name_key(c.text) in art.defined:
             continue
         found, spelled = _owners_of_a_leading_acronym(c.text, named)
         owners = {groups.find(entity_idx[n]) for n in found}
@@ -164,7 +164,7 @@ def _direction_joins_its_place(art: Joining) -> None:
         if cands[i].label == "GPE" and len(parts) >= 2 and parts[0] in DIRECTIONS:
             places[parts[0]].add(groups.find(i))
     for i in entity_idx:
-        if cands[i].kind == "Place" and keys[i] in DIRECTIONS:
+        if cands[i].kind == Kind.PLACE and keys[i] in DIRECTIONS:
             owners = {groups.find(r) for r in places.get(keys[i], ())}
             if len(owners) == 1:
                 groups.union(owners.pop(), i)
@@ -216,7 +216,7 @@ def _owners_of_a_leading_acronym(acronym: str, cands: list[Candidate]) -> tuple[
     spelled = False
     for n, c in enumerate(cands):
         ws = words(c.text)
-        if c.kind != "Organization" or len(ws) < 2:
+        if c.kind != Kind.ORGANIZATION or len(ws) < 2:
             continue
         for end in range(1, len(ws)):
             head = " ".join(ws[:end])
@@ -248,8 +248,8 @@ def _weight(c: Candidate) -> float:
 
 
 def _group_kind(group: list[Candidate], defined: dict[str, Candidate]) -> str:
-    if group[0].kind == "Group":
-        return "Group"
+    if group[0].kind == Kind.GROUP:
+        return Kind.GROUP
     votes: Counter[str] = Counter()
     for c in group:
         votes[c.kind] += _weight(c)
@@ -295,7 +295,7 @@ def _definitions_with_text(cands: list[Candidate], text: str) -> dict[str, Candi
             (
                 c
                 for c in cands
-                if c.kind != "Group" and 0 <= m.start() - c.end <= 3 and name_key(c.text) == name_key(long)
+                if c.kind != Kind.GROUP and 0 <= m.start() - c.end <= 3 and name_key(c.text) == name_key(long)
             ),
             None,
         )

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..model import Kind
 from ._util import INDEX_HELP, link_settings, progress_bar
 
 
@@ -97,7 +98,7 @@ def wikidata_starter_command(tables: tuple[Path, ...], output: Path | None, date
     click.echo(f"{points}: {located:,} places located ({points.stat().st_size:,} bytes; ODbL, licence files beside)")
 
 
-_TYPES = {"person": "Person", "organization": "Organization", "place": "Place", "event": "Event"}
+_TYPES = {"person": Kind.PERSON, "organization": Kind.ORGANIZATION, "place": Kind.PLACE, "event": Kind.EVENT}
 
 
 @wikidata_group.command("lookup")

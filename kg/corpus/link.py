@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from ..model import Entity
+from ..model import Entity, Kind
 from ..namespaces import Iris
 from ..wikidata.index import ALIAS, DERIVED, FORM_NAMES, INITIALS, LABEL, NameMatch
 from ..wikidata.items import KINDS, OTHER, Item, SourceInfo
@@ -59,12 +59,12 @@ EXACT_SHORT_ALIAS = 0.85
 #: Type compatibility: our class against the item's, plainly and when the name's only candidates
 #: are of the other class (spaCy's labels on lone names are often wrong).
 TYPE_FIT = {
-    frozenset({"Place", "Organization"}): (0.6, 0.9),
-    frozenset({"Person", "Place"}): (0.35, 0.85),
-    frozenset({"Person", "Organization"}): (0.35, 0.8),
-    frozenset({"Event", "Person"}): (0.35, 0.7),
-    frozenset({"Event", "Organization"}): (0.35, 0.7),
-    frozenset({"Event", "Place"}): (0.35, 0.7),
+    frozenset({Kind.PLACE, Kind.ORGANIZATION}): (0.6, 0.9),
+    frozenset({Kind.PERSON, Kind.PLACE}): (0.35, 0.85),
+    frozenset({Kind.PERSON, Kind.ORGANIZATION}): (0.35, 0.8),
+    frozenset({Kind.EVENT, Kind.PERSON}): (0.35, 0.7),
+    frozenset({Kind.EVENT, Kind.ORGANIZATION}): (0.35, 0.7),
+    frozenset({Kind.EVENT, Kind.PLACE}): (0.35, 0.7),
 }
 #: A team named after its place ("England beat Samoa") is not the place: the place's items hardly fit.
 TEAM_AS_PLACE = 0.1
@@ -235,7 +235,7 @@ def _forms(q: LinkQuery) -> list[_Form]:
             weight = FORM_WEIGHT_ACRONYM if is_acronym(name) else FORM_WEIGHT_WORD
         if k not in forms or weight > forms[k].weight:
             forms[k] = _Form(name, weight, is_label)
-        if q.kind in ("Organization", ""):
+        if q.kind in (Kind.ORGANIZATION, ""):
             bare = without_legal_form(name)
             if bare and key(bare) not in forms:
                 forms[key(bare)] = _Form(bare, weight * LEGAL_FORM_WEIGHT, is_label, company=True)
@@ -257,7 +257,7 @@ def _lookup_keys(q: LinkQuery, forms: list[_Form]) -> list[tuple[str, _Form, boo
     for f in forms:
         k = key(f.name)
         out.append((k, f, False))
-        if q.kind in ("Person", ""):
+        if q.kind in (Kind.PERSON, ""):
             v = person_variant(f.name)
             if v and v != k:
                 out.append((v, f, True))
@@ -297,7 +297,7 @@ def _name_score(form: _Form, k: str, match: NameMatch, derived: bool) -> float:
         return 0.0  # "the two Koreas" are two states, not the region Korea whose alias the plural is
     quality = MATCH_QUALITY[match.form]
     if match.form == ALIAS and " " not in k:
-        quality = min(quality, ONE_WORD_PERSON_ALIAS if match.item.kind == "Person" else ONE_WORD_ALIAS)
+        quality = min(quality, ONE_WORD_PERSON_ALIAS if match.item.kind == Kind.PERSON else ONE_WORD_ALIAS)
     if derived:
         quality *= DERIVED_NAME
     if match.form != LABEL and short_key(k):
@@ -457,9 +457,9 @@ def _score(q: LinkQuery, cands: dict[str, _Cand], ctx: _Context | None) -> list[
     for qid, c in cands.items():
         item = c.match.item
         soft = not same_kind and c.strong and not acronym
-        if c.company and item.kind != "Organization":
+        if c.company and item.kind != Kind.ORGANIZATION:
             fit = OTHER_TYPE  # "Preston corp" is a company, whatever else is called Preston
-        elif q.team and item.kind == "Place":
+        elif q.team and item.kind == Kind.PLACE:
             fit = TEAM_AS_PLACE
         else:
             fit = type_fit(q.kind, item.kind, soft)
@@ -491,7 +491,7 @@ def _score(q: LinkQuery, cands: dict[str, _Cand], ctx: _Context | None) -> list[
 def _national_team(q: LinkQuery, scored: list[Scored]) -> bool:
     """A team named like a country: every sport has one, and an index cannot tell which the article means."""
     return q.team and any(
-        s.item.kind == "Place" and s.item.qid in s.item.countries and s.name >= NATIONAL_NAME for s in scored
+        s.item.kind == Kind.PLACE and s.item.qid in s.item.countries and s.name >= NATIONAL_NAME for s in scored
     )
 
 
@@ -626,7 +626,7 @@ def _national_service(q: LinkQuery, sources: Sequence[CandidateSource], ctx: _Co
     articles name, or no link at all (never the academy or team that "Navy" is also an alias of).
     None for any other name."""
     service = key(q.label)
-    if q.kind not in ("Organization", "") or service not in ARMED_SERVICES:
+    if q.kind not in (Kind.ORGANIZATION, "") or service not in ARMED_SERVICES:
         return None
     if len(ctx.named_countries) != 1:
         why = f"a bare {q.label!r}: its articles name {len(ctx.named_countries)} countries, so whose is not clear"
@@ -637,7 +637,7 @@ def _national_service(q: LinkQuery, sources: Sequence[CandidateSource], ctx: _Co
         for match in source.search(q.label, limit=50):
             item = match.item
             label = key(item.label)
-            if item.kind == "Organization" and label.endswith(" " + service) and country in item.countries:
+            if item.kind == Kind.ORGANIZATION and label.endswith(" " + service) and country in item.countries:
                 found.setdefault(item.qid, (item, match.source))
     if len(found) != 1:
         why = f"a bare {q.label!r}: the index holds {len(found)} such services of {ctx.labels.get(country, country)}"
@@ -724,11 +724,11 @@ def _reclass(pairs: list[tuple[Entity, LinkDecision]], iris: Iris) -> tuple[list
                 n += 1
             taken.add(iri)
             category = None
-            if kind == "Place":
+            if kind == Kind.PLACE:
                 category = e.place_category
             d = replace(d, iri=iri, replaces=(*d.replaces, e.iri))
             e = replace(e, iri=iri, kind=kind, place_category=category)
-        if e.kind != "Place" and e.place_category:
+        if e.kind != Kind.PLACE and e.place_category:
             e = replace(e, place_category=None)
         entities.append(e)
         decisions.append(d)

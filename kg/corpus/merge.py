@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from ..article.events import PARTICIPANT_ROLES, PLACE_ROLES, ROLES, Taxonomy
 from ..article.read import Article
 from ..article.timex import MONTH_DAY, Point, TimeValue
-from ..model import DEMONYM, Entity, EventRecord, Extraction, Filler, ReportedEvent, RoleValue
+from ..model import DEMONYM, Entity, EventRecord, Extraction, Filler, Kind, ReportedEvent, RoleValue
 from ..names import group_name
 from ..namespaces import Iris
 
@@ -528,7 +528,7 @@ def event_records(article: Article, extraction: Extraction, iris: Iris) -> list[
         if m.label == DEMONYM:  # to events the group it names, though it also names its country
             values[iris.mention(digest, m.begin, m.end)] = ("group", group_name(m.text))
             continue
-        values[iris.mention(digest, m.begin, m.end)] = ("group" if m.kind == "Group" else "entity", m.name)
+        values[iris.mention(digest, m.begin, m.end)] = ("group" if m.kind == Kind.GROUP else "entity", m.name)
     times: dict[str, TimeValue] = {}
     for t in extraction.times:
         iri = iris.mention(digest, t.begin, t.end)

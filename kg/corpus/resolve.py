@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ..article.demonyms import country_of
 from ..article.mentions import Groups
-from ..model import KIND_ORDER, TEAM, Entity, MentionRecord
+from ..model import KIND_ORDER, TEAM, Entity, Kind, MentionRecord
 from ..names import STOP_INITIALS, clean_name, identity_key, initials, is_acronym, name_key, person_key, words
 from ..namespaces import Iris, slug
 
@@ -91,7 +91,7 @@ class CorpusMentions:
 
     def add(self, records: Iterable[MentionRecord]) -> None:
         for r in records:
-            if r.kind == "Group":
+            if r.kind == Kind.GROUP:
                 continue
             article, _, fragment = r.iri.partition("#")
             if not fragment or " " in fragment:
@@ -168,7 +168,7 @@ def name_groups(locals_: Sequence[_Local], visits: Iterable[int] | None = None) 
         join_on(exact, ("name", loc.kind, key), i)
         if len(key.split()) > 1:
             join_on(exact, ("multiword", key), i)
-        if loc.kind == "Person" and len(key.split()) > 1:
+        if loc.kind == Kind.PERSON and len(key.split()) > 1:
             join_on(exact, ("person", person_key(loc.name)), i)
 
     # "UN Command" is "United Nations Command": acronym words spelled out by a full name.
@@ -293,10 +293,10 @@ def draft(members: Sequence[_Local]) -> Draft:
     # most frequent as written ("US" over a one-off "Us")
     label = max(names, key=lambda f: (len(words(f)) > 1, names[f], not is_acronym(f), len(f), f))
     place = None
-    if kind == "Place":
+    if kind == Kind.PLACE:
         fine = Counter({k: v for k, v in labels.items() if k in {"GPE", "LOC", "FAC"}})
         place = max(fine, key=lambda k: (fine[k], k)) if fine else "LOC"
-    team = kind == "Organization" and 2 * labels.get(TEAM, 0) > sum(labels.values())
+    team = kind == Kind.ORGANIZATION and 2 * labels.get(TEAM, 0) > sum(labels.values())
     mentions = tuple(sorted(m for loc in members for m in loc.mentions))
     alt = tuple(sorted((anchors | set(names)) - {label}))
     articles = len({loc.digest for loc in members})

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from ..model import Kind
+
 #: What a label's entity_id says when it names no Wikidata item.
 NIL = "NIL"
 NO_MAPPING = "NO_MAPPING"
@@ -21,10 +23,10 @@ NO_MAPPING = "NO_MAPPING"
 #: ELEVANT's coarse type QIDs (`whitelist_types.tsv`) that correspond to our entity kinds.
 #: Countries and cities carry both Geographic Entity and Organization: either kind is right for them.
 KIND_OF_TYPE = {
-    "Q215627": "Person",
-    "Q43229": "Organization",
-    "Q27096213": "Place",
-    "Q1656682": "Event",
+    "Q215627": Kind.PERSON,
+    "Q43229": Kind.ORGANIZATION,
+    "Q27096213": Kind.PLACE,
+    "Q1656682": Kind.EVENT,
 }
 #: Types ELEVANT gives to what are not named things at all: never rewarded, never penalised.
 NON_ENTITY_TYPES = frozenset({"QUANTITY", "DATETIME"})

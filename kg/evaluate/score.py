@@ -34,9 +34,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from ..model import Kind
 from .gold import NO_MAPPING, NON_ENTITY_TYPES, GoldDocument, GoldLabel
 
-KINDS = ("Person", "Organization", "Place", "Event")
+KINDS = (Kind.PERSON, Kind.ORGANIZATION, Kind.PLACE, Kind.EVENT)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ import pyoxigraph as ox
 from ..article.read import Article, ReadError
 from ..corpus.merge import event_records
 from ..corpus.resolve import CorpusMentions
-from ..model import EventRecord, Extraction, MentionRecord
+from ..model import EventRecord, Extraction, Kind, MentionRecord
 from ..namespaces import KG, Iris
 from ..rdf.triples import Provenance, article_triples
 from ..settings import Settings
@@ -136,7 +136,7 @@ def mention_records(batch: Articles, iris: Iris) -> Iterator[MentionRecord]:
     """The entity mentions of a batch as corpus resolution reads them (what the store would give back)."""
     for article, extraction in batch:
         for m in extraction.mentions:
-            if m.kind != "Group":
+            if m.kind != Kind.GROUP:
                 yield MentionRecord(
                     article.digest, iris.mention(article.digest, m.begin, m.end), m.text, m.name, m.kind, m.label
                 )

@@ -16,7 +16,7 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, XSD
 
 from .._version import __version__
 from ..corpus.link import LinkConfig, LinkDecision, LinkResult
-from ..model import Entity
+from ..model import Entity, Kind
 from ..namespaces import GEO, KG, SCHEMA, WD, Iris
 from ..wikidata.items import Item, SourceInfo
 from .triples import Triple, count_literal, decimal_literal
@@ -109,7 +109,7 @@ def _enrichment(entity: Entity, item: Item) -> list[Triple]:
     for country in item.countries:
         if country != item.qid:
             triples.append((node, KG.wikidataCountry, wikidata_iri(country)))
-    if item.coordinates and entity.kind == "Place":
+    if item.coordinates and entity.kind == Kind.PLACE:
         lat, lon = item.coordinates
         geo = URIRef(f"{entity.iri}#geo")
         geometry = URIRef(f"{entity.iri}#geometry")
@@ -122,7 +122,7 @@ def _enrichment(entity: Entity, item: Item) -> list[Triple]:
             (geometry, RDF.type, GEO.Geometry),
             (geometry, GEO.asWKT, Literal(f"POINT({lon:.6f} {lat:.6f})", datatype=GEO.wktLiteral)),
         ]
-    if entity.kind == "Person":
+    if entity.kind == Kind.PERSON:
         if item.born:
             triples.append((node, SCHEMA.birthDate, _date(item.born)))
         if item.died:

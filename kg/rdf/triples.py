@@ -19,7 +19,7 @@ from .._version import __version__
 from ..article.events import PARTICIPANT_ROLES, PLACE_ROLES, ROLE_IRI, EventMention
 from ..article.read import Article
 from ..article.timex import DAY, MONTH, MONTH_DAY, YEAR, Point, TimeExpression, TimeValue
-from ..model import DEMONYM, Entity, Extraction, ReportedEvent
+from ..model import DEMONYM, Entity, Extraction, Kind, ReportedEvent
 from ..names import group_name
 from ..namespaces import GAF, IRI_SAFE, KG, NIF, SCHEMA, SEM, Iris
 
@@ -123,7 +123,7 @@ def article_triples(article: Article, extraction: Extraction, iris: Iris, prov: 
     for m in extraction.mentions:
         node = URIRef(iris.mention(digest, m.begin, m.end))
         nationality = m.label == DEMONYM
-        is_group = m.kind == "Group" or nationality
+        is_group = m.kind == Kind.GROUP or nationality
         if nationality:  # a group mention that also names its country: the country's entity points to it
             triples.append((node, RDF.type, KG.NationalityMention))
         triples += [

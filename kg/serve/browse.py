@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 from flask import abort, render_template, request
 
+from ..model import Kind
 from . import Site
 from .pages import ENTITY_TYPES, _site, cached, local_path, pages, select, short, sparql_string
 
@@ -91,17 +92,17 @@ BROWSE: dict[str, Listing] = {
             "?x a ?class . FILTER (?class IN (kg:Person, kg:Organization, kg:Place, kg:Event))",
             (_TYPE_FACET, _LINKED), ("mentions", "articles", "name"),
         ),
-        Listing("people", "People", "Person", "?x a kg:Person", (_LINKED,), ("mentions", "articles", "name")),
+        Listing("people", "People", Kind.PERSON, "?x a kg:Person", (_LINKED,), ("mentions", "articles", "name")),
         Listing(
-            "organisations", "Organisations", "Organization", "?x a kg:Organization", (_LINKED, _COUNTRY),
+            "organisations", "Organisations", Kind.ORGANIZATION, "?x a kg:Organization", (_LINKED, _COUNTRY),
             ("mentions", "articles", "name"),
         ),
         Listing(
-            "places", "Places", "Place", "?x a kg:Place", (_LINKED, _PLACE_CATEGORY, _COUNTRY),
+            "places", "Places", Kind.PLACE, "?x a kg:Place", (_LINKED, _PLACE_CATEGORY, _COUNTRY),
             ("mentions", "articles", "name"),
         ),
         Listing(
-            "events", "Events", "Event", "{ ?x a kg:ReportedEvent } UNION { ?x a kg:Event }",
+            "events", "Events", Kind.EVENT, "{ ?x a kg:ReportedEvent } UNION { ?x a kg:Event }",
             (_EVENT_TYPE, _EVENT_DATED),
             ("articles", "date", "name"),
         ),
@@ -331,7 +332,7 @@ def search_hits(site: Site, text: str, limit: int = 2000) -> list[Hit]:
               OPTIONAL {{ ?x kg:mentionCount|kg:eventMentionCount ?n }}
             }} GROUP BY ?x ORDER BY ?rank DESC(?mentions) ?label LIMIT {limit}""",
     )
-    kinds = {**ENTITY_TYPES, "https://w3id.org/newskg/ontology#ReportedEvent": "Event",
+    kinds = {**ENTITY_TYPES, "https://w3id.org/newskg/ontology#ReportedEvent": Kind.EVENT,
              "https://w3id.org/newskg/ontology#Article": "Article"}
     return [
         Hit(

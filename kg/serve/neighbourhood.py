@@ -13,12 +13,14 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from ..model import Kind
+
 #: Fill colours per kind of node (the same classes colour mentions in article text).
 COLOURS = {
-    "Person": "#3b6fb6",
-    "Organization": "#b5642a",
-    "Place": "#3f8f4e",
-    "Event": "#8a4bb0",
+    Kind.PERSON: "#3b6fb6",
+    Kind.ORGANIZATION: "#b5642a",
+    Kind.PLACE: "#3f8f4e",
+    Kind.EVENT: "#8a4bb0",
     "Other": "#7a7a7a",
 }
 WIDTH, HEIGHT = 640, 440
@@ -109,7 +111,7 @@ def draw(
     legend = "".join(
         f'<circle cx="{14 + 100 * k}" cy="{HEIGHT - 12}" r="6" fill="{COLOURS[kind]}"/>'
         f'<text x="{24 + 100 * k}" y="{HEIGHT - 8}" font-size="11" fill="#444">{kind}</text>'
-        for k, kind in enumerate(("Person", "Organization", "Place", "Event"))
+        for k, kind in enumerate((Kind.PERSON, Kind.ORGANIZATION, Kind.PLACE, Kind.EVENT))
     )
     return Markup(_svg("".join(edges) + "".join(nodes) + legend, centre.label))
 

@@ -24,6 +24,7 @@ from markupsafe import Markup, escape
 
 from .. import formats
 from ..formats import Family
+from ..model import Kind
 from ..namespaces import ENTITY_CLASSES, KG, PREFIXES
 from ..resources import ontology_files, query_files
 from . import Site
@@ -50,7 +51,7 @@ _IS_STRING = "http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#isS
 ENTITY_TYPES = {str(KG[name]): name for name in ENTITY_CLASSES}
 _ENTITY_CLASS_LIST = ", ".join(f"<{iri}>" for iri in ENTITY_TYPES)
 #: The kind a node is drawn and listed as: an entity's class, and reported events with named ones.
-_KINDS = {**ENTITY_TYPES, str(KG.ReportedEvent): "Event"}
+_KINDS = {**ENTITY_TYPES, str(KG.ReportedEvent): Kind.EVENT}
 #: Formats an RDF client can ask a page for (?format= or Accept).
 PAGE_RDF = {"turtle", "jsonld", "ntriples", "rdfxml", "nquads", "trig"}
 
@@ -446,7 +447,7 @@ class Highlight:
 #: (entity mentions take their entity's class instead).
 HIGHLIGHTED = {
     str(KG.EntityMention): "",
-    str(KG.GroupMention): "Group",
+    str(KG.GroupMention): Kind.GROUP,
     str(KG.EventMention): "Trigger",
     str(KG.TimeMention): "Date",
 }
@@ -685,7 +686,7 @@ def _kind_counts(counts: dict[str, int]) -> dict[str, int]:
     """Counts per kind shown on the home page: named and reported events together."""
     out: dict[str, int] = {}
     for type_iri, n in counts.items():
-        kind = ENTITY_TYPES.get(type_iri) or ("Event" if type_iri == str(KG.ReportedEvent) else "Article")
+        kind = ENTITY_TYPES.get(type_iri) or (Kind.EVENT if type_iri == str(KG.ReportedEvent) else "Article")
         out[kind] = out.get(kind, 0) + n
     return out
 
@@ -964,11 +965,11 @@ def article_page(site: Site, iri: str, kind: str = "Article") -> str:
 
 #: The article legend: the kinds of marked words, as named to readers.
 LEGEND = {
-    "Person": "Person",
-    "Organization": "Organisation",
-    "Place": "Place",
-    "Event": "Named event",
-    "Group": "Group (NORP)",
+    Kind.PERSON: Kind.PERSON,
+    Kind.ORGANIZATION: "Organisation",
+    Kind.PLACE: Kind.PLACE,
+    Kind.EVENT: "Named event",
+    Kind.GROUP: "Group (NORP)",
     "Trigger": "Event trigger",
     "Date": "Date",
 }

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..model import Kind
 from ..namespaces import KG
 from . import Site
 from .pages import Statement, Term, _statements, select, sparql_iri
@@ -216,11 +217,11 @@ def run_figures(site: Site, run: str, run_types: list[str]) -> list[RunFigure]:
                   VALUES ?t {{ kg:Person kg:Organization kg:Place kg:Event kg:ReportedEvent }}
                   ?x a ?t ; prov:wasGeneratedBy {sparql_iri(run)} }} GROUP BY ?t ORDER BY ?t""",
         )
-        browse = {"Person": "people", "Organization": "organisations", "Place": "places", "Event": "events",
+        browse = {Kind.PERSON: "people", Kind.ORGANIZATION: "organisations", Kind.PLACE: "places", Kind.EVENT: "events",
                   "ReportedEvent": "events"}
         for row in rows:
             name = row["t"].value.rsplit("#", 1)[-1]
-            label = {"ReportedEvent": "reported events", "Event": "named events"}.get(name, name.lower())
+            label = {"ReportedEvent": "reported events", Kind.EVENT: "named events"}.get(name, name.lower())
             figures.append(RunFigure(label, int(row["n"].value), f"/browse/{browse[name]}"))
     if str(KG.Linking) in run_types:
         rows = select(

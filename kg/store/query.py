@@ -9,6 +9,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..formats import Family, find, names
+from ..model import Kind
 from ..namespaces import PREFIXES
 from .store import Store
 
@@ -102,7 +103,12 @@ def stats(store: Store) -> dict[str, int]:
     counts: dict[str, int] = {}
     row = next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?a a kg:Article }")))
     counts["articles"] = int(row["n"].value)
-    for key, cls in (("people", "Person"), ("organizations", "Organization"), ("places", "Place"), ("events", "Event")):
+    for key, cls in (
+        ("people", Kind.PERSON),
+        ("organizations", Kind.ORGANIZATION),
+        ("places", Kind.PLACE),
+        ("events", Kind.EVENT),
+    ):
         row = next(iter(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?e a kg:{cls} }}")))
         counts[key] = int(row["n"].value)
     for key, cls in (

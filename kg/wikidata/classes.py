@@ -13,12 +13,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..model import Kind
 from .items import KINDS
 
 #: Common classes of the things news names, by our class. Wikidata QIDs with their English labels.
 DEFAULT_CLASSES: dict[str, dict[str, str]] = {
-    "Person": {"Q5": "human"},
-    "Organization": {
+    Kind.PERSON: {"Q5": "human"},
+    Kind.ORGANIZATION: {
         "Q43229": "organization",
         "Q4830453": "business",
         "Q783794": "company",
@@ -51,7 +52,7 @@ DEFAULT_CLASSES: dict[str, dict[str, str]] = {
         "Q16917": "hospital",
         "Q33506": "museum",
     },
-    "Place": {
+    Kind.PLACE: {
         "Q6256": "country",
         "Q3624078": "sovereign state",
         "Q7275": "state",
@@ -88,7 +89,7 @@ DEFAULT_CLASSES: dict[str, dict[str, str]] = {
         "Q483110": "stadium",
         "Q16560": "palace",
     },
-    "Event": {
+    Kind.EVENT: {
         "Q1656682": "event",
         "Q1190554": "occurrence",
         "Q198": "war",

@@ -40,6 +40,7 @@ except ImportError:  # pragma: no cover - depends on what is installed
     _loads = json.loads
     _LOAD_ERRORS = (json.JSONDecodeError, UnicodeDecodeError)
 
+from ..model import Kind
 from .classes import ClassFilter
 from .items import Item, popularity_from_sitelinks
 
@@ -163,7 +164,7 @@ def entity_item(
         if isinstance(value, dict) and value.get("globe", _EARTH) == _EARTH and value.get("latitude") is not None:
             coordinates = (float(value["latitude"]), float(value["longitude"]))
             break
-    people = kind == "Person" or "Q5" in p31
+    people = kind == Kind.PERSON or "Q5" in p31
     countries = _item_ids(claims, "P27" if people else "P17")
     related: list[str] = []
     for prop in RELATED_PROPERTIES:

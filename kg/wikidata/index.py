@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .._version import __version__
+from ..model import Kind
 from .classes import ClassFilter
 from .dump import dump_batches, dump_size, is_stdin, subclass_edges
 from .items import Item, SourceInfo, is_items_file, merge, read_items, read_items_header
@@ -195,10 +196,10 @@ def item_keys(item: Item) -> dict[str, int]:
     add(key(item.label), LABEL)
     for alias in item.aliases:
         add(key(alias), ALIAS)
-    if item.kind == "Person":
+    if item.kind == Kind.PERSON:
         for name in item.names:
             add(person_variant(name), DERIVED)
-    if item.kind == "Organization" and (acronym := org_initials(item.label)) and len(acronym) >= 3:
+    if item.kind == Kind.ORGANIZATION and (acronym := org_initials(item.label)) and len(acronym) >= 3:
         add(acronym, INITIALS)  # two letters name too many things to guess from initials
     return out
 

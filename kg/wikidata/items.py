@@ -16,9 +16,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..model import Kind
+
 #: Our entity classes, as Wikidata items are sorted into them; "Other" is anything else we keep
 #: (films, works, ...): never linked, but it tells the linker a name is ambiguous.
-KINDS = ("Person", "Organization", "Place", "Event")
+KINDS = (Kind.PERSON, Kind.ORGANIZATION, Kind.PLACE, Kind.EVENT)
 OTHER = "Other"
 
 #: First line of a newskg items file.

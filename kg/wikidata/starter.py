@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..model import Kind
 from .index import BarFactory, build_index
 from .items import Item, read_items, read_items_header, write_items
 from .tables import TableError, read_tables, table_files
@@ -93,7 +94,7 @@ def write_starter_coordinates(
     Only places the starter items hold and give no point of their own: the file adds coordinates to
     the index, never items (an item here has no name; the index joins it to the starter's by QID).
     """
-    places = {item.qid for item in read_items(starter) if item.kind == "Place" and item.coordinates is None}
+    places = {item.qid for item in read_items(starter) if item.kind == Kind.PLACE and item.coordinates is None}
     found = [(t, p) for t, p in table_files(tables) if t.id == COORDINATES_TABLE]
     if not found:
         raise TableError(f"no {COORDINATES_TABLE} table (countries.csv, states.csv, cities.tsv) in the inputs")

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..model import Kind
 from .items import OTHER, Item, merge, popularity_from_sitelinks
 
 #: Estimated sitelinks per kind of row, where a table has no real count (see the README).
@@ -109,13 +110,13 @@ def _title_name(title: str) -> str:
 # -- FB15k-237 entities with Wikidata labels (MIT / CC0) -------------------------------------
 
 FB15K_KINDS = {
-    "human": "Person",
-    "country": "Place",
-    "place": "Place",
-    "organization": "Organization",
-    "educational_institution": "Organization",
-    "sports_team": "Organization",
-    "event": "Event",
+    "human": Kind.PERSON,
+    "country": Kind.PLACE,
+    "place": Kind.PLACE,
+    "organization": Kind.ORGANIZATION,
+    "educational_institution": Kind.ORGANIZATION,
+    "sports_team": Kind.ORGANIZATION,
+    "event": Kind.EVENT,
     "film": OTHER,
     "tv_program": OTHER,
     "award_or_work": OTHER,
@@ -185,7 +186,7 @@ def read_natural_earth(path: Path) -> Iterator[Item]:
             label=label,
             aliases=tuple(dict.fromkeys(n.strip() for n in names if n and n.strip() and n.strip() != label)),
             description=description,
-            kind="Place",
+            kind=Kind.PLACE,
             popularity=popularity,
             popularity_basis=basis,
             countries=tuple(countries),
@@ -232,7 +233,7 @@ def read_congress(path: Path) -> Iterator[Item]:
             label=label,
             aliases=tuple(dict.fromkeys(f for f in forms if f and f != label)),
             description=f"{role} ({detail})" if detail else role,
-            kind="Person",
+            kind=Kind.PERSON,
             popularity=popularity,
             popularity_basis=basis,
             countries=(_UNITED_STATES,),
@@ -258,7 +259,7 @@ def read_histwardb(path: Path) -> Iterator[Item]:
             qid=qid,
             label=label,
             description="state" if coded else "historical state or polity",
-            kind="Place",
+            kind=Kind.PLACE,
             popularity=popularity,
             popularity_basis=basis,
             countries=(qid,),
@@ -288,7 +289,7 @@ def read_dr5hn_countries(path: Path) -> Iterator[Item]:
             label=row["name"],
             aliases=tuple(a for a in (row.get("iso3", ""),) if a),
             description=f"country in {region}" if region else "country",
-            kind="Place",
+            kind=Kind.PLACE,
             popularity=popularity,
             popularity_basis=basis,
             coordinates=_coords(row.get("latitude"), row.get("longitude")),
@@ -311,7 +312,7 @@ def read_dr5hn_states(path: Path) -> Iterator[Item]:
             qid=qid,
             label=row["name"],
             description=f"{division} of {country_name}" if country_name else division,
-            kind="Place",
+            kind=Kind.PLACE,
             popularity=popularity,
             popularity_basis=basis,
             coordinates=_coords(row.get("latitude"), row.get("longitude")),
@@ -337,7 +338,7 @@ def read_dr5hn_cities(path: Path) -> Iterator[Item]:
             qid=qid,
             label=row["name"],
             description=f"settlement in {where}" if where else "settlement",
-            kind="Place",
+            kind=Kind.PLACE,
             popularity=popularity,
             popularity_basis=basis,
             coordinates=_coords(row.get("latitude"), row.get("longitude")),
@@ -420,7 +421,7 @@ def _country_names(items: dict[str, Item]) -> dict[str, str]:
     names: dict[str, set[str]] = {}
     others: set[str] = set()
     for item in items.values():
-        if item.kind == "Place" and item.countries[:1] == (item.qid,):
+        if item.kind == Kind.PLACE and item.countries[:1] == (item.qid,):
             for name in item.names:
                 if len(name) >= 4 and any(c.isalpha() for c in name) and name[0].isupper():
                     names.setdefault(name, set()).add(item.qid)
