@@ -21,12 +21,8 @@ throughput (answers/s), the median of the turns, and kg / reference. Memory: the
 pages shared between processes counted once, split between them) of each server's whole process tree, summed,
 after the race; RSS too.
 
-`--servers` adds `kg-nolinger`: `kg serve` with the keep-alive linger of kg/serve/keepalive.py switched off (the
-thread that answered hands the connection back to gunicorn's poller at once, as plain gthread does), to measure
-what the linger gains.
-
-    python bench/race.py --triples 1000000 --workdir /tmp/kg-race        # about 6 minutes with the build
-    python bench/race.py --workdir /tmp/kg-race --kinds lookup --servers kg,kg-nolinger,ref
+    python bench/race.py --triples 1000000 --workdir /tmp/kg-race        # about 7 minutes, and the build once
+    python bench/race.py --workdir /tmp/kg-race --kinds lookup,aggregate --rounds 0 --latency 2000   # latency only
     python bench/race.py --triples 5000000 --workdir /tmp/kg-race5m --kinds join   # kg from disk (> --memory-quads)
 
 On a shared machine, read only the ratios: both servers run in the same minutes.
@@ -133,15 +129,8 @@ def start_reference(store: Path, work: Path) -> tuple[subprocess.Popen, str]:
     return process, f"http://127.0.0.1:{port_file.read_text()}/"
 
 
-NOLINGER = (
-    "import sys; import kg.serve.keepalive as keepalive; keepalive.LINGER = 0.0; "
-    "from kg.cli import main; sys.argv[0] = 'kg'; main()"
-)
-
-
-def start_kg(store: Path, linger: bool, extra: list[str]) -> tuple[subprocess.Popen, str]:
-    program = ["-m", "kg"] if linger else ["-c", NOLINGER]
-    args = [sys.executable, *program, "serve", "--store", str(store), "--port", "0", "--timeout", "600", *extra]
+def start_kg(store: Path, extra: list[str]) -> tuple[subprocess.Popen, str]:
+    args = [sys.executable, "-m", "kg", "serve", "--store", str(store), "--port", "0", "--timeout", "600", *extra]
     env = {k: v for k, v in os.environ.items() if not k.startswith("KG_")}
     process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     assert process.stdout is not None
@@ -374,7 +363,7 @@ def main() -> None:
     parser.add_argument("--triples", type=int, default=1_000_000, help="at least this many quads (default 1M)")
     parser.add_argument("--variants", type=int, default=50, help="entity variants the copies share (default 50)")
     parser.add_argument("--kinds", default=",".join(KINDS), help=f"query kinds to race (default {','.join(KINDS)})")
-    parser.add_argument("--servers", default="kg,ref", help="kg, ref, kg-nolinger, in turn order (default kg,ref)")
+    parser.add_argument("--servers", default="kg,ref", help="kg, ref, in turn order (default kg,ref)")
     parser.add_argument("--rounds", type=int, default=3, help="turns of each server per kind (default 3)")
     parser.add_argument("--seconds", type=float, default=8, help="length of a turn (default 8 s)")
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients (default 4)")
@@ -420,10 +409,13 @@ def main() -> None:
             if name == "ref":
                 running[name] = start_reference(store_path, work)
             else:
-                running[name] = start_kg(store_path, linger=name == "kg", extra=args.kg_args.split())
+                running[name] = start_kg(store_path, extra=args.kg_args.split())
+        extra = args.kg_args.split()
+        memory_quads = int(extra[extra.index("--memory-quads") + 1]) if "--memory-quads" in extra else 2_000_000
         for name, (_, url) in running.items():
             if name != "ref":
-                in_memory = wait_for_memory(url, 4)
+                # past --memory-quads the workers answer from disk: nothing to wait for
+                in_memory = size <= memory_quads and wait_for_memory(url, 4)
                 log(
                     f"{name}: its workers answer from {'memory' if in_memory else 'disk (the store is too big to copy)'}"
                 )

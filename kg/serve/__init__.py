@@ -109,8 +109,7 @@ def serve(settings: Settings, *, ready: Callable[[str], None] | None = None, thr
     """Run the endpoint under gunicorn until interrupted (Ctrl-C or SIGTERM); `ready` gets the URL.
 
     One gunicorn process (gthread: a thread per request in flight, taking a request only once it has
-    arrived whole (kg.serve.front), and keeping a busy connection with its thread between requests
-    (kg.serve.keepalive)) fronts the query workers; the queries
+    arrived whole (kg.serve.front)) fronts the query workers; the queries
     themselves run in the worker processes, so one front process is enough and keeps one pool, one
     update lock and one view of the store. Runs in the main thread (gunicorn's master process
     handles the signals).
@@ -150,8 +149,7 @@ def _gunicorn(settings: Settings, ready: Callable[[str], None] | None, threads: 
     options: dict[str, object] = {
         "bind": f"{host}:{settings.port}",
         "workers": 1,  # the front; the queries run in the pool's processes
-        # gthread, reading heads whole before a thread takes them and keeping a busy connection
-        # with its thread (kg.serve.front, kg.serve.keepalive)
+        # gthread, reading heads whole before a thread takes them (kg.serve.front)
         "worker_class": FrontWorker,
         "threads": threads or thread_count(settings),
         "timeout": max(60, int(settings.timeout) + 30),  # the front's heartbeat, not the query timeout

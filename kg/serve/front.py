@@ -36,8 +36,6 @@ from http import HTTPStatus
 from gunicorn.http.unreader import SocketUnreader
 from gunicorn.workers.gthread import _DEFER, TConn, ThreadWorker
 
-from .keepalive import KeepAliveWorker
-
 #: Seconds a request's head (request line and headers) may take to arrive, from its first byte.
 HEAD_TIMEOUT = 10.0
 #: Longest request line (method, target, version) in bytes. Longer queries are POSTed.
@@ -202,7 +200,7 @@ class TimedUnreader(SocketUnreader):
 READY, WAIT, CLOSED = "ready", "wait", "closed"
 
 
-class FrontWorker(KeepAliveWorker):
+class FrontWorker(ThreadWorker):
     """The front's gunicorn worker: heads read whole, within limits and time, before a thread serves them."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -211,7 +209,7 @@ class FrontWorker(KeepAliveWorker):
 
     # -- in a thread ---------------------------------------------------------------------------
 
-    def serve_one(self, conn: TConn) -> object:
+    def handle(self, conn: TConn) -> object:
         if not conn.initialized:
             if not conn.data_ready and not conn.wait_for_data(FIRST_BYTES):
                 return _DEFER  # nothing sent yet: the poller waits for it, not a thread

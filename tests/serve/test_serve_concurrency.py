@@ -145,9 +145,9 @@ def test_readers_see_an_update_all_at_once(built_seeds, tmp_path):
 
 
 def test_the_gunicorn_internals_the_front_builds_on_are_there_in_the_pinned_release():
-    """kg/serve/front.py and kg/serve/keepalive.py subclass gunicorn's threaded worker and use parts of it that
-    are not its public interface (its connection object, its poller and queue of pending connections, its
-    socket reader); pyproject.toml pins gunicorn to the release they were written against. A release that
+    """kg/serve/front.py subclasses gunicorn's threaded worker and uses parts of it that are not its public
+    interface (its connection object, its poller and queue of pending connections, its socket reader);
+    pyproject.toml pins gunicorn to the release it was written against. A release that
     moves them fails here, in CI, rather than in a server under load."""
     import inspect
     from importlib.metadata import version
@@ -163,14 +163,14 @@ def test_the_gunicorn_internals_the_front_builds_on_are_there_in_the_pinned_rele
     )
     assert version("gunicorn") in pinned.specifier, f"gunicorn {version('gunicorn')} is not the pinned {pinned}"
     assert gthread._DEFER is not None
-    for name in ("handle", "enqueue_req", "finish_request", "murder_pending", "init_process"):
+    for name in ("handle", "finish_request", "murder_pending", "init_process"):
         assert callable(getattr(gthread.ThreadWorker, name)), name
     for name in ("init", "wait_for_data"):
         assert callable(getattr(gthread.TConn, name)), name
     for name in ("chunk", "take_buffered", "unread"):
         assert callable(getattr(SocketUnreader, name)), name
     worker_source, conn_source = inspect.getsource(gthread.ThreadWorker), inspect.getsource(gthread.TConn)
-    for attribute in ("self.poller", "self.pending_conns", "self.nr_conns", "self.alive", "self.method_queue"):
+    for attribute in ("self.poller", "self.pending_conns", "self.nr_conns"):
         assert attribute in worker_source, attribute
     for attribute in ("self.initialized", "self.data_ready", "self.parser", "self.sock", "self.timeout"):
         assert attribute in conn_source, attribute
