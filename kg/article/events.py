@@ -228,7 +228,10 @@ class Taxonomy:
         """The most specific lexicon entry the token satisfies, if any."""
         found: list[Trigger] = []
         lemma = tok.lemma_.lower()
-        for key in {lemma, tok.lower_}:
+        # The lemma, then the word as written: in this order, not a set's (strings iterate in the process's
+        # hash-seed order), since of two equally specific triggers the first is kept: the same text must give
+        # the same graph in every process (kg build, its spaCy workers, a cluster's workers).
+        for key in dict.fromkeys((lemma, tok.lower_)):
             found.extend(self.triggers.get(key, ()))
         best = None
         for trig in found:
