@@ -107,3 +107,20 @@ def progress_bar(quiet: bool) -> Callable[..., Any]:
     from tqdm import tqdm
 
     return partial(tqdm, file=sys.stderr, disable=quiet, leave=False)
+
+
+def report_build(ctx: click.Context, report: Any, store: object, quiet: bool) -> None:
+    """End a build command: its summary (or, quiet, only its errors and violations); exit 1 unless it went well.
+
+    `report` is a build's report (kg.pipeline.build.BuildReport, or a cluster build's report, whose `build`
+    holds one): both have `ok` and `summary()`."""
+    build = getattr(report, "build", report)
+    if quiet:
+        for error in build.errors:
+            click.echo(f"error: {error}", err=True)
+        if build.validation and not build.validation.conforms:
+            click.echo(build.validation.text(), err=True)
+    else:
+        click.echo(report.summary())
+        click.echo(f"store: {store}")
+    ctx.exit(0 if report.ok else 1)

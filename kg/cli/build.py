@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..settings import FIELD_PRESETS, SHACL_ENGINES
-from ._util import ENGINE_HELP, STORE_HELP, settings_for
+from ._util import ENGINE_HELP, STORE_HELP, report_build, settings_for
 
 
 @click.command("build")
@@ -77,7 +77,7 @@ def build_command(
     does not conform.
     """
     if engine == "dask":
-        from ..cluster.cli import build_on_dask  # Dask is an extra: imported only when asked for
+        from .cluster import build_on_dask  # Dask is an extra: imported only when asked for
 
         build_on_dask(ctx, settings_for(ctx, **options), inputs, quiet, scheduler, workers)
         return
@@ -103,12 +103,4 @@ def build_command(
                 bar.close()
     except (SettingsError, StoreError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    if quiet:
-        for error in report.errors:
-            click.echo(f"error: {error}", err=True)
-        if report.validation and not report.validation.conforms:
-            click.echo(report.validation.text(), err=True)
-    else:
-        click.echo(report.summary())
-        click.echo(f"store: {settings.store}")
-    ctx.exit(0 if report.ok else 1)
+    report_build(ctx, report, settings.store, quiet)

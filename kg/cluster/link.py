@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import time
 from contextlib import ExitStack
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -35,7 +34,7 @@ from ..corpus.link import (
     _score,
     config_from,
     link_corpus,
-    merge_linked,
+    link_result,
     queries_from_entities,
 )
 from ..model import Entity
@@ -95,13 +94,4 @@ def link_on_cluster(client: Any, entities: list[Entity], settings: Settings, iri
     parts = _chunks(contexts, QUERIES_PER_TASK)
     decided = client.gather(client.map(second_round, chunks, parts, settings=settled, pure=False))
     decisions = [d for part in decided for d in part]
-    final, final_decisions = merge_linked(entities, decisions, iris)
-    return LinkResult(
-        entities=final,
-        decisions={d.iri: d for d in final_decisions},
-        sources=used,
-        config=config,
-        time=datetime.now(UTC).replace(microsecond=0),
-        seconds=time.perf_counter() - started,
-        queried=len(entities),
-    )
+    return link_result(entities, decisions, iris, used, config, started)

@@ -777,12 +777,25 @@ def link_entities(
     started = time.perf_counter()
     config = config or LinkConfig()
     decisions = link(queries_from_entities(entities), sources.local, config, fallback=sources.fallback)
-    final, final_decisions = merge_linked(entities, decisions, iris)
     used = tuple(dict.fromkeys(s.info for s in sources.all))
+    return link_result(entities, decisions, iris, used, config, started)
+
+
+def link_result(
+    entities: Sequence[Entity],
+    decisions: Sequence[LinkDecision],
+    iris: Iris,
+    sources: tuple[SourceInfo, ...],
+    config: LinkConfig,
+    started: float,
+) -> LinkResult:
+    """The result of linking `entities` with these decisions, wherever they were made (here, or on a
+    cluster's workers): entities that share an item merged, corrected ones moved to their class."""
+    final, final_decisions = merge_linked(entities, decisions, iris)
     return LinkResult(
         entities=final,
         decisions={d.iri: d for d in final_decisions},
-        sources=used,
+        sources=sources,
         config=config,
         time=datetime.now(UTC).replace(microsecond=0),
         seconds=time.perf_counter() - started,

@@ -11,6 +11,7 @@ from ..article.read import InputError
 from ..pipeline.build import stage_bar
 from ..settings import Settings, SettingsError
 from ..store.store import StoreError
+from ._util import report_build
 
 #: What the bar says of the cluster's own stages; the corpus stage's steps are kg.pipeline.build's.
 STAGES = {
@@ -49,7 +50,7 @@ def build_on_dask(
         raise click.ClickException(
             "--engine dask needs Dask: pip install 'newskg[dask]' (dask[distributed], pyarrow, fsspec)"
         ) from None
-    from .engine import dask_build
+    from ..cluster.engine import dask_build
 
     bar = None
     if not quiet:
@@ -71,13 +72,4 @@ def build_on_dask(
                 bar.close()
     except (SettingsError, StoreError, InputError, ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
-    build = report.build
-    if quiet:
-        for error in build.errors:
-            click.echo(f"error: {error}", err=True)
-        if build.validation and not build.validation.conforms:
-            click.echo(build.validation.text(), err=True)
-    else:
-        click.echo(report.summary())
-        click.echo(f"store: {settings.store}")
-    ctx.exit(0 if report.ok else 1)
+    report_build(ctx, report, settings.store, quiet)
