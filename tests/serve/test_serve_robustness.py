@@ -253,7 +253,9 @@ def test_throughput_comes_back_after_a_burst_of_timeouts_and_a_killed_worker(bui
             stop.set()
             for thread in clients:
                 thread.join(timeout=15)
-    assert before > 2, f"only {before:.1f} queries/s before the fault"
+    # The pool answered before the fault (how fast depends on what else the machine runs: the suite runs
+    # a test file per core), and came back to 80% of that rate after it.
+    assert before > 0.5, f"only {before:.1f} queries/s before the fault"
     assert recovered_after is not None, f"throughput stayed under 80% of {before:.1f}/s for 30 s"
     # Two workers, four killed for their timeouts, one killed from outside: no other was killed for
     # a job it was handed too late (two to spare, for a query slowed past the timeout by the machine).
