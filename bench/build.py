@@ -1,4 +1,4 @@
-"""Build benchmark: `kg.build.build` throughput against raw spaCy, and peak memory as the corpus grows.
+"""Build benchmark: `kg.pipeline.build.build` throughput against raw spaCy, and peak memory as the corpus grows.
 
 What it measures, on real news text (never copied into the repo; read from ``../shared/corpora``):
 

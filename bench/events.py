@@ -4,7 +4,7 @@ On the first ``--articles`` BBC articles (``../shared/corpora/bbc/bbc_articles.j
 
 1. raw spaCy: ``nlp.pipe(bodies)``, every doc consumed (the baseline);
 2. for each parsed doc, untimed entity extraction (``candidates`` + ``resolve_article``), then timed:
-   time expressions (``kg.timex.time_expressions``) and events (``kg.events.extract_events``).
+   time expressions (``kg.article.timex.time_expressions``) and events (``kg.article.events.extract_events``).
 
 Reports milliseconds per article for parsing and for times + events (wall clock, and CPU time of this
 process, which a busy machine disturbs less), their ratio, and how many time expressions and events were read. The target: times + events cost a small fraction of parsing

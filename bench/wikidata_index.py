@@ -20,7 +20,7 @@ What it measures (run by hand, not in the test suite):
 3. Resuming: the same build killed halfway and continued with `--resume`: the time the resumed run
    spends re-reading (decompressing) up to where it stopped.
 4. Lookups against an index of `--lookup-items` (5M) generated items: ms per entity through
-   `LocalIndex.find` and through the linker (`kg.link.link`), with a freshly opened index (cold:
+   `LocalIndex.find` and through the linker (`kg.corpus.link.link`), with a freshly opened index (cold:
    the OS page cache is not dropped, so "cold" means a new connection, not a cold disk) and warm.
 
     python bench/wikidata_index.py                          # 1M-entity dump, 5M-item lookup index (about 40 min)
@@ -438,7 +438,7 @@ def lookup_items(n: int, seed: int = 11) -> Iterator[Item]:
 
 
 def time_lookups(index_path: Path, queries: list[LinkQuery]) -> dict[str, float]:
-    """ms per entity: exact-name lookups (LocalIndex.find) and whole linking (kg.link.link), cold and warm."""
+    """ms per entity: exact-name lookups (LocalIndex.find) and whole linking (kg.corpus.link.link), cold and warm."""
     out: dict[str, float] = {}
     keys = {key(q.label): q.label for q in queries}
     with LocalIndex(index_path) as index:

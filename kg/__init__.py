@@ -4,9 +4,9 @@ The flow, one package per stage: article (read, extract) -> corpus (resolve, lin
 -> rdf -> store -> validate, run by pipeline; then serve, export and query. `build` runs the whole
 flow; the CLI (`kg`) is a thin layer over these. ARCHITECTURE.md has the map and the rules.
 
-Importing `kg` (or any leaf of it, such as `kg.namespaces`) loads nothing but the version: the
-names below are imported when first used, so `kg --version`, `kg query` or the server never pay for
-spaCy or pyshacl they do not need.
+Importing `kg` loads nothing but the version, and a leaf such as `kg.namespaces` only what it needs
+(rdflib, the settings): the names below are imported when first used, so `kg --version`, `kg query`
+or the server never pay for spaCy or pyshacl they do not need.
 """
 
 from __future__ import annotations

@@ -73,10 +73,20 @@ def imports_of(path: Path, source: str) -> list[tuple[int, str]]:
             if node.level:
                 base = package[: len(package) - (node.level - 1)]
                 target = ".".join(base + ([node.module] if node.module else []))
-                names = [target] if node.module else [f"{target}.{a.name}" for a in node.names]
             else:
-                names = [node.module or ""]
+                target = node.module or ""
+            if target == "kg":  # the package's lazy re-exports come from their own modules
+                names = [f"kg.{kg._EXPORTS.get(a.name, a.name)}" for a in node.names]
+            elif node.module:
+                names = [target]
+            else:
+                names = [f"{target}.{a.name}" for a in node.names]
             found += [(node.lineno, n) for n in names if n == "kg" or n.startswith("kg.")]
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) == "import_module":
+            # import_module("kg.pipeline.build") is an import like any other
+            first = node.args[0] if node.args else None
+            if isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value.startswith("kg."):
+                found.append((node.lineno, first.value))
         elif isinstance(node, ast.Import):
             found += [(node.lineno, a.name) for a in node.names if a.name.startswith("kg.")]
     return found
@@ -118,6 +128,13 @@ def test_the_check_catches_an_upward_import_even_inside_a_function():
 def test_the_check_catches_an_import_of_a_sibling_package():
     [found] = violations([(ROOT / "article" / "probe.py", "from ..wikidata.index import LocalIndex\n")])
     assert "imports kg.wikidata.index (layer 1)" in found
+
+
+def test_the_check_sees_through_the_packages_re_exports_and_import_module():
+    source = "from kg import build\nfrom importlib import import_module\nstore = import_module('kg.store.store')\n"
+    found = violations([(ROOT / "article" / "probe.py", source)])
+    assert any("imports kg.pipeline.build (layer 6)" in f for f in found)
+    assert any("imports kg.store.store (layer 4)" in f for f in found)
 
 
 def test_imports_for_annotations_only_do_not_count():

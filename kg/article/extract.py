@@ -238,7 +238,7 @@ def extract(doc: Doc, article: Article, taxonomy: Taxonomy | None = None) -> Ext
     its dates resolved against the publication date, and the events it reports.
 
     `doc` is the article's body, `article.text[article.body_start:]`, parsed. `taxonomy` is the
-    event lexicon (kg.events.load_taxonomy(); the packaged one when None); kg.events.NO_EVENTS
+    event lexicon (kg.article.events.load_taxonomy(); the packaged one when None); kg.article.events.NO_EVENTS
     reads no events.
     """
     offset = article.body_start

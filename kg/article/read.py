@@ -29,8 +29,8 @@ from ..settings import FIELD_PRESETS, Fields
 TEXT_SUFFIXES = {".txt"}
 JSONL_SUFFIXES = {".jsonl"}
 JSON_SUFFIXES = {".json"}
-HTML_SUFFIXES = {".html", ".htm"}  # read by kg.markup
-FEED_SUFFIXES = {".rss", ".atom", ".xml"}  # read by kg.markup
+HTML_SUFFIXES = {".html", ".htm"}  # read by kg.article.markup
+FEED_SUFFIXES = {".rss", ".atom", ".xml"}  # read by kg.article.markup
 
 # " date 2017-11-22 Body starts here..."
 _DATE_HEADER = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)Z?)?\s+")

@@ -43,7 +43,7 @@ class LazyGroup(click.Group):
     """A command group whose commands are imported from their modules when first needed."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(COMMANDS)
+        return sorted(COMMANDS)  # as click lists a group's commands
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         where = COMMANDS.get(cmd_name)

@@ -95,7 +95,8 @@ def wikidata_starter_command(tables: tuple[Path, ...], output: Path | None, date
     except (TableError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{target}: {n:,} items ({target.stat().st_size:,} bytes)")
-    click.echo(f"{points}: {located:,} places located ({points.stat().st_size:,} bytes; ODbL, licence files beside)")
+    size = points.stat().st_size
+    click.echo(f"{points}: {located:,} places located ({size:,} bytes; ODbL 1.0: ship dr5hn's licence beside it)")
 
 
 _TYPES = {"person": Kind.PERSON, "organization": Kind.ORGANIZATION, "place": Kind.PLACE, "event": Kind.EVENT}

@@ -1,11 +1,11 @@
 """Event merging on the cluster: independent components merged on the workers, IRIs minted on the driver.
 
-`kg.merge.merge_events` merges within articles, then across articles that share an argument (blocking by
+`kg.corpus.merge.merge_events` merges within articles, then across articles that share an argument (blocking by
 type family and entity or group), then along stories (articles that already share an event). None of its
 steps ever looks beyond the records connected to one another by a shared article or a shared blocking key
-(`kg.merge.event_components`), so each such component is drafted apart, on a worker (`event_drafts`), with
+(`kg.corpus.merge.event_components`), so each such component is drafted apart, on a worker (`event_drafts`), with
 the entities its arguments name (trimmed to the mentions it uses). The drafts come back and are minted in
-one order over the corpus (`kg.merge.mint_events`): IRIs must be unique and the same for the same input.
+one order over the corpus (`kg.corpus.merge.mint_events`): IRIs must be unique and the same for the same input.
 
 What stays global, and why: finding the components (a union-find over records, articles and blocking keys:
 about 200 bytes an event mention, some 0.5-1 GB per million articles) and minting (one small draft per

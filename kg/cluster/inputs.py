@@ -233,7 +233,7 @@ def _skip_line(stream: object) -> bool:
 
 
 def range_lines(stream: object, start: int, end: int, limit: int) -> Iterator[bytes | None]:
-    """The lines that begin in [start, end) of a binary stream, as `kg.read._bounded_lines` gives them:
+    """The lines that begin in [start, end) of a binary stream, as `kg.article.read._bounded_lines` gives them:
     a line over `limit` bytes is None, never held whole. The first line is the one that begins at or after
     `start` (a line begun in the range before belongs to that range)."""
     if start > 0:
@@ -265,7 +265,7 @@ def _read_range(span: Span, limits: Limits, fields: Fields) -> Iterator[Item]:
         yield from read_jsonl(lines, span.source, limits, fields, first=first)
 
 
-#: The reader of a whole local file, by suffix (as kg.read.read_articles chooses).
+#: The reader of a whole local file, by suffix (as kg.article.read.read_articles chooses).
 def _markup(path: Path, limits: Limits, fields: Fields) -> Iterator[Item]:
     from ..article.markup import read_markup_file
 
@@ -318,7 +318,7 @@ def _read_remote(span: Span, limits: Limits, fields: Fields) -> Iterator[Item]:
 
 
 def read_span(span: Span, limits: Limits, fields: Fields) -> Iterator[Item]:
-    """The articles, errors and warnings of one span, as `kg.read.read_articles` gives them for a file."""
+    """The articles, errors and warnings of one span, as `kg.article.read.read_articles` gives them for a file."""
     if span.end is not None:
         yield from _read_range(span, limits, fields)
     elif is_url(span.url):

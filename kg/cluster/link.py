@@ -1,14 +1,14 @@
-"""Linking to Wikidata on the cluster: the two rounds of `kg.link.link`, each spread over entity partitions.
+"""Linking to Wikidata on the cluster: the two rounds of `kg.corpus.link.link`, each spread over entity partitions.
 
-`kg.link.link` decides in two rounds: each entity on its own (its candidates from the index, scored by
+`kg.corpus.link.link` decides in two rounds: each entity on its own (its candidates from the index, scored by
 name, type and popularity), then each again with the confident links of the first round around it as
 context (countries, related items, names in descriptions). Here the rounds run on the workers, a partition
 of entities per task, each worker opening the Wikidata index once (the index is "shipped" as the settings
 that name it: the bundled starter index, or an index file every worker reaches at the same path). Between
-the rounds the driver builds each entity's context (`kg.link._contexts`): it needs, for every article, the
+the rounds the driver builds each entity's context (`kg.corpus.link._contexts`): it needs, for every article, the
 first-round links of the entities it names, so it is the global step, of the size of the entity mentions'
 articles (about 50 bytes per entity and article it is named in: 1-2 GB per million articles). Merging the
-entities linked to one item and moving reclassed ones (`kg.link.merge_linked`) is global too (IRIs must
+entities linked to one item and moving reclassed ones (`kg.corpus.link.merge_linked`) is global too (IRIs must
 stay unique), over the decisions only.
 
 The same functions on the same entities: the same decisions as `link_corpus`. With the live API switched
@@ -62,7 +62,7 @@ def first_round(queries: list[LinkQuery], settings: Settings) -> list[Item | Non
 
 
 def second_round(queries: list[LinkQuery], contexts: list[_Context], settings: Settings) -> list[LinkDecision]:
-    """Each entity with its context: the decision `kg.link.link` makes. Candidates are gathered again:
+    """Each entity with its context: the decision `kg.corpus.link.link` makes. Candidates are gathered again:
     cheaper than shipping them from the first round."""
     config = config_from(settings)
     sources = worker_sources(settings).local

@@ -1,9 +1,9 @@
 """Tasks: the per-partition work a worker does, with the one-machine build's own functions.
 
-A partition is read (kg.cluster.inputs), parsed by spaCy and extracted (`kg.extract.extract_all`),
+A partition is read (kg.cluster.inputs), parsed by spaCy and extracted (`kg.article.extract.extract_all`),
 turned into article graphs (`kg.pipeline.writer.article_graphs`), checked with SHACL (`kg.validate.check`), and written
-as shards (kg.cluster.shards) with its corpus records (`kg.writer.mention_records`,
-`kg.merge.event_records`). Only a small `PartResult` (counts, errors, the SHACL report) goes back to the
+as shards (kg.cluster.shards) with its corpus records (`kg.pipeline.writer.mention_records`,
+`kg.corpus.merge.event_records`). Only a small `PartResult` (counts, errors, the SHACL report) goes back to the
 driver: article text and graphs never pass through the scheduler.
 
 The spaCy pipeline is loaded once per worker process and kept (`pipeline`, a memo keyed by the model's

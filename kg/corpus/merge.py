@@ -25,7 +25,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from ..article.events import PARTICIPANT_ROLES, PLACE_ROLES, ROLES, Taxonomy
 from ..article.read import Article
@@ -33,10 +32,6 @@ from ..article.timex import MONTH_DAY, Point, TimeValue
 from ..model import DEMONYM, Entity, EventRecord, Extraction, Filler, Kind, ReportedEvent, RoleValue
 from ..names import group_name
 from ..namespaces import Iris
-
-if TYPE_CHECKING:
-    pass
-
 
 # -- clusters --------------------------------------------------------------------------------------
 

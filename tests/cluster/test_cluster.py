@@ -1,7 +1,7 @@
 """`kg build --engine dask` on a real LocalCluster: the same graph as the one-machine build, and no article
 lost or doubled when a worker is killed with -9 mid-build.
 
-One-machine reference: `kg.build.build` on the first 200 BBC articles (../shared/corpora/bbc). Each test
+One-machine reference: `kg.pipeline.build.build` on the first 200 BBC articles (../shared/corpora/bbc). Each test
 starts its own cluster of two worker processes and closes it.
 """
 

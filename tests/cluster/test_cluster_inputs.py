@@ -1,4 +1,4 @@
-"""kg.cluster without a cluster: the partitions read what `kg.read.read_articles` reads (articles, line
+"""kg.cluster without a cluster: the partitions read what `kg.article.read.read_articles` reads (articles, line
 numbers, every per-file and per-line error), from local paths and fsspec URLs; resolution by a shuffle on
 names gives the entities of `CorpusMentions.resolve`."""
 
