@@ -116,6 +116,10 @@ def wait_until_blocked(pid: int) -> None:
     assert not gone(pid), "the writer finished: the corpus is too small to stop it mid-way"
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def build_and_kill(corpus: Path, store: Path, cache: Path, point: str, victim: str, sig: int):
     """Run a build, send `sig` to the build or its writer at `point` of the corpus stage; its result.
 
@@ -131,6 +135,9 @@ def build_and_kill(corpus: Path, store: Path, cache: Path, point: str, victim: s
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=environment(cache),
+        # Ctrl-C as a terminal sends it: a suite started in the background of a script (where the shell
+        # ignores SIGINT for its jobs, and children inherit that) must still test what SIGINT does
+        preexec_fn=_default_sigint,
     )
     seen = b""
     try:
