@@ -1,5 +1,9 @@
 """The model: the kinds of things newskg finds, and the plain records its stages hand each other.
 
+Kinds; time values (a point on the calendar at some granularity, or an interval of two); what one
+article yields (candidates, mentions, time expressions, event mentions with their arguments); what the
+store gives back; what the corpus stage makes (entities, reported events).
+
 Every stage reads and writes these records and nothing else of another stage's: extraction makes
 candidates, mentions and an `Extraction` per article; the store gives mention and event records
 back; the corpus stage turns them into entities and reported events, which the RDF layer writes.
@@ -11,14 +15,10 @@ in the ontology (kg:Person), so records built from stored strings and from code 
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .article.events import EventMention
-    from .article.timex import TimeExpression, TimeValue
 
 
 class Kind(StrEnum):
@@ -76,6 +76,115 @@ KIND_LABEL: dict[Kind, str] = {
 }
 
 
+# -- time ---------------------------------------------------------------------------------------------
+
+#: A point's granularity, named after the XSD type that writes it.
+DAY, MONTH, YEAR, MONTH_DAY = "date", "gYearMonth", "gYear", "gMonthDay"
+
+
+@dataclass(frozen=True, order=True)
+class Point:
+    """A calendar position at some granularity: a day, a month, a year, or a day of a month in an unknown year."""
+
+    granularity: str
+    year: int | None = None
+    month: int | None = None
+    day: int | None = None
+
+    @classmethod
+    def of_day(cls, d: date) -> Point:
+        return cls(DAY, d.year, d.month, d.day)
+
+    @property
+    def lexical(self) -> str:
+        """The value as its XSD type writes it: 2017-11-13, 2017-11, 1953, --11-13."""
+        if self.granularity == DAY:
+            return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+        if self.granularity == MONTH:
+            return f"{self.year:04d}-{self.month:02d}"
+        if self.granularity == YEAR:
+            return f"{self.year:04d}"
+        return f"--{self.month:02d}-{self.day:02d}"
+
+    @property
+    def first_day(self) -> date | None:
+        if self.year is None:
+            return None
+        return date(self.year, self.month or 1, self.day or 1)
+
+    @property
+    def last_day(self) -> date | None:
+        if self.year is None:
+            return None
+        if self.granularity == YEAR:
+            return date(self.year, 12, 31)
+        if self.granularity == MONTH:
+            return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])  # type: ignore[arg-type]
+        return date(self.year, self.month, self.day)  # type: ignore[arg-type]
+
+
+def point_from_lexical(lexical: str, granularity: str) -> Point:
+    """A point from its XSD lexical form and granularity (date, gYearMonth, gYear, gMonthDay): `lexical` inverted."""
+    if granularity == DAY:
+        d = date.fromisoformat(lexical)
+        return Point.of_day(d)
+    if granularity == MONTH:
+        y, m = lexical.split("-")
+        return Point(MONTH, int(y), int(m))
+    if granularity == YEAR:
+        return Point(YEAR, int(lexical))
+    if granularity == MONTH_DAY:
+        m, d = lexical.lstrip("-").split("-")
+        return Point(MONTH_DAY, None, int(m), int(d))
+    raise ValueError(f"unknown granularity {granularity!r}")
+
+
+@dataclass(frozen=True)
+class TimeValue:
+    """A resolved time: one point, or an interval from `begin` to `end` (both points, begin not after end)."""
+
+    begin: Point
+    end: Point | None = None
+
+    @property
+    def is_interval(self) -> bool:
+        return self.end is not None
+
+    @property
+    def earliest(self) -> date | None:
+        """The first day the value covers (None for a day of a month in an unknown year)."""
+        return self.begin.first_day
+
+    @property
+    def latest(self) -> date | None:
+        """The last day the value covers."""
+        return (self.end or self.begin).last_day
+
+    @property
+    def month_day(self) -> tuple[int, int] | None:
+        """(month, day) for a day whose year the text does not give."""
+        if self.begin.granularity == MONTH_DAY and self.end is None:
+            return self.begin.month, self.begin.day  # type: ignore[return-value]
+        return None
+
+    def __str__(self) -> str:
+        return self.begin.lexical if self.end is None else f"{self.begin.lexical}/{self.end.lexical}"
+
+
+@dataclass(frozen=True)
+class TimeExpression:
+    """A DATE or TIME span of an article, with its value when it could be resolved."""
+
+    begin: int
+    end: int
+    text: str
+    label: str
+    sentence: tuple[int, int]
+    value: TimeValue | None
+    kind: str  # "point", "interval", "duration", "set" or "unresolved"
+    anchored: bool  # True when the value depends on the publication date
+
+
 # -- one article -------------------------------------------------------------------------------------
 
 
@@ -106,6 +215,38 @@ class Mention:
     kind: str
     name: str
     sentence: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Argument:
+    """A role filler: an entity, group or time mention of the article (or, for instruments, a phrase)."""
+
+    role: str
+    begin: int
+    end: int
+    kind: str  # "entity", "group", "event" (a named event, for context), "time" or "phrase"
+    text: str
+    inferred: bool = False
+
+
+@dataclass(frozen=True)
+class EventMention:
+    """An event as one article reports it at one trigger word."""
+
+    begin: int
+    end: int
+    text: str
+    type: str
+    entry: str
+    sentence: tuple[int, int]
+    confidence: float
+    arguments: tuple[Argument, ...]
+    reports: tuple[tuple[int, int], ...] = ()
+    anaphoric: bool = False
+    nominal: bool = False
+
+    def fillers(self, *roles: str) -> list[Argument]:
+        return [a for a in self.arguments if a.role in roles]
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,8 @@ from spacy import symbols as spacy_symbols
 from spacy.attrs import LEMMA, LOWER, POS
 from spacy.strings import hash_string
 
-from ..model import Kind, Mention
+from ..model import Argument, EventMention, Kind, Mention, TimeExpression
 from ..namespaces import KG
-from .timex import TimeExpression
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
@@ -356,38 +355,6 @@ def taxonomy_for(events: bool, lexicon: str | None = None) -> Taxonomy:
 
 
 # -- what extraction yields -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Argument:
-    """A role filler: an entity, group or time mention of the article (or, for instruments, a phrase)."""
-
-    role: str
-    begin: int
-    end: int
-    kind: str  # "entity", "group", "event" (a named event, for context), "time" or "phrase"
-    text: str
-    inferred: bool = False
-
-
-@dataclass(frozen=True)
-class EventMention:
-    """An event as one article reports it at one trigger word."""
-
-    begin: int
-    end: int
-    text: str
-    type: str
-    entry: str
-    sentence: tuple[int, int]
-    confidence: float
-    arguments: tuple[Argument, ...]
-    reports: tuple[tuple[int, int], ...] = ()
-    anaphoric: bool = False
-    nominal: bool = False
-
-    def fillers(self, *roles: str) -> list[Argument]:
-        return [a for a in self.arguments if a.role in roles]
 
 
 # -- extraction -----------------------------------------------------------------------------

@@ -19,11 +19,11 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from ..model import DAY, MONTH, MONTH_DAY, YEAR, Point, TimeExpression, TimeValue
 from .read import MONTHS
 
 if TYPE_CHECKING:
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 PAST, PRESENT, FUTURE = "past", "present", "future"
 
 #: Granularities of a calendar point, named after the XSD type that writes it.
-DAY, MONTH, YEAR, MONTH_DAY = "date", "gYearMonth", "gYear", "gMonthDay"
 
 _MONTHS = MONTHS  # one table of month names, kept where dates are first read
 _WEEKDAYS = {
@@ -184,109 +183,6 @@ _DURATION = re.compile(
     r"(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centuries|century)\b(?:\s+\w+)?$"
 )
 _SET = re.compile(r"^(?:every|each)\s|^(?:daily|weekly|monthly|annually|yearly|nightly)$")
-
-
-@dataclass(frozen=True, order=True)
-class Point:
-    """A calendar position at some granularity: a day, a month, a year, or a day of a month in an unknown year."""
-
-    granularity: str
-    year: int | None = None
-    month: int | None = None
-    day: int | None = None
-
-    @classmethod
-    def of_day(cls, d: date) -> Point:
-        return cls(DAY, d.year, d.month, d.day)
-
-    @property
-    def lexical(self) -> str:
-        """The value as its XSD type writes it: 2017-11-13, 2017-11, 1953, --11-13."""
-        if self.granularity == DAY:
-            return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
-        if self.granularity == MONTH:
-            return f"{self.year:04d}-{self.month:02d}"
-        if self.granularity == YEAR:
-            return f"{self.year:04d}"
-        return f"--{self.month:02d}-{self.day:02d}"
-
-    @property
-    def first_day(self) -> date | None:
-        if self.year is None:
-            return None
-        return date(self.year, self.month or 1, self.day or 1)
-
-    @property
-    def last_day(self) -> date | None:
-        if self.year is None:
-            return None
-        if self.granularity == YEAR:
-            return date(self.year, 12, 31)
-        if self.granularity == MONTH:
-            return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])  # type: ignore[arg-type]
-        return date(self.year, self.month, self.day)  # type: ignore[arg-type]
-
-
-def point_from_lexical(lexical: str, granularity: str) -> Point:
-    """A point from its XSD lexical form and granularity (date, gYearMonth, gYear, gMonthDay): `lexical` inverted."""
-    if granularity == DAY:
-        d = date.fromisoformat(lexical)
-        return Point.of_day(d)
-    if granularity == MONTH:
-        y, m = lexical.split("-")
-        return Point(MONTH, int(y), int(m))
-    if granularity == YEAR:
-        return Point(YEAR, int(lexical))
-    if granularity == MONTH_DAY:
-        m, d = lexical.lstrip("-").split("-")
-        return Point(MONTH_DAY, None, int(m), int(d))
-    raise ValueError(f"unknown granularity {granularity!r}")
-
-
-@dataclass(frozen=True)
-class TimeValue:
-    """A resolved time: one point, or an interval from `begin` to `end` (both points, begin not after end)."""
-
-    begin: Point
-    end: Point | None = None
-
-    @property
-    def is_interval(self) -> bool:
-        return self.end is not None
-
-    @property
-    def earliest(self) -> date | None:
-        """The first day the value covers (None for a day of a month in an unknown year)."""
-        return self.begin.first_day
-
-    @property
-    def latest(self) -> date | None:
-        """The last day the value covers."""
-        return (self.end or self.begin).last_day
-
-    @property
-    def month_day(self) -> tuple[int, int] | None:
-        """(month, day) for a day whose year the text does not give."""
-        if self.begin.granularity == MONTH_DAY and self.end is None:
-            return self.begin.month, self.begin.day  # type: ignore[return-value]
-        return None
-
-    def __str__(self) -> str:
-        return self.begin.lexical if self.end is None else f"{self.begin.lexical}/{self.end.lexical}"
-
-
-@dataclass(frozen=True)
-class TimeExpression:
-    """A DATE or TIME span of an article, with its value when it could be resolved."""
-
-    begin: int
-    end: int
-    text: str
-    label: str
-    sentence: tuple[int, int]
-    value: TimeValue | None
-    kind: str  # "point", "interval", "duration", "set" or "unresolved"
-    anchored: bool  # True when the value depends on the publication date
 
 
 # -- resolution -------------------------------------------------------------------------------

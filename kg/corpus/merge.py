@@ -28,8 +28,19 @@ from decimal import Decimal
 
 from ..article.events import PARTICIPANT_ROLES, PLACE_ROLES, ROLES, Taxonomy
 from ..article.read import Article
-from ..article.timex import MONTH_DAY, Point, TimeValue
-from ..model import DEMONYM, Entity, EventRecord, Extraction, Filler, Kind, ReportedEvent, RoleValue
+from ..model import (
+    DEMONYM,
+    MONTH_DAY,
+    Entity,
+    EventRecord,
+    Extraction,
+    Filler,
+    Kind,
+    Point,
+    ReportedEvent,
+    RoleValue,
+    TimeValue,
+)
 from ..names import group_name
 from ..namespaces import Iris
 

@@ -16,10 +16,23 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, TIME, XSD
 
 from .._version import __version__
-from ..article.events import PARTICIPANT_ROLES, PLACE_ROLES, ROLE_IRI, EventMention
+from ..article.events import PARTICIPANT_ROLES, PLACE_ROLES, ROLE_IRI
 from ..article.read import Article
-from ..article.timex import DAY, MONTH, MONTH_DAY, YEAR, Point, TimeExpression, TimeValue
-from ..model import DEMONYM, Entity, Extraction, Kind, ReportedEvent
+from ..model import (
+    DAY,
+    DEMONYM,
+    MONTH,
+    MONTH_DAY,
+    YEAR,
+    Entity,
+    EventMention,
+    Extraction,
+    Kind,
+    Point,
+    ReportedEvent,
+    TimeExpression,
+    TimeValue,
+)
 from ..names import group_name
 from ..namespaces import GAF, IRI_SAFE, KG, NIF, SCHEMA, SEM, Iris
 

@@ -12,9 +12,19 @@ from collections.abc import Iterator
 from datetime import date
 
 from ..article.events import ROLE_OF_IRI
-from ..article.timex import DAY, MONTH, MONTH_DAY, YEAR, Point, TimeValue, point_from_lexical
 from ..corpus.merge import event_record
-from ..model import EventRecord, Filler, MentionRecord
+from ..model import (
+    DAY,
+    MONTH,
+    MONTH_DAY,
+    YEAR,
+    EventRecord,
+    Filler,
+    MentionRecord,
+    Point,
+    TimeValue,
+    point_from_lexical,
+)
 from ..names import group_name
 from .store import Store
 

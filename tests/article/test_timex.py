@@ -6,21 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from kg.article.timex import (
-    DAY,
-    FUTURE,
-    MONTH,
-    MONTH_DAY,
-    PAST,
-    PRESENT,
-    YEAR,
-    Point,
-    TimeValue,
-    kind_of,
-    point_from_lexical,
-    resolve,
-    time_expressions,
-)
+from kg.article.timex import FUTURE, PAST, PRESENT, kind_of, resolve, time_expressions
+from kg.model import DAY, MONTH, MONTH_DAY, YEAR, Point, TimeValue, point_from_lexical
 
 WEDNESDAY = date(2017, 11, 22)  # the seeds' publication day
 

@@ -9,9 +9,8 @@ import pytest
 from conftest import SEEDS
 
 from kg.article.events import load_taxonomy
-from kg.article.timex import DAY, MONTH_DAY, YEAR, Point, TimeValue
 from kg.corpus.merge import merge_events
-from kg.model import Entity, EventRecord, Filler
+from kg.model import DAY, MONTH_DAY, YEAR, Entity, EventRecord, Filler, Point, TimeValue
 from kg.namespaces import KG, Iris
 
 IRIS = Iris()
