@@ -27,7 +27,7 @@ import pyoxigraph as ox
 
 from ..article.events import taxonomy_for
 from ..namespaces import Iris
-from ..pipeline.build import BuildReport, _merge_corpus
+from ..pipeline.build import BuildReport, merge_corpus_report
 from ..pipeline.corpus import update_corpus
 from ..rdf.triples import Provenance
 from ..settings import Settings, choose_model
@@ -193,7 +193,7 @@ def dask_build(
             timer.stop()
             if report.interrupted or not store.has_corpus_graph():
                 prov = Provenance.now("unknown")
-                _merge_corpus(report, update_corpus(store, settings, prov, progress=say))
+                merge_corpus_report(report, update_corpus(store, settings, prov, progress=say))
             report.seconds = time.perf_counter() - started
             return result
         prov = Provenance.now(client.submit(describe_model, model, pure=False).result())
@@ -248,7 +248,7 @@ def dask_build(
                 corpus.validation = corpus.validation or ValidationReport()
                 for checked in client.gather(checks):
                     corpus.validation.merge(checked)
-            _merge_corpus(report, corpus)
+            merge_corpus_report(report, corpus)
             report.quads = sum(p.quads for p in results) + corpus.quads
             store.flush()
         finally:

@@ -5,7 +5,7 @@ name, type and popularity), then each again with the confident links of the firs
 context (countries, related items, names in descriptions). Here the rounds run on the workers, a partition
 of entities per task, each worker opening the Wikidata index once (the index is "shipped" as the settings
 that name it: the bundled starter index, or an index file every worker reaches at the same path). Between
-the rounds the driver builds each entity's context (`kg.corpus.link._contexts`): it needs, for every article, the
+the rounds the driver builds each entity's context (`kg.corpus.link.article_contexts`): it needs, for every article, the
 first-round links of the entities it names, so it is the global step, of the size of the entity mentions'
 articles (about 50 bytes per entity and article it is named in: 1-2 GB per million articles). Merging the
 entities linked to one item and moving reclassed ones (`kg.corpus.link.merge_linked`) is global too (IRIs must
@@ -23,19 +23,19 @@ from functools import lru_cache
 from typing import Any
 
 from ..corpus.link import (
+    LinkContext,
     LinkDecision,
     LinkQuery,
     LinkResult,
-    _Context,
-    _contexts,
-    _decide,
-    _gather,
-    _national_service,
-    _score,
+    article_contexts,
     config_from,
+    decide_one,
+    gather_candidates,
     link_corpus,
     link_result,
+    national_service,
     queries_from_entities,
+    score_candidates,
 )
 from ..model import Entity
 from ..namespaces import Iris
@@ -57,18 +57,18 @@ def worker_sources(settings: Settings) -> Sources:
 def first_round(queries: list[LinkQuery], settings: Settings) -> list[Item | None]:
     """Each entity on its own: the item of its confident link, if any (the context of the second round)."""
     config = config_from(settings)
-    cands = _gather(queries, worker_sources(settings).local, config)
-    return [_decide(q, _score(q, c, None), config).item for q, c in zip(queries, cands, strict=True)]
+    cands = gather_candidates(queries, worker_sources(settings).local, config)
+    return [decide_one(q, score_candidates(q, c, None), config).item for q, c in zip(queries, cands, strict=True)]
 
 
-def second_round(queries: list[LinkQuery], contexts: list[_Context], settings: Settings) -> list[LinkDecision]:
+def second_round(queries: list[LinkQuery], contexts: list[LinkContext], settings: Settings) -> list[LinkDecision]:
     """Each entity with its context: the decision `kg.corpus.link.link` makes. Candidates are gathered again:
     cheaper than shipping them from the first round."""
     config = config_from(settings)
     sources = worker_sources(settings).local
-    cands = _gather(queries, sources, config)
+    cands = gather_candidates(queries, sources, config)
     return [
-        _national_service(q, sources, ctx) or _decide(q, _score(q, c, ctx), config)
+        national_service(q, sources, ctx) or decide_one(q, score_candidates(q, c, ctx), config)
         for q, c, ctx in zip(queries, cands, contexts, strict=True)
     ]
 
@@ -90,7 +90,7 @@ def link_on_cluster(client: Any, entities: list[Entity], settings: Settings, iri
     settled = client.scatter(settings, broadcast=True)
     firsts = client.gather(client.map(first_round, chunks, settings=settled, pure=False))
     anchors = {i: item for i, item in enumerate(x for part in firsts for x in part) if item is not None}
-    contexts = _contexts(queries, anchors, [[] for _ in queries], config)
+    contexts = article_contexts(queries, anchors, [[] for _ in queries], config)
     parts = _chunks(contexts, QUERIES_PER_TASK)
     decided = client.gather(client.map(second_round, chunks, parts, settings=settled, pure=False))
     decisions = [d for part in decided for d in part]

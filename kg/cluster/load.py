@@ -1,7 +1,7 @@
 """Load: the workers' article shards into the Oxigraph store, as the one-machine build would have written them.
 
 The one-machine build decides, article by article in input order, what is new, what is unchanged, which
-source now holds which text, and which older graphs a changed source supersedes (kg.pipeline.build `_Pending`,
+source now holds which text, and which older graphs a changed source supersedes (kg.pipeline.build `Pending`,
 kg.pipeline.writer `write_batch`). Here the same decisions are made over the article index the workers wrote
 (digest, source, position: a few dozen bytes per article) in the same order, so that the store ends the
 same; then the chosen article graphs are bulk-loaded (`Store.bulk_load` from N-Quads, many times faster
@@ -57,7 +57,7 @@ class LoadPlan:
 
 
 def plan_load(rows: list[dict], known: KnownArticles) -> LoadPlan:
-    """The one-machine build's decisions (kg.pipeline.build `_Pending`, kg.pipeline.writer `write_batch`)
+    """The one-machine build's decisions (kg.pipeline.build `Pending`, kg.pipeline.writer `write_batch`)
     over the article index.
 
     `rows` are the index rows of every partition; `known` is what the store held (left unchanged)."""

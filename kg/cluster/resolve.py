@@ -3,7 +3,7 @@
 `kg.corpus.resolve.CorpusMentions.resolve` does, on one machine: one record per (article, name) -> union-find by the
 corpus rules -> one entity per group, minted in a global order. Here, with Dask bags:
 
-1. map: each partition's mention shard becomes its (article, name) records (`_Local`, as CorpusMentions
+1. map: each partition's mention shard becomes its (article, name) records (`LocalName`, as CorpusMentions
    makes them), and one node per distinct (kind, name) of the partition (mentions merged, counts summed);
 2. shuffle by (kind, name), the blocking key: a node per distinct name of the corpus;
 3. union-find over the distinct names (`kg.corpus.resolve.name_groups`, the same rules), in one task: the rules
@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..corpus.resolve import CorpusMentions, _Local, draft, mint_iris, name_groups, visited
+from ..corpus.resolve import CorpusMentions, LocalName, draft, mint_iris, name_groups, visited
 from ..model import Entity, MentionRecord
 from ..namespaces import Iris, slug
 from . import shards
@@ -56,14 +56,14 @@ class NameNode:
         self.digests += other.digests
         return self
 
-    def local(self) -> _Local:
+    def local(self) -> LocalName:
         """As a record `name_groups` reads (kind, name, anchors)."""
         flat = tuple(x for anchor, count in self.anchors.items() for x in (anchor, count))
         labels = tuple(x for label, count in self.labels.items() for x in (label, count))
-        return _Local("", self.name, self.kind, "", flat, labels, "")
+        return LocalName("", self.name, self.kind, "", flat, labels, "")
 
 
-def partition_locals(work: str, number: int, keep: list[int]) -> list[_Local]:
+def partition_locals(work: str, number: int, keep: list[int]) -> list[LocalName]:
     """The (article, name) records of one partition's mention shard, of the articles whose records count."""
     wanted = set(keep)
     mentions = CorpusMentions()
@@ -75,7 +75,7 @@ def partition_locals(work: str, number: int, keep: list[int]) -> list[_Local]:
     return mentions.locals()
 
 
-def name_nodes(locals_: Iterable[_Local]) -> list[NameNode]:
+def name_nodes(locals_: Iterable[LocalName]) -> list[NameNode]:
     """One node per distinct (kind, name) of a partition."""
     nodes: dict[tuple[str, str], NameNode] = {}
     for loc in locals_:
@@ -106,11 +106,11 @@ def cluster_names(*parts: list[NameNode]) -> dict[tuple[str, str], int]:
     return {n.key: groups.find(i) for i, n in enumerate(nodes)}
 
 
-def keyed_by_cluster(locals_: list[_Local], clusters: dict[tuple[str, str], int]) -> list[tuple[int, _Local]]:
+def keyed_by_cluster(locals_: list[LocalName], clusters: dict[tuple[str, str], int]) -> list[tuple[int, LocalName]]:
     return [(clusters[(loc.kind, loc.name)], loc) for loc in locals_]
 
 
-def drafted(item: tuple[int, list[tuple[int, _Local]]]) -> tuple[int, Any]:
+def drafted(item: tuple[int, list[tuple[int, LocalName]]]) -> tuple[int, Any]:
     cluster, members = item
     return cluster, draft(sorted((loc for _, loc in members), key=lambda x: (x.digest, x.name)))
 

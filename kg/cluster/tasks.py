@@ -25,7 +25,7 @@ from ..article.extract import extract_all, load_pipeline, model_description
 from ..article.read import Limits
 from ..corpus.merge import event_records
 from ..namespaces import Iris
-from ..pipeline.build import WRITE_BATCH, BuildReport, _Pending, _within, input_fields
+from ..pipeline.build import WRITE_BATCH, BuildReport, Pending, input_fields, within_model_limit
 from ..pipeline.writer import Batch, article_graphs, mention_records
 from ..rdf.triples import Provenance
 from ..settings import Settings
@@ -147,7 +147,8 @@ def build_partition(partition: Partition, job: Job) -> PartResult:
     taxonomy = taxonomy_for(settings.events, settings.event_lexicon)
     limits = Limits(settings.max_bytes, settings.max_chars)
     items = read_partition(partition, limits, input_fields(settings))
-    pending = _within(_Pending(job.known, report, lambda n: None)(items), nlp.max_length, report, lambda n: None)
+    kept = Pending(job.known, report, lambda n: None)(items)
+    pending = within_model_limit(kept, nlp.max_length, report, lambda n: None)
     with shards.atomic(shards.shard(job.work, "graphs", partition.number)) as out:
         made = _Shard(job, partition, out)
         batch: Batch = []

@@ -318,7 +318,7 @@ def _similarity(name: str, item: Item) -> float:
     return best
 
 
-def _gather(
+def gather_candidates(
     queries: Sequence[LinkQuery], sources: Sequence[CandidateSource], config: LinkConfig, *, remote: bool = False
 ) -> list[dict[str, _Cand]]:
     """Candidates per query, from every source, exact names first, words (FTS) when nothing matched.
@@ -378,7 +378,7 @@ def type_fit(ours: str, theirs: str | None, soft: bool) -> float:
 
 
 @dataclass
-class _Context:
+class LinkContext:
     """What the rest of the corpus says around one entity: linked items, their countries, names."""
 
     qids: set[str] = field(default_factory=set)
@@ -406,7 +406,7 @@ def _description_ngrams(description: str, longest: int = 5) -> frozenset[str]:
     return frozenset(" ".join(parts[i : i + n]) for n in range(1, longest + 1) for i in range(len(parts) - n + 1))
 
 
-def _context_score(item: Item, ctx: _Context | None) -> tuple[float, float, list[str], bool]:
+def _context_score(item: Item, ctx: LinkContext | None) -> tuple[float, float, list[str], bool]:
     """(context in [0,1], penalty factor, evidence, whether its country is named in the same articles)."""
     if ctx is None:
         return 0.0, 1.0, [], False
@@ -447,7 +447,8 @@ def _context_score(item: Item, ctx: _Context | None) -> tuple[float, float, list
     return 1.0 - rest, penalty, evidence, bool(shared)
 
 
-def _score(q: LinkQuery, cands: dict[str, _Cand], ctx: _Context | None) -> list[Scored]:
+def score_candidates(q: LinkQuery, cands: dict[str, _Cand], ctx: LinkContext | None) -> list[Scored]:
+    """Each candidate's score (name x type x support x penalty; see the module doc), best first."""
     same_kind = any(c.match.item.kind == q.kind and c.name >= SAME_KIND_NAME for c in cands.values())
     acronym = is_acronym(q.label)
     contexts = {qid: _context_score(c.match.item, ctx) for qid, c in cands.items()}
@@ -495,7 +496,9 @@ def _national_team(q: LinkQuery, scored: list[Scored]) -> bool:
     )
 
 
-def _decide(q: LinkQuery, scored: list[Scored], config: LinkConfig) -> LinkDecision:
+def decide_one(q: LinkQuery, scored: list[Scored], config: LinkConfig) -> LinkDecision:
+    """The decision for one entity from its scored candidates: the best one's confidence (its share of
+    the weight), linked when over the threshold; no link otherwise, with the reason."""
     keep = scored[: config.runners_up + 1]
     if not scored:
         return LinkDecision(q.iri, q.kind, None, 0.0, (), None, "no candidate in the sources")
@@ -530,12 +533,12 @@ def _article_groups(queries: Sequence[LinkQuery], config: LinkConfig) -> dict[st
     return groups
 
 
-def _contexts(
+def article_contexts(
     queries: Sequence[LinkQuery],
     anchors: dict[int, Item],
     explicit: list[list[Item]],
     config: LinkConfig,
-) -> list[_Context]:
+) -> list[LinkContext]:
     """Each query's context: items confidently linked in its articles (itself left out), their countries."""
     groups = _article_groups(queries, config)
     corpus_counts = Counter(c for item in anchors.values() for c in set(item.countries))
@@ -544,7 +547,7 @@ def _contexts(
     out = []
     for i, q in enumerate(queries):
         own = frozenset(anchors[i].countries) if i in anchors else frozenset()
-        ctx = _Context(corpus_counts=corpus_counts, own_countries=own, labels=labels)
+        ctx = LinkContext(corpus_counts=corpus_counts, own_countries=own, labels=labels)
         neighbours: set[int] = set()
         for d in q.articles[: config.context_articles]:
             neighbours.update(groups[d])
@@ -596,21 +599,21 @@ def link(
     sources (the live API) are asked only about entities the others leave unlinked.
     """
     config = config or LinkConfig()
-    cands = _gather(queries, sources, config)
+    cands = gather_candidates(queries, sources, config)
     explicit = _explicit_context(queries, sources)
-    first = [_decide(q, _score(q, c, None), config) for q, c in zip(queries, cands, strict=True)]
+    first = [decide_one(q, score_candidates(q, c, None), config) for q, c in zip(queries, cands, strict=True)]
     if fallback:
         missing = [i for i, d in enumerate(first) if not d.linked]
-        extra = _gather([queries[i] for i in missing], fallback, config, remote=True)
+        extra = gather_candidates([queries[i] for i in missing], fallback, config, remote=True)
         for i, more in zip(missing, extra, strict=True):
             for qid, c in more.items():
                 if qid not in cands[i] or c.name > cands[i][qid].name:
                     cands[i][qid] = c
-            first[i] = _decide(queries[i], _score(queries[i], cands[i], None), config)
+            first[i] = decide_one(queries[i], score_candidates(queries[i], cands[i], None), config)
     anchors = {i: d.item for i, d in enumerate(first) if d.item is not None}
-    contexts = _contexts(queries, anchors, explicit, config)
+    contexts = article_contexts(queries, anchors, explicit, config)
     return [
-        _national_service(q, [*sources, *fallback], ctx) or _decide(q, _score(q, c, ctx), config)
+        national_service(q, [*sources, *fallback], ctx) or decide_one(q, score_candidates(q, c, ctx), config)
         for q, c, ctx in zip(queries, cands, contexts, strict=True)
     ]
 
@@ -621,7 +624,7 @@ ARMED_SERVICES = frozenset({"army", "navy", "air force", "marines", "marine corp
 NATIONAL_SERVICE_CONFIDENCE = 0.9
 
 
-def _national_service(q: LinkQuery, sources: Sequence[CandidateSource], ctx: _Context) -> LinkDecision | None:
+def national_service(q: LinkQuery, sources: Sequence[CandidateSource], ctx: LinkContext) -> LinkDecision | None:
     """The decision for a bare "Navy" or "Army": the one such service of the one country the entity's
     articles name, or no link at all (never the academy or team that "Navy" is also an alias of).
     None for any other name."""
@@ -651,10 +654,10 @@ def _national_service(q: LinkQuery, sources: Sequence[CandidateSource], ctx: _Co
 def rank(query: LinkQuery, sources: Sequence[CandidateSource], config: LinkConfig | None = None) -> list[Scored]:
     """Every candidate for one name, scored and ranked (what `kg wikidata lookup` shows)."""
     config = config or LinkConfig()
-    cands = _gather([query], sources, config)[0]
+    cands = gather_candidates([query], sources, config)[0]
     explicit = _explicit_context([query], sources)
-    ctx = _contexts([query], {}, explicit, config)[0] if query.context else None
-    return _score(query, cands, ctx)
+    ctx = article_contexts([query], {}, explicit, config)[0] if query.context else None
+    return score_candidates(query, cands, ctx)
 
 
 # -- merging and type correction ---------------------------------------------------------------

@@ -21,7 +21,7 @@ from ..namespaces import Iris, slug
 
 
 @dataclass(slots=True)
-class _Local:
+class LocalName:
     """The mentions of one name in one article, kept small: a large corpus holds tens of thousands."""
 
     digest: str
@@ -86,7 +86,7 @@ class CorpusMentions:
     """
 
     def __init__(self) -> None:
-        self._locals: dict[tuple[str, str], _Local] = {}
+        self._locals: dict[tuple[str, str], LocalName] = {}
         self._articles: dict[str, str] = {}  # one string per article IRI, shared by its names
 
     def add(self, records: Iterable[MentionRecord]) -> None:
@@ -101,7 +101,7 @@ class CorpusMentions:
             label = sys.intern(str(r.label))
             local = self._locals.get((r.digest, r.name))
             if local is None:
-                self._locals[(r.digest, r.name)] = _Local(
+                self._locals[(r.digest, r.name)] = LocalName(
                     r.digest, r.name, sys.intern(str(r.kind)), article, (text, 1), (label, 1), fragment
                 )
                 continue
@@ -116,7 +116,7 @@ class CorpusMentions:
         self._locals = {k: v for k, v in self._locals.items() if k[0] not in digests}
         self._articles = {v.article: v.article for v in self._locals.values()}
 
-    def locals(self) -> list[_Local]:
+    def locals(self) -> list[LocalName]:
         """The records, one per article and name, in the order resolution reads them."""
         return sorted(self._locals.values(), key=lambda x: (x.digest, x.name))
 
@@ -135,15 +135,15 @@ def resolve_corpus(records: Iterable[MentionRecord], iris: Iris) -> list[Entity]
     return mentions.resolve(iris)
 
 
-def _resolve_locals(locals_: list[_Local], iris: Iris) -> list[Entity]:
+def _resolve_locals(locals_: list[LocalName], iris: Iris) -> list[Entity]:
     groups = name_groups(locals_)
-    clusters: dict[int, list[_Local]] = defaultdict(list)
+    clusters: dict[int, list[LocalName]] = defaultdict(list)
     for i, loc in enumerate(locals_):
         clusters[groups.find(i)].append(loc)
     return _mint(list(clusters.values()), iris)
 
 
-def name_groups(locals_: Sequence[_Local], visits: Iterable[int] | None = None) -> Groups:
+def name_groups(locals_: Sequence[LocalName], visits: Iterable[int] | None = None) -> Groups:
     """Which names are one thing: union-find over `locals_` by the corpus rules (same name, same full name,
     acronyms spelled out, acronyms defined elsewhere).
 
@@ -213,7 +213,7 @@ def visited(name: str) -> bool:
     return is_acronym(name) or (len(ws) > 1 and any(is_acronym(w) for w in ws))
 
 
-def _join_long_forms_of_one_acronym(locals_: Sequence[_Local], groups: Groups) -> None:
+def _join_long_forms_of_one_acronym(locals_: Sequence[LocalName], groups: Groups) -> None:
     """ "demilitarized zone (DMZ)" in one article and "Korean Demilitarized Zone (DMZ)" in another name one
     thing: long forms that articles define by the same acronym join when each shorter one ends every longer
     one (a leading modifier added, nothing else changed)."""
@@ -230,7 +230,7 @@ def _join_long_forms_of_one_acronym(locals_: Sequence[_Local], groups: Groups) -
                 groups.union(members[0], i)
 
 
-def _mint(clusters: list[list[_Local]], iris: Iris) -> list[Entity]:
+def _mint(clusters: list[list[LocalName]], iris: Iris) -> list[Entity]:
     drafts = [draft(members) for members in clusters]
     drafts.sort(key=lambda d: (d.kind, slug(d.label), d.label, d.mentions))
     found = mint_iris([(d.kind, d.label, d.mentions) for d in drafts], iris)
@@ -274,7 +274,7 @@ def mint_iris(keys: Sequence[tuple[str, str, object]], iris: Iris) -> list[str]:
     return out
 
 
-def draft(members: Sequence[_Local]) -> Draft:
+def draft(members: Sequence[LocalName]) -> Draft:
     """The entity of one cluster of names, but its IRI."""
     votes: Counter[str] = Counter()
     names: Counter[str] = Counter()

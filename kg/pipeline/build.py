@@ -146,7 +146,7 @@ def stage_bar(bar: Any) -> Callable[[str, int, int], None]:
     return stage
 
 
-class _Pending:
+class Pending:
     """Sorts what is read into errors, unchanged articles and articles to (re)build."""
 
     def __init__(self, known: KnownArticles, report: BuildReport, tick: Callable[[int], None]) -> None:
@@ -211,7 +211,7 @@ def build(
     report.interrupted = store.corpus_pending()
     known = store.known_articles()
     limits = Limits(settings.max_bytes, settings.max_chars)
-    pending = _Pending(known, report, tick)(read_articles(inputs, stdin=stdin, limits=limits, fields=fields))
+    pending = Pending(known, report, tick)(read_articles(inputs, stdin=stdin, limits=limits, fields=fields))
 
     first = next(pending, None)
     if first is not None:
@@ -222,7 +222,7 @@ def build(
             writer = WriterProcess(settings, known, prov, on_stage=said)
             try:
                 batch: Articles = []
-                stream = _within(_chain(first, pending), nlp.max_length, report, tick)
+                stream = within_model_limit(_chain(first, pending), nlp.max_length, report, tick)
                 for article, extraction in extract_all(
                     nlp,
                     stream,
@@ -248,7 +248,7 @@ def build(
 
     if first is None and (report.interrupted or not store.has_corpus_graph()):
         prov = Provenance.now(model_description(nlp) if nlp is not None else "unknown")
-        _merge_corpus(report, update_corpus(store, settings, prov, progress=said))
+        merge_corpus_report(report, update_corpus(store, settings, prov, progress=said))
     store.flush()
     report.seconds = time.perf_counter() - started
     return report
@@ -266,7 +266,7 @@ def _merge(
             case Failed(why):
                 raise StoreError(f"writing failed: {why}")
             case CorpusDone(corpus):
-                _merge_corpus(report, corpus)
+                merge_corpus_report(report, corpus)
             case Check(nquads):  # corpus nodes the writer wrote: checked here, while it writes more
                 report.validation = report.validation or ValidationReport()
                 report.validation.merge(validate_nquads(nquads, engine=engine))
@@ -290,7 +290,7 @@ def _chain(first: Article, rest: Iterator[Article]) -> Iterator[Article]:
     yield from rest
 
 
-def _within(
+def within_model_limit(
     articles: Iterator[Article], limit: int, report: BuildReport, tick: Callable[[int], None]
 ) -> Iterator[Article]:
     """The articles the pipeline can parse: one over its `max_length` is an error of its own
@@ -308,7 +308,8 @@ def _within(
         yield article
 
 
-def _merge_corpus(report: BuildReport, corpus: CorpusReport) -> None:
+def merge_corpus_report(report: BuildReport, corpus: CorpusReport) -> None:
+    """Add what the corpus stage did to the build's report."""
     # The writer's stage finds the pending mark its own build set: the build's look, before, is the one that counts.
     report.entities = corpus.entities
     report.nodes_written += corpus.changed
