@@ -13,7 +13,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.client import HTTPConnection
@@ -21,7 +21,22 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.namespaces import sparql_prefixes
+
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def store_facts(path: Path) -> Callable[[str], list[dict[str, str]]]:
+    """A SELECT runner over a store read directly (not through a server), with our prefixes and the union
+    of its graphs: what tests check pages and answers against. Rows come as dicts of plain strings."""
+    store = ox.Store.read_only(str(path))
+
+    def select(text: str) -> list[dict[str, str]]:
+        result = store.query(sparql_prefixes() + text, use_default_graph_as_union=True)
+        names = [v.value for v in result.variables]
+        return [{n: row[n].value for n in names if row[n] is not None} for row in result]
+
+    return select
 
 
 def copy_store(template: Path, destination: Path) -> Path:

@@ -12,12 +12,11 @@ import re
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
-import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal, URIRef
-from serving import copy_store, http, running_server
+from serving import copy_store, http, running_server, store_facts
 
-from kg.namespaces import PREFIXES, Iris, sparql_prefixes
+from kg.namespaces import PREFIXES, Iris
 from kg.resources import query_files
 
 TOKEN = "pages-token"
@@ -66,14 +65,7 @@ def store_path(built_seeds, tmp_path_factory):
 @pytest.fixture(scope="module")
 def facts(store_path):
     """What the store says, read directly (not through the server), to check the pages against."""
-    store = ox.Store.read_only(str(store_path))
-
-    def select(text: str) -> list[dict[str, str]]:
-        result = store.query(sparql_prefixes() + text, use_default_graph_as_union=True)
-        names = [v.value for v in result.variables]
-        return [{n: row[n].value for n in names if row[n] is not None} for row in result]
-
-    return select
+    return store_facts(store_path)
 
 
 @pytest.fixture(scope="module")

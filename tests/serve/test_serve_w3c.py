@@ -402,17 +402,26 @@ def run_http(server, case: Case) -> bool:
     if not uses_from(text):
         params["default-graph-uri"] = case.default_graph
         params["named-graph-uri"] = [official(g) for g in case.graphs]
-    suffix = case.result.suffix.lstrip(".") if case.result else ""
-    if case.kind == "csv":
-        accept = "text/csv"
-    elif suffix in RESULT_FORMATS:
-        accept = RESULT_FORMATS[suffix][1]
-    else:  # graphs and rs: result sets: N-Triples for graphs, JSON for tables
-        accept = "application/n-triples, application/sparql-results+json;q=0.9"
-    reply = http(server.sparql, method="POST", data=params, headers={"Accept": accept}, timeout=60)
+    reply = http(server.sparql, method="POST", data=params, headers={"Accept": accept_for(case)}, timeout=60)
     if case.kind.startswith("syntax"):
         rejected = reply.status == 400 and "syntax error" in reply.text
         return rejected == (case.kind == "syntax-")
+    return answers(case, reply)
+
+
+def accept_for(case: Case) -> str:
+    """The Accept header a query test is sent with: its result file's format; for graphs and rs result
+    sets, N-Triples for graphs and JSON for tables."""
+    suffix = case.result.suffix.lstrip(".") if case.result else ""
+    if case.kind == "csv":
+        return "text/csv"
+    if suffix in RESULT_FORMATS:
+        return RESULT_FORMATS[suffix][1]
+    return "application/n-triples, application/sparql-results+json;q=0.9"
+
+
+def answers(case: Case, reply) -> bool:
+    """Whether an HTTP reply is a 200 whose body is the test's expected result."""
     if reply.status != 200:
         return False
     try:
@@ -620,31 +629,10 @@ def query_case_http(case: Case) -> HttpCase:
     dataset = Dataset(tuple(case.data), tuple((official(g), g) for g in case.graphs))
 
     def check(endpoint: Endpoint) -> bool:
-        text = case.text()
-        suffix = case.result.suffix.lstrip(".") if case.result else ""
-        if case.kind == "csv":
-            accept = "text/csv"
-        elif suffix in RESULT_FORMATS:
-            accept = RESULT_FORMATS[suffix][1]
-        else:
-            accept = "application/n-triples, application/sparql-results+json;q=0.9"
-        reply = endpoint.ask(text, accept)
+        reply = endpoint.ask(case.text(), accept_for(case))
         if case.kind.startswith("syntax"):
             return rejected_as_syntax(reply) == (case.kind == "syntax-")
-        if reply.status != 200:
-            return False
-        try:
-            content_type = reply.headers["content-type"].split(";")[0]
-            if case.kind == "csv":
-                got = Outcome(csv=csv_rows(reply.text))
-            elif content_type == "application/n-triples":
-                got = Outcome(graph=canonical([q.triple for q in ox.parse(reply.body, format=ox.RdfFormat.N_TRIPLES)]))
-            else:
-                fmt = ox.QueryResultsFormat.from_media_type(content_type)
-                got = from_results(ox.parse_query_results(reply.body, format=fmt))
-            return matches(case, expected(case), got)
-        except (SyntaxError, ValueError, OSError):
-            return False
+        return answers(case, reply)
 
     return HttpCase(case.group, case.name, dataset, check)
 
