@@ -30,24 +30,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from serving import Server, copy_store, counts_while_a_writer_adds, crash_shapes, http, query, running_server  # noqa: E402
+from serving import (  # noqa: E402
+    Server,
+    ask,
+    ask_until,
+    copy_store,
+    counts_while_a_writer_adds,
+    crash_shapes,
+    http,
+    query,
+    running_server,
+)
 
 TOKEN = "bench-token"
 CHEAP = "SELECT (COUNT(*) AS ?n) WHERE { ?p a kg:Person }"
 EXPENSIVE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 MEDIUM = "SELECT (COUNT(*) AS ?n) WHERE { ?m nif:anchorOf ?x . ?n nif:anchorOf ?y FILTER(STRLEN(?x) = STRLEN(?y)) }"
-
-
-def ask(connection: HTTPConnection, text: str) -> int:
-    connection.request(
-        "POST",
-        "/sparql",
-        body=text.encode(),
-        headers={"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"},
-    )
-    response = connection.getresponse()
-    response.read()
-    return response.status
 
 
 def crash_figures(server: Server) -> None:
@@ -139,16 +137,9 @@ def overload_figures(store: Path, clients: int, timeout: float) -> None:
         workers: set[int] = set()
 
         def client() -> None:
-            connection = HTTPConnection(host, port, timeout=30)
-            while not stop.is_set():
-                try:
-                    status = ask(connection, MEDIUM)
-                except (OSError, HTTPException):
-                    connection.close()
-                    connection = HTTPConnection(host, port, timeout=30)
-                    continue
-                (done if status == 200 else refused).append(time.monotonic())
-            connection.close()
+            ask_until(
+                stop, (host, port), MEDIUM, lambda status: (done if status == 200 else refused).append(time.monotonic()), 30
+            )
 
         def watch() -> None:
             while not stop.is_set():

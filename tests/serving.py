@@ -16,7 +16,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.client import HTTPConnection
+from http.client import HTTPConnection, HTTPException
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -24,6 +24,34 @@ import pyoxigraph as ox
 from kg.namespaces import sparql_prefixes
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def ask(connection: HTTPConnection, text: str, accept: str = "application/sparql-results+json") -> int:
+    """One query on a kept-alive connection; its status."""
+    connection.request(
+        "POST", "/sparql", body=text.encode(), headers={"Content-Type": "application/sparql-query", "Accept": accept}
+    )
+    response = connection.getresponse()
+    response.read()
+    return response.status
+
+
+def ask_until(
+    stop: threading.Event, address: tuple[str, int], text: str, record: Callable[[int], None], timeout: float = 10
+) -> None:
+    """One client: ask `text` again and again until `stop`, telling `record` each status; a connection the
+    server dropped is opened again (a busy server may refuse, or a killed worker cut, a request)."""
+    host, port = address
+    connection = HTTPConnection(host, port, timeout=timeout)
+    while not stop.is_set():
+        try:
+            status = ask(connection, text)
+        except (OSError, HTTPException):
+            connection.close()
+            connection = HTTPConnection(host, port, timeout=timeout)
+            continue
+        record(status)
+    connection.close()
 
 
 def store_facts(path: Path) -> Callable[[str], list[dict[str, str]]]:

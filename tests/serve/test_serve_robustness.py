@@ -19,11 +19,21 @@ import statistics
 import threading
 import time
 import xml.etree.ElementTree as ET
-from http.client import HTTPConnection, HTTPException
+from http.client import HTTPConnection
 from pathlib import Path
 
 import pytest
-from serving import Server, copy_store, counts_while_a_writer_adds, crash_shapes, http, query, running_server
+from serving import (
+    Server,
+    ask,
+    ask_until,
+    copy_store,
+    counts_while_a_writer_adds,
+    crash_shapes,
+    http,
+    query,
+    running_server,
+)
 
 from kg.serve.front import HEAD_TIMEOUT, MAX_HEADERS, MAX_REQUEST_LINE, Head, HeadError
 from kg.serve.worker import KEEP_INFO_LOGS
@@ -42,16 +52,6 @@ def server(built_seeds, tmp_path_factory):
     args = ("--query-workers", "2", "--timeout", "5", "--update-token", TOKEN)
     with running_server(store, *args) as running:
         yield running
-
-
-def ask(connection: HTTPConnection, text: str = CHEAP, accept: str = "application/sparql-results+json") -> int:
-    """One query on a kept-alive connection; its status."""
-    connection.request(
-        "POST", "/sparql", body=text.encode(), headers={"Content-Type": "application/sparql-query", "Accept": accept}
-    )
-    response = connection.getresponse()
-    response.read()
-    return response.status
 
 
 def update(server: Server, text: str) -> None:
@@ -104,7 +104,7 @@ def test_idle_and_half_sent_connections_do_not_stop_other_clients(server):
             started = time.monotonic()
             connection = HTTPConnection(host, port, timeout=10)  # a new connection each time: no thread kept
             try:
-                assert ask(connection) == 200
+                assert ask(connection, CHEAP) == 200
             finally:
                 connection.close()
             took.append(time.monotonic() - started)
@@ -199,20 +199,14 @@ def test_throughput_comes_back_after_a_burst_of_timeouts_and_a_killed_worker(bui
         failed: list[int] = []
         stop = threading.Event()
 
+        def record(status: int) -> None:
+            if status == 200:
+                done.append(time.monotonic())
+            else:
+                failed.append(status)
+
         def client() -> None:
-            connection = HTTPConnection(host, port, timeout=10)
-            while not stop.is_set():
-                try:
-                    status = ask(connection, MEDIUM)
-                except (OSError, HTTPException):
-                    connection.close()
-                    connection = HTTPConnection(host, port, timeout=10)
-                    continue
-                if status == 200:
-                    done.append(time.monotonic())
-                else:
-                    failed.append(status)
-            connection.close()
+            ask_until(stop, (host, port), MEDIUM, record)
 
         def rate(start: float, end: float) -> float:
             return sum(1 for t in list(done) if start <= t < end) / (end - start)
