@@ -32,7 +32,7 @@ from ..pipeline.corpus import update_corpus
 from ..rdf.triples import Provenance
 from ..settings import Settings, choose_model
 from ..store.store import Store
-from ..validate.check import ValidationReport, validate_nquads
+from ..validate.check import ValidationReport, combined, validate_nquads
 from . import shards
 from .events import merge_on_cluster
 from .inputs import count_newlines, plan
@@ -303,8 +303,6 @@ def _merge_part(result: ClusterReport, part: PartResult) -> None:
     report.unchanged += got.unchanged
     report.tokens += got.tokens
     report.mentions += got.mentions
-    if got.validation is not None:
-        report.validation = report.validation or ValidationReport()
-        report.validation.merge(got.validation)
+    report.validation = combined(report.validation, got.validation)
     result.peak_rss[part.worker] = max(result.peak_rss.get(part.worker, 0), part.peak_rss)
     result.task_seconds += part.seconds

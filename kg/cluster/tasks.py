@@ -30,7 +30,7 @@ from ..pipeline.writer import Batch, article_graphs, mention_records
 from ..rdf.triples import Provenance
 from ..settings import Settings
 from ..store.store import KnownArticles
-from ..validate.check import ValidationReport, validate_triples
+from ..validate.check import combined, validate_triples
 from . import shards
 from .inputs import Partition, read_partition
 
@@ -109,8 +109,7 @@ class _Shard:
                 quads=[q for _, qs in graphs for q in qs],
                 engine=settings.shacl_engine,
             )
-            result.report.validation = result.report.validation or ValidationReport()
-            result.report.validation.merge(checked)
+            result.report.validation = combined(result.report.validation, checked)
         for (article, extraction), (_, quads) in zip(kept, graphs, strict=True):
             data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
             self.out.write(data)  # type: ignore[attr-defined]

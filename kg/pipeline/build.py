@@ -21,7 +21,7 @@ from ..namespaces import Iris
 from ..rdf.triples import Provenance
 from ..settings import Fields, Settings, choose_model
 from ..store.store import KnownArticles, Store, StoreError
-from ..validate.check import ValidationReport, validate_nquads
+from ..validate.check import ValidationReport, combined, validate_nquads
 from .corpus import CorpusReport, update_corpus
 from .messages import Check, CorpusDone, Failed, FromWriter, Written
 from .writer import Articles, WriterProcess
@@ -268,8 +268,7 @@ def _merge(
             case CorpusDone(corpus):
                 merge_corpus_report(report, corpus)
             case Check(nquads):  # corpus nodes the writer wrote: checked here, while it writes more
-                report.validation = report.validation or ValidationReport()
-                report.validation.merge(validate_nquads(nquads, engine=engine))
+                report.validation = combined(report.validation, validate_nquads(nquads, engine=engine))
                 report.chunks_checked += 1
                 stage("check", report.chunks_checked, 0)
             case Written(result):
@@ -277,9 +276,7 @@ def _merge(
                 report.added += result.added
                 report.replaced += result.replaced
                 report.quads += result.quads
-                if result.validation is not None:
-                    report.validation = report.validation or ValidationReport()
-                    report.validation.merge(result.validation)
+                report.validation = combined(report.validation, result.validation)
                 tick(result.articles)
             case _:
                 raise StoreError(f"the writer sent an unexpected reply: {type(message).__name__}")
@@ -316,6 +313,4 @@ def merge_corpus_report(report: BuildReport, corpus: CorpusReport) -> None:
     report.linking = corpus.linking
     report.events = corpus.events
     report.quads += corpus.quads
-    if corpus.validation is not None:
-        report.validation = report.validation or ValidationReport()
-        report.validation.merge(corpus.validation)
+    report.validation = combined(report.validation, corpus.validation)

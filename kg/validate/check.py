@@ -69,6 +69,15 @@ class ValidationReport:
         return "\n".join(lines)
 
 
+def combined(report: ValidationReport | None, other: ValidationReport | None) -> ValidationReport | None:
+    """`report` with `other`'s violations and counts added (either may be None: nothing checked yet)."""
+    if other is None:
+        return report
+    report = report or ValidationReport()
+    report.merge(other)
+    return report
+
+
 @lru_cache(maxsize=256)
 def _compiled(text: str, base: str | None, namespaces: frozenset) -> Query:
     return translateQuery(parseQuery(text), base, dict(namespaces) or None)
