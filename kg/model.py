@@ -52,6 +52,9 @@ ENTITY_KINDS: tuple[Kind, ...] = tuple(k for k in Kind if k.is_entity)
 TEAM = "TEAM"
 #: A nationality word that stands for its country ("Russian officials": Russia; kg.article.demonyms).
 DEMONYM = "DEMONYM"
+#: A place's name used as a modifier of a common noun ("U.S. officials", "the Texas courts", "Miami-based"):
+#: still a mention of the place, of its own mention kind, as a nationality word is.
+MODIFIER = "MODIFIER"
 
 #: NER label -> our kind. NORP is kept as a group attribute of articles, not an entity.
 LABEL_KIND: dict[str, Kind] = {
@@ -64,6 +67,7 @@ LABEL_KIND: dict[str, Kind] = {
     "NORP": Kind.GROUP,
     TEAM: Kind.ORGANIZATION,
     DEMONYM: Kind.PLACE,
+    MODIFIER: Kind.PLACE,
 }
 
 #: The NER label a mention of each kind gets when none of its own spans says (kind decided otherwise).

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..model import DEMONYM, TEAM
+from ..model import DEMONYM, MODIFIER, TEAM
 from .demonyms import country_of
 
 if TYPE_CHECKING:
@@ -352,6 +352,14 @@ def _plays(token: Token) -> bool:
     return token.dep_ in {"compound", "nmod", "poss", "npadvmod"} and head.lower_ in TEAM_NOUNS
 
 
+def _followed_by_a_team_word(span: Span) -> bool:
+    """ "Scotland great Gavin Hastings", "the Alabama versus Florida State game": the word right after the
+    name is a team noun or "versus", whatever the parse made of it (the small model often attaches the
+    name to the person or the game instead)."""
+    doc = span.doc
+    return span.end < len(doc) and (doc[span.end].lower_ in TEAM_NOUNS or doc[span.end].lower_ in _AGAINST)
+
+
 def a_place_that_plays_a_match_is_a_team(span: Span, label: str) -> str | None:
     """In a sports report, a country or city that beats, faces or plays is its team, an organisation:
     "England beat Samoa", "England and Tonga have met", "the Alabama versus Florida State game". spaCy's
@@ -362,6 +370,8 @@ def a_place_that_plays_a_match_is_a_team(span: Span, label: str) -> str | None:
     sporty = _sports_words(span.doc) >= 3 or any(t.lower_ in SPORTS_WORDS for t in span.sent)
     if not sporty:
         return None
+    if _followed_by_a_team_word(span):
+        return TEAM
     chain = [root]
     while chain[-1].dep_ == "conj" and chain[-1].head not in chain and len(chain) < 6:
         chain.append(chain[-1].head)  # "England and Tonga have met": Tonga is England's conjunct
@@ -381,11 +391,40 @@ def a_nationality_word_refers_to_its_country(span: Span, label: str) -> str | No
     return DEMONYM
 
 
+#: Dependencies by which a name modifies the noun after it ("U.S. officials", "Tehran radio").
+_MODIFYING = frozenset({"compound", "nmod", "amod", "npadvmod"})
+
+
+def a_place_name_that_modifies_a_noun_is_a_modifier(span: Span, label: str) -> str | None:
+    """ "U.S. officials", "the Texas courts", "Miami-based": a place's name before a common noun (or a hyphen
+    and a lower-case word) says the noun's origin, as "American officials" does, and is recorded as a
+    modifier mention of the place, so analysts can tell "the U.S. economy" from "troops in the U.S." and
+    leave such mentions out. A capitalised word after it ("U.S. District Court") says a longer name
+    goes on instead."""
+    if label not in {"GPE", "LOC"}:
+        return None
+    doc = span.doc
+    if span.end >= len(doc):
+        return None
+    after = doc[span.end]
+    if after.text in {"-", "‐"} and span.end + 1 < len(doc) and doc[span.end + 1].text[:1].islower():
+        return MODIFIER if not after.whitespace_ and not span[-1].whitespace_ else None
+    root = span.root
+    head = root.head
+    if root.dep_ not in _MODIFYING or head.i < span.end or head.i - span.end > 3:
+        return None
+    between = doc[span.end : head.i + 1]  # "U.S. semiconductor industry": lower-case words up to the noun
+    if not all(t.text[:1].islower() and t.is_alpha for t in between):
+        return None
+    return MODIFIER
+
+
 LABEL_RULES: tuple[LabelRule, ...] = (
     a_lone_word_after_a_locative_preposition_is_a_place,
     the_head_word_decides_the_kind,
     a_place_that_plays_a_match_is_a_team,
     a_nationality_word_refers_to_its_country,
+    a_place_name_that_modifies_a_noun_is_a_modifier,
 )
 
 

@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..model import KIND_LABEL, KIND_ORDER, LABEL_KIND, Candidate, Kind, Mention
+from ..model import KIND_LABEL, KIND_ORDER, LABEL_KIND, TEAM, Candidate, Kind, Mention
 from ..names import (
     DIRECTIONS,
     clean_name,
@@ -201,9 +201,12 @@ def resolve_article(cands: list[Candidate], text: str | None = None) -> list[Men
             continue  # headline fragments: only what the body confirms is kept
         kind = _group_kind([cands[i] for i in idx], defined)
         name = _group_name([cands[i] for i in idx], defined)
+        team = kind == Kind.ORGANIZATION and any(cands[i].label == TEAM for i in idx)
         for i in idx:
             c = cands[i]
-            label = c.label if LABEL_KIND.get(c.label) == kind else _default_label(kind, idx, cands)
+            # one sense per report: "Tonga" that plays a match once is the team throughout
+            own = c.label if LABEL_KIND.get(c.label) == kind else _default_label(kind, idx, cands)
+            label = TEAM if team else own
             mentions.append(Mention(c.begin, c.end, c.text, label, c.ner_label, kind, name, c.sentence))
     return sorted(mentions, key=lambda m: (m.begin, m.end))
 
@@ -250,6 +253,10 @@ def _weight(c: Candidate) -> float:
 def _group_kind(group: list[Candidate], defined: dict[str, Candidate]) -> str:
     if group[0].kind == Kind.GROUP:
         return Kind.GROUP
+    if any(c.label == TEAM for c in group) and not any(c.kind == Kind.PERSON for c in group):
+        # A name that plays a match once in a report is its team in every sentence of it ("Tonga have been
+        # the surprise", "against Tonga"): the match report is about the teams, not the countries.
+        return Kind.ORGANIZATION
     votes: Counter[str] = Counter()
     for c in group:
         votes[c.kind] += _weight(c)

@@ -21,7 +21,9 @@ from ._util import INDEX_HELP, link_settings
 @click.option("--threshold", "link_threshold", type=click.FloatRange(0, 1), help="Least confidence to link.")
 @click.option("--partial-gold", is_flag=True, help="The gold marks only some mentions (RSS-500): no precision.")
 @click.option(
-    "--with-nationalities", is_flag=True, help="Score nationality mentions ('Russian' -> Russia) with the rest."
+    "--with-nationalities",
+    is_flag=True,
+    help="Score nationality and modifier mentions ('Russian', 'U.S. officials') with the rest.",
 )
 @click.option("--errors", "show_errors", type=click.IntRange(min=0), default=0, help="Also list this many errors.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write every figure here.")

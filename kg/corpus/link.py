@@ -66,8 +66,12 @@ TYPE_FIT = {
     frozenset({Kind.EVENT, Kind.ORGANIZATION}): (0.35, 0.7),
     frozenset({Kind.EVENT, Kind.PLACE}): (0.35, 0.7),
 }
-#: A team named after its place ("England beat Samoa") is not the place: the place's items hardly fit.
+#: A team named after its place ("England beat Samoa") is not the place, nor the university or company of
+#: that name ("Alabama" in "the Alabama versus Florida State game"): only a team's items fit.
 TEAM_AS_PLACE = 0.1
+#: P31 classes of sports teams and clubs, and the words that describe one when an item has no classes.
+TEAM_CLASSES = frozenset({"Q476028", "Q847017", "Q12973014", "Q4438121"})
+_TEAM_DESCRIPTION = re.compile(r"(?i)\b(?:team|club|f\.c\.)(?!\w)")
 UNKNOWN_TYPE = 0.7
 OTHER_TYPE = 0.2
 SHARPNESS = 4
@@ -460,7 +464,7 @@ def score_candidates(q: LinkQuery, cands: dict[str, _Cand], ctx: LinkContext | N
         soft = not same_kind and c.strong and not acronym
         if c.company and item.kind != Kind.ORGANIZATION:
             fit = OTHER_TYPE  # "Preston corp" is a company, whatever else is called Preston
-        elif q.team and item.kind == Kind.PLACE:
+        elif q.team and not is_a_team(item):
             fit = TEAM_AS_PLACE
         else:
             fit = type_fit(q.kind, item.kind, soft)
@@ -487,6 +491,11 @@ def score_candidates(q: LinkQuery, cands: dict[str, _Cand], ctx: LinkContext | N
         )
     scored.sort(key=lambda s: (-s.score, -s.item.popularity, s.item.number))
     return scored
+
+
+def is_a_team(item: Item) -> bool:
+    """A sports team or club, by its classes or, for items without classes, its description."""
+    return bool(TEAM_CLASSES.intersection(item.classes)) or bool(_TEAM_DESCRIPTION.search(item.description))
 
 
 def _national_team(q: LinkQuery, scored: list[Scored]) -> bool:

@@ -38,7 +38,7 @@ def render(scores: Scores, *, errors: int = 0) -> str:
     ]
     if not s.with_nationalities:
         n, right = s.nationalities, s.nationalities_right
-        lines.append(f"  nationality mentions         {n:>6}  (scored apart; {right} on a gold span, same QID)")
+        lines.append(f"  nationality, modifier        {n:>6}  (scored apart; {right} on a gold span, same QID)")
     if errors and s.errors:
         kinds = Counter(str(e["error"]) for e in s.errors)
         lines.append("  errors: " + ", ".join(f"{n} {k}" for k, n in kinds.most_common()))

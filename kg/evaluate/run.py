@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from spacy.language import Language
 
 #: Every entity mention with its entity's kind and Wikidata link; nationality mentions of a country too.
+#: Nationality and modifier mentions ("Russian officials", "U.S. officials") are flagged to be scored apart.
 PREDICTIONS_QUERY = """
 SELECT ?hash ?begin ?end ?kind ?wd ?nationality WHERE {
   ?m nif:referenceContext ?a ; nif:beginIndex ?begin ; nif:endIndex ?end .
@@ -31,7 +32,7 @@ SELECT ?hash ?begin ?end ?kind ?wd ?nationality WHERE {
   ?e gaf:denotedBy ?m ; a ?class .
   VALUES (?class ?kind) { (kg:Person "Person") (kg:Organization "Organization") (kg:Place "Place") (kg:Event "Event") }
   OPTIONAL { ?e owl:sameAs ?wd FILTER(STRSTARTS(STR(?wd), "http://www.wikidata.org/entity/")) }
-  BIND(EXISTS { ?m a kg:NationalityMention } AS ?nationality)
+  BIND(EXISTS { ?m a ?apart VALUES ?apart { kg:NationalityMention kg:ModifierMention } } AS ?nationality)
 }
 """
 

@@ -27,6 +27,9 @@ The rules (the README's "How `kg evaluate` scores" says the same in prose):
   benchmarks disagree on them (Reuters-128 leaves them out, News-Fair marks some as the country
   and some as the people), so they are scored apart by default: how many there are, and how many
   sit on a gold span with the same QID. `with_nationalities=True` scores them with the rest.
+  **Modifier mentions** of a place ("U.S. officials", "the Texas courts") go with them, for the same
+  reason: they say what a nationality word says, and benchmarks mark them or not as they please
+  (Reuters-128 marks "London market" but not "U.S. officials"; News-Fair neither).
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ class Predicted:
     end: int
     kind: str
     qid: str | None = None
-    nationality: bool = False  # a nationality word recorded as a mention of its country
+    nationality: bool = False  # a nationality word or a place's modifier ("U.S. officials"): scored apart
 
 
 @dataclass

@@ -21,6 +21,7 @@ from ..article.read import Article
 from ..model import (
     DAY,
     DEMONYM,
+    MODIFIER,
     MONTH,
     MONTH_DAY,
     YEAR,
@@ -139,6 +140,8 @@ def article_triples(article: Article, extraction: Extraction, iris: Iris, prov: 
         is_group = m.kind == Kind.GROUP or nationality
         if nationality:  # a group mention that also names its country: the country's entity points to it
             triples.append((node, RDF.type, KG.NationalityMention))
+        elif m.label == MODIFIER:  # "U.S. officials": the place's mention, of its own kind
+            triples.append((node, RDF.type, KG.ModifierMention))
         triples += [
             (node, RDF.type, KG.GroupMention if is_group else KG.EntityMention),
             *_span(node, a, m.begin, m.end, m.text),

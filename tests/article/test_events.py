@@ -196,7 +196,7 @@ def test_role_values_in_article_graphs_are_the_articles_own_mentions(seed_store)
                                                  nif:referenceContext ?a } }""",
     )
     kinds = {r["kind"].rsplit("#", 1)[-1] for r in rows}
-    assert kinds <= {"EntityMention", "GroupMention", "NationalityMention", "TimeMention", "ArgumentPhrase"}
+    assert kinds <= {"EntityMention", "GroupMention", "NationalityMention", "ModifierMention", "TimeMention", "ArgumentPhrase"}
     assert {"EntityMention", "GroupMention", "TimeMention"} <= kinds
 
 

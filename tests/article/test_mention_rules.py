@@ -9,6 +9,7 @@ from spacy.tokens import Doc, Span
 from kg.article.mention_rules import (
     a_lone_word_after_a_locative_preposition_is_a_place,
     a_nationality_word_refers_to_its_country,
+    a_place_name_that_modifies_a_noun_is_a_modifier,
     a_place_that_plays_a_match_is_a_team,
     apply_label_rules,
     cut_at_a_line_break,
@@ -16,7 +17,7 @@ from kg.article.mention_rules import (
     keep_a_capitalised_the,
     the_head_word_decides_the_kind,
 )
-from kg.model import DEMONYM, TEAM
+from kg.model import DEMONYM, MODIFIER, TEAM
 
 VOCAB = spacy.blank("en").vocab  # English lexical attributes (lower case, punctuation), no model
 
@@ -148,6 +149,31 @@ def test_a_conjunct_of_a_team_is_a_team():
     assert a_place_that_plays_a_match_is_a_team(ent(doc, 10, 11, "GPE"), "GPE") == TEAM
 
 
+def test_a_country_before_a_team_word_in_a_match_report_is_its_team_whatever_the_parse():
+    # the small model hangs "Scotland" on the person, not on "great"
+    doc = _match_report(
+        ["by", "Scotland", "great", "Gavin", "Hastings", "."],
+        [0, 4, 4, 4, 0, 0],
+        ["ROOT", "nmod", "amod", "compound", "pobj", "punct"],
+        ["by", "scotland", "great", "gavin", "hastings", "."],
+    )
+    assert a_place_that_plays_a_match_is_a_team(ent(doc, 9, 10, "GPE"), "GPE") == TEAM
+
+
+def test_a_place_versus_another_in_a_sports_sentence_is_a_team():
+    doc = make(
+        ["during", "the", "Alabama", "versus", "Florida", "State", "football", "game"],
+        heads=[0, 2, 0, 2, 5, 7, 7, 3],
+        deps=["ROOT", "det", "pobj", "prep", "compound", "compound", "compound", "pobj"],
+    )
+    assert a_place_that_plays_a_match_is_a_team(ent(doc, 2, 3, "GPE"), "GPE") == TEAM
+
+
+def test_a_place_before_a_team_word_outside_sport_is_still_the_place():
+    doc = make(["the", "Texas", "side", "of", "the", "river"], heads=[2, 2, 2, 2, 5, 3])
+    assert a_place_that_plays_a_match_is_a_team(ent(doc, 1, 2, "GPE"), "GPE") is None
+
+
 def test_a_country_that_beats_another_outside_sport_is_still_the_country():
     doc = make(
         ["China", "beat", "Japan", "to", "the", "deal", "."],
@@ -186,3 +212,36 @@ def test_a_nationality_word_inside_a_longer_name_is_not_its_country():
 def test_a_group_word_not_in_the_demonym_table_stays_a_group():
     doc = make(["Muslim", "leaders", "met"])
     assert a_nationality_word_refers_to_its_country(ent(doc, 0, 1, "NORP"), "NORP") is None
+
+
+# -- modifiers -------------------------------------------------------------------------------------
+
+
+def test_a_place_name_before_a_common_noun_is_a_modifier_of_it():
+    doc = make(["U.S.", "officials", "said"], heads=[1, 2, 2], deps=["compound", "nsubj", "ROOT"])
+    assert a_place_name_that_modifies_a_noun_is_a_modifier(ent(doc, 0, 1, "GPE"), "GPE") == MODIFIER
+
+
+def test_a_place_name_before_an_adjective_and_its_noun_is_a_modifier():
+    doc = make(["the", "U.S.", "semiconductor", "industry"], heads=[3, 3, 3, 3], deps=["det", "nmod", "compound", "ROOT"])
+    assert a_place_name_that_modifies_a_noun_is_a_modifier(ent(doc, 1, 2, "GPE"), "GPE") == MODIFIER
+
+
+def test_a_place_name_joined_by_a_hyphen_to_a_lower_case_word_is_a_modifier():
+    doc = make(["a", "Miami", "-", "based", "firm"], spaces=[True, False, False, True, False], heads=[4, 3, 3, 4, 4])
+    assert a_place_name_that_modifies_a_noun_is_a_modifier(ent(doc, 1, 2, "GPE"), "GPE") == MODIFIER
+
+
+def test_a_place_name_that_begins_a_longer_name_is_not_a_modifier():
+    doc = make(["in", "U.S.", "District", "Court"], heads=[0, 3, 3, 0], deps=["ROOT", "compound", "compound", "pobj"])
+    assert a_place_name_that_modifies_a_noun_is_a_modifier(ent(doc, 1, 2, "GPE"), "GPE") is None
+
+
+def test_a_place_where_something_happens_is_not_a_modifier():
+    doc = make(["troops", "in", "the", "U.S.", "."], heads=[0, 0, 3, 1, 0], deps=["ROOT", "prep", "det", "pobj", "punct"])
+    assert a_place_name_that_modifies_a_noun_is_a_modifier(ent(doc, 3, 4, "GPE"), "GPE") is None
+
+
+def test_an_organisation_before_a_noun_is_not_a_place_modifier():
+    doc = make(["Apple", "shares", "fell"], heads=[1, 2, 2], deps=["compound", "nsubj", "ROOT"])
+    assert a_place_name_that_modifies_a_noun_is_a_modifier(ent(doc, 0, 1, "ORG"), "ORG") is None

@@ -248,6 +248,17 @@ def test_a_nationality_word_is_a_mention_of_its_country_of_its_own_kind(seed_sto
     assert "North Korean" in {r["g"] for r in groups}, "the article still records the group"
 
 
+def test_a_place_name_that_modifies_a_noun_is_a_modifier_mention_of_the_place(seed_store):
+    """ "U.S. military", "Seoul officials": mentions of the place's node, of their own kind."""
+    rows = select(
+        seed_store,
+        """SELECT ?anchor ?place WHERE { ?m a kg:ModifierMention, kg:EntityMention ; nif:anchorOf ?anchor .
+             ?e gaf:denotedBy ?m ; rdfs:label ?place ; a kg:Place }""",
+    )
+    assert {(r["anchor"], r["place"]) for r in rows} >= {("Seoul", "Seoul")}
+    assert any(r["place"] in {"United States", "US", "U.S."} for r in rows)
+
+
 def test_the_un_that_speaks_for_the_un_command_is_the_un_command(seed_store):
     """ "..., the UN said" in an article about the United Nations Command: no link to the United Nations."""
     assert not select(seed_store, "SELECT ?e WHERE { ?e owl:sameAs wd:Q1065 }")

@@ -62,3 +62,20 @@ def test_the_same_name_outside_a_match_still_links_to_the_country(sources):
         [LinkQuery("https://data.newskg.example/place/freedonia", "Place", "Freedonia")], sources.local, LinkConfig()
     )
     assert d.qid == "Q100"
+
+
+def test_a_team_never_links_to_a_university_or_company_that_shares_its_name(tmp_path):
+    items = [
+        Item("Q300", "Greenstate", description="state of Freedonia", kind="Place", popularity=0.8),
+        Item(
+            "Q301",
+            "University of Greenstate",
+            aliases=("Greenstate",),
+            description="public university in Greenstate",
+            kind="Organization",
+            popularity=0.7,
+        ),
+    ]
+    with hand_made_index(items, tmp_path, "campus") as opened:
+        (d,) = link([query("Greenstate", team=True)], opened.local, LinkConfig())
+    assert d.qid is None
