@@ -14,11 +14,11 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..model import DEMONYM, LABEL_KIND, Candidate, Extraction, Kind
-from ..names import forget_names
+from ..names import TITLES, forget_names
 from ..settings import Settings
 from .demonyms import country_of
 from .events import Taxonomy, extract_events, load_taxonomy
-from .mention_rules import apply_label_rules, apply_span_rules
+from .mention_rules import apply_label_rules, apply_span_rules, the_longer_name_a_place_begins_or_ends
 from .mentions import resolve_article
 from .read import Article, is_headline
 from .timex import time_expressions
@@ -27,76 +27,6 @@ if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc, Span
 
-#: Titles and ranks that precede a name but are not part of it.
-TITLES = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "miss",
-        "mx",
-        "dr",
-        "prof",
-        "professor",
-        "sir",
-        "dame",
-        "lord",
-        "lady",
-        "rev",
-        "reverend",
-        "fr",
-        "father",
-        "col",
-        "colonel",
-        "lt",
-        "lieutenant",
-        "gen",
-        "general",
-        "maj",
-        "major",
-        "capt",
-        "captain",
-        "cmdr",
-        "commander",
-        "sgt",
-        "sergeant",
-        "cpl",
-        "corporal",
-        "pvt",
-        "private",
-        "adm",
-        "admiral",
-        "brig",
-        "brigadier",
-        "marshal",
-        "president",
-        "vice",
-        "premier",
-        "chancellor",
-        "minister",
-        "secretary",
-        "sen",
-        "senator",
-        "rep",
-        "representative",
-        "gov",
-        "governor",
-        "mayor",
-        "judge",
-        "justice",
-        "spokesman",
-        "spokeswoman",
-        "spokesperson",
-        "ambassador",
-        "king",
-        "queen",
-        "prince",
-        "princess",
-        "pope",
-        "sheikh",
-        "st",
-    ]
-)
 
 #: Articles per spaCy memory zone with --jobs > 1: each zone starts spaCy's worker processes anew, so
 #: zones are long there. On one process each batch is a zone of its own.
@@ -201,6 +131,7 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
     body = article.text[offset:]  # the doc's text: Doc.text would join it again from every token
     if zones is None:
         zones = _line_zones(body, offset, article.title_span)
+    kept: list[tuple[Span, str, str]] = []  # span, spaCy's label, the label so far
     for ent in doc.ents:
         if ent.label_ not in LABEL_KIND:
             continue
@@ -208,8 +139,12 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
         if trimmed is None or _is_title_token(trimmed[-1].text):
             continue  # a title with no name ("U.S. Col")
         trimmed = apply_span_rules(trimmed)
-        if trimmed is None:
-            continue
+        if trimmed is not None:
+            kept.append((*the_longer_name_a_place_begins_or_ends(trimmed, ent.label_), ent.label_))
+    longer = [(s.start, s.end) for s, _, _ in kept]
+    for trimmed, ent_label, ner_label in kept:
+        if any(b <= trimmed.start and trimmed.end <= e and (b, e) != (trimmed.start, trimmed.end) for b, e in longer):
+            continue  # "District Court" of "U.S. District Court": a longer name holds it
         for span in _split_coordination(trimmed):
             surface = span.text
             if not _looks_like_a_name(surface) or _CREDIT_SPAN.search(surface) or _is_fragment(span, body):
@@ -218,14 +153,14 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
             zone = _zone_of(begin, zones)
             if zone == "credit":
                 continue
-            label = apply_label_rules(span, ent.label_)
+            label = apply_label_rules(span, ent_label)
             country = country_of(surface) if label == DEMONYM else None
             yield Candidate(
                 begin=begin,
                 end=offset + span.end_char,
                 text=surface,
                 label=label,
-                ner_label=ent.label_,
+                ner_label=ner_label,
                 kind=LABEL_KIND[label],
                 sentence=(offset + span.sent.start_char, offset + span.sent.end_char),
                 in_headline=zone == "headline",

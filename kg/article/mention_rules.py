@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..model import DEMONYM, MODIFIER, TEAM
+from ..names import TITLES
 from .demonyms import country_of
 
 if TYPE_CHECKING:
@@ -118,6 +119,66 @@ def apply_span_rules(span: Span, rules: tuple[SpanRule, ...] = SPAN_RULES) -> Sp
             return None
         span = found
     return span
+
+
+# -- a place inside a longer name ------------------------------------------------------------------
+
+_POSSESSIVES = frozenset({"'s", "’s"})
+
+
+def _free_proper_noun(token: Token) -> bool:
+    """A capitalised proper noun that no other entity holds and that is neither a title ("Gov.", "Minister")
+    nor written in capitals (an acronym or a ticker, "NASDAQ", "WPM", names of their own)."""
+    return (
+        token.pos_ == "PROPN"
+        and token.text[:1].isupper()
+        and not (len(token.text) > 1 and token.text.isupper())
+        and token.ent_iob_ in {"O", ""}
+        and not _is_title(token)
+    )
+
+
+def _entity_at(doc: Doc, i: int, label: str) -> Span | None:
+    return next((e for e in doc.ents if e.start <= i < e.end and e.label_ == label), None)
+
+
+def the_longer_name_a_place_begins_or_ends(span: Span, label: str) -> tuple[Span, str]:
+    """A place's name that spaCy tagged alone inside a longer name is that name: "U.S." + "District Court"
+    is "U.S. District Court", "Ohio" of "the Ohio State recruiter" is "Ohio State", "Houston" of
+    "Houston's Top Dentists" is the whole. The longer name is an organisation unless its head word says
+    otherwise. Not when the run goes on into a title or a person ("Britain's Prime Minister Theresa May"), nor into
+    a name in capitals ("New York NASDAQ"). "X of <place>" is left alone: after a company's name it
+    is mostly where the company is ("Custom Security Services of Myrtle Beach"). Returns the span and
+    label to keep (the same ones when the place stands alone)."""
+    if label not in {"GPE", "LOC"} or len(span) == 0:
+        return span, label
+    doc, sent = span.doc, span.sent
+    start, end = span.start, span.end
+    nxt = doc[end] if end < sent.end else None
+    if nxt is not None and (span[-1].whitespace_ or nxt.text in _POSSESSIVES):
+        org = _entity_at(doc, end, "ORG") if nxt.ent_iob_ == "B" and not nxt.text.isupper() else None
+        if org is not None and span[-1].whitespace_:  # "U.S. District Court"
+            end = org.end
+        else:
+            at = end + 1 if nxt.text in _POSSESSIVES and nxt.whitespace_ else end  # "Houston's Top Dentists"
+            run = at
+            while run < sent.end and _free_proper_noun(doc[run]):
+                run += 1
+            # after a possessive, one word is too little to tell a name ("Houston's Top Dentists") from a
+            # description ("Houston's Mayor", "Houston's Top dentists")
+            enough = run - at >= (2 if at > end else 1)
+            if enough and not (run < len(doc) and (_is_title(doc[run]) or doc[run].ent_type_ == "PERSON")):
+                end = run
+    while start > sent.start and _free_proper_noun(doc[start - 1]):
+        start -= 1  # "H Texas" magazine
+    if (start, end) == (span.start, span.end):
+        return span, label
+    longer = doc[start:end]
+    return longer, head_word_label(longer.text) or "ORG"
+
+
+def _is_title(token: Token) -> bool:
+    return token.text.rstrip(".").casefold() in TITLES
 
 
 # -- label rules -----------------------------------------------------------------------------------

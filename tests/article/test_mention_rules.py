@@ -16,6 +16,7 @@ from kg.article.mention_rules import (
     drop_a_weapon_model,
     keep_a_capitalised_the,
     the_head_word_decides_the_kind,
+    the_longer_name_a_place_begins_or_ends,
 )
 from kg.model import DEMONYM, MODIFIER, TEAM
 
@@ -245,3 +246,66 @@ def test_a_place_where_something_happens_is_not_a_modifier():
 def test_an_organisation_before_a_noun_is_not_a_place_modifier():
     doc = make(["Apple", "shares", "fell"], heads=[1, 2, 2], deps=["compound", "nsubj", "ROOT"])
     assert a_place_name_that_modifies_a_noun_is_a_modifier(ent(doc, 0, 1, "ORG"), "ORG") is None
+
+
+# -- a place inside a longer name ------------------------------------------------------------------
+
+
+def tagged(words: list[str], pos: list[str], ents: list[tuple[int, int, str]], spaces: list[bool] | None = None) -> Doc:
+    doc = Doc(VOCAB, words=words, spaces=spaces, pos=pos, sent_starts=[True] + [False] * (len(words) - 1))
+    doc.ents = [Span(doc, b, e, label=label) for b, e, label in ents]
+    return doc
+
+
+def longer(doc: Doc, start: int, end: int, label: str = "GPE") -> tuple[str, str]:
+    span, new_label = the_longer_name_a_place_begins_or_ends(doc[start:end], label)
+    return span.text, new_label
+
+
+def test_a_place_followed_by_an_organisation_name_is_that_longer_name():
+    doc = tagged(["in", "U.S.", "District", "Court"], ["ADP", "PROPN", "PROPN", "PROPN"], [(1, 2, "GPE"), (2, 4, "ORG")])
+    assert longer(doc, 1, 2) == ("U.S. District Court", "ORG")
+
+
+def test_a_place_followed_by_proper_nouns_no_entity_holds_is_that_longer_name():
+    doc = tagged(["the", "Ohio", "State", "recruiter"], ["DET", "PROPN", "PROPN", "NOUN"], [(1, 2, "GPE")])
+    assert longer(doc, 1, 2) == ("Ohio State", "ORG")
+
+
+def test_a_proper_noun_before_a_place_begins_the_longer_name():
+    doc = tagged(["in", "H", "Texas", "magazine"], ["ADP", "PROPN", "PROPN", "NOUN"], [(2, 3, "GPE")])
+    assert longer(doc, 2, 3) == ("H Texas", "ORG")
+
+
+def test_the_longer_names_head_word_gives_its_kind():
+    doc = tagged(["in", "Orange", "County"], ["ADP", "PROPN", "PROPN"], [(1, 2, "GPE")])
+    assert longer(doc, 1, 2) == ("Orange County", "GPE")
+
+
+def test_a_possessive_place_begins_a_longer_name_of_two_words_or_more():
+    words = ["Houston", "'s", "Top", "Dentists", "list"]
+    spaces = [False, True, True, True, False]
+    doc = tagged(words, ["PROPN", "PART", "PROPN", "PROPN", "NOUN"], [(0, 1, "GPE")], spaces)
+    assert longer(doc, 0, 1) == ("Houston's Top Dentists", "ORG")
+    one = tagged(["Houston", "'s", "Mayor", "said"], ["PROPN", "PART", "PROPN", "VERB"], [(0, 1, "GPE")], spaces[:4])
+    assert longer(one, 0, 1) == ("Houston", "GPE")
+
+
+def test_a_place_before_a_title_and_a_person_stays_the_place():
+    words = ["Texas", "Gov.", "Greg", "Abbott"]
+    doc = tagged(words, ["PROPN"] * 4, [(0, 1, "GPE"), (2, 4, "PERSON")])
+    assert longer(doc, 0, 1) == ("Texas", "GPE")
+    words = ["Britain", "'s", "Prime", "Minister", "Theresa", "May"]
+    spaces = [False, True, True, True, True, False]
+    doc = tagged(words, ["PROPN", "PART", *["PROPN"] * 4], [(0, 1, "GPE"), (4, 6, "PERSON")], spaces)
+    assert longer(doc, 0, 1) == ("Britain", "GPE")
+
+
+def test_a_place_before_a_name_in_capitals_stays_the_place():
+    doc = tagged(["New", "York", "NASDAQ", "traders"], ["PROPN", "PROPN", "PROPN", "NOUN"], [(0, 2, "GPE"), (2, 3, "ORG")])
+    assert longer(doc, 0, 2) == ("New York", "GPE")
+
+
+def test_a_place_at_the_start_of_a_sentence_keeps_its_own_name():
+    doc = tagged(["Meanwhile", "Texas", "is", "dry"], ["ADV", "PROPN", "AUX", "ADJ"], [(1, 2, "GPE")])
+    assert longer(doc, 1, 2) == ("Texas", "GPE")
