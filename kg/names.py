@@ -78,6 +78,7 @@ TITLES = frozenset(
         "spokesman",
         "spokeswoman",
         "spokesperson",
+        "dj",
         "ambassador",
         "king",
         "queen",

@@ -452,6 +452,27 @@ def a_nationality_word_refers_to_its_country(span: Span, label: str) -> str | No
     return DEMONYM
 
 
+def a_name_after_a_town_and_a_comma_is_its_region(span: Span, label: str) -> str | None:
+    """ "Houston, TX", "Salem, Ore.", "Paramus, N.J.": an abbreviation right after a place and a comma is the
+    place's state or country, whatever spaCy called it ("TX" an organisation). Only abbreviations (capitals,
+    or a dot): "Houston, Acme Corp said" names a company."""
+    if label in {"GPE", "LOC"} or label not in {"ORG", "PERSON", "NORP", "FAC"} or len(span) != 1:
+        return None
+    text = span[0].text
+    if not ((text.isupper() and 2 <= len(text) <= 3) or (text.endswith(".") and text[:1].isupper())):
+        return None
+    doc = span.doc
+    if span.start < 2 or doc[span.start - 1].text != ",":
+        return None
+    before = doc[span.start - 2]
+    if before.ent_type_ != "GPE":
+        return None
+    after = doc[span.end] if span.end < len(doc) else None
+    if after is not None and after.text[:1].isupper():
+        return None  # "Houston, TX Energy Corp": a longer name goes on
+    return "GPE"
+
+
 #: Dependencies by which a name modifies the noun after it ("U.S. officials", "Tehran radio").
 _MODIFYING = frozenset({"compound", "nmod", "amod", "npadvmod"})
 
@@ -482,6 +503,7 @@ def a_place_name_that_modifies_a_noun_is_a_modifier(span: Span, label: str) -> s
 
 LABEL_RULES: tuple[LabelRule, ...] = (
     a_lone_word_after_a_locative_preposition_is_a_place,
+    a_name_after_a_town_and_a_comma_is_its_region,
     the_head_word_decides_the_kind,
     a_place_that_plays_a_match_is_a_team,
     a_nationality_word_refers_to_its_country,

@@ -23,6 +23,7 @@ from ..names import (
     is_acronym,
     long_form_start,
     name_key,
+    person_key,
     words,
 )
 from .mention_rules import head_word_label
@@ -90,14 +91,19 @@ class Joining:
 
 
 def _same_name(art: Joining) -> None:
-    """Mentions with the same identity key are one thing ("U.N." and "UN"; an acronym and its long form)."""
+    """Mentions with the same identity key are one thing ("U.N." and "UN"; an acronym and its long form), and
+    so are a person's full names but for middle initials ("Donald J. Trump", "Donald Trump")."""
     first_with_key: dict[tuple[bool, str], int] = {}
+    first_person: dict[str, int] = {}
     for i, c in enumerate(art.cands):
         slot = (c.kind == Kind.GROUP, art.keys[i])
         if slot in first_with_key:
             art.groups.union(first_with_key[slot], i)
         else:
             first_with_key[slot] = i
+        if c.kind == Kind.PERSON and len(words(c.text)) >= 2:
+            first = first_person.setdefault(person_key(c.text), i)
+            art.groups.union(first, i)
 
 
 def _name_part_joins_its_person(art: Joining) -> None:

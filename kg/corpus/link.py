@@ -72,6 +72,12 @@ TEAM_AS_PLACE = 0.1
 #: P31 classes of sports teams and clubs, and the words that describe one when an item has no classes.
 TEAM_CLASSES = frozenset({"Q476028", "Q847017", "Q12973014", "Q4438121"})
 _TEAM_DESCRIPTION = re.compile(r"(?i)\b(?:team|club|f\.c\.)(?!\w)")
+#: How a team's item is often labelled when its description is empty: "Liverpool F.C.", "Alabama Crimson
+#: Tide football".
+_TEAM_LABEL = re.compile(r"(?i)\b(?:a?\.?f\.?c\.?|football|basketball|baseball|hockey|rugby|club|team)$")
+#: A team's item named after its place ("Liverpool F.C." for "Liverpool" in a match report): nearly as good
+#: as the name itself, since the report says a team is meant.
+TEAM_OF_PLACE_NAME = 0.9
 UNKNOWN_TYPE = 0.7
 OTHER_TYPE = 0.2
 SHARPNESS = 4
@@ -322,6 +328,18 @@ def _similarity(name: str, item: Item) -> float:
     return best
 
 
+def _add_teams_named_after(q: LinkQuery, sources: Sequence[CandidateSource], cands: dict[str, _Cand]) -> None:
+    """A place's name that stands for a team ("Liverpool" in a match report): the teams whose label is that
+    name and more ("Liverpool F.C.", "Alabama Crimson Tide football") are candidates too (the metonymy)."""
+    prefix = q.label.casefold() + " "
+    for source in sources:
+        for match in source.search(q.label, limit=30):
+            item = match.item
+            if item.qid not in cands and item.label.casefold().startswith(prefix) and is_a_team(item):
+                how = f"a team named after {q.label!r}"
+                cands[item.qid] = _Cand(match, TEAM_OF_PLACE_NAME, item.label, how, True)
+
+
 def gather_candidates(
     queries: Sequence[LinkQuery], sources: Sequence[CandidateSource], config: LinkConfig, *, remote: bool = False
 ) -> list[dict[str, _Cand]]:
@@ -350,6 +368,8 @@ def gather_candidates(
                         how = FORM_NAMES[match.form] + (" (without middle names)" if derived else "")
                         how += " (without its legal form)" if form.company else ""
                         cands[match.item.qid] = _Cand(match, score, form.name, how, form.is_label, form.company)
+        if q.team:
+            _add_teams_named_after(q, sources, cands)
         if config.fuzzy and not cands and key(q.label):
             for source in sources:
                 for match in source.search(q.label):
@@ -494,8 +514,12 @@ def score_candidates(q: LinkQuery, cands: dict[str, _Cand], ctx: LinkContext | N
 
 
 def is_a_team(item: Item) -> bool:
-    """A sports team or club, by its classes or, for items without classes, its description."""
-    return bool(TEAM_CLASSES.intersection(item.classes)) or bool(_TEAM_DESCRIPTION.search(item.description))
+    """A sports team or club, by its classes or, for items without classes, its description or label."""
+    return (
+        bool(TEAM_CLASSES.intersection(item.classes))
+        or bool(_TEAM_DESCRIPTION.search(item.description))
+        or bool(_TEAM_LABEL.search(item.label))
+    )
 
 
 def _national_team(q: LinkQuery, scored: list[Scored]) -> bool:

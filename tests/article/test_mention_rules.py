@@ -8,6 +8,7 @@ from spacy.tokens import Doc, Span
 
 from kg.article.mention_rules import (
     a_lone_word_after_a_locative_preposition_is_a_place,
+    a_name_after_a_town_and_a_comma_is_its_region,
     a_nationality_word_refers_to_its_country,
     a_place_name_that_modifies_a_noun_is_a_modifier,
     a_place_that_plays_a_match_is_a_team,
@@ -224,7 +225,9 @@ def test_a_place_name_before_a_common_noun_is_a_modifier_of_it():
 
 
 def test_a_place_name_before_an_adjective_and_its_noun_is_a_modifier():
-    doc = make(["the", "U.S.", "semiconductor", "industry"], heads=[3, 3, 3, 3], deps=["det", "nmod", "compound", "ROOT"])
+    doc = make(
+        ["the", "U.S.", "semiconductor", "industry"], heads=[3, 3, 3, 3], deps=["det", "nmod", "compound", "ROOT"]
+    )
     assert a_place_name_that_modifies_a_noun_is_a_modifier(ent(doc, 1, 2, "GPE"), "GPE") == MODIFIER
 
 
@@ -239,7 +242,9 @@ def test_a_place_name_that_begins_a_longer_name_is_not_a_modifier():
 
 
 def test_a_place_where_something_happens_is_not_a_modifier():
-    doc = make(["troops", "in", "the", "U.S.", "."], heads=[0, 0, 3, 1, 0], deps=["ROOT", "prep", "det", "pobj", "punct"])
+    doc = make(
+        ["troops", "in", "the", "U.S.", "."], heads=[0, 0, 3, 1, 0], deps=["ROOT", "prep", "det", "pobj", "punct"]
+    )
     assert a_place_name_that_modifies_a_noun_is_a_modifier(ent(doc, 3, 4, "GPE"), "GPE") is None
 
 
@@ -263,7 +268,9 @@ def longer(doc: Doc, start: int, end: int, label: str = "GPE") -> tuple[str, str
 
 
 def test_a_place_followed_by_an_organisation_name_is_that_longer_name():
-    doc = tagged(["in", "U.S.", "District", "Court"], ["ADP", "PROPN", "PROPN", "PROPN"], [(1, 2, "GPE"), (2, 4, "ORG")])
+    doc = tagged(
+        ["in", "U.S.", "District", "Court"], ["ADP", "PROPN", "PROPN", "PROPN"], [(1, 2, "GPE"), (2, 4, "ORG")]
+    )
     assert longer(doc, 1, 2) == ("U.S. District Court", "ORG")
 
 
@@ -302,10 +309,35 @@ def test_a_place_before_a_title_and_a_person_stays_the_place():
 
 
 def test_a_place_before_a_name_in_capitals_stays_the_place():
-    doc = tagged(["New", "York", "NASDAQ", "traders"], ["PROPN", "PROPN", "PROPN", "NOUN"], [(0, 2, "GPE"), (2, 3, "ORG")])
+    doc = tagged(
+        ["New", "York", "NASDAQ", "traders"], ["PROPN", "PROPN", "PROPN", "NOUN"], [(0, 2, "GPE"), (2, 3, "ORG")]
+    )
     assert longer(doc, 0, 2) == ("New York", "GPE")
 
 
 def test_a_place_at_the_start_of_a_sentence_keeps_its_own_name():
     doc = tagged(["Meanwhile", "Texas", "is", "dry"], ["ADV", "PROPN", "AUX", "ADJ"], [(1, 2, "GPE")])
     assert longer(doc, 1, 2) == ("Texas", "GPE")
+
+
+# -- a town's region -------------------------------------------------------------------------------
+
+
+def test_a_short_name_after_a_town_and_a_comma_is_its_region():
+    doc = tagged(
+        ["located", "in", "Houston", ",", "TX", "."],
+        ["VERB", "ADP", "PROPN", "PUNCT", "PROPN", "PUNCT"],
+        [(2, 3, "GPE"), (4, 5, "ORG")],
+    )
+    assert a_name_after_a_town_and_a_comma_is_its_region(doc[4:5], "ORG") == "GPE"
+
+
+def test_a_name_after_a_town_and_a_comma_that_goes_on_is_left_alone():
+    doc = tagged(
+        ["In", "Houston", ",", "Acme", "Corp", "said"],
+        ["ADP", "PROPN", "PUNCT", "PROPN", "PROPN", "VERB"],
+        [(1, 2, "GPE"), (3, 5, "ORG")],
+    )
+    assert a_name_after_a_town_and_a_comma_is_its_region(doc[3:5], "ORG") is None
+    doc = tagged(["Smith", ",", "TX", "."], ["PROPN", "PUNCT", "PROPN", "PUNCT"], [(0, 1, "PERSON"), (2, 3, "ORG")])
+    assert a_name_after_a_town_and_a_comma_is_its_region(doc[2:3], "ORG") is None

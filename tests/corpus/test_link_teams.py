@@ -79,3 +79,16 @@ def test_a_team_never_links_to_a_university_or_company_that_shares_its_name(tmp_
     with hand_made_index(items, tmp_path, "campus") as opened:
         (d,) = link([query("Greenstate", team=True)], opened.local, LinkConfig())
     assert d.qid is None
+
+
+def test_a_team_named_after_its_place_finds_the_team_item_labelled_with_more_words(tmp_path):
+    items = [
+        Item("Q400", "Bluestate", description="state of Freedonia", kind="Place", popularity=0.8),
+        Item("Q401", "Bluestate Crimson Hawks football", kind="Organization", popularity=0.6),
+        Item("Q402", "Bluestate Crimson Hawks", description="a band from Bluestate", kind="Organization"),
+    ]
+    with hand_made_index(items, tmp_path, "college") as opened:
+        (team,) = link([query("Bluestate", team=True)], opened.local, LinkConfig())
+        (place,) = link([query("Bluestate", team=False)], opened.local, LinkConfig())
+    assert team.qid == "Q401" and "team named after" in team.reason
+    assert place.qid != "Q401"

@@ -245,3 +245,13 @@ def test_a_person_is_never_made_a_team_by_a_surname_tagged_as_one():
     cands = [cand("Brian Ashton", 0, "PERSON"), ashton]
     kinds = {m.kind for m in resolve_article(cands)}
     assert kinds == {"Person"}
+
+
+def test_full_names_that_differ_by_a_middle_initial_are_one_person_so_the_surname_finds_it():
+    cands = [
+        cand("Donald J. Trump", 0, "PERSON"),
+        cand("Donald Trump", 100, "PERSON"),
+        cand("Trump", 200, "ORG"),  # spaCy's organisation for the bare surname
+    ]
+    names = {m.name for m in resolve_article(cands)}
+    assert len(names) == 1 and {m.kind for m in resolve_article(cands)} == {"Person"}
