@@ -14,11 +14,16 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..model import DEMONYM, LABEL_KIND, Candidate, Extraction, Kind
-from ..names import TITLES, forget_names
+from ..names import TITLES, forget_names, long_form_start
 from ..settings import Settings
 from .demonyms import country_of
 from .events import Taxonomy, extract_events, load_taxonomy
-from .mention_rules import apply_label_rules, apply_span_rules, the_longer_name_a_place_begins_or_ends
+from .mention_rules import (
+    apply_label_rules,
+    apply_span_rules,
+    listed_regions,
+    the_longer_name_a_place_begins_or_ends,
+)
 from .mentions import resolve_article
 from .read import Article, is_headline
 from .timex import time_expressions
@@ -122,27 +127,33 @@ def _looks_like_a_name(surface: str) -> bool:
     return any(c.isupper() for c in surface) and any(c.isalpha() for c in surface)
 
 
-def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | None = None) -> Iterator[Candidate]:
+def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | None = None) -> list[Candidate]:
     """Cleaned entity spans of the article's body, with offsets into the whole article text.
 
-    `zones` are the body's headline and credit lines (`_line_zones`), when the caller has them.
+    `zones` are the body's headline and credit lines (`_line_zones`), when the caller has them. Besides
+    spaCy's entities: each name of a list of regions ("Los Angeles and Orange counties"), and each later
+    use of an acronym the article defines for one of its names ("... Medical Group, Inc. (VRA)").
     """
     offset = article.body_start
     body = article.text[offset:]  # the doc's text: Doc.text would join it again from every token
     if zones is None:
         zones = _line_zones(body, offset, article.title_span)
-    kept: list[tuple[Span, str, str]] = []  # span, spaCy's label, the label so far
+    regions = listed_regions(doc)
+    in_a_list = {t.i for span, _ in regions for t in span}
+    kept: list[tuple[Span, str, str, str | None]] = []  # span, the label so far, spaCy's label, name it stands for
     for ent in doc.ents:
-        if ent.label_ not in LABEL_KIND:
+        if ent.label_ not in LABEL_KIND or in_a_list.intersection(range(ent.start, ent.end)):
             continue
         trimmed = _trim(ent)
         if trimmed is None or _is_title_token(trimmed[-1].text):
             continue  # a title with no name ("U.S. Col")
         trimmed = apply_span_rules(trimmed)
         if trimmed is not None:
-            kept.append((*the_longer_name_a_place_begins_or_ends(trimmed, ent.label_), ent.label_))
-    longer = [(s.start, s.end) for s, _, _ in kept]
-    for trimmed, ent_label, ner_label in kept:
+            kept.append((*the_longer_name_a_place_begins_or_ends(trimmed, ent.label_), ent.label_, None))
+    kept += [(span, "GPE", span[0].ent_type_ or "GPE", region) for span, region in regions]
+    longer = [(s.start, s.end) for s, _, _, _ in kept]
+    found: list[Candidate] = []
+    for trimmed, ent_label, ner_label, region in sorted(kept, key=lambda k: k[0].start):
         if any(b <= trimmed.start and trimmed.end <= e and (b, e) != (trimmed.start, trimmed.end) for b, e in longer):
             continue  # "District Court" of "U.S. District Court": a longer name holds it
         for span in _split_coordination(trimmed):
@@ -153,19 +164,65 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
             zone = _zone_of(begin, zones)
             if zone == "credit":
                 continue
-            label = apply_label_rules(span, ent_label)
+            label = ent_label if region else apply_label_rules(span, ent_label)
             country = country_of(surface) if label == DEMONYM else None
-            yield Candidate(
-                begin=begin,
-                end=offset + span.end_char,
-                text=surface,
-                label=label,
-                ner_label=ner_label,
-                kind=LABEL_KIND[label],
-                sentence=(offset + span.sent.start_char, offset + span.sent.end_char),
-                in_headline=zone == "headline",
-                refers_to=country.name if country is not None else None,
+            found.append(
+                Candidate(
+                    begin=begin,
+                    end=offset + span.end_char,
+                    text=surface,
+                    label=label,
+                    ner_label=ner_label,
+                    kind=LABEL_KIND[label],
+                    sentence=(offset + span.sent.start_char, offset + span.sent.end_char),
+                    in_headline=zone == "headline",
+                    refers_to=country.name if country is not None else region,
+                )
             )
+    return found + _uses_of_defined_acronyms(doc, found, offset, body, zones)
+
+
+_DEFINED = re.compile(r"\s*\(\s*([A-Z][A-Za-z&]{1,9})\s*\)")
+
+
+def _uses_of_defined_acronyms(
+    doc: Doc, found: list[Candidate], offset: int, body: str, zones: list[tuple[int, int, str]]
+) -> list[Candidate]:
+    """ "The Center for Radiation Therapy (CRT) ... CRT said": the acronym a name is defined by, wherever spaCy
+    did not tag it, is a mention of that name's kind. Only acronyms whose letters begin the name's words."""
+    defined: dict[str, Candidate] = {}
+    for c in found:
+        m = _DEFINED.match(body, c.end - offset)
+        if m and not c.in_headline and long_form_start(m.group(1), c.text) is not None:
+            defined.setdefault(m.group(1), c)
+    if not defined:
+        return []
+    taken = [(c.begin, c.end) for c in found]
+    extra = []
+    for token in doc:
+        long = defined.get(token.text)
+        if long is None:
+            continue
+        begin, end = offset + token.idx, offset + token.idx + len(token.text)
+        zone = _zone_of(begin, zones)
+        if zone == "credit" or any(b < end and begin < e for b, e in taken):
+            continue
+        if _is_fragment(doc[token.i : token.i + 1], body):
+            continue
+        sent = token.sent
+        extra.append(
+            Candidate(
+                begin=begin,
+                end=end,
+                text=token.text,
+                label=long.label,
+                ner_label=long.ner_label,
+                kind=long.kind,
+                sentence=(offset + sent.start_char, offset + sent.end_char),
+                in_headline=_zone_of(begin, zones) == "headline",
+            )
+        )
+    return extra
 
 
 def extract(doc: Doc, article: Article, taxonomy: Taxonomy | None = None) -> Extraction:
@@ -178,7 +235,7 @@ def extract(doc: Doc, article: Article, taxonomy: Taxonomy | None = None) -> Ext
     """
     offset = article.body_start
     zones = _line_zones(article.text[offset:], offset, article.title_span)  # the doc's text, without rebuilding it
-    mentions = resolve_article(list(candidates(doc, article, zones)), article.text)
+    mentions = resolve_article(candidates(doc, article, zones), article.text)
     credits = [(b, e) for b, e, kind in zones if kind == "credit"]
     times = time_expressions(doc, offset, article.published, skip=credits)
     lexicon = load_taxonomy() if taxonomy is None else taxonomy

@@ -109,7 +109,25 @@ def drop_a_weapon_model(span: Span) -> Span | None:
     return span
 
 
-SPAN_RULES: tuple[SpanRule, ...] = (cut_at_a_line_break, keep_a_capitalised_the, drop_a_weapon_model)
+#: Legal forms written after a comma that belong to the company's name ("Acme Medical Group, Inc.").
+COMMA_LEGAL_FORMS = frozenset({"inc", "inc.", "llc", "ltd", "ltd.", "plc", "corp", "corp.", "co.", "l.p.", "lp"})
+
+
+def keep_a_legal_form_after_a_comma(span: Span) -> Span | None:
+    """ "Valley Medical Group, Inc.": a legal form after a comma is the end of the company's name."""
+    doc = span.doc
+    end = span.end
+    if end + 1 < len(doc) and doc[end].text == "," and doc[end + 1].lower_ in COMMA_LEGAL_FORMS:
+        return doc[span.start : end + 2]
+    return span
+
+
+SPAN_RULES: tuple[SpanRule, ...] = (
+    cut_at_a_line_break,
+    keep_a_capitalised_the,
+    drop_a_weapon_model,
+    keep_a_legal_form_after_a_comma,
+)
 
 
 def apply_span_rules(span: Span, rules: tuple[SpanRule, ...] = SPAN_RULES) -> Span | None:
@@ -179,6 +197,62 @@ def the_longer_name_a_place_begins_or_ends(span: Span, label: str) -> tuple[Span
 
 def _is_title(token: Token) -> bool:
     return token.text.rstrip(".").casefold() in TITLES
+
+
+# -- regions named in a list -----------------------------------------------------------------------
+
+#: Plural nouns after a list of names that make each name a region of that kind ("Los Angeles and Orange
+#: counties": Los Angeles County and Orange County, not the city of Los Angeles).
+REGION_NOUNS: dict[str, str] = {
+    "counties": "County",
+    "provinces": "Province",
+    "parishes": "Parish",
+    "districts": "District",
+    "prefectures": "Prefecture",
+}
+_LIST_SEPARATORS = frozenset({",", "and", "or", "&"})
+
+
+def _name_before(doc: Doc, i: int, floor: int) -> int:
+    """The first token of the run of capitalised words that ends at token `i` (i + 1 when there is none)."""
+    j = i
+    while j >= floor and doc[j].is_alpha and doc[j].text[:1].isupper():
+        j -= 1
+    return j + 1
+
+
+def listed_regions(doc: Doc) -> list[tuple[Span, str]]:
+    """Each name of a list before a plural region noun, with the region's full name: "Los Angeles, Orange,
+    Riverside and San Bernardino counties" gives Los Angeles County, Orange County, Riverside County and San
+    Bernardino County; "Guangdong and Fujian provinces" two provinces. Only lists joined by "and" or "or"
+    (a lone "Orange counties" says nothing)."""
+    found: list[tuple[Span, str]] = []
+    for noun in doc:
+        kind = REGION_NOUNS.get(noun.lower_)
+        if kind is None:
+            continue
+        floor = noun.sent.start
+        names: list[Span] = []
+        joined = False
+        i = noun.i - 1
+        while i >= floor:
+            start = _name_before(doc, i, floor)
+            if start > i:
+                break
+            names.append(doc[start : i + 1])
+            i = start - 1
+            if i >= floor and doc[i].lower_ in {"and", "or", "&"}:
+                joined = True
+                i -= 1
+                if i >= floor and doc[i].text == ",":  # the serial comma
+                    i -= 1
+            elif i >= floor and doc[i].text == ",":
+                i -= 1
+            else:
+                break
+        if joined and len(names) >= 2:
+            found += [(name, f"{name.text} {kind}") for name in reversed(names)]
+    return found
 
 
 # -- label rules -----------------------------------------------------------------------------------

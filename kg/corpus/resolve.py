@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..article.demonyms import country_of
+from ..article.mention_rules import REGION_NOUNS
 from ..article.mentions import Groups
 from ..model import KIND_ORDER, TEAM, Entity, Kind, MentionRecord
 from ..names import STOP_INITIALS, clean_name, identity_key, initials, is_acronym, name_key, person_key, words
@@ -274,6 +275,15 @@ def mint_iris(keys: Sequence[tuple[str, str, object]], iris: Iris) -> list[str]:
     return out
 
 
+_REGION_WORDS = frozenset(REGION_NOUNS.values())
+
+
+def _region_less(anchor: str, name: str) -> bool:
+    """ "Los Angeles" for "Los Angeles County": the name is the anchor and a region word."""
+    ws = words(name)
+    return len(ws) > 1 and ws[-1] in _REGION_WORDS and name_key(" ".join(ws[:-1])) == name_key(anchor)
+
+
 def draft(members: Sequence[LocalName]) -> Draft:
     """The entity of one cluster of names, but its IRI."""
     votes: Counter[str] = Counter()
@@ -286,8 +296,10 @@ def draft(members: Sequence[LocalName]) -> Draft:
             votes[loc.kind] += count * (0.2 if is_acronym(anchor) else 1.0 + (len(anchor.split()) > 1))
         names[loc.name] += 1
         labels.update(loc.labels)
-        # a nationality word names the country's people, not the country: no alternative label
-        anchors.update(clean_name(a) for a in loc.anchors if country_of(a) is None)
+        # a nationality word names the country's people, not the country; "Los Angeles" in "Los Angeles and
+        # Orange counties" is the county's name without its region word, and the city's name: no
+        # alternative label either
+        anchors.update(clean_name(a) for a in loc.anchors if country_of(a) is None and not _region_less(a, loc.name))
     kind = max(votes, key=lambda k: (votes[k], -KIND_ORDER.index(k)))
     # a full name of several words first ("United Nations Command", not "UNC"); among the rest the
     # most frequent as written ("US" over a one-off "Us")

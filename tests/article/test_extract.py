@@ -85,3 +85,38 @@ def test_title_case_lines_are_headlines_only_at_the_top_and_captions_are_credits
         "Photograph: Jane Doe for the Guardian": "credit",
         "Popular Video": "headline",  # a page's section label, however far down
     }
+
+
+def _doc_with_entities(words: list[str], spaces: list[bool], ents: list[tuple[int, int, str]]):
+    import spacy
+    from spacy.tokens import Doc, Span
+
+    doc = Doc(spacy.blank("en").vocab, words=words, spaces=spaces, sent_starts=[True] + [False] * (len(words) - 1))
+    doc.ents = [Span(doc, b, e, label=label) for b, e, label in ents]
+    return doc
+
+
+def test_every_later_use_of_an_acronym_the_article_defines_is_a_mention_of_that_name():
+    from kg.article.extract import candidates
+
+    words = ["Valley", "Radiology", "Associates", "(", "VRA", ")", "grew", ";", "VRA", "hired", "staff", "."]
+    spaces = [True, True, True, False, False, True, False, True, True, True, False, False]
+    doc = _doc_with_entities(words, spaces, [(0, 3, "ORG")])
+    found = candidates(doc, Article(text=doc.text, source="t"))
+    assert [(c.text, c.kind) for c in found] == [("Valley Radiology Associates", "Organization")] + [
+        ("VRA", "Organization")
+    ] * 2
+
+
+def test_a_list_of_counties_gives_a_county_mention_for_each_name_spacy_tagged_or_not():
+    from kg.article.extract import candidates
+
+    words = ["serving", "Kings", ",", "Queens", "and", "Little", "Rock", "counties", "."]
+    spaces = [True, False, True, True, True, True, True, False, False]
+    doc = _doc_with_entities(words, spaces, [(1, 2, "GPE"), (3, 4, "ORG")])
+    found = candidates(doc, Article(text=doc.text, source="t"))
+    assert [(c.text, c.refers_to, c.kind) for c in found] == [
+        ("Kings", "Kings County", "Place"),
+        ("Queens", "Queens County", "Place"),
+        ("Little Rock", "Little Rock County", "Place"),
+    ]

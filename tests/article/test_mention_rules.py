@@ -16,6 +16,8 @@ from kg.article.mention_rules import (
     cut_at_a_line_break,
     drop_a_weapon_model,
     keep_a_capitalised_the,
+    keep_a_legal_form_after_a_comma,
+    listed_regions,
     the_head_word_decides_the_kind,
     the_longer_name_a_place_begins_or_ends,
 )
@@ -341,3 +343,33 @@ def test_a_name_after_a_town_and_a_comma_that_goes_on_is_left_alone():
     assert a_name_after_a_town_and_a_comma_is_its_region(doc[3:5], "ORG") is None
     doc = tagged(["Smith", ",", "TX", "."], ["PROPN", "PUNCT", "PROPN", "PUNCT"], [(0, 1, "PERSON"), (2, 3, "ORG")])
     assert a_name_after_a_town_and_a_comma_is_its_region(doc[2:3], "ORG") is None
+
+
+def test_a_legal_form_after_a_comma_ends_the_company_name():
+    doc = make(["Acme", "Medical", "Group", ",", "Inc.", "(", "AMG", ")"])
+    assert keep_a_legal_form_after_a_comma(ent(doc, 0, 3, "ORG")).text == "Acme Medical Group , Inc."
+    doc = make(["Acme", "Group", ",", "which", "said"])
+    assert keep_a_legal_form_after_a_comma(ent(doc, 0, 2, "ORG")).text == "Acme Group"
+
+
+# -- regions named in a list -----------------------------------------------------------------------
+
+
+def test_each_name_of_a_list_before_counties_is_a_county():
+    words = ["in", "Kings", ",", "Queens", "and", "Little", "Rock", "counties", "."]
+    doc = make(words, spaces=[True, False, True, True, True, True, True, False, False])
+    assert [(span.text, name) for span, name in listed_regions(doc)] == [
+        ("Kings", "Kings County"),
+        ("Queens", "Queens County"),
+        ("Little Rock", "Little Rock County"),
+    ]
+
+
+def test_a_serial_comma_and_provinces_make_a_list_too():
+    doc = make(["Hunan", ",", "and", "Fujian", "provinces"], spaces=[False, True, True, True, False])
+    assert [name for _, name in listed_regions(doc)] == ["Hunan Province", "Fujian Province"]
+
+
+def test_a_lone_name_before_counties_is_no_list():
+    doc = make(["the", "Orange", "counties", "vote"])
+    assert listed_regions(doc) == []

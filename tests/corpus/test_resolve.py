@@ -255,3 +255,12 @@ def test_full_names_that_differ_by_a_middle_initial_are_one_person_so_the_surnam
     ]
     names = {m.name for m in resolve_article(cands)}
     assert len(names) == 1 and {m.kind for m in resolve_article(cands)} == {"Person"}
+
+
+def test_a_county_named_in_a_list_does_not_take_the_towns_name_as_another_name():
+    county = Candidate(0, 7, "Kingsby", "GPE", "GPE", "Place", (0, 100), refers_to="Kingsby County")
+    (m,) = resolve_article([county])
+    iris = Iris("https://data.newskg.example/")
+    records = [MentionRecord("a" * 64, f"{iris.article('a' * 64)}#char=0,7", m.text, m.name, m.kind, m.label)]
+    (entity,) = resolve_corpus(records, iris)
+    assert entity.label == "Kingsby County" and "Kingsby" not in entity.alt_labels
