@@ -144,16 +144,55 @@ def apply_span_rules(span: Span, rules: tuple[SpanRule, ...] = SPAN_RULES) -> Sp
 _POSSESSIVES = frozenset({"'s", "’s"})
 
 
-def _free_proper_noun(token: Token) -> bool:
+def _free_proper_noun(token: Token, *, loose: bool = False) -> bool:
     """A capitalised proper noun that no other entity holds and that is neither a title ("Gov.", "Minister")
-    nor written in capitals (an acronym or a ticker, "NASDAQ", "WPM", names of their own)."""
+    nor written in capitals (an acronym or a ticker, "NASDAQ", "WPM", names of their own). `loose` admits a
+    noun or adjective capitalised inside a sentence ("Houston's Top Dentists"), which after a possessive
+    says a name more surely than anywhere else ("sub-Saharan Africa", "the U.S. Medical equipment field")."""
+    proper = token.pos_ == "PROPN" or (loose and token.pos_ in {"NOUN", "ADJ"} and not token.is_sent_start)
     return (
-        token.pos_ == "PROPN"
+        proper
         and token.text[:1].isupper()
         and not (len(token.text) > 1 and token.text.isupper())
         and token.ent_iob_ in {"O", ""}
         and not _is_title(token)
     )
+
+
+#: Head words of institutions whose names go on with "of <place>" ("University of Texas", "The Center for
+#: Radiation Therapy of Beverly Hills"). A company's "of <place>" is mostly where it is ("Custom Security
+#: Services of Myrtle Beach", "Acme Inc of Houston"), so company words are not here.
+INSTITUTION_HEADS = frozenset(
+    {
+        "Center",
+        "Centre",
+        "Institute",
+        "University",
+        "College",
+        "School",
+        "Academy",
+        "Museum",
+        "Hospital",
+        "Library",
+        "Church",
+        "Cathedral",
+        "Society",
+        "Theatre",
+        "Theater",
+        "Orchestra",
+    }
+)
+
+
+def _an_institution(org: Span) -> bool:
+    """The organisation's head word, before any "for"/"of" ("The Center for Radiation Therapy": Center), is an
+    institution's."""
+    head = None
+    for token in org:
+        if token.lower_ in {"for", "of", "on"}:
+            break
+        head = token.text
+    return head in INSTITUTION_HEADS
 
 
 def _entity_at(doc: Doc, i: int, label: str) -> Span | None:
@@ -165,8 +204,9 @@ def the_longer_name_a_place_begins_or_ends(span: Span, label: str) -> tuple[Span
     is "U.S. District Court", "Ohio" of "the Ohio State recruiter" is "Ohio State", "Houston" of
     "Houston's Top Dentists" is the whole. The longer name is an organisation unless its head word says
     otherwise. Not when the run goes on into a title or a person ("Britain's Prime Minister Theresa May"), nor into
-    a name in capitals ("New York NASDAQ"). "X of <place>" is left alone: after a company's name it
-    is mostly where the company is ("Custom Security Services of Myrtle Beach"). Returns the span and
+    a name in capitals ("New York NASDAQ"). "<institution> of <place>" is one name ("The Center for
+    Radiation Therapy of Beverly Hills"), but after a company's name "of <place>" is mostly where the
+    company is ("Custom Security Services of Myrtle Beach") and is left alone. Returns the span and
     label to keep (the same ones when the place stands alone)."""
     if label not in {"GPE", "LOC"} or len(span) == 0:
         return span, label
@@ -180,7 +220,7 @@ def the_longer_name_a_place_begins_or_ends(span: Span, label: str) -> tuple[Span
         else:
             at = end + 1 if nxt.text in _POSSESSIVES and nxt.whitespace_ else end  # "Houston's Top Dentists"
             run = at
-            while run < sent.end and _free_proper_noun(doc[run]):
+            while run < sent.end and _free_proper_noun(doc[run], loose=at > end):
                 run += 1
             # after a possessive, one word is too little to tell a name ("Houston's Top Dentists") from a
             # description ("Houston's Mayor", "Houston's Top dentists")
@@ -189,6 +229,10 @@ def the_longer_name_a_place_begins_or_ends(span: Span, label: str) -> tuple[Span
                 end = run
     while start > sent.start and _free_proper_noun(doc[start - 1]):
         start -= 1  # "H Texas" magazine
+    if start == span.start and start - 2 >= sent.start and doc[start - 1].lower_ == "of":
+        org = _entity_at(doc, start - 2, "ORG")
+        if org is not None and org.end == start - 1 and _an_institution(org):
+            start = org.start  # "The Center for Radiation Therapy of Beverly Hills"
     if (start, end) == (span.start, span.end):
         return span, label
     longer = doc[start:end]

@@ -373,3 +373,24 @@ def test_a_serial_comma_and_provinces_make_a_list_too():
 def test_a_lone_name_before_counties_is_no_list():
     doc = make(["the", "Orange", "counties", "vote"])
     assert listed_regions(doc) == []
+
+
+def test_an_institution_and_of_and_a_place_are_one_name():
+    words = ["at", "The", "Center", "for", "Radiation", "Therapy", "of", "Beverly", "Hills"]
+    doc = tagged(words, ["ADP", "DET", *["PROPN"] * 4, "ADP", "PROPN", "PROPN"], [(1, 6, "ORG"), (7, 9, "GPE")])
+    assert longer(doc, 7, 9) == ("The Center for Radiation Therapy of Beverly Hills", "ORG")
+
+
+def test_a_company_and_of_and_a_place_are_the_company_and_where_it_is():
+    words = ["Custom", "Security", "Services", "of", "Myrtle", "Beach"]
+    doc = tagged(words, ["PROPN"] * 3 + ["ADP", "PROPN", "PROPN"], [(0, 3, "ORG"), (4, 6, "GPE")])
+    assert longer(doc, 4, 6) == ("Myrtle Beach", "GPE")
+
+
+def test_a_capitalised_adjective_continues_a_name_only_after_a_possessive():
+    words = ["of", "Houston", "'s", "Top", "Dentists"]
+    spaces = [True, False, True, True, False]
+    doc = tagged(words, ["ADP", "PROPN", "PART", "ADJ", "NOUN"], [(1, 2, "GPE")], spaces)
+    assert longer(doc, 1, 2) == ("Houston's Top Dentists", "ORG")
+    doc = tagged(["sub", "-", "Saharan", "Africa"], ["ADJ", "PUNCT", "ADJ", "PROPN"], [(3, 4, "LOC")])
+    assert longer(doc, 3, 4, "LOC") == ("Africa", "LOC")
