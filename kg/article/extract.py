@@ -21,6 +21,7 @@ from .events import Taxonomy, extract_events, load_taxonomy
 from .mention_rules import (
     apply_label_rules,
     apply_span_rules,
+    keep_the_year_of_an_event,
     listed_regions,
     the_longer_name_a_place_begins_or_ends,
 )
@@ -30,7 +31,7 @@ from .timex import time_expressions
 
 if TYPE_CHECKING:
     from spacy.language import Language
-    from spacy.tokens import Doc, Span
+    from spacy.tokens import Doc, Span, Token
 
 
 #: Articles per spaCy memory zone with --jobs > 1: each zone starts spaCy's worker processes anew, so
@@ -103,13 +104,31 @@ def _trim(ent: Span) -> Span | None:
     return doc[start:end]
 
 
-def _split_coordination(span: Span) -> list[Span]:
-    """ "North and South" names two places, not one."""
+#: Words after a comma that end a name rather than begin another ("Acme, Inc.", "Martin Luther King, Jr.").
+_NAME_ENDINGS = frozenset(
+    {"inc", "inc.", "llc", "ltd", "ltd.", "plc", "corp", "corp.", "co.", "jr", "jr.", "sr", "sr."}
+)
+
+
+def _split_coordination(span: Span, label: str = "") -> list[Span]:
+    """ "North and South" names two places, not one; "Hulu, Apple TV" two organisations and "Sheridan, Chuter"
+    two people (spaCy's list taken for one name): a comma inside an organisation's or person's name
+    between capitalised words splits it, unless a legal form or "Jr." follows."""
+    doc = span.doc
+    if label in {"ORG", "PERSON"} and any(t.text == "," for t in span):
+        parts: list[list[Token]] = [[]]
+        for t in span:
+            if t.text == ",":
+                parts.append([])
+            else:
+                parts[-1].append(t)
+        names = all(p and p[0].text[:1].isupper() and p[0].lower_ not in _NAME_ENDINGS for p in parts)
+        if len(parts) > 1 and names:
+            return [doc[p[0].i : p[-1].i + 1] for p in parts]
     words = [t for t in span if not t.is_punct]
     if len(words) == 3 and words[1].lower_ in {"and", "&"} and words[0].is_title and words[2].is_title:
         directions = {"north", "south", "east", "west"}
         if words[0].lower_ in directions and words[2].lower_ in directions:
-            doc = span.doc
             return [doc[words[0].i : words[0].i + 1], doc[words[2].i : words[2].i + 1]]
     return [span]
 
@@ -148,6 +167,8 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
         if trimmed is None or _is_title_token(trimmed[-1].text):
             continue  # a title with no name ("U.S. Col")
         trimmed = apply_span_rules(trimmed)
+        if trimmed is not None and ent.label_ == "EVENT":
+            trimmed = keep_the_year_of_an_event(trimmed)
         if trimmed is not None:
             kept.append((*the_longer_name_a_place_begins_or_ends(trimmed, ent.label_), ent.label_, None))
     kept += [(span, "GPE", span[0].ent_type_ or "GPE", region) for span, region in regions]
@@ -156,7 +177,7 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
     for trimmed, ent_label, ner_label, region in sorted(kept, key=lambda k: k[0].start):
         if any(b <= trimmed.start and trimmed.end <= e and (b, e) != (trimmed.start, trimmed.end) for b, e in longer):
             continue  # "District Court" of "U.S. District Court": a longer name holds it
-        for span in _split_coordination(trimmed):
+        for span in _split_coordination(trimmed, ner_label):
             surface = span.text
             if not _looks_like_a_name(surface) or _CREDIT_SPAN.search(surface) or _is_fragment(span, body):
                 continue

@@ -122,11 +122,43 @@ def keep_a_legal_form_after_a_comma(span: Span) -> Span | None:
     return span
 
 
+_QUOTES = frozenset({'"', "'", "“", "”", "‘", "’", "«", "»", "``", "''"})
+_MARKS = frozenset({"™", "®", "℠"})
+
+
+def drop_quotes_keep_a_trademark(span: Span) -> Span | None:
+    """A name never begins or ends with a quotation mark ('"Registry of Business Excellence'), and a trademark
+    sign written onto it is part of it ("RapidArc™")."""
+    doc = span.doc
+    start, end = span.start, span.end
+    while start < end and doc[start].text in _QUOTES:
+        start += 1
+    while end > start and doc[end - 1].text in _QUOTES:
+        end -= 1
+    if start == end:
+        return None
+    if end < len(doc) and doc[end].text in _MARKS and not doc[end - 1].whitespace_:
+        end += 1
+    return doc[start:end]
+
+
+def keep_the_year_of_an_event(span: Span) -> Span:
+    """ "the 1999 World Cup", "the 2012 Olympics": a year right before a named event is part of its name (which
+    edition). Only for events: "2014 Apple" is a year and a company."""
+    doc = span.doc
+    if span.start > 0:
+        year = doc[span.start - 1]
+        if year.text.isdigit() and len(year.text) == 4 and 1800 <= int(year.text) <= 2199:
+            return doc[span.start - 1 : span.end]
+    return span
+
+
 SPAN_RULES: tuple[SpanRule, ...] = (
     cut_at_a_line_break,
     keep_a_capitalised_the,
     drop_a_weapon_model,
     keep_a_legal_form_after_a_comma,
+    drop_quotes_keep_a_trademark,
 )
 
 

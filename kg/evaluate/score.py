@@ -291,6 +291,9 @@ def _precision_side(
         out.ner_exact.fp += 1
         if not near_scored:
             note("spurious", span, kind=p.kind)
+        else:  # on a gold name, but not its span ("Medical Group" for "Medical Group, Inc")
+            gold = next(lab for lab in labels if lab.id in scored and _overlaps(span, (lab.begin, lab.end)))
+            note("wrong span", span, kind=p.kind, gold_span=[gold.begin, gold.end])
     if near_scored:
         out.ner_lenient.tp += 1
     elif judged and not at and not near_neutral:

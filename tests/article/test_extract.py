@@ -120,3 +120,27 @@ def test_a_list_of_counties_gives_a_county_mention_for_each_name_spacy_tagged_or
         ("Queens", "Queens County", "Place"),
         ("Little Rock", "Little Rock County", "Place"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("words", "label", "parts"),
+    [
+        (["Hulu", ",", "Apple", "TV"], "ORG", ["Hulu", "Apple TV"]),
+        (["Sheridan", ",", "Chuter"], "PERSON", ["Sheridan", "Chuter"]),
+        (["Acme", "Group", ",", "Inc."], "ORG", ["Acme Group, Inc."]),
+        (["Martin", "King", ",", "Jr."], "PERSON", ["Martin King, Jr."]),
+        (["Paris", ",", "Texas"], "GPE", ["Paris, Texas"]),
+    ],
+)
+def test_a_comma_between_names_splits_an_organisation_or_a_person_only(words, label, parts):
+    import spacy
+    from spacy.tokens import Doc
+
+    from kg.article.extract import _split_coordination
+
+    doc = Doc(
+        spacy.blank("en").vocab,
+        words=words,
+        spaces=[i + 1 < len(words) and words[i + 1] != "," for i in range(len(words))],
+    )
+    assert [s.text for s in _split_coordination(doc[:], label)] == parts

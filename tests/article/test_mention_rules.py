@@ -15,8 +15,10 @@ from kg.article.mention_rules import (
     apply_label_rules,
     cut_at_a_line_break,
     drop_a_weapon_model,
+    drop_quotes_keep_a_trademark,
     keep_a_capitalised_the,
     keep_a_legal_form_after_a_comma,
+    keep_the_year_of_an_event,
     listed_regions,
     the_head_word_decides_the_kind,
     the_longer_name_a_place_begins_or_ends,
@@ -394,3 +396,20 @@ def test_a_capitalised_adjective_continues_a_name_only_after_a_possessive():
     assert longer(doc, 1, 2) == ("Houston's Top Dentists", "ORG")
     doc = tagged(["sub", "-", "Saharan", "Africa"], ["ADJ", "PUNCT", "ADJ", "PROPN"], [(3, 4, "LOC")])
     assert longer(doc, 3, 4, "LOC") == ("Africa", "LOC")
+
+
+def test_a_name_never_begins_or_ends_with_a_quotation_mark():
+    doc = make(["of", '"', "Registry", "of", "Excellence", '"'], spaces=[True, False, True, True, False, False])
+    assert drop_quotes_keep_a_trademark(ent(doc, 1, 6, "ORG")).text == "Registry of Excellence"
+
+
+def test_a_trademark_sign_written_onto_a_name_is_part_of_it():
+    doc = make(["the", "RapidArc", "™", "system"], spaces=[True, False, True, False])
+    assert drop_quotes_keep_a_trademark(ent(doc, 1, 2, "ORG")).text == "RapidArc™"
+
+
+def test_the_year_before_an_event_is_the_edition_it_names():
+    doc = make(["in", "the", "1999", "World", "Cup"])
+    assert keep_the_year_of_an_event(ent(doc, 3, 5, "EVENT")).text == "1999 World Cup"
+    doc = make(["in", "the", "World", "Cup"])
+    assert keep_the_year_of_an_event(ent(doc, 2, 4, "EVENT")).text == "World Cup"
