@@ -142,11 +142,36 @@ def drop_quotes_keep_a_trademark(span: Span) -> Span | None:
     return doc[start:end]
 
 
+#: Last words of recurring events, whose year says which edition ("the 1999 World Cup"); a one-off's year
+#: may belong to something else ("the 1953 Korean War armistice": the armistice's year).
+RECURRING_EVENTS = frozenset(
+    {
+        "cup",
+        "olympics",
+        "games",
+        "championship",
+        "championships",
+        "open",
+        "festival",
+        "awards",
+        "election",
+        "elections",
+        "summit",
+        "marathon",
+        "prix",
+        "series",
+        "tour",
+        "expo",
+        "conference",
+    }
+)
+
+
 def keep_the_year_of_an_event(span: Span) -> Span:
-    """ "the 1999 World Cup", "the 2012 Olympics": a year right before a named event is part of its name (which
-    edition). Only for events: "2014 Apple" is a year and a company."""
+    """ "the 1999 World Cup", "the 2012 Olympics": a year right before a recurring event is part of its name
+    (which edition). Only for events, and only recurring ones."""
     doc = span.doc
-    if span.start > 0:
+    if span.start > 0 and span[-1].lower_ in RECURRING_EVENTS:
         year = doc[span.start - 1]
         if year.text.isdigit() and len(year.text) == 4 and 1800 <= int(year.text) <= 2199:
             return doc[span.start - 1 : span.end]

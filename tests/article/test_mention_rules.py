@@ -413,3 +413,8 @@ def test_the_year_before_an_event_is_the_edition_it_names():
     assert keep_the_year_of_an_event(ent(doc, 3, 5, "EVENT")).text == "1999 World Cup"
     doc = make(["in", "the", "World", "Cup"])
     assert keep_the_year_of_an_event(ent(doc, 2, 4, "EVENT")).text == "World Cup"
+
+
+def test_the_year_before_a_one_off_event_may_be_another_things():
+    doc = make(["violated", "the", "1953", "Korean", "War", "armistice"])
+    assert keep_the_year_of_an_event(ent(doc, 3, 5, "EVENT")).text == "Korean War"
