@@ -19,6 +19,7 @@ from ..settings import Settings
 from .demonyms import country_of
 from .events import Taxonomy, extract_events, load_taxonomy
 from .mention_rules import (
+    REGION_NOUNS,
     apply_label_rules,
     apply_span_rules,
     keep_the_year_of_an_event,
@@ -158,7 +159,9 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
     if zones is None:
         zones = _line_zones(body, offset, article.title_span)
     regions = listed_regions(doc)
+    # the listed names and the region noun after them ("Counties", which spaCy may tag on its own)
     in_a_list = {t.i for span, _ in regions for t in span}
+    in_a_list |= {t.i for span, _ in regions for t in doc[span.end : span.end + 1] if t.lower_ in REGION_NOUNS}
     kept: list[tuple[Span, str, str, str | None]] = []  # span, the label so far, spaCy's label, name it stands for
     for ent in doc.ents:
         if ent.label_ not in LABEL_KIND or in_a_list.intersection(range(ent.start, ent.end)):

@@ -144,3 +144,19 @@ def test_a_comma_between_names_splits_an_organisation_or_a_person_only(words, la
         spaces=[i + 1 < len(words) and words[i + 1] != "," for i in range(len(words))],
     )
     assert [s.text for s in _split_coordination(doc[:], label)] == parts
+
+
+def test_the_region_noun_after_a_list_is_no_place_of_its_own():
+    from kg.article.extract import candidates
+
+    words = ["in", "Kings", "and", "Queens", "Counties", "."]
+    spaces = [True, True, True, True, False, False]
+    doc = _doc_with_entities(words, spaces, [(4, 5, "GPE")])
+    assert [c.text for c in candidates(doc, Article(text=doc.text, source="t"))] == ["Kings", "Queens"]
+
+
+def test_a_title_alone_is_no_name():
+    from kg.article.extract import candidates
+
+    doc = _doc_with_entities(["the", "Duchess", "smiled"], [True, True, False], [(1, 2, "ORG")])
+    assert candidates(doc, Article(text=doc.text, source="t")) == []
