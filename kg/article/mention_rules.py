@@ -178,8 +178,22 @@ def keep_the_year_of_an_event(span: Span) -> Span:
     return span
 
 
+#: Titles that a department's one-word name is fused into ("Finance Minister", "Treasury Secretary").
+_OFFICE_TITLES = frozenset({"minister", "secretary", "undersecretary", "chancellor", "commissioner"})
+
+
+def drop_a_word_of_a_title(span: Span) -> Span | None:
+    """ "acting Finance Minister Giovanni Goria", "Treasury Secretary James Baker": one capitalised word right
+    before an office's title is part of the title, not a name of its own."""
+    doc = span.doc
+    if len(span) == 1 and span.end < len(doc) and doc[span.end].lower_ in _OFFICE_TITLES:
+        return None
+    return span
+
+
 SPAN_RULES: tuple[SpanRule, ...] = (
     cut_at_a_line_break,
+    drop_a_word_of_a_title,
     keep_a_capitalised_the,
     drop_a_weapon_model,
     keep_a_legal_form_after_a_comma,

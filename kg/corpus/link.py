@@ -486,6 +486,9 @@ def score_candidates(q: LinkQuery, cands: dict[str, _Cand], ctx: LinkContext | N
             fit = OTHER_TYPE  # "Preston corp" is a company, whatever else is called Preston
         elif q.team and not is_a_team(item):
             fit = TEAM_AS_PLACE
+        elif not q.team and c.match.form != LABEL and is_a_team(item):
+            # a team's nickname outside a match report ("Suns" in a heating-oil price story) is not the team
+            fit = OTHER_TYPE
         else:
             fit = type_fit(q.kind, item.kind, soft)
         context, penalty, evidence, _ = contexts[qid]

@@ -15,6 +15,7 @@ from kg.article.mention_rules import (
     apply_label_rules,
     cut_at_a_line_break,
     drop_a_weapon_model,
+    drop_a_word_of_a_title,
     drop_quotes_keep_a_trademark,
     keep_a_capitalised_the,
     keep_a_legal_form_after_a_comma,
@@ -418,3 +419,10 @@ def test_the_year_before_an_event_is_the_edition_it_names():
 def test_the_year_before_a_one_off_event_may_be_another_things():
     doc = make(["violated", "the", "1953", "Korean", "War", "armistice"])
     assert keep_the_year_of_an_event(ent(doc, 3, 5, "EVENT")).text == "Korean War"
+
+
+def test_a_word_fused_into_an_office_title_is_no_name():
+    doc = make(["acting", "Finance", "Minister", "Giovanni", "Goria"])
+    assert drop_a_word_of_a_title(ent(doc, 1, 2, "ORG")) is None
+    doc = make(["the", "Finance", "Ministry", "said"])
+    assert drop_a_word_of_a_title(ent(doc, 1, 3, "ORG")).text == "Finance Ministry"

@@ -92,3 +92,20 @@ def test_a_team_named_after_its_place_finds_the_team_item_labelled_with_more_wor
         (place,) = link([query("Bluestate", team=False)], opened.local, LinkConfig())
     assert team.qid == "Q401" and "team named after" in team.reason
     assert place.qid != "Q401"
+
+
+def test_a_teams_nickname_outside_a_match_report_is_not_the_team(tmp_path):
+    items = [
+        Item(
+            "Q500",
+            "Port Town Sharks",
+            aliases=("Sharks",),
+            description="basketball team",
+            kind="Organization",
+            popularity=0.7,
+        )
+    ]
+    with hand_made_index(items, tmp_path, "nick") as opened:
+        (plain,) = link([query("Sharks", team=False)], opened.local, LinkConfig())
+        (team,) = link([query("Sharks", team=True)], opened.local, LinkConfig())
+    assert plain.qid is None and team.qid == "Q500"
