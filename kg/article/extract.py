@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..model import DEMONYM, LABEL_KIND, Candidate, Extraction, Kind
-from ..names import TITLES, forget_names, long_form_start
+from ..names import TITLES, forget_names, long_form_start, words
 from ..settings import Settings
 from .demonyms import country_of
 from .events import Taxonomy, extract_events, load_taxonomy
@@ -203,7 +203,46 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
                     refers_to=country.name if country is not None else region,
                 )
             )
-    return found + _uses_of_defined_acronyms(doc, found, offset, body, zones)
+    found += _uses_of_defined_acronyms(doc, found, offset, body, zones)
+    return found + _surnames_alone(doc, found, offset, body, zones)
+
+
+def _surnames_alone(
+    doc: Doc, found: list[Candidate], offset: int, body: str, zones: list[tuple[int, int, str]]
+) -> list[Candidate]:
+    """ "Bernhard Langer ... Langer, meanwhile, collected": a person's surname alone that spaCy did not tag,
+    in an article that names the person in full, is a mention (resolution then joins it to the full name).
+    Only a proper noun that modifies nothing ("a Ford truck" stays a truck's maker) and not in a credit."""
+    surnames = {words(c.text)[-1]: c for c in found if c.kind == Kind.PERSON and len(words(c.text)) >= 2}
+    if not surnames:
+        return []
+    taken = [(c.begin, c.end) for c in found]
+    extra = []
+    for token in doc:
+        person = surnames.get(token.text)
+        if person is None or token.pos_ != "PROPN" or token.dep_ in {"compound", "amod", "nmod"}:
+            continue
+        if token.i > 0 and doc[token.i - 1].text[:1].isupper() and not doc[token.i - 1].is_sent_start:
+            continue  # "Girl Scout": the end of another name
+        begin, end = offset + token.idx, offset + token.idx + len(token.text)
+        if _zone_of(begin, zones) == "credit" or any(b < end and begin < e for b, e in taken):
+            continue
+        if _is_fragment(doc[token.i : token.i + 1], body):
+            continue
+        sent = token.sent
+        extra.append(
+            Candidate(
+                begin=begin,
+                end=end,
+                text=token.text,
+                label="PERSON",
+                ner_label="PERSON",
+                kind=Kind.PERSON,
+                sentence=(offset + sent.start_char, offset + sent.end_char),
+                in_headline=_zone_of(begin, zones) == "headline",
+            )
+        )
+    return extra
 
 
 _DEFINED = re.compile(r"\s*\(\s*([A-Z][A-Za-z&]{1,9})\s*\)")

@@ -622,6 +622,11 @@ def a_place_that_plays_a_match_is_a_team(span: Span, label: str) -> str | None:
         return None
     if _followed_by_a_team_word(span):
         return TEAM
+    if label == "ORG" and len(span) > 1:
+        # spaCy's organisation of several words may be a player ("Bernhard Langer won"): only "versus" and
+        # "against" say it is a team ("the Alabama versus Florida State game")
+        before = span.doc[span.start - 1] if span.start > 0 else None
+        return TEAM if before is not None and before.lower_ in _AGAINST else None
     chain = [root]
     while chain[-1].dep_ == "conj" and chain[-1].head not in chain and len(chain) < 6:
         chain.append(chain[-1].head)  # "England and Tonga have met": Tonga is England's conjunct

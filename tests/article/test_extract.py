@@ -160,3 +160,42 @@ def test_a_title_alone_is_no_name():
 
     doc = _doc_with_entities(["the", "Duchess", "smiled"], [True, True, False], [(1, 2, "ORG")])
     assert candidates(doc, Article(text=doc.text, source="t")) == []
+
+
+def _parsed(words: list[str], spaces: list[bool], pos: list[str], deps: list[str], ents: list[tuple[int, int, str]]):
+    import spacy
+    from spacy.tokens import Doc, Span
+
+    n = len(words)
+    doc = Doc(
+        spacy.blank("en").vocab,
+        words=words,
+        spaces=spaces,
+        pos=pos,
+        deps=deps,
+        heads=[0] * n,
+        sent_starts=[True] + [False] * (n - 1),
+    )
+    doc.ents = [Span(doc, b, e, label=label) for b, e, label in ents]
+    return doc
+
+
+def test_a_surname_alone_that_spacy_missed_is_a_mention_when_the_article_names_the_person_in_full():
+    from kg.article.extract import candidates
+
+    words = ["Bernhard", "Langer", "won", ";", "Langer", "smiled", "near", "a", "Langer", "statue"]
+    pos = ["PROPN", "PROPN", "VERB", "PUNCT", "PROPN", "VERB", "ADP", "DET", "PROPN", "NOUN"]
+    deps = ["compound", "nsubj", "ROOT", "punct", "nsubj", "conj", "prep", "det", "compound", "pobj"]
+    doc = _parsed(words, [True] * 9 + [False], pos, deps, [(0, 2, "PERSON")])
+    found = candidates(doc, Article(text=doc.text, source="t"))
+    assert [(c.text, c.begin) for c in found] == [("Bernhard Langer", 0), ("Langer", doc[4].idx)]
+
+
+def test_a_surname_that_ends_another_name_is_not_the_person():
+    from kg.article.extract import candidates
+
+    words = ["Ann", "Scout", "met", "a", "Girl", "Scout"]
+    pos = ["PROPN", "PROPN", "VERB", "DET", "PROPN", "PROPN"]
+    deps = ["compound", "nsubj", "ROOT", "det", "compound", "dobj"]
+    doc = _parsed(words, [True] * 5 + [False], pos, deps, [(0, 2, "PERSON")])
+    assert [c.text for c in candidates(doc, Article(text=doc.text, source="t"))] == ["Ann Scout"]

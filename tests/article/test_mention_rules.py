@@ -426,3 +426,15 @@ def test_a_word_fused_into_an_office_title_is_no_name():
     assert drop_a_word_of_a_title(ent(doc, 1, 2, "ORG")) is None
     doc = make(["the", "Finance", "Ministry", "said"])
     assert drop_a_word_of_a_title(ent(doc, 1, 3, "ORG")).text == "Finance Ministry"
+
+
+def test_an_organisation_of_several_words_in_a_sports_report_is_a_team_only_after_versus():
+    doc = _match_report(
+        ["Bernhard", "Langer", "won", "the", "match", "."],
+        [1, 2, 2, 4, 2, 2],
+        ["compound", "nsubj", "ROOT", "det", "dobj", "punct"],
+        ["bernhard", "langer", "win", "the", "match", "."],
+    )
+    assert a_place_that_plays_a_match_is_a_team(ent(doc, 8, 10, "ORG"), "ORG") is None
+    doc = make(["the", "Alabama", "versus", "Florida", "State", "football", "game"])
+    assert a_place_that_plays_a_match_is_a_team(ent(doc, 3, 5, "ORG"), "ORG") == TEAM
