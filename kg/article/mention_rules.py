@@ -517,6 +517,8 @@ SPORTS_WORDS = frozenset(
         "flanker",
         "midfielder",
         "goalkeeper",
+        "hat-trick",
+        "hattrick",
     ]
 )
 #: Verbs whose subject or object in a sports report is a team ("England beat Samoa").
@@ -584,10 +586,14 @@ TEAM_NOUNS = frozenset(
 _AGAINST = frozenset({"against", "versus", "vs", "vs.", "v", "v."})
 
 
+def _a_sports_word(token: Token) -> bool:
+    return token.lower_ in SPORTS_WORDS or token.lemma_.lower() in SPORTS_WORDS  # "strikers", "coaches"
+
+
 def _sports_words(doc: Doc) -> int:
     count = doc.user_data.get("kg_sports_words")
     if count is None:
-        count = doc.user_data["kg_sports_words"] = sum(1 for t in doc if t.lower_ in SPORTS_WORDS)
+        count = doc.user_data["kg_sports_words"] = sum(1 for t in doc if _a_sports_word(t))
     return count
 
 
@@ -599,6 +605,8 @@ def _plays(token: Token) -> bool:
         return True
     if token.dep_ == "pobj" and head.lower_ in _AGAINST:
         return True
+    if token.dep_ == "pobj" and head.lower_ == "for" and head.head.lemma_.lower() in {"play", "sign"}:
+        return True  # "Yabo plays for Aachen", "signed for Fulham"
     return token.dep_ in {"compound", "nmod", "poss", "npadvmod"} and head.lower_ in TEAM_NOUNS
 
 
@@ -617,7 +625,7 @@ def a_place_that_plays_a_match_is_a_team(span: Span, label: str) -> str | None:
     if label not in {"GPE", "LOC", "ORG"}:
         return None
     root = span.root
-    sporty = _sports_words(span.doc) >= 3 or any(t.lower_ in SPORTS_WORDS for t in span.sent)
+    sporty = _sports_words(span.doc) >= 3 or any(_a_sports_word(t) for t in span.sent)
     if not sporty:
         return None
     if _followed_by_a_team_word(span):

@@ -438,3 +438,23 @@ def test_an_organisation_of_several_words_in_a_sports_report_is_a_team_only_afte
     assert a_place_that_plays_a_match_is_a_team(ent(doc, 8, 10, "ORG"), "ORG") is None
     doc = make(["the", "Alabama", "versus", "Florida", "State", "football", "game"])
     assert a_place_that_plays_a_match_is_a_team(ent(doc, 3, 5, "ORG"), "ORG") == TEAM
+
+
+def test_a_place_a_player_plays_for_is_a_team():
+    doc = _match_report(
+        ["Yabo", "plays", "for", "Aachen", "."],
+        [1, 1, 1, 2, 1],
+        ["nsubj", "ROOT", "prep", "pobj", "punct"],
+        ["yabo", "play", "for", "aachen", "."],
+    )
+    assert a_place_that_plays_a_match_is_a_team(ent(doc, 11, 12, "GPE"), "GPE") == TEAM
+
+
+def test_plural_sports_words_make_a_sports_sentence_too():
+    doc = make(
+        ["Thomas", "and", "Mario", "are", "strikers", "against", "Munich"],
+        heads=[3, 0, 0, 3, 3, 4, 5],
+        deps=["nsubj", "cc", "conj", "ROOT", "attr", "prep", "pobj"],
+        lemmas=["thomas", "and", "mario", "be", "striker", "against", "munich"],
+    )
+    assert a_place_that_plays_a_match_is_a_team(ent(doc, 6, 7, "GPE"), "GPE") == TEAM
