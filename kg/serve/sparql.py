@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 from .. import formats
 from ..formats import Family, media_types
 from .tokens import inspect, needs_inspection, refused_remote, too_deep, with_using
-from .workers import Answer, Job, QueryTimeoutError, WorkerError, WorkerPool, WorkersBusyError
+from .workers import Answer, Job, QueryTimeoutError, WorkerError, WorkerPool, WorkersBusyError, timeout_message
 
 StartResponse = Callable[..., object]
 WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
@@ -307,12 +307,7 @@ class SparqlProtocol:
         try:
             return run()
         except QueryTimeoutError:
-            raise ProtocolError(
-                503,
-                f"the query ran longer than this server's timeout of {self.policy.timeout:g} s and was stopped; "
-                "make it more selective (LIMIT, more specific patterns) or ask for a longer --timeout",
-                [("Retry-After", "1")],
-            ) from None
+            raise ProtocolError(503, timeout_message(self.policy.timeout), [("Retry-After", "1")]) from None
         except WorkersBusyError as exc:
             raise ProtocolError(
                 503,

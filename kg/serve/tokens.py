@@ -179,13 +179,16 @@ _CHAIN_CHARS = frozenset("&|/+-*!^")
 #: Words that join graph patterns into a chain: each wraps what came before it in the group.
 _CHAIN_WORDS = frozenset({"UNION", "MINUS", "OPTIONAL", "FILTER", "BIND"})
 _CHAIN_WORD = re.compile(r"(?i)union|minus|optional|filter|bind")
+_DROP_BRACKETS = str.maketrans("", "", "({[")
+_DROP_CHAIN_CHARS = str.maketrans("", "", "".join(_CHAIN_CHARS))
 
 
 def _could_be_too_deep(text: str) -> bool:
     """False when even counting every bracket and operator character as nested and chained cannot
     reach a limit: the usual query, whose few hundred characters then need no lexing."""
-    brackets = text.count("(") + text.count("{") + text.count("[")
-    chained = sum(text.count(c) for c in _CHAIN_CHARS) + len(_CHAIN_WORD.findall(text))
+    size = len(text)  # characters counted by what deleting them takes away: one pass in C for each set
+    brackets = size - len(text.translate(_DROP_BRACKETS))
+    chained = size - len(text.translate(_DROP_CHAIN_CHARS)) + len(_CHAIN_WORD.findall(text))
     return brackets > MAX_NESTING or chained > MAX_CHAIN or brackets * BRACKET_WEIGHT + chained > MAX_DEPTH
 
 

@@ -306,6 +306,7 @@ class _Handle:
         self._copy: tuple[object, int] | None = None
         self._copying: threading.Thread | None = None
         self._too_big: int | None = None  # the generation found too big to copy
+        self._failed: int | None = None  # the generation whose copy failed (it stays on disk)
         self._copy_later()
 
     def _open(self) -> tuple[object, View]:
@@ -361,9 +362,15 @@ class _Handle:
                 self._copy = (copy, generation)
             except (OSError, RuntimeError, MemoryError, SyntaxError):
                 self._copy = None  # stay on disk
+                self._failed = generation
 
         self._copying = threading.Thread(target=run, daemon=True, name="kg-memory-copy")
         self._copying.start()
+
+    @property
+    def settled(self) -> bool:
+        """No copy into memory is coming for this view: it is made, or it will not be (too big, failed, off)."""
+        return self.in_memory or not self.memory_quads or self.generation in (self._too_big, self._failed)
 
     def _use_disk(self, disk: object, view: View, generation: int) -> None:
         self.disk = self.store = disk
@@ -444,6 +451,19 @@ class _Worker:
         self.media = {name: fmt.media_type for name, fmt in {**self.results_formats, **self.graph_formats}.items()}
         self.handle = _Handle(self.path, int(config.get("memory_quads") or 0)) if self.mode == "query" else None
 
+    def pick(self, job: Job, out: _Output) -> object:
+        """The store to answer `job` from, and its view and kind noted on `out`."""
+        assert self.handle is not None
+        store = self.handle.current(job.generation, job.required, job.at_least)
+        out.view = self.handle.view
+        # where the answer came from: a diagnostic for operators and benchmarks
+        out.extra = [("X-Newskg-Store", "memory" if self.handle.in_memory else "disk")]
+        return store
+
+    def reopen(self) -> None:
+        assert self.handle is not None
+        self.handle.reopen()
+
     # replies -------------------------------------------------------------------------------
 
     def error(self, out: _Output, status: int, message: str, extra: list[tuple[str, str]] | None = None) -> None:
@@ -456,12 +476,8 @@ class _Worker:
         if job.update:
             self.run_update(job, out)
             return
-        assert self.handle is not None
         for attempt in range(2):
-            store = self.handle.current(job.generation, job.required, job.at_least)
-            out.view = self.handle.view
-            # where the answer came from: a diagnostic for operators and benchmarks
-            out.extra = [("X-Newskg-Store", "memory" if self.handle.in_memory else "disk")]
+            store = self.pick(job, out)
             try:
                 self.run_query(store, job, out)
                 return
@@ -479,7 +495,7 @@ class _Worker:
                 if out.sent_head:
                     raise
                 if attempt == 0 and _store_error(exc):
-                    self.handle.reopen()  # a file was compacted away under us: look again
+                    self.reopen()  # a file was compacted away under us: look again
                     continue
                 if isinstance(exc, OSError) and not _store_error(exc):
                     self.error(out, 502, f"a remote SPARQL service failed: {exc}")
