@@ -679,6 +679,18 @@ def test_results_stop_at_the_row_limit_and_say_so(tight):
     assert len(graph.text.strip().splitlines()) == 5 and graph.headers["x-sparql-maxrows"] == "5"
 
 
+@pytest.mark.parametrize("triples_asked", [4, 5, 6])
+def test_a_graph_at_the_row_limit_is_whole_and_one_past_it_is_cut(tight, triples_asked):
+    text = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ ?s ?p ?o }} LIMIT {triples_asked} }}"
+    for accept in ("application/n-triples", "text/turtle"):
+        graph = query(tight, text, accept=accept)
+        assert graph.status == 200
+        assert len(Graph().parse(data=graph.body, format="nt" if "triples" in accept else "turtle")) == min(
+            triples_asked, 5
+        )
+        assert ("x-sparql-maxrows" in graph.headers) == (triples_asked > 5), (accept, graph.headers)
+
+
 FORMATS = {
     "application/sparql-results+json": lambda body: len(json.loads(body)["results"]["bindings"]),
     "application/sparql-results+xml": lambda body: body.count(b"<result>"),
