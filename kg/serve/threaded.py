@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import re
 import socket
+import struct
 import sys
 import threading
 import time
@@ -39,6 +40,8 @@ __all__ = ["KEEPALIVE", "MAX_CONNECTIONS", "ThreadedServer", "early_answer"]
 KEEPALIVE = 75.0
 #: Connections served at once; one more is answered 503 and closed.
 MAX_CONNECTIONS = 1000
+#: Seconds a write to a client may wait (a client that does not read its answer holds its thread this long).
+SEND_TIMEOUT = 60.0
 
 WSGIApp = Callable[[dict, Callable[..., object]], Iterable[bytes]]
 
@@ -96,6 +99,8 @@ class _Input:
             raise SlowRequestError(
                 f"the request's body stopped arriving or came slower than {MIN_BODY_RATE // 1024} kB/s"
             ) from None
+        finally:
+            self.sock.settimeout(None)  # blocking again: see ThreadedServer._connection
         if not data:
             raise SlowRequestError("the client closed the connection before its body was whole")
         self.received += len(data)
@@ -214,6 +219,11 @@ class ThreadedServer:
     def _connection(self, sock: socket.socket, address: tuple) -> None:
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            # Blocking, with the kernel keeping the time (SO_RCVTIMEO, SO_SNDTIMEO): Python's own socket
+            # timeout polls before every recv and send, a system call and a release of the GIL more each way.
+            sock.settimeout(None)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(self.keepalive))
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(SEND_TIMEOUT))
             pending = b""
             while not self.stopping:
                 head = self._read_head(sock, pending)
@@ -236,26 +246,28 @@ class ThreadedServer:
         """The next request's head (and the body of known length that comes with it), or None when the
         client closed or stayed idle past the keep-alive time."""
         if not pending:
-            sock.settimeout(self.keepalive)
             try:
-                pending = sock.recv(1 << 16)
-            except TimeoutError:
+                pending = sock.recv(1 << 16)  # waits up to the keep-alive time (SO_RCVTIMEO)
+            except (BlockingIOError, TimeoutError):
                 return None
             if not pending:
                 return None
         head = Head(pending)
-        while not head.complete:
-            remaining = head.deadline - time.monotonic()
-            if remaining <= 0:
-                raise head_timeout()
-            sock.settimeout(remaining)
-            try:
-                data = sock.recv(1 << 16)
-            except TimeoutError:
-                raise head_timeout() from None
-            if not data:
-                return None  # gone before its head was whole: nothing to answer
-            head.add(data)
+        try:
+            while not head.complete:  # the rest of a head that came in pieces: each wait bounded
+                remaining = head.deadline - time.monotonic()
+                if remaining <= 0:
+                    raise head_timeout()
+                sock.settimeout(remaining)
+                try:
+                    data = sock.recv(1 << 16)
+                except TimeoutError:
+                    raise head_timeout() from None
+                if not data:
+                    return None  # gone before its head was whole: nothing to answer
+                head.add(data)
+        finally:
+            sock.settimeout(None)
         return head
 
     def _request(self, sock: socket.socket, address: tuple, head: Head) -> tuple[bool, bytes]:
@@ -460,6 +472,12 @@ class ThreadedServer:
             body_input = _Input(sock, rest, None if chunked else length, expect)
             environ["wsgi.input"] = body_input
         return environ, keep, body_input
+
+
+def _timeval(seconds: float) -> bytes:
+    """A `struct timeval`, for SO_RCVTIMEO and SO_SNDTIMEO."""
+    whole = int(seconds)
+    return struct.pack("ll", whole, int((seconds - whole) * 1_000_000))
 
 
 def _no_write(data: bytes) -> None:
