@@ -26,6 +26,7 @@ Updates run in the same update process as with the worker pool (kg.serve.workers
 from __future__ import annotations
 
 import _thread
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -64,6 +65,11 @@ class _Collected(_Output):
         return Answer(self.status, self.headers, body=b"".join(self.parts))
 
 
+#: Where an answer came from (a diagnostic for operators and benchmarks), as a worker process says it.
+_FROM_MEMORY = [("X-Newskg-Store", "memory")]
+_FROM_DISK = [("X-Newskg-Store", "disk")]
+
+
 class _SharedWorker(_Worker):
     """The worker's program run in threads: the one view of the store is chosen under a lock, for the
     versions of the store the pool knows of (a worker process reads them off each job's frame)."""
@@ -75,12 +81,23 @@ class _SharedWorker(_Worker):
 
     def pick(self, job: Job, out: _Output) -> object:
         generation, required = self.versions()
+        handle = self.handle
+        assert handle is not None
+        if (
+            handle.in_memory
+            and generation == handle.generation >= required
+            and handle._opening is None
+            and handle._copying is None
+        ):
+            # The steady state (in memory, up to date, nothing under way): nothing to change, so no lock to
+            # take; a swap by another thread replaces `store` in one assignment
+            out.view = handle.view
+            out.extra = _FROM_MEMORY
+            return handle.store
         with self.lock:
-            handle = self.handle
-            assert handle is not None
             store = handle.current(generation, required)
             out.view = handle.view
-            out.extra = [("X-Newskg-Store", "memory" if handle.in_memory else "disk")]
+            out.extra = _FROM_MEMORY if handle.in_memory else _FROM_DISK
             return store
 
     def reopen(self) -> None:
@@ -91,14 +108,16 @@ class _SharedWorker(_Worker):
 class _Running:
     """An evaluation under way: its deadline, and how to answer its client if it passes it."""
 
-    __slots__ = ("answered", "deadline", "expired", "reply", "timeout")
+    __slots__ = ("answered", "claim", "deadline", "reply", "timeout")
 
     def __init__(self, timeout: float, reply: Callable[[int, list[tuple[str, str]], bytes], None] | None) -> None:
         self.timeout = timeout
         self.deadline = time.monotonic() + timeout
         self.reply = reply
-        self.expired = False
-        self.answered = _thread.allocate_lock()  # released once the client has its answer (a one-shot, in C)
+        # Whoever takes `claim` first decides: the evaluation's thread when it finishes in time, else the
+        # watchdog at the deadline. Locks of C, taken without waiting: nothing is shared between requests.
+        self.claim = _thread.allocate_lock()
+        self.answered = _thread.allocate_lock()  # released once the watchdog's answer is out
         self.answered.acquire()
 
 
@@ -135,9 +154,13 @@ class SharedPool:
         self.abandoned = 0  # evaluations left running past the timeout
         self.updater = Updater(self.config)
         self._signature = store_signature(self.store)
-        self._cond = threading.Condition()  # requests waiting for a place (never the watchdog: see `_watchdog`)
+        # Places for evaluations, as tokens in a queue of C (no lock in Python taken per request); the
+        # watchdog sleeps on an event of its own (were it waiting on a condition the requests notify, each
+        # request would wake it: a thread switch each)
+        self._places: queue.SimpleQueue[object] = queue.SimpleQueue()
+        for _ in range(size):
+            self._places.put(object())
         self._stopping = threading.Event()
-        self._free = size  # places for evaluations
         self._running: set[_Running] = set()
         self._closed = False
         threading.Thread(target=self._watch_store, daemon=True, name="kg-store-watcher").start()
@@ -174,53 +197,41 @@ class SharedPool:
     def run(self, job: Job, timeout: float, wait: float | None = None) -> Answer:
         """Answer a query job in this thread; QueryTimeoutError past `timeout` of evaluation (the client has
         had its answer then), WorkersBusyError if no place was free within `wait` (the timeout unless given)."""
-        wait_until = time.monotonic() + (timeout if wait is None else wait)
-        with self._cond:
-            while not self._free:
-                remaining = wait_until - time.monotonic()
-                if self._closed:
-                    raise WorkerError("the server is stopping")
-                if remaining <= 0:
-                    raise WorkersBusyError
-                self._cond.wait(remaining)
-            self._free -= 1
-            running = _Running(timeout, early_answer())
-            self._running.add(running)
+        if self._closed:
+            raise WorkerError("the server is stopping")
+        try:
+            place = self._places.get(timeout=timeout if wait is None else wait)
+        except queue.Empty:
+            raise WorkersBusyError from None
+        running = _Running(timeout, early_answer())
+        self._running.add(running)
         out = _Collected()
         try:
             self.worker.answer(job, out)
         except Exception as exc:  # as a worker process does: say what happened, keep serving
             self.worker.error(out, 500, f"the query failed: {type(exc).__name__}: {exc}")
-        with self._cond:
-            expired = running.expired
-            if not expired:
-                self._running.discard(running)
-                self._free += 1
-                self._cond.notify()
-        if expired:
-            running.answered.acquire(timeout=5)  # the watchdog is answering the client: never two answers
+        if not running.claim.acquire(blocking=False):  # the watchdog was first: the client has its 503
+            running.answered.acquire(timeout=5)  # once it is out: never two answers
             raise QueryTimeoutError
+        self._running.discard(running)
+        self._places.put(place)
         return out.answer()
 
     def _watchdog(self) -> None:
         """Answer the clients of evaluations past their deadline, give their places back, ask for a new process."""
         while not self._closed:
-            with self._cond:
-                now = time.monotonic()
-                late = [r for r in self._running if r.deadline <= now]
-                for running in late:
-                    running.expired = True
-                    self._running.discard(running)
-                    self.abandoned += 1
-                    if self.abandoned <= self.size:
-                        self._free += 1  # its place, while this process lasts
-                        self._cond.notify()
-                soonest = min((r.deadline for r in self._running), default=now + TICK)
+            now = time.monotonic()
+            running_now = list(self._running)  # one operation under the GIL: no lock shared with requests
+            late = [r for r in running_now if r.deadline <= now and r.claim.acquire(blocking=False)]
             if not late:
-                # not a wait on `_cond`: every request's notify would wake the watchdog (a thread switch each)
+                soonest = min((r.deadline for r in running_now), default=now + TICK)
                 self._stopping.wait(min(TICK, max(0.0, soonest - now)))
                 continue
             for running in late:
+                self._running.discard(running)
+                self.abandoned += 1
+                if self.abandoned <= self.size:
+                    self._places.put(object())  # its place, while this process lasts
                 if running.reply is not None:  # in a thread of its own: a client slow to read holds only that
                     threading.Thread(target=self._answer_late, args=(running,), daemon=True).start()
                 else:  # no client to answer here (in-process use): the caller hears of it when the query ends
@@ -249,8 +260,6 @@ class SharedPool:
         self.required = self.generation
 
     def close(self) -> None:
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
+        self._closed = True
         self._stopping.set()
         self.updater.close()

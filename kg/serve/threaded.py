@@ -46,7 +46,10 @@ SEND_TIMEOUT = 60.0
 WSGIApp = Callable[[dict, Callable[..., object]], Iterable[bytes]]
 
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-_VERSION = re.compile(r"^HTTP/1\.[01]$")
+#: The header lines of a head, then its empty line: names are tokens, values hold no CR or LF (a bare LF is
+#: refused, as gunicorn refuses it: a proxy and this server must not see different requests).
+_HEADER_BLOCK = re.compile(r"(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\r\n]*\r\n)*\r\n")
+_VERSIONS = frozenset({"HTTP/1.1", "HTTP/1.0"})
 _PHRASES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
 
 #: The request this thread is serving: how to answer it before the application returns (see `early_answer`).
@@ -177,9 +180,11 @@ class ThreadedServer:
         self.server_name, self.server_port = str(host), str(port)
         self.stopping = False
         self._connections = 0
-        self._busy = 0  # requests being answered
-        self._lock = threading.Lock()
-        self._idle = threading.Condition(self._lock)
+        # Requests being answered, as a set of their states: adding and discarding are single operations
+        # under the GIL, so no lock is taken per request (four threads passing one lock around woke each
+        # other up: a lock held across a switch of the GIL makes the others sleep on it).
+        self._busy: set[int] = set()
+        self._lock = threading.Lock()  # for the count of connections
 
     # -- accepting ----------------------------------------------------------------------------------
 
@@ -210,9 +215,8 @@ class ThreadedServer:
         """Stop accepting; wait up to `grace` seconds for the requests being answered."""
         self.stopping = True
         deadline = time.monotonic() + grace
-        with self._idle:
-            while self._busy and (remaining := deadline - time.monotonic()) > 0:
-                self._idle.wait(remaining)
+        while self._busy and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     # -- one connection ----------------------------------------------------------------------------
 
@@ -273,19 +277,12 @@ class ThreadedServer:
     def _request(self, sock: socket.socket, address: tuple, head: Head) -> tuple[bool, bytes]:
         """Answer one request; whether to keep the connection, and what came after the request."""
         state: dict[str, object] = {}
-        with self._lock:
-            self._busy += 1
+        self._busy.add(id(state))
         try:
             return self._answer(sock, address, head, state)
         finally:
             _current.reply = None
-            if not state.get("abandoned"):  # else the early answer counted it out already
-                self._done()
-
-    def _done(self) -> None:
-        with self._idle:
-            self._busy -= 1
-            self._idle.notify_all()
+            self._busy.discard(id(state))  # (the early answer may have done it already)
 
     def _early(
         self, sock: socket.socket, state: dict, status: int, headers: list[tuple[str, str]], body: bytes
@@ -300,7 +297,7 @@ class ThreadedServer:
             sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)  # what the thread still inside the query writes goes nowhere
-        self._done()
+        self._busy.discard(id(state))  # a replaced server need not wait for this thread
 
     def _answer(self, sock: socket.socket, address: tuple, head: Head, state: dict) -> tuple[bool, bytes]:
         data = head.data
@@ -410,13 +407,12 @@ class ThreadedServer:
     ) -> tuple[dict, bool, _Input | None]:
         """The WSGI environ of a request (PEP 3333), whether the connection may be kept, and the body's
         reader when the head did not bring the body along."""
-        raw = bytes(head.data[head.line_start : head.end])
-        text = raw.decode("latin-1")
-        if "\r\n\r\n" not in text or "\n" in text.replace("\r\n", ""):
-            raise BadRequestError(400, "the request's lines must end with CRLF")
-        lines = text[:-4].split("\r\n")
-        parts = lines[0].split(" ")
-        if len(parts) != 3 or not _TOKEN.match(parts[0]) or not _VERSION.match(parts[2]):
+        text = head.data[head.line_start : head.end].decode("latin-1")
+        line, _, header_block = text.partition("\r\n")
+        if not _HEADER_BLOCK.fullmatch(header_block):  # one match for all the header lines
+            raise BadRequestError(400, "the request's header lines cannot be read (NAME: value, each ending CRLF)")
+        parts = line.split(" ")
+        if len(parts) != 3 or parts[2] not in _VERSIONS or not _TOKEN.match(parts[0]):
             raise BadRequestError(400, "the request line must be 'METHOD TARGET HTTP/1.1'")
         method, target, version = parts
         environ: dict[str, object] = {
@@ -436,12 +432,10 @@ class ThreadedServer:
         if target.startswith(("http://", "https://")):
             target = "/" + target.split("://", 1)[1].partition("/")[2]
         path, _, query = target.partition("?")
-        environ["PATH_INFO"] = unquote_to_bytes(path).decode("latin-1")
+        environ["PATH_INFO"] = unquote_to_bytes(path).decode("latin-1") if "%" in path else path
         environ["QUERY_STRING"] = query
-        for line in lines[1:]:
-            name, colon, value = line.partition(":")
-            if not colon or not _TOKEN.match(name):
-                raise BadRequestError(400, f"a header line cannot be read: {line[:80]!r}")
+        for field in header_block[:-4].split("\r\n") if len(header_block) > 2 else ():
+            name, _, value = field.partition(":")
             key = name.upper().replace("-", "_")
             value = value.strip(" \t")
             if key == "CONTENT_TYPE" or key == "CONTENT_LENGTH":
