@@ -108,6 +108,9 @@ class Settings:
     update_token: str | None = None
     service_allow: str = ""
     default_graph: str = "union"  # what a query's default graph is: "union" of all graphs, or "standard"
+    # one serving process whose query threads share one copy of the store (kg.serve.supervisor), instead of
+    # gunicorn in front of query worker processes with a copy each
+    threads_shared: bool = False
 
     def with_overrides(self, **values: object) -> Settings:
         """A copy with the given values, ignoring the ones that are None (flags not given)."""

@@ -80,6 +80,8 @@ class Server:
     url: str
     process: subprocess.Popen
     output: list[str] = field(default_factory=list)
+    store: Path | None = None
+    threads_shared: bool = False  # one serving process with one shared copy (`--threads-shared`)
 
     @property
     def sparql(self) -> str:
@@ -93,7 +95,9 @@ class Server:
         return parts.hostname, parts.port
 
     def workers(self) -> set[int]:
-        """Process ids of the server's query and update workers (below gunicorn's master and worker)."""
+        """Process ids of the server's query and update workers (below gunicorn's master and worker), or
+        of its serving processes with `--threads-shared` (below the supervisor)."""
+        mark = b"child_main" if self.threads_shared else b"kg_worker"
         found, pending = set(), [self.process.pid]
         while pending:
             pid = pending.pop()
@@ -105,7 +109,7 @@ class Server:
             pending.extend(children)
             for child in children:
                 try:
-                    if b"kg_worker" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    if mark in Path(f"/proc/{child}/cmdline").read_bytes():
                         found.add(child)
                 except OSError:
                     pass
@@ -142,7 +146,7 @@ def running_server(
     if url is None:
         process.kill()
         raise AssertionError("kg serve did not start:\n" + "".join(output) + (process.stdout.read() or ""))
-    server = Server(url, process, output)
+    server = Server(url, process, output, store=store, threads_shared="--threads-shared" in args)
     try:
         yield server
     finally:

@@ -30,6 +30,12 @@ from ._util import STORE_HELP, settings_for
     help="A query's default graph: the union of all graphs (default) or the store's own, as the standard has it.",
 )
 @click.option(
+    "--threads-shared/--worker-processes",
+    default=None,
+    help="One serving process whose query threads share one copy of the store, replaced when a query runs past "
+    "the timeout (less memory, less per request); default: gunicorn in front of worker processes with a copy each.",
+)
+@click.option(
     "--service-allow", multiple=True, help="An endpoint federated SERVICE and LOAD may call (repeat; default none)."
 )
 @click.pass_context

@@ -3,6 +3,8 @@
 `create_app` builds the Flask application (pages) with the SPARQL 1.1 Protocol handler in front of
 it (/sparql, /update); `serve` runs it under gunicorn, a production WSGI server. Queries are
 evaluated by Oxigraph in worker processes (kg.serve.workers), which is what makes the timeout real.
+With `threads_shared` (`kg serve --threads-shared`), `serve` runs kg.serve.supervisor instead: one
+serving process whose threads share one copy of the store, replaced when a query runs past the timeout.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from .workers import WorkerError, WorkerPool
 if TYPE_CHECKING:
     from gunicorn.app.base import BaseApplication
 
+    from .shared import SharedPool
+
 __all__ = ["Site", "create_app", "serve"]
 
 
@@ -36,7 +40,7 @@ class Site:
 
     settings: Settings
     iris: Iris
-    pool: WorkerPool
+    pool: WorkerPool | SharedPool
     policy: Policy
 
     def describe(self, endpoint: str, fmt: str) -> tuple[str, bytes]:
@@ -63,7 +67,7 @@ def thread_count(settings: Settings) -> int:
     return max(6, 2 * worker_count(settings) + 2)
 
 
-def create_app(settings: Settings, *, pool: WorkerPool | None = None) -> Flask:
+def create_app(settings: Settings, *, pool: WorkerPool | SharedPool | None = None) -> Flask:
     """The web application over the store in `settings.store` (which must exist)."""
     store = Path(settings.store)
     if pool is None:
@@ -117,6 +121,11 @@ def serve(settings: Settings, *, ready: Callable[[str], None] | None = None, thr
     store = Path(settings.store)
     if not (store / "CURRENT").is_file():
         raise StoreError(f"no store at {store} (build one with 'kg build')")
+    if settings.threads_shared:
+        from .supervisor import serve_shared
+
+        serve_shared(settings, ready)
+        return
     if settings.port:
         _check_address(settings.host, settings.port)
     try:

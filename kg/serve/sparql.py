@@ -14,12 +14,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
 from .. import formats
 from ..formats import Family, media_types
 from .tokens import inspect, needs_inspection, refused_remote, too_deep, with_using
-from .workers import Answer, Job, QueryTimeoutError, WorkerError, WorkerPool, WorkersBusyError
+from .workers import Answer, Job, QueryTimeoutError, WorkerError, WorkerPool, WorkersBusyError, timeout_message
+
+if TYPE_CHECKING:
+    from .shared import SharedPool
 
 StartResponse = Callable[..., object]
 WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
@@ -191,7 +195,7 @@ class SparqlProtocol:
     def __init__(
         self,
         app: WSGIApp,
-        pool: WorkerPool,
+        pool: WorkerPool | SharedPool,
         policy: Policy,
         describe_service: Callable[[str, str], tuple[str, bytes]],
     ) -> None:
@@ -307,12 +311,7 @@ class SparqlProtocol:
         try:
             return run()
         except QueryTimeoutError:
-            raise ProtocolError(
-                503,
-                f"the query ran longer than this server's timeout of {self.policy.timeout:g} s and was stopped; "
-                "make it more selective (LIMIT, more specific patterns) or ask for a longer --timeout",
-                [("Retry-After", "1")],
-            ) from None
+            raise ProtocolError(503, timeout_message(self.policy.timeout), [("Retry-After", "1")]) from None
         except WorkersBusyError as exc:
             raise ProtocolError(
                 503,

@@ -30,14 +30,23 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import worker
 from .worker import CONFIG, END, HEAD, HEADER, READY, Job, View, covers, frame, newest, store_signature
 
-__all__ = ["Answer", "Job", "QueryTimeoutError", "WorkerError", "WorkerPool", "WorkersBusyError"]
+__all__ = [
+    "Answer",
+    "Job",
+    "QueryTimeoutError",
+    "Updater",
+    "WorkerError",
+    "WorkerPool",
+    "WorkersBusyError",
+    "timeout_message",
+]
 
 #: How often the pool looks at the store's files for changes (seconds).
 WATCH_EVERY = 0.5
@@ -55,6 +64,14 @@ class Answer:
 
 class QueryTimeoutError(Exception):
     """A job ran longer than the timeout; its worker was killed."""
+
+
+def timeout_message(timeout: float) -> str:
+    """What a client is told when its query ran past the timeout (by either pool)."""
+    return (
+        f"the query ran longer than this server's timeout of {timeout:g} s and was stopped; "
+        "make it more selective (LIMIT, more specific patterns) or ask for a longer --timeout"
+    )
 
 
 class WorkersBusyError(Exception):
@@ -191,8 +208,7 @@ class WorkerPool:
         self._idle: list[_Process] = []
         self._cond = threading.Condition()
         self._closed = False
-        self._update_lock = threading.Lock()
-        self._updater: _Process | None = None
+        self.updater = Updater(self.config)
         self.respawns = 0
         started = [_Process({**self.config, "mode": "query"}) for _ in range(size)]
         deadline = time.monotonic() + start_timeout
@@ -318,33 +334,13 @@ class WorkerPool:
 
     def update(self, text: str, timeout: float) -> Answer:
         """Run a SPARQL Update in the update worker, one at a time; later queries see its result."""
-        deadline = time.monotonic() + timeout
-        if not self._update_lock.acquire(timeout=timeout):
-            raise WorkersBusyError(f"another update kept the store for {timeout:g} s; try again shortly")
-        try:
-            if self._updater is None or not self._updater.alive():
-                self._updater = _Process({**self.config, "mode": "update"})
-                self._updater.ready(deadline)
-            process = self._updater
-            try:
-                process.send(Job(text, update=True).wire(self.generation, self.required))
-                status, headers, body, done = process.answer(deadline)
-                while not done:
-                    kind, payload = process.read(deadline)
-                    done = kind == END
-                    if not done:
-                        body.append(payload)
-            except BaseException:
-                process.kill()
-                self._updater = None
-                raise
-            if status < 300:
-                self.check_store()
-                self.generation += 1
-                self.required = self.generation
-            return Answer(status, headers, body=b"".join(body))
-        finally:
-            self._update_lock.release()
+        return self.updater.run(text, timeout, self.generation, self.required, self._updated)
+
+    def _updated(self) -> None:
+        """An update made here succeeded: the next query must see it (read your writes)."""
+        self.check_store()
+        self.generation += 1
+        self.required = self.generation
 
     def close(self) -> None:
         with self._cond:
@@ -353,9 +349,52 @@ class WorkerPool:
             self._cond.notify_all()
         for process in idle:
             process.close()
-        if self._updater is not None:
-            self._updater.close()
-            self._updater = None
+        self.updater.close()
+
+
+class Updater:
+    """The update worker: a process that opens the store read-write for the length of one update, one
+    update at a time (so a `kg build` can write the store between updates). Shared by both ways of serving."""
+
+    def __init__(self, config: dict) -> None:
+        self.config = config
+        self._lock = threading.Lock()
+        self._process: _Process | None = None
+
+    def run(
+        self, text: str, timeout: float, generation: int, required: int, succeeded: Callable[[], None]
+    ) -> Answer:
+        """The update's answer; `succeeded` is called (under the lock) when it changed the store."""
+        deadline = time.monotonic() + timeout
+        if not self._lock.acquire(timeout=timeout):
+            raise WorkersBusyError(f"another update kept the store for {timeout:g} s; try again shortly")
+        try:
+            if self._process is None or not self._process.alive():
+                self._process = _Process({**self.config, "mode": "update"})
+                self._process.ready(deadline)
+            process = self._process
+            try:
+                process.send(Job(text, update=True).wire(generation, required))
+                status, headers, body, done = process.answer(deadline)
+                while not done:
+                    kind, payload = process.read(deadline)
+                    done = kind == END
+                    if not done:
+                        body.append(payload)
+            except BaseException:
+                process.kill()
+                self._process = None
+                raise
+            if status < 300:
+                succeeded()
+            return Answer(status, headers, body=b"".join(body))
+        finally:
+            self._lock.release()
+
+    def close(self) -> None:
+        if self._process is not None:
+            self._process.close()
+            self._process = None
 
 
 def _recency(view: View | None) -> float:

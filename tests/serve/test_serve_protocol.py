@@ -2,7 +2,9 @@
 
 One server per module on a free loopback port over a copy of the seed store, started with an update
 token and one allowed federated endpoint (a fake SPARQL server in this process); a second, tight
-server shows the limits (timeout, rows, request size) and the read-only default.
+server shows the limits (timeout, rows, request size) and the read-only default. Every test that takes
+them runs against both ways of serving: gunicorn in front of worker processes (the default), and one
+process whose threads share one copy of the store (`--threads-shared`).
 """
 
 from __future__ import annotations
@@ -80,22 +82,32 @@ def remote():
     server.server_close()
 
 
-@pytest.fixture(scope="module")
-def store_path(built_seeds, tmp_path_factory):
-    return copy_store(built_seeds, tmp_path_factory.mktemp("protocol") / "kg")
+MODES = {"workers": (), "threads-shared": ("--threads-shared",)}
+
+
+@pytest.fixture(scope="module", params=list(MODES))
+def mode(request) -> str:
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def server(store_path, remote):
-    with running_server(store_path, "--update-token", TOKEN, "--service-allow", remote, "--timeout", "20") as running:
+def server(built_seeds, tmp_path_factory, remote, mode):
+    store = copy_store(built_seeds, tmp_path_factory.mktemp("protocol") / "kg")
+    args = ("--update-token", TOKEN, "--service-allow", remote, "--timeout", "20", *MODES[mode])
+    with running_server(store, *args) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def tight(built_seeds, tmp_path_factory):
+def store_path(server):
+    return server.store
+
+
+@pytest.fixture(scope="module")
+def tight(built_seeds, tmp_path_factory, mode):
     store = copy_store(built_seeds, tmp_path_factory.mktemp("tight") / "kg")
     args = ("--timeout", "1.5", "--max-rows", "5", "--max-request-bytes", "4000", "--query-workers", "2")
-    args += ("--memory-quads", "0")  # answers from disk only
+    args += ("--memory-quads", "0", *MODES[mode])  # answers from disk only
     with running_server(store, *args) as running:
         yield running
 
@@ -628,7 +640,8 @@ def test_a_query_past_the_timeout_is_stopped_and_its_worker_replaced(tight):
     assert rows(query(tight, "SELECT ?p WHERE { ?p a kg:Person } LIMIT 2"))
 
 
-def test_stopping_the_server_stops_its_workers_even_a_busy_one(built_seeds, tmp_path):
+@pytest.mark.parametrize("mode_args", list(MODES.values()), ids=list(MODES))
+def test_stopping_the_server_stops_its_workers_even_a_busy_one(built_seeds, tmp_path, mode_args):
     def alive(pid: int) -> bool:
         try:
             return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
@@ -639,9 +652,9 @@ def test_stopping_the_server_stops_its_workers_even_a_busy_one(built_seeds, tmp_
         with contextlib.suppress(OSError):  # the answer never comes: the server goes away
             query(server, EXPENSIVE)
 
-    with running_server(copy_store(built_seeds, tmp_path / "kg"), "--timeout", "120") as running:
+    with running_server(copy_store(built_seeds, tmp_path / "kg"), "--timeout", "120", *mode_args) as running:
         workers = running.workers()
-        assert len(workers) >= 2
+        assert len(workers) >= (1 if running.threads_shared else 2)
         threading.Thread(target=ask_forever, args=(running,), daemon=True).start()
         time.sleep(1.5)  # one worker is deep in the expensive query
     assert running.process.returncode == 0
@@ -664,6 +677,18 @@ def test_results_stop_at_the_row_limit_and_say_so(tight):
     assert "x-sparql-maxrows" not in few.headers
     graph = query(tight, "CONSTRUCT WHERE { ?s ?p ?o }", accept="application/n-triples")
     assert len(graph.text.strip().splitlines()) == 5 and graph.headers["x-sparql-maxrows"] == "5"
+
+
+@pytest.mark.parametrize("triples_asked", [4, 5, 6])
+def test_a_graph_at_the_row_limit_is_whole_and_one_past_it_is_cut(tight, triples_asked):
+    text = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ ?s ?p ?o }} LIMIT {triples_asked} }}"
+    for accept in ("application/n-triples", "text/turtle"):
+        graph = query(tight, text, accept=accept)
+        assert graph.status == 200
+        assert len(Graph().parse(data=graph.body, format="nt" if "triples" in accept else "turtle")) == min(
+            triples_asked, 5
+        )
+        assert ("x-sparql-maxrows" in graph.headers) == (triples_asked > 5), (accept, graph.headers)
 
 
 FORMATS = {

@@ -4,7 +4,10 @@ stays with that client.
 Each test starts the real server on a free loopback port over a copy of the seed store and drives it
 with plain sockets and http.client: queries shaped to crash the engine, connections that send nothing
 or half a request, a request line of 10 MB, a burst of queries that time out while a worker is killed,
-a writer changing the store under sixteen readers. All loops are bounded in count and in time.
+a writer changing the store under sixteen readers. All loops are bounded in count and in time. The
+tests that start a server run against both ways of serving: gunicorn in front of worker processes (the
+default), and one process whose threads share one copy of the store (`--threads-shared`, where "a worker"
+is that serving process, replaced by its supervisor).
 """
 
 from __future__ import annotations
@@ -46,10 +49,13 @@ EXPENSIVE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 MEDIUM = "SELECT (COUNT(*) AS ?n) WHERE { ?m nif:anchorOf ?x . ?n nif:anchorOf ?y FILTER(STRLEN(?x) = STRLEN(?y)) }"
 
 
-@pytest.fixture(scope="module")
-def server(built_seeds, tmp_path_factory):
+MODES = {"workers": (), "threads-shared": ("--threads-shared",)}
+
+
+@pytest.fixture(scope="module", params=list(MODES))
+def server(built_seeds, tmp_path_factory, request):
     store = copy_store(built_seeds, tmp_path_factory.mktemp("robust") / "kg")
-    args = ("--query-workers", "2", "--timeout", "5", "--update-token", TOKEN)
+    args = ("--query-workers", "2", "--timeout", "5", "--update-token", TOKEN, *MODES[request.param])
     with running_server(store, *args) as running:
         yield running
 
@@ -189,11 +195,12 @@ def test_a_worker_killed_while_idle_costs_no_client_an_answer(server):
     assert statuses == [200] * 12
 
 
-def test_throughput_comes_back_after_a_burst_of_timeouts_and_a_killed_worker(built_seeds, tmp_path):
+@pytest.mark.parametrize("mode_args", list(MODES.values()), ids=list(MODES))
+def test_throughput_comes_back_after_a_burst_of_timeouts_and_a_killed_worker(built_seeds, tmp_path, mode_args):
     """16 clients ask queries of a tenth of the timeout; four queries that run past the timeout come
     in at once and a worker is killed. Within 30 s (in practice a few) the pool answers as many again."""
     store = copy_store(built_seeds, tmp_path / "kg")
-    with running_server(store, "--query-workers", "2", "--timeout", "1") as running:
+    with running_server(store, "--query-workers", "2", "--timeout", "1", *mode_args) as running:
         host, port = running.address
         done: list[float] = []
         failed: list[int] = []
@@ -259,12 +266,13 @@ def test_throughput_comes_back_after_a_burst_of_timeouts_and_a_killed_worker(bui
 # -- what a client sees while the store changes ------------------------------------------------------
 
 
-def test_a_client_never_sees_the_store_go_back_while_a_writer_adds_to_it(built_seeds, tmp_path):
+@pytest.mark.parametrize("mode_args", list(MODES.values()), ids=list(MODES))
+def test_a_client_never_sees_the_store_go_back_while_a_writer_adds_to_it(built_seeds, tmp_path, mode_args):
     """A writer commits a batch of 50 triples every 50 ms or so; each of four clients asks again and again how many there
     are. The two workers open new views at their own moments, but no client ever sees fewer than it
     saw before."""
     store = copy_store(built_seeds, tmp_path / "kg")
-    with running_server(store, "--query-workers", "2") as running:
+    with running_server(store, "--query-workers", "2", *mode_args) as running:
         seen = counts_while_a_writer_adds(running, store, batches=30)
     for n, counts in seen.items():
         assert len(set(counts)) > 3, f"client {n} saw the store change: {sorted(set(counts))}"
