@@ -71,7 +71,7 @@ TYPE_FIT = {
 TEAM_AS_PLACE = 0.1
 #: P31 classes of sports teams and clubs, and the words that describe one when an item has no classes.
 TEAM_CLASSES = frozenset({"Q476028", "Q847017", "Q12973014", "Q4438121"})
-_TEAM_DESCRIPTION = re.compile(r"(?i)\b(?:team|club|f\.c\.)(?!\w)")
+_TEAM_DESCRIPTION = re.compile(r"(?i)\b(?:team|club|franchise|squad|f\.c\.)(?!\w)")
 #: How a team's item is often labelled when its description is empty: "Liverpool F.C.", "Alabama Crimson
 #: Tide football".
 _TEAM_LABEL = re.compile(r"(?i)\b(?:a?\.?f\.?c\.?|football|basketball|baseball|hockey|rugby|club|team)$")
@@ -486,8 +486,9 @@ def score_candidates(q: LinkQuery, cands: dict[str, _Cand], ctx: LinkContext | N
             fit = OTHER_TYPE  # "Preston corp" is a company, whatever else is called Preston
         elif q.team and not is_a_team(item):
             fit = TEAM_AS_PLACE
-        elif not q.team and c.match.form != LABEL and is_a_team(item):
-            # a team's nickname outside a match report ("Suns" in a heating-oil price story) is not the team
+        elif not q.team and c.match.form != LABEL and len(c.matched.split()) == 1 and is_a_team(item):
+            # a team's one-word nickname outside a match report ("Suns" in a heating-oil price story) is not
+            # the team; its full name ("Manchester City") is
             fit = OTHER_TYPE
         else:
             fit = type_fit(q.kind, item.kind, soft)

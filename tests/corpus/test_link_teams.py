@@ -109,3 +109,27 @@ def test_a_teams_nickname_outside_a_match_report_is_not_the_team(tmp_path):
         (plain,) = link([query("Sharks", team=False)], opened.local, LinkConfig())
         (team,) = link([query("Sharks", team=True)], opened.local, LinkConfig())
     assert plain.qid is None and team.qid == "Q500"
+
+
+def test_a_teams_full_name_is_linked_anywhere_and_a_franchise_is_a_team(tmp_path):
+    items = [
+        Item(
+            "Q600",
+            "Port Town City F.C.",
+            aliases=("Port Town City",),
+            description="football club",
+            kind="Organization",
+            popularity=0.7,
+        ),
+        Item(
+            "Q601",
+            "Bluestate Chiefs",
+            description="National Football League franchise",
+            kind="Organization",
+            popularity=0.7,
+        ),
+    ]
+    with hand_made_index(items, tmp_path, "full") as opened:
+        (city,) = link([query("Port Town City", team=False)], opened.local, LinkConfig())
+        (chiefs,) = link([query("Bluestate Chiefs", team=True)], opened.local, LinkConfig())
+    assert city.qid == "Q600" and chiefs.qid == "Q601"
