@@ -677,6 +677,41 @@ def a_name_after_a_town_and_a_comma_is_its_region(span: Span, label: str) -> str
 
 #: Dependencies by which a name modifies the noun after it ("U.S. officials", "Tehran radio").
 _MODIFYING = frozenset({"compound", "nmod", "amod", "npadvmod"})
+#: Nouns that say what kind of place the name before them is ("the Ostbahnhof train station", "Buenos Aires
+#: province", "the Spree river"): the name is the place itself there, not a modifier.
+PLACE_CLASS_NOUNS = frozenset(
+    {
+        "station",
+        "airport",
+        "port",
+        "harbour",
+        "harbor",
+        "river",
+        "lake",
+        "sea",
+        "bay",
+        "island",
+        "islands",
+        "mountain",
+        "mountains",
+        "valley",
+        "region",
+        "province",
+        "county",
+        "state",
+        "district",
+        "city",
+        "town",
+        "village",
+        "area",
+        "border",
+        "square",
+        "street",
+        "bridge",
+        "stadium",
+        "hotel",
+    }
+)
 
 
 def a_place_name_that_modifies_a_noun_is_a_modifier(span: Span, label: str) -> str | None:
@@ -700,7 +735,7 @@ def a_place_name_that_modifies_a_noun_is_a_modifier(span: Span, label: str) -> s
     between = doc[span.end : head.i + 1]  # "U.S. semiconductor industry": lower-case words up to the noun
     if not all(t.text[:1].islower() and t.is_alpha for t in between):
         return None
-    return MODIFIER
+    return None if head.lower_ in PLACE_CLASS_NOUNS else MODIFIER
 
 
 LABEL_RULES: tuple[LabelRule, ...] = (

@@ -458,3 +458,12 @@ def test_plural_sports_words_make_a_sports_sentence_too():
         lemmas=["thomas", "and", "mario", "be", "striker", "against", "munich"],
     )
     assert a_place_that_plays_a_match_is_a_team(ent(doc, 6, 7, "GPE"), "GPE") == TEAM
+
+
+def test_a_place_name_before_the_kind_of_place_it_is_is_the_place_itself():
+    doc = make(
+        ["near", "the", "Ostbahnhof", "train", "station"],
+        heads=[0, 4, 4, 4, 0],
+        deps=["ROOT", "det", "compound", "compound", "pobj"],
+    )
+    assert a_place_name_that_modifies_a_noun_is_a_modifier(ent(doc, 2, 3, "GPE"), "GPE") is None
