@@ -1,29 +1,33 @@
 """kg.cluster without a cluster: the partitions read what `kg.article.read.read_articles` reads (articles, line
 numbers, every per-file and per-line error), from local paths and fsspec URLs; resolution by a shuffle on
-names gives the entities of `CorpusMentions.resolve`."""
+names gives the entities of `CorpusMentions.resolve`; loading partitions as they finish ends with the store the
+load's decisions alone make."""
 
 from __future__ import annotations
 
 import codecs
+import itertools
 import json
 import random
 from collections import defaultdict
 
 import fsspec
+import pyoxigraph as ox
 import pytest
 
 pytest.importorskip("pyarrow")
 
 from kg.article.read import Article, InputError, Limits, read_articles
+from kg.cluster import shards
 from kg.cluster.inputs import count_newlines, plan, read_partition
-from kg.cluster.load import plan_load
+from kg.cluster.load import EarlyLoad, load, plan_load
 from kg.cluster.resolve import cluster_names, drafted, keyed_by_cluster, merge_nodes, mint, name_nodes
 from kg.corpus.resolve import CorpusMentions
 from kg.model import MentionRecord
-from kg.namespaces import Iris
+from kg.namespaces import KG, Iris
 from kg.settings import Fields
 from kg.store.records import mention_records
-from kg.store.store import KnownArticles
+from kg.store.store import KnownArticles, Store
 
 
 def local_counts(pieces):
@@ -302,3 +306,68 @@ def test_the_load_makes_the_one_machine_builds_decisions_about_copies_and_change
     assert plan.records["twin"] == (1, 0)  # ...and its first occurrence's mentions
     assert plan.superseded == ["old"]
     assert plan.known.by_source == {"f.txt": "new", "g.txt": "kept", "h.txt": "brief", "a.txt": "twin", "b.txt": "twin"}
+
+
+#: Partitions of a build that copies a text across partitions, changes a stored source and changes one of its
+#: own sources twice: (digest, source key) per article, in partition order.
+TRICKY = {
+    0: [("new", "f.txt"), ("kept", "g.txt"), ("draft", "x.txt")],
+    1: [("twin", "a.txt"), ("final", "x.txt")],  # x.txt changed again within the build: "draft" goes
+    2: [("twin", "b.txt"), ("brief", "h.txt")],  # a copy of "twin"; h.txt changed too: "old" goes
+}
+
+
+def _tricky_store(path, iris: Iris) -> KnownArticles:
+    """A store holding "old" (from f.txt and h.txt) and "kept" (from g.txt), as a build left them."""
+    with Store(path, iris) as store:
+        for digest, keys in (("old", ["f.txt", "h.txt"]), ("kept", ["g.txt"])):
+            graph, article = ox.NamedNode(iris.article_graph(digest)), ox.NamedNode(iris.article(digest))
+            store.ox.extend([ox.Quad(article, ox.NamedNode(str(KG.sourceKey)), ox.Literal(k), graph) for k in keys])
+    return KnownArticles({"old", "kept"}, {"f.txt": "old", "g.txt": "kept", "h.txt": "old"})
+
+
+def _tricky_shards(work: str, iris: Iris) -> dict[int, list[dict]]:
+    """Each partition's graphs shard (an article says which partition and position it was read from, so that
+    the store shows which occurrence was loaded) and its article index."""
+    index = {}
+    for number, articles in TRICKY.items():
+        data, rows = b"", []
+        for seq, (digest, key) in enumerate(articles):
+            graph, article = ox.NamedNode(iris.article_graph(digest)), ox.NamedNode(iris.article(digest))
+            quads = [
+                ox.Quad(article, ox.NamedNode(str(KG.sourceKey)), ox.Literal(key), graph),
+                ox.Quad(article, ox.NamedNode("http://example.org/readFrom"), ox.Literal(f"{number}/{seq}"), graph),
+            ]
+            nq = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+            rows.append(
+                {"digest": digest, "source_key": key, "partition": number, "seq": seq, "offset": len(data), "length": len(nq)}
+            )
+            data += nq
+        with shards.atomic(shards.shard(work, "graphs", number)) as out:
+            out.write(data)
+        index[number] = rows
+    return index
+
+
+@pytest.mark.parametrize("finishing", list(itertools.permutations(TRICKY)))
+def test_loading_partitions_as_they_finish_ends_with_the_store_of_loading_after_the_decisions(tmp_path, finishing):
+    iris = Iris()
+    work = str(tmp_path / "work")
+    index = _tricky_shards(work, iris)
+    rows = [row for number in sorted(index) for row in index[number]]
+    stores = {}
+    for way in ("after", "early"):
+        path = tmp_path / way
+        known = _tricky_store(path, iris)
+        with Store(path, iris) as store:
+            early = None
+            if way == "early":
+                early = EarlyLoad(store, work, known)
+                for number in finishing:
+                    early.add(number, index[number])
+            load(store, work, sorted(index), rows, plan_load(rows, known), early=early)
+        with Store(path, iris, read_only=True) as store:
+            stores[way] = {str(q) for q in store.ox}
+    assert stores["early"] == stores["after"]
+    readers = {q.split(" ")[2] for q in stores["after"] if "readFrom" in q}
+    assert readers == {'"0/0"', '"1/1"', '"2/0"', '"2/1"'}  # twin from its last copy; kept as stored; no draft
