@@ -35,6 +35,7 @@ from ..store.store import Store
 from ..validate.check import ValidationReport, combined, validate_nquads
 from . import shards
 from .events import merge_on_cluster
+from .graph import chunks_on_cluster
 from .inputs import count_newlines, plan
 from .link import link_on_cluster
 from .load import EarlyLoad, event_records, load, plan_load
@@ -255,6 +256,7 @@ def dask_build(
                     client, found, known, taxonomy, store.iris, settings.events, settings.event_lexicon
                 ),
                 check=check,
+                maker=chunks_on_cluster(client, settings),
                 progress=_timed(say, timer),
             )
             if checks:

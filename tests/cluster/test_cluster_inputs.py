@@ -371,3 +371,63 @@ def test_loading_partitions_as_they_finish_ends_with_the_store_of_loading_after_
     assert stores["early"] == stores["after"]
     readers = {q.split(" ")[2] for q in stores["after"] if "readFrom" in q}
     assert readers == {'"0/0"', '"1/1"', '"2/0"', '"2/1"'}  # twin from its last copy; kept as stored; no draft
+
+
+# -- the corpus graph of a first build, made elsewhere -------------------------------------------------------
+
+
+class _InProcess:
+    """The part of a Dask client `chunks_on_cluster` uses, running each task here and now."""
+
+    class Done:
+        def __init__(self, value) -> None:
+            self.value = value
+
+        def result(self):
+            return self.value
+
+        def release(self) -> None:
+            pass
+
+    def submit(self, fn, *args, pure=True, **kwargs):
+        return self.Done(fn(*args, **kwargs))
+
+    def cancel(self, futures) -> None:
+        pass
+
+
+def test_a_first_corpus_graph_made_as_nquads_elsewhere_and_bulk_loaded_is_the_graph_made_here(
+    built_seeds, tmp_path, wikidata_cache, monkeypatch
+):
+    import shutil
+
+    monkeypatch.setattr("kg.pipeline.corpus.BULK_BYTES", 16 << 10)  # several bulk loads of several chunks each
+
+    from kg.cluster.graph import chunks_on_cluster
+    from kg.pipeline.corpus import update_corpus
+    from kg.rdf.triples import Provenance
+    from kg.settings import Settings
+
+    prov = Provenance.now("test")  # one provenance for both, so that their build times agree
+    graphs, reports = {}, {}
+    for way in ("here", "elsewhere"):
+        settings = Settings(store=tmp_path / way, wikidata_cache=wikidata_cache, corpus_chunk=7)
+        shutil.copytree(built_seeds, settings.store)
+        with Store(settings.store, Iris(settings.base)) as store:
+            corpus = ox.NamedNode(store.iris.corpus_graph)
+            store.ox.remove_graph(corpus)  # as before a first build's corpus stage
+            maker = chunks_on_cluster(_InProcess(), settings) if way == "elsewhere" else None
+            reports[way] = update_corpus(store, settings, prov, maker=maker)
+            assert store.corpus_pending() is None
+            graphs[way] = {  # the linking run's own times aside
+                str(q) for q in store.ox.quads_for_pattern(None, None, None, corpus) if "#dateTime" not in str(q.object)
+            }
+    assert graphs["elsewhere"] == graphs["here"] and graphs["here"]
+    here, elsewhere = reports["here"], reports["elsewhere"]
+    assert (elsewhere.entities, elsewhere.changed, elsewhere.quads, elsewhere.events) == (
+        here.entities,
+        here.changed,
+        here.quads,
+        here.events,
+    )
+    assert elsewhere.validation.conforms and elsewhere.validation.triples == here.validation.triples
