@@ -21,7 +21,7 @@ from kg.article.read import Article, InputError, Limits, read_articles
 from kg.cluster import shards
 from kg.cluster.inputs import count_newlines, plan, read_partition
 from kg.cluster.load import EarlyLoad, load, plan_load
-from kg.cluster.resolve import cluster_names, drafted, keyed_by_cluster, merge_nodes, mint, name_nodes
+from kg.cluster.resolve import cluster_names, draft_bucket, merge_names, mint, name_buckets, record_buckets
 from kg.corpus.resolve import CorpusMentions
 from kg.model import MentionRecord
 from kg.namespaces import KG, Iris
@@ -155,8 +155,9 @@ def test_standard_input_and_missing_paths_are_refused_before_anything_is_built(t
 # -- the corpus stage's resolution, by name shuffle ----------------------------------------------------------
 
 
-def shuffled_resolution(records: list[MentionRecord], partitions: int, base: str):
-    """kg.cluster.resolve's steps, run here in order on `partitions` partitions (articles dealt out at random)."""
+def shuffled_resolution(records: list[MentionRecord], partitions: int, base: str, buckets: int = 3):
+    """kg.cluster.resolve's steps, run here in order on `partitions` partitions (articles dealt out at random)
+    and `buckets` workers."""
     iris = Iris(base)
     by_article = defaultdict(list)
     for r in records:
@@ -166,19 +167,12 @@ def shuffled_resolution(records: list[MentionRecord], partitions: int, base: str
     for digest in sorted(by_article):
         parts[rng.randrange(partitions)].add(by_article[digest])
     locals_ = [p.locals() for p in parts]
-    nodes: dict = defaultdict(list)  # the shuffle by (kind, name)
-    for part in locals_:
-        for node in name_nodes(part):
-            nodes[node.key].append(node)
-    merged = [merge_nodes(k, v) for k, v in nodes.items()]
-    clusters = cluster_names(merged[::2], merged[1::2])
-    by_cluster: dict = defaultdict(list)  # the shuffle by cluster
-    for part in locals_:
-        for cluster, loc in keyed_by_cluster(part, clusters):
-            by_cluster[cluster].append((cluster, loc))
-    drafts = [drafted(item) for item in by_cluster.items()]
-    found = mint(drafts[::3], drafts[1::3], drafts[2::3], base=base)
-    return sorted((d.entity(found[c]) for c, d in drafts), key=lambda e: e.iri), iris
+    names = [name_buckets(part, buckets) for part in locals_]  # the shuffle by (kind, name)
+    clusters = cluster_names(*(merge_names(*(dealt[b] for dealt in names)) for b in range(buckets)))
+    keyed = [record_buckets(part, clusters, buckets) for part in locals_]  # the shuffle by cluster
+    drafts = [draft_bucket(*(dealt[b] for dealt in keyed)) for b in range(buckets)]
+    found = mint(*drafts, base=base)
+    return sorted((d.entity(found[c]) for part in drafts for c, d in part), key=lambda e: e.iri), iris
 
 
 def acronym_records() -> list[MentionRecord]:
