@@ -87,6 +87,7 @@ def _child(args: argparse.Namespace) -> None:
         "events": report.build.events,
         "partitions": report.partitions,
         "stages": report.stages,
+        "overlapped": report.overlapped,
         "task_seconds": report.task_seconds,
         "peak_rss_mib": {str(k): v / MIB for k, v in report.peak_rss.items()},
         "shard_mib": report.shard_bytes / MIB,
@@ -225,6 +226,12 @@ def main() -> None:
         + ", ".join(f"{k} {v:.1f}" for k, v in last["stages"].items())
         + f"; start-up and the rest {startup:.1f}"
     )
+    overlapped = last.get("overlapped") or {}
+    if overlapped:
+        print(
+            "driver's work while the partitions ran (inside extract): "
+            + ", ".join(f"{k} {v:.1f}s" for k, v in overlapped.items())
+        )
     print(f"workers' task seconds (summed): {last['task_seconds']:.1f}")
     print("worker peak RSS (MiB): " + ", ".join(f"{v:.0f}" for v in last["peak_rss_mib"].values()))
     print(f"shards: {last['shard_mib']:.1f} MiB; shuffle: {last['shuffle_mib']:.2f} MiB")
