@@ -35,9 +35,10 @@ from ..store.store import Store
 from ..validate.check import ValidationReport, combined, validate_nquads
 from . import shards
 from .events import merge_on_cluster
+from .graph import chunks_on_cluster
 from .inputs import count_newlines, plan
 from .link import link_on_cluster
-from .load import event_records, load, plan_load
+from .load import EarlyLoad, event_records, load, plan_load
 from .resolve import resolve_on_cluster
 from .tasks import Job, PartResult, build_partition, describe_model
 
@@ -52,6 +53,8 @@ class ClusterReport:
     dashboard: str | None = None
     #: Wall seconds per stage of the driver: plan, extract (the partitions), load, and the corpus steps.
     stages: dict[str, float] = field(default_factory=dict)
+    #: Seconds of the driver's work done while the partitions ran (inside "extract"): loading finished ones.
+    overlapped: dict[str, float] = field(default_factory=dict)
     #: Peak resident memory of each worker process (by process id) over the partitions it ran.
     peak_rss: dict[int, int] = field(default_factory=dict)
     shard_bytes: int = 0
@@ -199,17 +202,29 @@ def dask_build(
         prov = Provenance.now(client.submit(describe_model, model, pure=False).result())
         job = client.scatter(Job(settings, known, prov, work, model), broadcast=True)
         try:
-            results = _run_partitions(client, planned.partitions, job, say, timer)
+            early = EarlyLoad(store, work, known)
+            index: dict[int, list[dict]] = {}
+
+            def finished(part: PartResult) -> None:
+                # The driver is idle while the partitions run: each one's graphs go into the store now.
+                began = time.perf_counter()
+                store.mark_corpus_pending()  # from the first article loaded on, the corpus graph is out of date
+                index[part.number] = shards.read_table(work, "articles", part.number)
+                early.add(part.number, index[part.number])
+                say("load", len(index), len(planned.partitions))
+                result.overlapped["load"] = result.overlapped.get("load", 0.0) + time.perf_counter() - began
+
+            results = _run_partitions(client, planned.partitions, job, say, timer, finished)
             for part in results:
                 _merge_part(result, part)
             timer.enter("load")
-            rows = [row for part in results for row in shards.read_table(work, "articles", part.number)]
+            rows = [row for part in results for row in index[part.number]]
             decided = plan_load(rows, known)
             report.added, report.replaced = decided.added, decided.replaced
             report.unchanged += decided.unchanged
             numbers = [p.number for p in results]
-            store.mark_corpus_pending()  # from the first article loaded on, the corpus graph is out of date
-            load(store, work, numbers, rows, decided, progress=lambda d, t: say("load", d, t))
+            store.mark_corpus_pending()
+            load(store, work, numbers, rows, decided, progress=lambda d, t: say("load", d, t), early=early)
             result.shard_bytes = sum(p.shard_bytes for p in results)
             store.flush()
             entities = records = None
@@ -241,6 +256,7 @@ def dask_build(
                     client, found, known, taxonomy, store.iris, settings.events, settings.event_lexicon
                 ),
                 check=check,
+                maker=chunks_on_cluster(client, settings),
                 progress=_timed(say, timer),
             )
             if checks:
@@ -276,8 +292,11 @@ def _is_warning(notice: object) -> bool:
     return isinstance(notice, ReadWarning)
 
 
-def _run_partitions(client: Any, partitions: list, job: Any, say: Callable, timer: _Timer) -> list[PartResult]:
-    """Every partition's task, as they finish (progress: partitions done); results in partition order."""
+def _run_partitions(
+    client: Any, partitions: list, job: Any, say: Callable, timer: _Timer, finished: Callable[[PartResult], None]
+) -> list[PartResult]:
+    """Every partition's task; `finished` hears of each as it finishes (after the progress of partitions done).
+    Results in partition order."""
     from distributed import as_completed
 
     timer.enter("extract")
@@ -290,6 +309,7 @@ def _run_partitions(client: Any, partitions: list, job: Any, say: Callable, time
             done.append(future.result())
             future.release()
             say("extract", len(done), len(partitions))
+            finished(done[-1])
     except BaseException:
         client.cancel(futures)
         raise

@@ -43,8 +43,10 @@ from ..settings import Settings
 from ..wikidata.items import Item
 from ..wikidata.sources import Sources, open_sources
 
-#: Entities per linking task: a task does thousands of index lookups; fewer, larger tasks cost less overhead.
+#: Entities per linking task at most: a task does thousands of index lookups; fewer, larger tasks cost less overhead...
 QUERIES_PER_TASK = 2000
+#: ...but at least this many tasks per worker, of even size, so that no worker is left with a last one alone.
+TASKS_PER_WORKER = 4
 _HELD = ExitStack()  # the worker's open indexes, kept for the life of the process (see `worker_sources`)
 
 
@@ -86,12 +88,14 @@ def link_on_cluster(client: Any, entities: list[Entity], settings: Settings, iri
     with open_sources(settings) as sources:  # here first: a starter index is made once, before the workers ask
         used = tuple(dict.fromkeys(s.info for s in sources.all))
     queries = queries_from_entities(entities)
-    chunks = _chunks(queries, QUERIES_PER_TASK)
+    workers = max(1, len(client.scheduler_info()["workers"]))
+    size = max(1, min(QUERIES_PER_TASK, -(-len(queries) // (workers * TASKS_PER_WORKER))))
+    chunks = _chunks(queries, size)
     settled = client.scatter(settings, broadcast=True)
     firsts = client.gather(client.map(first_round, chunks, settings=settled, pure=False))
     anchors = {i: item for i, item in enumerate(x for part in firsts for x in part) if item is not None}
     contexts = article_contexts(queries, anchors, [[] for _ in queries], config)
-    parts = _chunks(contexts, QUERIES_PER_TASK)
+    parts = _chunks(contexts, size)
     decided = client.gather(client.map(second_round, chunks, parts, settings=settled, pure=False))
     decisions = [d for part in decided for d in part]
     return link_result(entities, decisions, iris, used, config, started)

@@ -11,6 +11,13 @@ today: articles already in the store were skipped by the workers, changed ones a
 What must stay global here, and why: the decisions depend on every earlier article (a copy of a text in
 two files, a file that changed twice), so they are one pass in order. They need a digest and a source key
 per article: about 150 bytes each, 150 MB per million articles.
+
+The load does not wait for those decisions, though: while the partitions are being extracted the driver has
+nothing to do, so each partition's graphs are bulk-loaded as soon as it finishes (`EarlyLoad`), guessing that
+an article new to the store and not loaded yet is loaded from where it is met. The guess is right for every
+article but a text met twice or a source changed twice in one build; once every partition is in, `load`
+takes the decisions, drops the graphs the guess got wrong and loads what is left, so the store ends the
+same as if nothing had been loaded early.
 """
 
 from __future__ import annotations
@@ -107,6 +114,31 @@ class LoadReport:
     shard_bytes: int = 0
 
 
+class EarlyLoad:
+    """The article graphs of each partition, bulk-loaded as soon as the partition is done.
+
+    Loaded: every article whose text the store did not hold and no partition loaded before (its first
+    occurrence as the partitions finish). `load` puts right what the decisions say otherwise."""
+
+    def __init__(self, store: Store, work: str, known: KnownArticles) -> None:
+        self.store = store
+        self.work = work
+        self.known = known
+        #: digest -> (partition, seq) of the occurrence whose graph is in the store.
+        self.loaded: dict[str, tuple[int, int]] = {}
+        self.report = LoadReport()
+
+    def add(self, number: int, rows: list[dict]) -> None:
+        """Load one finished partition's graphs (`rows`: its article index)."""
+        chosen = []
+        for row in rows:
+            digest = row["digest"]
+            if digest not in self.known.digests and digest not in self.loaded:
+                self.loaded[digest] = (row["partition"], row["seq"])
+                chosen.append(row)
+        _bulk_load(self.store, self.work, number, chosen, len(rows), self.report)
+
+
 def load(
     store: Store,
     work: str,
@@ -114,14 +146,26 @@ def load(
     rows: list[dict],
     plan: LoadPlan,
     progress: Callable[[int, int], None] | None = None,
+    early: EarlyLoad | None = None,
 ) -> LoadReport:
-    """Bulk-load the planned article graphs of the shards, then put the stored sources right."""
+    """Bulk-load the planned article graphs of the shards, then put the stored sources right.
+
+    With `early`, the graphs it loaded while the partitions ran stay where the plan agrees, go where it
+    does not, and only the rest is loaded here."""
     iris = store.iris
     say = progress or (lambda done, total: None)
-    report = LoadReport()
+    report = early.report if early is not None else LoadReport()
+    loaded = early.loaded if early is not None else {}
+    # A graph loaded early from an occurrence the plan does not load (a copy met later, a source changed
+    # again later, a text superseded) goes, and the plan's occurrence, if any, is loaded below.
+    for digest, where in list(loaded.items()):
+        if plan.graphs.get(digest) != where:
+            store.ox.remove_graph(ox.NamedNode(iris.article_graph(digest)))
+            del loaded[digest]
     wanted: dict[int, list[dict]] = defaultdict(list)
     for row in rows:
-        if plan.graphs.get(row["digest"]) == (row["partition"], row["seq"]):
+        where = (row["partition"], row["seq"])
+        if plan.graphs.get(row["digest"]) == where and loaded.get(row["digest"]) != where:
             wanted[row["partition"]].append(row)
     by_partition: dict[int, int] = defaultdict(int)
     for row in rows:
@@ -131,22 +175,29 @@ def load(
     for digest in plan.rewritten + plan.superseded:
         store.ox.remove_graph(ox.NamedNode(iris.article_graph(digest)))
     for done, number in enumerate(partitions, start=1):
-        chosen = sorted(wanted.get(number, []), key=lambda r: r["offset"])
-        if chosen:
-            path = shards.shard(work, "graphs", number)
-            if len(chosen) == by_partition[number]:
-                data = shards.read_bytes(path)
-            else:  # some of its articles were superseded or rewritten later: only the others
-                data = b"".join(shards.read_bytes(path, r["offset"], r["offset"] + r["length"]) for r in chosen)
-            report.shard_bytes += len(data)
-            try:
-                store.ox.bulk_load(input=data, format=ox.RdfFormat.N_QUADS)
-            except (OSError, SyntaxError) as exc:
-                raise StoreError(f"cannot load the shard {path} into the store at {store.path}: {exc}") from None
-            report.graphs += len(chosen)
+        _bulk_load(store, work, number, wanted.get(number, []), by_partition[number], report)
         say(done, len(partitions))
     _put_sources_right(store, plan)
     return report
+
+
+def _bulk_load(store: Store, work: str, number: int, chosen: list[dict], rows: int, report: LoadReport) -> None:
+    """Bulk-load the graphs of `chosen` articles of one partition's shard (of `rows` articles): the whole file
+    when all of them are chosen, else their byte ranges."""
+    if not chosen:
+        return
+    chosen = sorted(chosen, key=lambda r: r["offset"])
+    path = shards.shard(work, "graphs", number)
+    if len(chosen) == rows:
+        data = shards.read_bytes(path)
+    else:  # some of its articles were superseded, rewritten or loaded from elsewhere: only the others
+        data = b"".join(shards.read_bytes(path, r["offset"], r["offset"] + r["length"]) for r in chosen)
+    report.shard_bytes += len(data)
+    try:
+        store.ox.bulk_load(input=data, format=ox.RdfFormat.N_QUADS)
+    except (OSError, SyntaxError) as exc:
+        raise StoreError(f"cannot load the shard {path} into the store at {store.path}: {exc}") from None
+    report.graphs += len(chosen)
 
 
 def _put_sources_right(store: Store, plan: LoadPlan) -> None:

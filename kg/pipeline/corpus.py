@@ -20,6 +20,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import chain
 
 import pyoxigraph as ox
 
@@ -43,6 +44,10 @@ from ..wikidata.sources import Sources
 CHUNK = 250
 #: Chunks made while earlier ones are still being written.
 WRITES_AHEAD = 2
+#: Chunks made elsewhere as N-Quads (a first corpus graph, kg.cluster.graph) are bulk-loaded this many bytes at
+#: a time: one bulk load of many chunks costs a third of writing them in transactions, and fewer, larger loads
+#: cost less than many small ones.
+BULK_BYTES = 16 << 20
 
 
 @dataclass
@@ -91,6 +96,7 @@ def update_corpus(
     entities: list[Entity] | None = None,
     linker: Callable[[list[Entity]], LinkResult] | None = None,
     merger: Callable[[list[EventRecord], list[Entity]], list[ReportedEvent]] | None = None,
+    maker: ChunkMaker | None = None,
 ) -> CorpusReport:
     """Resolve (and link) the corpus and bring its graph up to date.
 
@@ -103,7 +109,13 @@ def update_corpus(
     as it goes to be written; a total of 0 is a stage of unknown size. `entities` resolved elsewhere (a
     cluster build resolves on its workers, kg.cluster.resolve) stand for `mentions`: resolution is skipped;
     `linker` links them instead of `link_corpus` (a cluster build links on its workers, kg.cluster.link),
-    `merger` merges the event records with them instead of `merge_events` (kg.cluster.events).
+    `merger` merges the event records with them instead of `merge_events` (kg.cluster.events). `maker` makes
+    the chunks of a corpus graph written from scratch (none of it stored yet, so every chunk is written whole
+    and nothing needs comparing), each as N-Quads with its SHACL report, instead of this process (a cluster
+    build makes them on its workers, kg.cluster.graph); they are bulk-loaded, BULK_BYTES at a time, and the
+    last one is written in the transaction that ends the stage, as always. A bulk load is not one
+    transaction: a reader may see part of a first corpus graph before the stage ends, as it may see part of
+    the articles of a first build (the pending mark says the corpus graph is not finished).
     """
     iris = store.iris
     say = progress or (lambda stage, done, total: None)
@@ -155,38 +167,58 @@ def update_corpus(
     # The last changed chunk is held back: it is written with the end of the stage, below.
     writing: deque[Future[None]] = deque()
     failed = threading.Event()
+    bulk: list[bytes] = []  # N-Quads of chunks made elsewhere, not loaded yet
 
-    def write(subjects: list[str], quads: list[ox.Quad]) -> None:
+    def load_bulk() -> None:
+        if bulk:
+            store.bulk_load(b"".join(bulk))
+            bulk.clear()
+
+    def write(change: Change) -> None:
         if failed.is_set():  # a chunk before this one failed: write nothing after it
             return
         try:
-            store.replace_subjects(graph, subjects, quads)
+            if change.nquads is not None and not change.subjects:
+                bulk.append(change.nquads)
+                if sum(map(len, bulk)) >= BULK_BYTES:
+                    load_bulk()
+            else:
+                load_bulk()  # the chunks before this one first, in order
+                store.replace_subjects(graph, change.subjects, change.quads)
         except BaseException:
             failed.set()
             raise
 
-    last: _Change | None = None
+    last: Change | None = None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-corpus-writer") as writer:
         try:
-            made = _parts(entities, linking, events, iris, prov, chunk)
-            for done, change in _changes(made, graph, old, seen):
+            if maker is not None and not old:
+                head = _parts([], linking, [], iris, prov, chunk)  # the run's own statements: made here, small
+                numbered = enumerate(maker(entities, linking, events, chunk), start=2)
+                changes: Iterator[tuple[int, Change | None]] = chain(_changes(head, graph, old, seen), numbered)
+            else:
+                changes = _changes(_parts(entities, linking, events, iris, prov, chunk), graph, old, seen)
+            for done, change in changes:
                 say("write", done, parts)
                 if change is None:
                     continue
                 if last is not None:
                     while len(writing) >= WRITES_AHEAD:
                         writing.popleft().result()
-                    writing.append(writer.submit(write, last.subjects, last.quads))
+                    writing.append(writer.submit(write, last))
                 last = change
-                if report.validation is not None and check is not None:
+                if report.validation is not None and change.validation is not None:
+                    report.validation.merge(change.validation)
+                elif report.validation is not None and check is not None:
                     check(change.quads)
                 elif report.validation is not None:
                     checked = validate_triples(change.triples, quads=change.quads, engine=settings.shacl_engine)
                     report.validation.merge(checked)
                 report.changed += change.nodes
-                report.quads += len(change.quads)
+                report.quads += change.count
             while writing:
                 writing.popleft().result()
+            load_bulk()
         finally:
             for pending in writing:
                 pending.cancel()
@@ -196,18 +228,36 @@ def update_corpus(
     if last is None:
         store.replace_subjects(graph, [], [], corpus_done=True)
     else:
-        store.replace_subjects(graph, last.subjects, last.quads, corpus_done=True)
+        store.replace_subjects(graph, last.subjects, last.statements(), corpus_done=True)
     return report
 
 
 @dataclass
-class _Change:
-    """What one chunk changes in the corpus graph: the stored subjects to clear and the new statements."""
+class Change:
+    """What one chunk changes in the corpus graph: the stored subjects to clear and the new statements
+    (and, for a chunk checked where it was made, its SHACL report)."""
 
     nodes: int
     subjects: list[str]
     triples: list[Triple]
     quads: list[ox.Quad]
+    validation: ValidationReport | None = None
+    #: A chunk made elsewhere: its statements as N-Quads (instead of `quads`), `made` of them.
+    nquads: bytes | None = None
+    made: int = 0
+
+    @property
+    def count(self) -> int:
+        """How many statements the chunk writes."""
+        return self.made if self.nquads is not None else len(self.quads)
+
+    def statements(self) -> list[ox.Quad]:
+        return self.quads if self.nquads is None else list(ox.parse(self.nquads, format=ox.RdfFormat.N_QUADS))
+
+
+#: Makes the chunks of a corpus graph from scratch: (entities, linking, events, chunk size) -> each chunk's change
+#: (as N-Quads, checked), entities first, then events, `chunk` of them a chunk (as `_parts` cuts them).
+ChunkMaker = Callable[[list[Entity], LinkResult | None, list[ReportedEvent], int], Iterator[Change]]
 
 
 def _changes(
@@ -215,7 +265,7 @@ def _changes(
     graph: str,
     old: dict[str, tuple[int, set[str]]],
     seen: set[str],
-) -> Iterator[tuple[int, _Change | None]]:
+) -> Iterator[tuple[int, Change | None]]:
     """Each chunk's number (from 1) and its change against the `old` fingerprints, None when it
     changes nothing; every node met is added to `seen`."""
     nothing: tuple[int | None, set[str]] = (None, set())
@@ -238,7 +288,7 @@ def _changes(
         keep = sorted(i for n in changed for i in by_node[n])
         kept = [quads[i] for i in keep]
         stored_subjects = {s for n in changed for s in old.get(n, nothing)[1]}
-        yield number, _Change(len(changed), sorted(stored_subjects), [triples[i] for i in keep], kept)
+        yield number, Change(len(changed), sorted(stored_subjects), [triples[i] for i in keep], kept)
 
 
 def _parts(

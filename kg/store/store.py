@@ -313,6 +313,14 @@ class Store:
         for start in range(0, len(subjects), chunk):
             self.replace_subjects(graph, subjects[start : start + chunk], [])
 
+    def bulk_load(self, nquads: bytes) -> None:
+        """Load N-Quads in bulk: several times faster than writing them in transactions, but not one itself
+        (a reader may see part of them, and a load cut short leaves part of them behind)."""
+        try:
+            self.ox.bulk_load(input=nquads, format=ox.RdfFormat.N_QUADS)
+        except (OSError, SyntaxError) as exc:
+            raise StoreError(f"cannot load into the store at {self.path}: {exc}") from None
+
     def _extend(self, quads: list[ox.Quad]) -> None:
         try:
             self.ox.extend(quads)

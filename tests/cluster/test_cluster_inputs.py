@@ -1,29 +1,33 @@
 """kg.cluster without a cluster: the partitions read what `kg.article.read.read_articles` reads (articles, line
 numbers, every per-file and per-line error), from local paths and fsspec URLs; resolution by a shuffle on
-names gives the entities of `CorpusMentions.resolve`."""
+names gives the entities of `CorpusMentions.resolve`; loading partitions as they finish ends with the store the
+load's decisions alone make."""
 
 from __future__ import annotations
 
 import codecs
+import itertools
 import json
 import random
 from collections import defaultdict
 
 import fsspec
+import pyoxigraph as ox
 import pytest
 
 pytest.importorskip("pyarrow")
 
 from kg.article.read import Article, InputError, Limits, read_articles
+from kg.cluster import shards
 from kg.cluster.inputs import count_newlines, plan, read_partition
-from kg.cluster.load import plan_load
-from kg.cluster.resolve import cluster_names, drafted, keyed_by_cluster, merge_nodes, mint, name_nodes
+from kg.cluster.load import EarlyLoad, load, plan_load
+from kg.cluster.resolve import cluster_names, draft_bucket, merge_names, mint, name_buckets, record_buckets
 from kg.corpus.resolve import CorpusMentions
 from kg.model import MentionRecord
-from kg.namespaces import Iris
+from kg.namespaces import KG, Iris
 from kg.settings import Fields
 from kg.store.records import mention_records
-from kg.store.store import KnownArticles
+from kg.store.store import KnownArticles, Store
 
 
 def local_counts(pieces):
@@ -151,8 +155,9 @@ def test_standard_input_and_missing_paths_are_refused_before_anything_is_built(t
 # -- the corpus stage's resolution, by name shuffle ----------------------------------------------------------
 
 
-def shuffled_resolution(records: list[MentionRecord], partitions: int, base: str):
-    """kg.cluster.resolve's steps, run here in order on `partitions` partitions (articles dealt out at random)."""
+def shuffled_resolution(records: list[MentionRecord], partitions: int, base: str, buckets: int = 3):
+    """kg.cluster.resolve's steps, run here in order on `partitions` partitions (articles dealt out at random)
+    and `buckets` workers."""
     iris = Iris(base)
     by_article = defaultdict(list)
     for r in records:
@@ -162,19 +167,12 @@ def shuffled_resolution(records: list[MentionRecord], partitions: int, base: str
     for digest in sorted(by_article):
         parts[rng.randrange(partitions)].add(by_article[digest])
     locals_ = [p.locals() for p in parts]
-    nodes: dict = defaultdict(list)  # the shuffle by (kind, name)
-    for part in locals_:
-        for node in name_nodes(part):
-            nodes[node.key].append(node)
-    merged = [merge_nodes(k, v) for k, v in nodes.items()]
-    clusters = cluster_names(merged[::2], merged[1::2])
-    by_cluster: dict = defaultdict(list)  # the shuffle by cluster
-    for part in locals_:
-        for cluster, loc in keyed_by_cluster(part, clusters):
-            by_cluster[cluster].append((cluster, loc))
-    drafts = [drafted(item) for item in by_cluster.items()]
-    found = mint(drafts[::3], drafts[1::3], drafts[2::3], base=base)
-    return sorted((d.entity(found[c]) for c, d in drafts), key=lambda e: e.iri), iris
+    names = [name_buckets(part, buckets) for part in locals_]  # the shuffle by (kind, name)
+    clusters = cluster_names(*(merge_names(*(dealt[b] for dealt in names)) for b in range(buckets)))
+    keyed = [record_buckets(part, clusters, buckets) for part in locals_]  # the shuffle by cluster
+    drafts = [draft_bucket(*(dealt[b] for dealt in keyed)) for b in range(buckets)]
+    found = mint(*drafts, base=base)
+    return sorted((d.entity(found[c]) for part in drafts for c, d in part), key=lambda e: e.iri), iris
 
 
 def acronym_records() -> list[MentionRecord]:
@@ -302,3 +300,128 @@ def test_the_load_makes_the_one_machine_builds_decisions_about_copies_and_change
     assert plan.records["twin"] == (1, 0)  # ...and its first occurrence's mentions
     assert plan.superseded == ["old"]
     assert plan.known.by_source == {"f.txt": "new", "g.txt": "kept", "h.txt": "brief", "a.txt": "twin", "b.txt": "twin"}
+
+
+#: Partitions of a build that copies a text across partitions, changes a stored source and changes one of its
+#: own sources twice: (digest, source key) per article, in partition order.
+TRICKY = {
+    0: [("new", "f.txt"), ("kept", "g.txt"), ("draft", "x.txt")],
+    1: [("twin", "a.txt"), ("final", "x.txt")],  # x.txt changed again within the build: "draft" goes
+    2: [("twin", "b.txt"), ("brief", "h.txt")],  # a copy of "twin"; h.txt changed too: "old" goes
+}
+
+
+def _tricky_store(path, iris: Iris) -> KnownArticles:
+    """A store holding "old" (from f.txt and h.txt) and "kept" (from g.txt), as a build left them."""
+    with Store(path, iris) as store:
+        for digest, keys in (("old", ["f.txt", "h.txt"]), ("kept", ["g.txt"])):
+            graph, article = ox.NamedNode(iris.article_graph(digest)), ox.NamedNode(iris.article(digest))
+            store.ox.extend([ox.Quad(article, ox.NamedNode(str(KG.sourceKey)), ox.Literal(k), graph) for k in keys])
+    return KnownArticles({"old", "kept"}, {"f.txt": "old", "g.txt": "kept", "h.txt": "old"})
+
+
+def _tricky_shards(work: str, iris: Iris) -> dict[int, list[dict]]:
+    """Each partition's graphs shard (an article says which partition and position it was read from, so that
+    the store shows which occurrence was loaded) and its article index."""
+    index = {}
+    for number, articles in TRICKY.items():
+        data, rows = b"", []
+        for seq, (digest, key) in enumerate(articles):
+            graph, article = ox.NamedNode(iris.article_graph(digest)), ox.NamedNode(iris.article(digest))
+            quads = [
+                ox.Quad(article, ox.NamedNode(str(KG.sourceKey)), ox.Literal(key), graph),
+                ox.Quad(article, ox.NamedNode("http://example.org/readFrom"), ox.Literal(f"{number}/{seq}"), graph),
+            ]
+            nq = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+            rows.append(
+                {"digest": digest, "source_key": key, "partition": number, "seq": seq, "offset": len(data), "length": len(nq)}
+            )
+            data += nq
+        with shards.atomic(shards.shard(work, "graphs", number)) as out:
+            out.write(data)
+        index[number] = rows
+    return index
+
+
+@pytest.mark.parametrize("finishing", list(itertools.permutations(TRICKY)))
+def test_loading_partitions_as_they_finish_ends_with_the_store_of_loading_after_the_decisions(tmp_path, finishing):
+    iris = Iris()
+    work = str(tmp_path / "work")
+    index = _tricky_shards(work, iris)
+    rows = [row for number in sorted(index) for row in index[number]]
+    stores = {}
+    for way in ("after", "early"):
+        path = tmp_path / way
+        known = _tricky_store(path, iris)
+        with Store(path, iris) as store:
+            early = None
+            if way == "early":
+                early = EarlyLoad(store, work, known)
+                for number in finishing:
+                    early.add(number, index[number])
+            load(store, work, sorted(index), rows, plan_load(rows, known), early=early)
+        with Store(path, iris, read_only=True) as store:
+            stores[way] = {str(q) for q in store.ox}
+    assert stores["early"] == stores["after"]
+    readers = {q.split(" ")[2] for q in stores["after"] if "readFrom" in q}
+    assert readers == {'"0/0"', '"1/1"', '"2/0"', '"2/1"'}  # twin from its last copy; kept as stored; no draft
+
+
+# -- the corpus graph of a first build, made elsewhere -------------------------------------------------------
+
+
+class _InProcess:
+    """The part of a Dask client `chunks_on_cluster` uses, running each task here and now."""
+
+    class Done:
+        def __init__(self, value) -> None:
+            self.value = value
+
+        def result(self):
+            return self.value
+
+        def release(self) -> None:
+            pass
+
+    def submit(self, fn, *args, pure=True, **kwargs):
+        return self.Done(fn(*args, **kwargs))
+
+    def cancel(self, futures) -> None:
+        pass
+
+
+def test_a_first_corpus_graph_made_as_nquads_elsewhere_and_bulk_loaded_is_the_graph_made_here(
+    built_seeds, tmp_path, wikidata_cache, monkeypatch
+):
+    import shutil
+
+    monkeypatch.setattr("kg.pipeline.corpus.BULK_BYTES", 16 << 10)  # several bulk loads of several chunks each
+
+    from kg.cluster.graph import chunks_on_cluster
+    from kg.pipeline.corpus import update_corpus
+    from kg.rdf.triples import Provenance
+    from kg.settings import Settings
+
+    prov = Provenance.now("test")  # one provenance for both, so that their build times agree
+    graphs, reports = {}, {}
+    for way in ("here", "elsewhere"):
+        settings = Settings(store=tmp_path / way, wikidata_cache=wikidata_cache, corpus_chunk=7)
+        shutil.copytree(built_seeds, settings.store)
+        with Store(settings.store, Iris(settings.base)) as store:
+            corpus = ox.NamedNode(store.iris.corpus_graph)
+            store.ox.remove_graph(corpus)  # as before a first build's corpus stage
+            maker = chunks_on_cluster(_InProcess(), settings) if way == "elsewhere" else None
+            reports[way] = update_corpus(store, settings, prov, maker=maker)
+            assert store.corpus_pending() is None
+            graphs[way] = {  # the linking run's own times aside
+                str(q) for q in store.ox.quads_for_pattern(None, None, None, corpus) if "#dateTime" not in str(q.object)
+            }
+    assert graphs["elsewhere"] == graphs["here"] and graphs["here"]
+    here, elsewhere = reports["here"], reports["elsewhere"]
+    assert (elsewhere.entities, elsewhere.changed, elsewhere.quads, elsewhere.events) == (
+        here.entities,
+        here.changed,
+        here.quads,
+        here.events,
+    )
+    assert elsewhere.validation.conforms and elsewhere.validation.triples == here.validation.triples
