@@ -207,41 +207,53 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
     return found + _surnames_alone(doc, found, offset, body, zones)
 
 
+def _token_mention(
+    token: Token,
+    like: tuple[str, str, str],
+    offset: int,
+    body: str,
+    zones: list[tuple[int, int, str]],
+    taken: list[tuple[int, int]],
+) -> Candidate | None:
+    """A one-token mention a rule found where spaCy tagged nothing, with `like`'s label, spaCy label and kind;
+    None inside a credit, over another mention or inside a longer word."""
+    begin, end = offset + token.idx, offset + token.idx + len(token.text)
+    zone = _zone_of(begin, zones)
+    if zone == "credit" or any(b < end and begin < e for b, e in taken):
+        return None
+    if _is_fragment(token.doc[token.i : token.i + 1], body):
+        return None
+    label, ner_label, kind = like
+    sent = token.sent
+    return Candidate(
+        begin=begin,
+        end=end,
+        text=token.text,
+        label=label,
+        ner_label=ner_label,
+        kind=kind,
+        sentence=(offset + sent.start_char, offset + sent.end_char),
+        in_headline=zone == "headline",
+    )
+
+
 def _surnames_alone(
     doc: Doc, found: list[Candidate], offset: int, body: str, zones: list[tuple[int, int, str]]
 ) -> list[Candidate]:
     """ "Bernhard Langer ... Langer, meanwhile, collected": a person's surname alone that spaCy did not tag,
     in an article that names the person in full, is a mention (resolution then joins it to the full name).
     Only a proper noun that modifies nothing ("a Ford truck" stays a truck's maker) and not in a credit."""
-    surnames = {words(c.text)[-1]: c for c in found if c.kind == Kind.PERSON and len(words(c.text)) >= 2}
-    if not surnames:
-        return []
+    surnames = {words(c.text)[-1] for c in found if c.kind == Kind.PERSON and len(words(c.text)) >= 2}
     taken = [(c.begin, c.end) for c in found]
     extra = []
     for token in doc:
-        person = surnames.get(token.text)
-        if person is None or token.pos_ != "PROPN" or token.dep_ in {"compound", "amod", "nmod"}:
+        if token.text not in surnames or token.pos_ != "PROPN" or token.dep_ in {"compound", "amod", "nmod"}:
             continue
         if token.i > 0 and doc[token.i - 1].text[:1].isupper() and not doc[token.i - 1].is_sent_start:
             continue  # "Girl Scout": the end of another name
-        begin, end = offset + token.idx, offset + token.idx + len(token.text)
-        if _zone_of(begin, zones) == "credit" or any(b < end and begin < e for b, e in taken):
-            continue
-        if _is_fragment(doc[token.i : token.i + 1], body):
-            continue
-        sent = token.sent
-        extra.append(
-            Candidate(
-                begin=begin,
-                end=end,
-                text=token.text,
-                label="PERSON",
-                ner_label="PERSON",
-                kind=Kind.PERSON,
-                sentence=(offset + sent.start_char, offset + sent.end_char),
-                in_headline=_zone_of(begin, zones) == "headline",
-            )
-        )
+        found_here = _token_mention(token, ("PERSON", "PERSON", Kind.PERSON), offset, body, zones, taken)
+        if found_here is not None:
+            extra.append(found_here)
     return extra
 
 
@@ -252,39 +264,22 @@ def _uses_of_defined_acronyms(
     doc: Doc, found: list[Candidate], offset: int, body: str, zones: list[tuple[int, int, str]]
 ) -> list[Candidate]:
     """ "The Center for Radiation Therapy (CRT) ... CRT said": the acronym a name is defined by, wherever spaCy
-    did not tag it, is a mention of that name's kind. Only acronyms whose letters begin the name's words."""
+    did not tag it, is a mention of that name's kind. Only acronyms that spell the name (Schwartz & Hearst's
+    letter match, kg.names.long_form_start)."""
     defined: dict[str, Candidate] = {}
     for c in found:
         m = _DEFINED.match(body, c.end - offset)
         if m and not c.in_headline and long_form_start(m.group(1), c.text) is not None:
             defined.setdefault(m.group(1), c)
-    if not defined:
-        return []
     taken = [(c.begin, c.end) for c in found]
     extra = []
-    for token in doc:
+    for token in doc if defined else ():
         long = defined.get(token.text)
         if long is None:
             continue
-        begin, end = offset + token.idx, offset + token.idx + len(token.text)
-        zone = _zone_of(begin, zones)
-        if zone == "credit" or any(b < end and begin < e for b, e in taken):
-            continue
-        if _is_fragment(doc[token.i : token.i + 1], body):
-            continue
-        sent = token.sent
-        extra.append(
-            Candidate(
-                begin=begin,
-                end=end,
-                text=token.text,
-                label=long.label,
-                ner_label=long.ner_label,
-                kind=long.kind,
-                sentence=(offset + sent.start_char, offset + sent.end_char),
-                in_headline=_zone_of(begin, zones) == "headline",
-            )
-        )
+        found_here = _token_mention(token, (long.label, long.ner_label, long.kind), offset, body, zones, taken)
+        if found_here is not None:
+            extra.append(found_here)
     return extra
 
 

@@ -34,7 +34,15 @@ from pathlib import Path
 
 from .threaded import early_answer
 from .worker import CHUNK, Job, _Handle, _Output, _Worker, store_signature
-from .workers import Answer, QueryTimeoutError, Updater, WorkerError, WorkersBusyError, timeout_message
+from .workers import (
+    Answer,
+    QueryTimeoutError,
+    Updater,
+    WorkerError,
+    WorkersBusyError,
+    timeout_message,
+    worker_config,
+)
 
 __all__ = ["SharedPool"]
 
@@ -137,13 +145,7 @@ class SharedPool:
     ) -> None:
         self.store = Path(store)
         self.size = size
-        self.config = {
-            "store": str(self.store),
-            "max_rows": max_rows,
-            "memory_quads": memory_quads,
-            "base": base,
-            "prefixes": prefixes or {},
-        }
+        self.config = worker_config(self.store, max_rows, memory_quads, base, prefixes)
         self.generation = 0  # bumped when the store's files change
         self.required = 0  # the version every query must see (bumped by updates made here)
         try:

@@ -178,6 +178,19 @@ class _Process:
             self.proc.stdout.close()  # type: ignore[union-attr]
 
 
+def worker_config(
+    store: Path, max_rows: int, memory_quads: int, base: str | None, prefixes: dict[str, str] | None
+) -> dict[str, object]:
+    """What a query worker needs to open the store and write answers, for both ways of serving."""
+    return {
+        "store": str(store),
+        "max_rows": max_rows,
+        "memory_quads": memory_quads,
+        "base": base,
+        "prefixes": prefixes or {},
+    }
+
+
 class WorkerPool:
     """Query workers (read-only) and one update worker; jobs in, answers out, with a timeout each."""
 
@@ -194,13 +207,7 @@ class WorkerPool:
     ) -> None:
         self.store = Path(store)
         self.size = size
-        self.config = {
-            "store": str(self.store),
-            "max_rows": max_rows,
-            "memory_quads": memory_quads,
-            "base": base,
-            "prefixes": prefixes or {},
-        }
+        self.config = worker_config(self.store, max_rows, memory_quads, base, prefixes)
         self.generation = 0  # bumped when the store's files change
         self.required = 0  # the version every query must see (bumped by updates made here)
         self.served: View | None = None  # the newest view an answer has come from (see `run`)
