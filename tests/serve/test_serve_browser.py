@@ -131,8 +131,20 @@ def test_run_a_canned_query_see_the_table_and_open_an_entity_page(server, browse
 
 
 def click(driver, css: str, timeout: float = 30):
-    """Click the first element `css` finds once it is shown; the element."""
-    element = wait_for(driver, css, timeout)[0]
+    """Click the first element `css` finds once it is shown; the element. A page that draws again between
+    the finding and the click (the query page's results, when a second answer replaces the first) leaves a
+    stale element: it is found again, up to a few times."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    for _ in range(4):
+        try:
+            return _scroll_and_click(driver, wait_for(driver, css, timeout)[0])
+        except StaleElementReferenceException:
+            time.sleep(0.2)
+    return _scroll_and_click(driver, wait_for(driver, css, timeout)[0])
+
+
+def _scroll_and_click(driver, element):
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
     element.click()
     return element
