@@ -151,8 +151,9 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
     """Cleaned entity spans of the article's body, with offsets into the whole article text.
 
     `zones` are the body's headline and credit lines (`_line_zones`), when the caller has them. Besides
-    spaCy's entities: each name of a list of regions ("Los Angeles and Orange counties"), and each later
-    use of an acronym the article defines for one of its names ("... Medical Group, Inc. (VRA)").
+    spaCy's entities: each name of a list of regions ("Los Angeles and Orange counties"), each later use
+    of an acronym the article defines for one of its names ("... Medical Group, Inc. (VRA)"), and each
+    surname alone of a person it names in full.
     """
     offset = article.body_start
     body = article.text[offset:]  # the doc's text: Doc.text would join it again from every token
@@ -177,7 +178,7 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
     kept += [(span, "GPE", span[0].ent_type_ or "GPE", region) for span, region in regions]
     longer = [(s.start, s.end) for s, _, _, _ in kept]
     found: list[Candidate] = []
-    for trimmed, ent_label, ner_label, region in sorted(kept, key=lambda k: k[0].start):
+    for trimmed, label_so_far, ner_label, region in sorted(kept, key=lambda k: k[0].start):
         if any(b <= trimmed.start and trimmed.end <= e and (b, e) != (trimmed.start, trimmed.end) for b, e in longer):
             continue  # "District Court" of "U.S. District Court": a longer name holds it
         for span in _split_coordination(trimmed, ner_label):
@@ -188,7 +189,7 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
             zone = _zone_of(begin, zones)
             if zone == "credit":
                 continue
-            label = ent_label if region else apply_label_rules(span, ent_label)
+            label = label_so_far if region else apply_label_rules(span, label_so_far)
             country = country_of(surface) if label == DEMONYM else None
             found.append(
                 Candidate(

@@ -8,9 +8,12 @@ really its team in a match report. Each rule below fixes one of these and nothin
 - A *span rule* takes an entity span and returns the span to keep, or None to drop it.
 - A *label rule* takes the kept span and its label so far and returns a new label, or None when
   it has no opinion. Label rules run in order; each sees the label the previous ones left.
+- Two rules see more than one span: `the_longer_name_a_place_begins_or_ends` (a place inside a name
+  spaCy split, "U.S." + "District Court") returns a span and a label, and `listed_regions` finds the
+  names of "Los Angeles and Orange counties", tagged by spaCy or not.
 
-Every rule has a test on a hand-built `Doc` (tests/test_mention_rules.py), so each is specified
-on its own, without a model.
+Every rule has a test on a hand-built `Doc` (tests/article/test_mention_rules.py), so each is
+specified on its own, without a model.
 """
 
 from __future__ import annotations
@@ -325,7 +328,7 @@ REGION_NOUNS: dict[str, str] = {
     "districts": "District",
     "prefectures": "Prefecture",
 }
-_LIST_SEPARATORS = frozenset({",", "and", "or", "&"})
+_CONJUNCTIONS = frozenset({"and", "or", "&"})
 
 
 def _name_before(doc: Doc, i: int, floor: int) -> int:
@@ -356,7 +359,7 @@ def listed_regions(doc: Doc) -> list[tuple[Span, str]]:
                 break
             names.append(doc[start : i + 1])
             i = start - 1
-            if i >= floor and doc[i].lower_ in {"and", "or", "&"}:
+            if i >= floor and doc[i].lower_ in _CONJUNCTIONS:
                 joined = True
                 i -= 1
                 if i >= floor and doc[i].text == ",":  # the serial comma
