@@ -37,6 +37,7 @@ from .worker import CHUNK, Job, _Handle, _Output, _Worker, store_signature
 from .workers import (
     Answer,
     QueryTimeoutError,
+    StoreWatch,
     Updater,
     WorkerError,
     WorkersBusyError,
@@ -46,8 +47,6 @@ from .workers import (
 
 __all__ = ["SharedPool"]
 
-#: How often the pool looks at the store's files for changes (seconds), as the worker pool does.
-WATCH_EVERY = 0.5
 #: The watchdog looks at the deadlines at least this often (seconds): the most a timeout is late by.
 TICK = 0.1
 
@@ -129,7 +128,7 @@ class _Running:
         self.answered.acquire()
 
 
-class SharedPool:
+class SharedPool(StoreWatch):
     """The worker pool's interface (`run`, `update`, `size`, `generation`, `close`) over one shared store."""
 
     def __init__(
@@ -165,7 +164,7 @@ class SharedPool:
         self._stopping = threading.Event()
         self._running: set[_Running] = set()
         self._closed = False
-        threading.Thread(target=self._watch_store, daemon=True, name="kg-store-watcher").start()
+        threading.Thread(target=self._watch, daemon=True, name="kg-store-watcher").start()
         threading.Thread(target=self._watchdog, daemon=True, name="kg-watchdog").start()
 
     @property
@@ -174,17 +173,6 @@ class SharedPool:
         return self.worker.handle
 
     # -- the store ------------------------------------------------------------------------------
-
-    def _watch_store(self) -> None:
-        while not self._closed:
-            time.sleep(WATCH_EVERY)
-            self.check_store()
-
-    def check_store(self) -> None:
-        signature = store_signature(self.store)
-        if signature != self._signature:
-            self._signature = signature
-            self.generation += 1
 
     def settled(self) -> bool:
         """The store is in memory, or will not be (too big, or --memory-quads 0): nothing more to wait for.

@@ -41,11 +41,13 @@ __all__ = [
     "Answer",
     "Job",
     "QueryTimeoutError",
+    "StoreWatch",
     "Updater",
     "WorkerError",
     "WorkerPool",
     "WorkersBusyError",
     "timeout_message",
+    "worker_config",
 ]
 
 #: How often the pool looks at the store's files for changes (seconds).
@@ -191,7 +193,29 @@ def worker_config(
     }
 
 
-class WorkerPool:
+class StoreWatch:
+    """What both ways of serving do about the store changing under them (a `kg build` while serving): look at
+    its files every WATCH_EVERY seconds and bump `generation` when they changed, so that the next query
+    reopens it. The pool sets `store`, `generation`, `_signature` and `_closed`."""
+
+    store: Path
+    generation: int
+    _signature: object
+    _closed: bool
+
+    def _watch(self) -> None:
+        while not self._closed:
+            time.sleep(WATCH_EVERY)
+            self.check_store()
+
+    def check_store(self) -> None:
+        signature = store_signature(self.store)
+        if signature != self._signature:
+            self._signature = signature
+            self.generation += 1
+
+
+class WorkerPool(StoreWatch):
     """Query workers (read-only) and one update worker; jobs in, answers out, with a timeout each."""
 
     def __init__(
@@ -229,19 +253,6 @@ class WorkerPool:
         self._idle.extend(started)
         self._watcher = threading.Thread(target=self._watch, daemon=True, name="kg-store-watcher")
         self._watcher.start()
-
-    # -- the store changing under us ------------------------------------------------------------
-
-    def _watch(self) -> None:
-        while not self._closed:
-            time.sleep(WATCH_EVERY)
-            self.check_store()
-
-    def check_store(self) -> None:
-        signature = store_signature(self.store)
-        if signature != self._signature:
-            self._signature = signature
-            self.generation += 1
 
     # -- workers in and out ---------------------------------------------------------------------
 
