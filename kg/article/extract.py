@@ -164,6 +164,7 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
     in_a_list = {t.i for span, _ in regions for t in span}
     in_a_list |= {t.i for span, _ in regions for t in doc[span.end : span.end + 1] if t.lower_ in REGION_NOUNS}
     kept: list[tuple[Span, str, str, str | None]] = []  # span, the label so far, spaCy's label, name it stands for
+    longer: list[tuple[int, int]] = []  # the names a place was found inside ("U.S. District Court")
     for ent in doc.ents:
         if ent.label_ not in LABEL_KIND or in_a_list.intersection(range(ent.start, ent.end)):
             continue
@@ -174,9 +175,11 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
         if trimmed is not None and ent.label_ == "EVENT":
             trimmed = keep_the_year_of_an_event(trimmed)
         if trimmed is not None:
-            kept.append((*the_longer_name_a_place_begins_or_ends(trimmed, ent.label_), ent.label_, None))
+            span, label = the_longer_name_a_place_begins_or_ends(trimmed, ent.label_)
+            kept.append((span, label, ent.label_, None))
+            if span is not trimmed:
+                longer.append((span.start, span.end))
     kept += [(span, "GPE", span[0].ent_type_ or "GPE", region) for span, region in regions]
-    longer = [(s.start, s.end) for s, _, _, _ in kept]
     found: list[Candidate] = []
     for trimmed, label_so_far, ner_label, region in sorted(kept, key=lambda k: k[0].start):
         if any(b <= trimmed.start and trimmed.end <= e and (b, e) != (trimmed.start, trimmed.end) for b, e in longer):

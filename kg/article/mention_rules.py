@@ -270,7 +270,16 @@ def _an_institution(org: Span) -> bool:
 
 
 def _entity_at(doc: Doc, i: int, label: str) -> Span | None:
-    return next((e for e in doc.ents if e.start <= i < e.end and e.label_ == label), None)
+    """The entity of that label holding token `i`, read off the tokens' IOB tags (`doc.ents` makes every
+    entity's span anew on each call)."""
+    if doc[i].ent_type_ != label:
+        return None
+    start, end = i, i + 1
+    while start > 0 and doc[start].ent_iob_ == "I":
+        start -= 1
+    while end < len(doc) and doc[end].ent_iob_ == "I":
+        end += 1
+    return doc[start:end]
 
 
 def the_longer_name_a_place_begins_or_ends(span: Span, label: str) -> tuple[Span, str]:
