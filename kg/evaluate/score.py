@@ -8,6 +8,9 @@ The rules (the README's "How `kg evaluate` scores" says the same in prose):
   and descriptive labels, quantities, dates and concepts ("boss", "math", a film) are *neutral*:
   a prediction on them is neither rewarded nor penalised.
 - **Only the evaluation span.** Predictions outside a document's evaluation span are ignored.
+- **A final full stop** does not count in a span's bounds: a prediction that differs from a label
+  only by a "." at its end is taken at the label's span. Benchmarks disagree on it ("U.S." at the
+  end of a sentence, where one stop ends both; Reuters-128 writes both "U.S." and "U.S", "N.J").
 - **NER, exact**: a prediction matches a scored label with the same begin and end. **Lenient**: a
   prediction matches a scored label it overlaps by a character. A prediction that matches no
   scored label but overlaps a neutral one is neutral; any other is a false positive (for a
@@ -35,7 +38,7 @@ The rules (the README's "How `kg evaluate` scores" says the same in prose):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..model import Kind
 from .gold import NO_MAPPING, NON_ENTITY_TYPES, GoldDocument, GoldLabel
@@ -158,6 +161,22 @@ def is_scored(label: GoldLabel, text: str) -> bool:
     return bool(surface) and (surface[0].isupper() or surface[0].isdigit())
 
 
+def _at_gold_stops(doc: GoldDocument, preds: list[Predicted]) -> list[Predicted]:
+    """Predictions that differ from a label only by a final full stop, moved to the label's span."""
+    spans = {(lab.begin, lab.end) for lab in doc.labels}
+
+    def moved(p: Predicted) -> Predicted:
+        if (p.begin, p.end) in spans:
+            return p
+        if doc.text[p.end - 1 : p.end] == "." and (p.begin, p.end - 1) in spans:
+            return replace(p, end=p.end - 1)
+        if doc.text[p.end : p.end + 1] == "." and (p.begin, p.end + 1) in spans:
+            return replace(p, end=p.end + 1)
+        return p
+
+    return [moved(p) for p in preds]
+
+
 def _choices(labels: Sequence[GoldLabel]) -> list[list[list[GoldLabel]]]:
     """Labels grouped into choices: each a list of alternatives (a parent alone, or its children)."""
     by_id = {label.id: label for label in labels}
@@ -192,7 +211,7 @@ def score(
     out = Scores(name, len(documents), exhaustive, with_nationalities=with_nationalities)
     qids: set[str] = set()
     for doc in documents:
-        preds = [p for p in by_doc[doc.id] if doc.inside(p.begin, p.end)]
+        preds = _at_gold_stops(doc, [p for p in by_doc[doc.id] if doc.inside(p.begin, p.end)])
         if not with_nationalities:
             apart = [p for p in preds if p.nationality]
             out.nationalities += len(apart)

@@ -58,6 +58,27 @@ def test_a_boundary_error_is_wrong_exactly_but_right_leniently():
     assert (s.linking.tp, s.linking.fp) == (0, 1)  # a link on a span the gold does not have
 
 
+def test_a_final_full_stop_does_not_count_in_the_bounds():
+    text = "Jobs moved to the U.S. Acme Inc. grew."
+    gold = [
+        GoldDocument(
+            "d1",
+            text,
+            (GoldLabel(0, 18, 21, "Q30", frozenset({GEO})), GoldLabel(1, 23, 32, "Q1", frozenset({ORG}))),
+            (0, len(text)),
+        )
+    ]
+    s = score("t", gold, [Predicted("d1", 18, 22, "Place", "Q30"), Predicted("d1", 23, 31, "Organization", "Q1")])
+    assert (s.ner_exact.tp, s.ner_exact.fp, s.ner_exact.found) == (
+        2,
+        0,
+        2,
+    )  # "U.S." for "U.S", "Acme Inc" for "Acme Inc."
+    assert (s.linking.tp, s.linking.fp) == (2, 0)
+    s = score("t", gold, [Predicted("d1", 23, 27, "Organization", "Q1")])  # "Acme": more than a stop
+    assert (s.ner_exact.tp, s.ner_exact.fp) == (0, 1)
+
+
 def test_a_link_on_a_nil_label_is_wrong_and_on_a_no_mapping_label_is_neutral():
     gold = [doc(label(0, "Jane Roe", NIL), label(1, "Brill", NO_MAPPING))]
     s = score("t", gold, [pred("Jane Roe", "Person", "Q9"), pred("Brill", "Place", "Q8")])
