@@ -22,6 +22,7 @@ from .mention_rules import (
     REGION_NOUNS,
     apply_label_rules,
     apply_span_rules,
+    head_word_label,
     keep_the_year_of_an_event,
     listed_regions,
     the_longer_name_a_place_begins_or_ends,
@@ -166,17 +167,18 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
     kept: list[tuple[Span, str, str, str | None]] = []  # span, the label so far, spaCy's label, name it stands for
     longer: list[tuple[int, int]] = []  # the names a place was found inside ("U.S. District Court")
     for ent in doc.ents:
-        if ent.label_ not in LABEL_KIND or in_a_list.intersection(range(ent.start, ent.end)):
+        ner_label = _label_of(ent)
+        if ner_label not in LABEL_KIND or in_a_list.intersection(range(ent.start, ent.end)):
             continue
         trimmed = _trim(ent)
         if trimmed is None or _is_title_token(trimmed[-1].text):
             continue  # a title with no name ("U.S. Col")
         trimmed = apply_span_rules(trimmed)
-        if trimmed is not None and ent.label_ == "EVENT":
+        if trimmed is not None and ner_label == "EVENT":
             trimmed = keep_the_year_of_an_event(trimmed)
         if trimmed is not None:
-            span, label = the_longer_name_a_place_begins_or_ends(trimmed, ent.label_)
-            kept.append((span, label, ent.label_, None))
+            span, label = the_longer_name_a_place_begins_or_ends(trimmed, ner_label)
+            kept.append((span, label, ner_label, None))
             if span is not trimmed:
                 longer.append((span.start, span.end))
     kept += [(span, "GPE", span[0].ent_type_ or "GPE", region) for span, region in regions]
@@ -241,13 +243,23 @@ def _token_mention(
     )
 
 
+def _label_of(ent: Span) -> str:
+    """spaCy's label, except that a person's style it took for a work's title ("a portrait of The Duchess of
+    Cambridge" as WORK_OF_ART) is a person, as its head word says."""
+    if ent.label_ not in LABEL_KIND and head_word_label(ent.text) == "PERSON":
+        return "PERSON"
+    return ent.label_
+
+
 def _surnames_alone(
     doc: Doc, found: list[Candidate], offset: int, body: str, zones: list[tuple[int, int, str]]
 ) -> list[Candidate]:
     """ "Bernhard Langer ... Langer, meanwhile, collected": a person's surname alone that spaCy did not tag,
     in an article that names the person in full, is a mention (resolution then joins it to the full name).
     Only a proper noun that modifies nothing ("a Ford truck" stays a truck's maker) and not in a credit."""
-    surnames = {words(c.text)[-1] for c in found if c.kind == Kind.PERSON and len(words(c.text)) >= 2}
+    surnames = {  # not of a style ("the Duchess of Cambridge": Cambridge is no surname)
+        words(c.text)[-1] for c in found if c.kind == Kind.PERSON and len(words(c.text)) >= 2 and " of " not in c.text
+    }
     taken = [(c.begin, c.end) for c in found]
     extra = []
     for token in doc:

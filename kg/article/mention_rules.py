@@ -62,7 +62,14 @@ def keep_a_capitalised_the(span: Span) -> Span | None:
         before = doc[span.start - 1]
         if before.text == "The" and not before.is_sent_start and not _after_a_line_break(before):
             return doc[span.start - 1 : span.end]
+        if before.text == "The" and _after_a_line_break(before) and _ends_a_line(span[-1]):
+            return doc[span.start - 1 : span.end]  # a line that is the name alone: a credit ("The Globe and Mail")
     return span
+
+
+def _ends_a_line(token: Token) -> bool:
+    doc = token.doc
+    return token.i == len(doc) - 1 or _breaks_line(doc[token.i + 1]) or "\n" in token.whitespace_
 
 
 def _after_a_line_break(token: Token) -> bool:
@@ -194,8 +201,22 @@ def drop_a_word_of_a_title(span: Span) -> Span | None:
     return span
 
 
+#: Lower-case words that join the words of a name and so never end one ("Man and Woman of", "Peabody and Co and").
+_JOINING_WORDS = frozenset({"of", "and", "the", "for", "to", "in", "on", "at", "&", "de", "du", "von"})
+
+
+def drop_joining_words_at_the_end(span: Span) -> Span | None:
+    """ "The Man and Woman of the Year awards" tagged "Man and Woman of": a name does not end in a word that
+    joins it to more, so such words are dropped from its end (nothing is left of a span of joining words)."""
+    end = span.end
+    while end > span.start and span.doc[end - 1].lower_ in _JOINING_WORDS and not span.doc[end - 1].text[:1].isupper():
+        end -= 1
+    return span.doc[span.start : end] if end > span.start else None
+
+
 SPAN_RULES: tuple[SpanRule, ...] = (
     cut_at_a_line_break,
+    drop_joining_words_at_the_end,
     drop_a_word_of_a_title,
     keep_a_capitalised_the,
     drop_a_weapon_model,
@@ -316,6 +337,11 @@ def the_longer_name_a_place_begins_or_ends(span: Span, label: str) -> tuple[Span
         org = _entity_at(doc, start - 2, "ORG")
         if org is not None and org.end == start - 1 and _an_institution(org):
             start = org.start  # "The Center for Radiation Therapy of Beverly Hills"
+        elif doc[start - 2].text in NOBLE_TITLES and doc[start - 2].ent_iob_ in {"O", ""}:
+            start -= 2  # "the Duchess of Cambridge": a person's style, not the town
+            if start > sent.start and doc[start - 1].text == "The" and not doc[start - 1].is_sent_start:
+                start -= 1  # "a portrait of The Duchess of Cambridge"
+            return doc[start:end], "PERSON"
     if (start, end) == (span.start, span.end):
         return span, label
     longer = doc[start:end]
@@ -399,6 +425,20 @@ def a_lone_word_after_a_locative_preposition_is_a_place(span: Span, label: str) 
     return None
 
 
+#: Titles of nobility that make "<title> of <place>" the style of a person.
+NOBLE_TITLES = (
+    "Duke",
+    "Duchess",
+    "Prince",
+    "Princess",
+    "Earl",
+    "Countess",
+    "Marquess",
+    "Viscount",
+    "Baron",
+    "Baroness",
+)
+
 #: The head word of a name, and the label it gives: an "Army" is an organisation whatever spaCy said,
 #: a "Zone" a place. Only words that name one kind of thing in news are here ("Bank" is not: the
 #: West Bank; nor "Union": the Soviet Union).
@@ -453,6 +493,7 @@ HEAD_WORD_LABELS: dict[str, str] = {
         ],
         "LOC",
     ),
+    **dict.fromkeys(NOBLE_TITLES, "PERSON"),  # "the Duchess of Cambridge", "the Prince of Wales": a person's style
     **dict.fromkeys(["Village", "Province", "County", "District", "Region"], "GPE"),
     **dict.fromkeys(["Street", "Avenue", "Square", "Bridge", "Airport"], "FAC"),
 }
@@ -687,6 +728,10 @@ def a_name_after_a_town_and_a_comma_is_its_region(span: Span, label: str) -> str
     return "GPE"
 
 
+#: Words after a place's name and a hyphen that say where something is ("Miami-based", "UK-born"): the name is
+#: then a mention of the place as in "based in Miami", not a modifier.
+_WHERE_WORDS = frozenset({"based", "born", "headquartered", "registered", "listed"})
+
 #: Dependencies by which a name modifies the noun after it ("U.S. officials", "Tehran radio").
 _MODIFYING = frozenset({"compound", "nmod", "amod", "npadvmod"})
 #: Nouns that say what kind of place the name before them is ("the Ostbahnhof train station", "Buenos Aires
@@ -727,7 +772,7 @@ PLACE_CLASS_NOUNS = frozenset(
 
 
 def a_place_name_that_modifies_a_noun_is_a_modifier(span: Span, label: str) -> str | None:
-    """ "U.S. officials", "the Texas courts", "Miami-based": a place's name before a common noun (or a hyphen
+    """ "U.S. officials", "the Texas courts", "UK-made": a place's name before a common noun (or a hyphen
     and a lower-case word) says the noun's origin, as "American officials" does, and is recorded as a
     modifier mention of the place, so analysts can tell "the U.S. economy" from "troops in the U.S." and
     leave such mentions out. A capitalised word after it ("U.S. District Court") says a longer name
@@ -739,15 +784,32 @@ def a_place_name_that_modifies_a_noun_is_a_modifier(span: Span, label: str) -> s
         return None
     after = doc[span.end]
     if after.text in {"-", "‐"} and span.end + 1 < len(doc) and doc[span.end + 1].text[:1].islower():
+        if doc[span.end + 1].lower_ in _WHERE_WORDS:
+            return None  # "a Miami-based firm" says where the firm is, as "a firm based in Miami" does
         return MODIFIER if not after.whitespace_ and not span[-1].whitespace_ else None
     root = span.root
     head = root.head
     if root.dep_ not in _MODIFYING or head.i < span.end or head.i - span.end > 3:
         return None
+    if head.lower_ in TITLES:  # "U.S. Ambassador to the Netherlands", "the U.S. Trade Representative": an office
+        return MODIFIER if all(_modifies_the_office(t, head) for t in doc[span.end : head.i]) else None
     between = doc[span.end : head.i + 1]  # "U.S. semiconductor industry": lower-case words up to the noun
-    if not all(t.text[:1].islower() and t.is_alpha for t in between):
+    if not all(_a_modifying_word(t, root) for t in between):
         return None
     return None if head.lower_ in PLACE_CLASS_NOUNS else MODIFIER
+
+
+def _a_modifying_word(token: Token, root: Token) -> bool:
+    """A lower-case word on the way to the modified noun, or a name coordinated with the place's ("Both U.S. and
+    Japanese officials")."""
+    if token.text[:1].islower() and token.is_alpha:
+        return True
+    return token.head == root and token.dep_ == "conj" and token.ent_type_ in {"NORP", "GPE"}
+
+
+def _modifies_the_office(token: Token, office: Token) -> bool:
+    """A word of an office's title between the place and the title word ("Trade" in "U.S. Trade Representative")."""
+    return token.head == office and token.dep_ == "compound" and not token.ent_type_
 
 
 LABEL_RULES: tuple[LabelRule, ...] = (

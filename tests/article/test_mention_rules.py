@@ -16,6 +16,7 @@ from kg.article.mention_rules import (
     cut_at_a_line_break,
     drop_a_weapon_model,
     drop_a_word_of_a_title,
+    drop_joining_words_at_the_end,
     drop_quotes_keep_a_trademark,
     keep_a_capitalised_the,
     keep_a_legal_form_after_a_comma,
@@ -82,6 +83,22 @@ def test_a_the_that_starts_a_sentence_stays_out_of_the_name():
     assert keep_a_capitalised_the(ent(doc, 1, 3, "ORG")).text == "United Nations"
 
 
+def test_a_the_on_a_line_with_the_name_alone_belongs_to_the_name():
+    words = ["camp", "\n\n", "The", "Globe", "and", "Mail", "\n\n", "Cannon"]
+    doc = make(words, spaces=[False, False, True, True, True, False, False, False])
+    assert keep_a_capitalised_the(ent(doc, 3, 6, "ORG")).text == "The Globe and Mail"
+    doc = make(["\n\n", "The", "Globe", "reported", "it"], spaces=[False, True, True, True, False])
+    assert keep_a_capitalised_the(ent(doc, 2, 3, "ORG")).text == "Globe"  # a sentence goes on: the capital says nothing
+
+
+def test_a_name_does_not_end_in_a_joining_word():
+    doc = make(["The", "Man", "and", "Woman", "of", "the", "Year"])
+    assert drop_joining_words_at_the_end(ent(doc, 1, 5, "ORG")).text == "Man and Woman"
+    doc = make(["Kidder", "Peabody", "and", "Co", "and"])
+    assert drop_joining_words_at_the_end(ent(doc, 0, 5, "ORG")).text == "Kidder Peabody and Co"
+    assert drop_joining_words_at_the_end(ent(doc, 4, 5, "ORG")) is None
+
+
 def test_a_weapon_model_is_not_an_organisation():
     doc = make(["used", "handguns", "and", "AK", "rifles"])
     assert drop_a_weapon_model(doc[3:4]) is None  # as the extractor passes it: trimmed, without a label
@@ -108,6 +125,7 @@ def test_a_lone_person_word_after_at_is_a_place():
         (["Military", "Demarcation", "Line"], "ORG", "LOC"),
         (["Ministry", "of", "Defence"], "GPE", "ORG"),
         (["Demilitarized", "Zone"], "ORG", "LOC"),
+        (["Duchess", "of", "Cambridge"], "ORG", "PERSON"),
     ],
 )
 def test_the_head_word_decides_the_kind(words, label, wanted):
@@ -236,9 +254,43 @@ def test_a_place_name_before_an_adjective_and_its_noun_is_a_modifier():
     assert a_place_name_that_modifies_a_noun_is_a_modifier(ent(doc, 1, 2, "GPE"), "GPE") == MODIFIER
 
 
-def test_a_place_name_joined_by_a_hyphen_to_a_lower_case_word_is_a_modifier():
-    doc = make(["a", "Miami", "-", "based", "firm"], spaces=[True, False, False, True, False], heads=[4, 3, 3, 4, 4])
+def test_a_place_name_coordinated_with_a_nationality_word_before_a_noun_is_a_modifier():
+    doc = make(
+        ["Both", "U.S.", "and", "Japanese", "officials", "said"],
+        heads=[4, 4, 1, 1, 5, 5],
+        deps=["det", "nmod", "cc", "conj", "nsubj", "ROOT"],
+    )
+    doc.ents = [ent(doc, 1, 2, "GPE"), ent(doc, 3, 4, "NORP")]
     assert a_place_name_that_modifies_a_noun_is_a_modifier(ent(doc, 1, 2, "GPE"), "GPE") == MODIFIER
+
+
+def test_a_place_name_before_an_office_title_is_a_modifier():
+    doc = make(
+        ["as", "U.S.", "Ambassador", "to", "Japan"],
+        heads=[0, 2, 0, 2, 3],
+        deps=["ROOT", "compound", "pobj", "prep", "pobj"],
+    )
+    assert a_place_name_that_modifies_a_noun_is_a_modifier(ent(doc, 1, 2, "GPE"), "GPE") == MODIFIER
+    doc = make(
+        ["the", "U.S.", "Trade", "Representative"], heads=[3, 3, 3, 3], deps=["det", "compound", "compound", "ROOT"]
+    )
+    assert a_place_name_that_modifies_a_noun_is_a_modifier(ent(doc, 1, 2, "GPE"), "GPE") == MODIFIER
+
+
+def test_a_place_name_before_an_office_of_another_name_is_not_a_modifier():
+    doc = make(["the", "U.S.", "Acme", "President"], heads=[3, 3, 3, 3], deps=["det", "compound", "compound", "ROOT"])
+    doc.ents = [ent(doc, 1, 2, "GPE"), ent(doc, 2, 3, "ORG")]
+    assert a_place_name_that_modifies_a_noun_is_a_modifier(ent(doc, 1, 2, "GPE"), "GPE") is None
+
+
+def test_a_place_name_joined_by_a_hyphen_to_a_lower_case_word_is_a_modifier():
+    doc = make(["a", "UK", "-", "made", "car"], spaces=[True, False, False, True, False], heads=[4, 3, 3, 4, 4])
+    assert a_place_name_that_modifies_a_noun_is_a_modifier(ent(doc, 1, 2, "GPE"), "GPE") == MODIFIER
+
+
+def test_a_place_name_joined_by_a_hyphen_to_based_says_where_and_is_a_mention_of_the_place():
+    doc = make(["a", "Miami", "-", "based", "firm"], spaces=[True, False, False, True, False], heads=[4, 3, 3, 4, 4])
+    assert a_place_name_that_modifies_a_noun_is_a_modifier(ent(doc, 1, 2, "GPE"), "GPE") is None
 
 
 def test_a_place_name_that_begins_a_longer_name_is_not_a_modifier():
@@ -382,6 +434,12 @@ def test_an_institution_and_of_and_a_place_are_one_name():
     words = ["at", "The", "Center", "for", "Radiation", "Therapy", "of", "Beverly", "Hills"]
     doc = tagged(words, ["ADP", "DET", *["PROPN"] * 4, "ADP", "PROPN", "PROPN"], [(1, 6, "ORG"), (7, 9, "GPE")])
     assert longer(doc, 7, 9) == ("The Center for Radiation Therapy of Beverly Hills", "ORG")
+
+
+def test_a_noble_title_and_of_and_a_place_are_a_persons_style():
+    words = ["a", "portrait", "of", "The", "Duchess", "of", "Cambridge"]
+    doc = tagged(words, ["DET", "NOUN", "ADP", "DET", "PROPN", "ADP", "PROPN"], [(6, 7, "GPE")])
+    assert longer(doc, 6, 7) == ("The Duchess of Cambridge", "PERSON")
 
 
 def test_a_company_and_of_and_a_place_are_the_company_and_where_it_is():
