@@ -214,8 +214,30 @@ def drop_joining_words_at_the_end(span: Span) -> Span | None:
     return span.doc[span.start : end] if end > span.start else None
 
 
+#: Verbs of a web page's share buttons, which stand before "to"/"on"/"this" ("Post to Fark Post to reddit",
+#: "Share on Facebook", "Digg this story"): a button's label, no name.
+_SHARE_VERBS = frozenset({"Post", "Share", "Email", "Tweet", "Digg", "Pin"})
+_SHARE_OBJECTS = frozenset({"to", "on", "this", "via"})
+
+
+def _a_share_button(token: Token) -> bool:
+    doc = token.doc
+    return token.text in _SHARE_VERBS and token.i + 1 < len(doc) and doc[token.i + 1].lower_ in _SHARE_OBJECTS
+
+
+def drop_share_buttons(span: Span) -> Span | None:
+    """ "Post to Fark Post to reddit": a share button's verb is no name and no part of the name before it
+    ("Fark Post" is Fark). The span is cut before the first such verb; nothing is left of one that starts
+    with it."""
+    for token in span:
+        if _a_share_button(token):
+            return span.doc[span.start : token.i] if token.i > span.start else None
+    return span
+
+
 SPAN_RULES: tuple[SpanRule, ...] = (
     cut_at_a_line_break,
+    drop_share_buttons,
     drop_joining_words_at_the_end,
     drop_a_word_of_a_title,
     keep_a_capitalised_the,

@@ -107,13 +107,15 @@ TYPE_FIT_DEFAULT = (0.35, 0.7)
 SAME_KIND_NAME = 0.75
 #: Context evidence, combined as independent chances (1 - product of 1 - each): the item's country is named
 #: in the same articles, or elsewhere in the corpus; places in it are named; a related item is named; a name
-#: of the articles appears in its description (at most two count).
+#: of the articles appears in its description (at most two count); a place linked in the same articles has
+#: its kind of place (a sibling: "county in California", "province of Argentina"; see `sibling_key`).
 CONTEXT_COUNTRY_SHARED = 0.5
 CONTEXT_COUNTRY_IN_CORPUS = 0.2
 CONTEXT_CONTAINS_NAMED_PLACES = 0.4
 CONTEXT_RELATED = 0.5
 CONTEXT_DESCRIPTION = 0.3
 CONTEXT_DESCRIPTION_MAX = 2
+CONTEXT_SIBLING = 0.8
 #: score = name x type x (SUPPORT_FLOOR + (1 - SUPPORT_FLOOR) x support): an unknown item keeps half its score.
 SUPPORT_FLOOR = 0.5
 #: A national team's name: an exact name (at least this name score) of a country.
@@ -412,6 +414,7 @@ class LinkContext:
     names: set[str] = field(default_factory=set)
     labels: dict[str, str] = field(default_factory=dict)
     named_countries: set[str] = field(default_factory=set)  # countries its articles name (linked)
+    place_descriptions: dict[str, str] = field(default_factory=dict)  # sibling_key -> a place linked there
 
     def in_corpus(self, country: str) -> bool:
         """Named by a linked entity somewhere in the corpus, not counting the entity being scored."""
@@ -430,8 +433,20 @@ def _description_ngrams(description: str, longest: int = 5) -> frozenset[str]:
     return frozenset(" ".join(parts[i : i + n]) for n in range(1, longest + 1) for i in range(len(parts) - n + 1))
 
 
-def _context_score(item: Item, ctx: LinkContext | None) -> tuple[float, float, list[str], bool]:
-    """(context in [0,1], penalty factor, evidence, whether its country is named in the same articles)."""
+def sibling_key(description: str) -> str:
+    """What kind of place a description says, up to its first comma ("county in California" of "county in
+    California, United States" and of "county in California, USA"): Wikidata writes the rest many ways.
+    Empty for a description of one word, which says too little."""
+    head = description.split(",", 1)[0].strip().casefold()
+    return head if len(head.split()) >= 2 else ""
+
+
+def _context_score(
+    item: Item, ctx: LinkContext | None, namesakes: bool = False
+) -> tuple[float, float, list[str], bool]:
+    """(context in [0,1], penalty factor, evidence, whether its country is named in the same articles).
+    `namesakes`: other places answer to the name too, and a sibling may choose between them (it never makes
+    a lone weak candidate, "M.D." for Maryland after a doctor's name, a link)."""
     if ctx is None:
         return 0.0, 1.0, [], False
     found: list[float] = []
@@ -455,6 +470,11 @@ def _context_score(item: Item, ctx: LinkContext | None) -> tuple[float, float, l
     if related:
         found.append(CONTEXT_RELATED)
         evidence.append(f"related item {name(related[0])} is named in the same articles")
+    kind_of_place = sibling_key(item.description) if namesakes and item.kind == Kind.PLACE else None
+    sibling = ctx.place_descriptions.get(kind_of_place) if kind_of_place else None
+    if sibling is not None and sibling != item.qid:
+        found.append(CONTEXT_SIBLING)
+        evidence.append(f"{name(sibling)}, named in the same articles, is also a {kind_of_place!r}")
     if item.description and ctx.names:
         overlap = sorted(_description_ngrams(item.description) & ctx.names)
         if overlap:
@@ -475,7 +495,8 @@ def score_candidates(q: LinkQuery, cands: dict[str, _Cand], ctx: LinkContext | N
     """Each candidate's score (name x type x support x penalty; see the module doc), best first."""
     same_kind = any(c.match.item.kind == q.kind and c.name >= SAME_KIND_NAME for c in cands.values())
     acronym = is_acronym(q.label)
-    contexts = {qid: _context_score(c.match.item, ctx) for qid, c in cands.items()}
+    namesakes = sum(c.match.item.kind == Kind.PLACE and c.name >= SAME_KIND_NAME for c in cands.values()) > 1
+    contexts = {qid: _context_score(c.match.item, ctx, namesakes) for qid, c in cands.items()}
     # When some candidate's country agrees with the articles, a rival country they never name loses too.
     agreeing = any(agree for _, _, _, agree in contexts.values())
     scored = []
@@ -601,6 +622,8 @@ def article_contexts(
             ctx.labels.setdefault(item.qid, item.label)
             if item.qid in item.countries:
                 ctx.named_countries.add(item.qid)
+            if item.kind == Kind.PLACE and sibling_key(item.description):
+                ctx.place_descriptions.setdefault(sibling_key(item.description), item.qid)
         out.append(ctx)
     return out
 

@@ -91,17 +91,21 @@ def write_starter_coordinates(
 ) -> int:
     """Write the coordinates file: a point for each place of the starter items the dr5hn tables locate.
 
-    Only places the starter items hold and give no point of their own: the file adds coordinates to
-    the index, never items (an item here has no name; the index joins it to the starter's by QID).
+    Only items the starter holds and gives no point of its own: the file adds coordinates to the index,
+    never items (an item here has no name; the index joins it to the starter's by QID). A starter item
+    of no known kind that the tables list as a city, state or country is a place, and its record here
+    says so ("Grimsby", which FB15k gives no type, is a place to link "Grimsby" to).
     """
-    places = {item.qid for item in read_items(starter) if item.kind == Kind.PLACE and item.coordinates is None}
+    starter_items = list(read_items(starter))
+    places = {item.qid for item in starter_items if item.kind == Kind.PLACE and item.coordinates is None}
+    unknown = {item.qid for item in starter_items if item.kind is None and item.coordinates is None}
     found = [(t, p) for t, p in table_files(tables) if t.id == COORDINATES_TABLE]
     if not found:
         raise TableError(f"no {COORDINATES_TABLE} table (countries.csv, states.csv, cities.tsv) in the inputs")
     points: dict[str, tuple[float, float]] = {}
     for table, path in found:
         for item in table.reader(path):
-            if item.qid in places and item.coordinates is not None:
+            if (item.qid in places or item.qid in unknown) and item.coordinates is not None:
                 points.setdefault(item.qid, item.coordinates)  # countries first, then states, then cities
     table = found[0][0]
     header = {
@@ -113,6 +117,9 @@ def write_starter_coordinates(
         ],
         "items": len(points),
     }
-    located = (Item(qid, "", coordinates=point, sources=(table.id,)) for qid, point in sorted(points.items()))
+    located = (
+        Item(qid, "", kind=Kind.PLACE if qid in unknown else None, coordinates=point, sources=(table.id,))
+        for qid, point in sorted(points.items())
+    )
     output.parent.mkdir(parents=True, exist_ok=True)
     return write_items(sorted(located, key=lambda i: i.number), output, header)

@@ -18,6 +18,7 @@ from kg.article.mention_rules import (
     drop_a_word_of_a_title,
     drop_joining_words_at_the_end,
     drop_quotes_keep_a_trademark,
+    drop_share_buttons,
     keep_a_capitalised_the,
     keep_a_legal_form_after_a_comma,
     keep_the_year_of_an_event,
@@ -97,6 +98,14 @@ def test_a_name_does_not_end_in_a_joining_word():
     doc = make(["Kidder", "Peabody", "and", "Co", "and"])
     assert drop_joining_words_at_the_end(ent(doc, 0, 5, "ORG")).text == "Kidder Peabody and Co"
     assert drop_joining_words_at_the_end(ent(doc, 4, 5, "ORG")) is None
+
+
+def test_a_share_buttons_verb_is_no_name_nor_part_of_one():
+    doc = make(["Post", "to", "Fark", "Post", "to", "reddit"])
+    assert drop_share_buttons(ent(doc, 2, 4, "ORG")).text == "Fark"
+    assert drop_share_buttons(ent(doc, 3, 4, "ORG")) is None
+    doc = make(["the", "Washington", "Post", "said"])
+    assert drop_share_buttons(ent(doc, 1, 3, "ORG")).text == "Washington Post"
 
 
 def test_a_weapon_model_is_not_an_organisation():

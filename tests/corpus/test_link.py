@@ -3,6 +3,7 @@ one entity per Wikidata item; and the triples that record it all, checked by the
 
 from __future__ import annotations
 
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -350,3 +351,43 @@ def test_sources_close(tmp_path: Path):
     build_index([tmp_path / "one.jsonl"], tmp_path / "one.sqlite")
     with Sources(local=[LocalIndex(tmp_path / "one.sqlite")]) as s:
         assert s.local[0].item("Q230").label == "Georgia"
+
+
+SIBLINGS = [
+    Item("Q9000001", "Marbury County", description="county in Oregon, United States", kind="Place", popularity=0.5),
+    Item("Q9000002", "Marbury County", description="county in Vermont, United States", kind="Place", popularity=0.5),
+    Item("Q9000003", "Dunmore County", description="county in Oregon, USA", kind="Place", popularity=0.6),
+    Item("Q9000004", "Elsa Dunmore", description="county in Oregon, United States", kind="Person", popularity=0.6),
+]
+
+
+@pytest.fixture(scope="module")
+def sibling_sources(tmp_path_factory) -> Sources:
+    with hand_made_index(SIBLINGS, tmp_path_factory.mktemp("siblings")) as opened:
+        yield opened
+
+
+def test_a_place_linked_in_the_same_article_with_the_same_description_decides_between_namesakes(sibling_sources):
+    (alone,) = decide(sibling_sources, q("place/marbury-county", "Place", "Marbury County"))
+    assert alone.qid is None, "two counties of that name, and nothing says which"
+    marbury, dunmore = decide(
+        sibling_sources,
+        q("place/marbury-county", "Place", "Marbury County"),
+        q("place/dunmore-county", "Place", "Dunmore County"),
+    )
+    assert dunmore.qid == "Q9000003"
+    assert marbury.qid == "Q9000001", "the county of the state its neighbour in the list is in"
+    assert any("is also a 'county in oregon'" in e for e in marbury.best.evidence)
+    elsewhere = decide(
+        sibling_sources,
+        q("place/marbury-county", "Place", "Marbury County"),
+        q("place/dunmore-county", "Place", "Dunmore County", articles=(B,)),
+    )
+    assert elsewhere[0].qid is None, "a sibling counts only in the same articles"
+
+
+def test_a_sibling_never_makes_a_lone_weak_candidate_a_link(sibling_sources):
+    lone = Item("Q9000005", "Oregon Trail", aliases=("OT",), description="county in Oregon, United States", kind="Place")
+    with hand_made_index([*SIBLINGS, lone], Path(tempfile.mkdtemp())) as sources:
+        ot, _ = decide(sources, q("place/ot", "Place", "OT"), q("place/dunmore-county", "Place", "Dunmore County"))
+    assert ot.qid is None and not any("is also a" in e for e in ot.best.evidence)

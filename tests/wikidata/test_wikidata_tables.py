@@ -121,9 +121,19 @@ def test_the_coordinates_of_the_starters_places_ship_apart_under_their_own_licen
     assert "ODbL" in head["licence"] and head["items"] > 500
     for name in ("LICENSE.odbl.txt", "CONTENT_LICENSE.dbcl.txt"):
         assert STARTER_COORDINATES.with_name(f"starter-coordinates.{name}").is_file(), "the licence ships beside it"
-    places = {item.qid for item in read_items(STARTER_ITEMS) if item.kind == "Place"}
+    kinds = {item.qid: item.kind for item in read_items(STARTER_ITEMS)}
     points = list(read_items(STARTER_COORDINATES))
-    assert all(p.qid in places and p.coordinates and not p.label for p in points), "points for starter places only"
+    assert all(p.coordinates and not p.label for p in points), "points, no names"
+    assert all(kinds[p.qid] == "Place" or (kinds[p.qid] is None and p.kind == "Place") for p in points), (
+        "points for the starter's places, and for its items of no kind, which they make places"
+    )
+    assert any(kinds[p.qid] is None for p in points)
+
+
+def test_an_item_of_no_known_kind_that_the_cities_table_lists_is_a_place_in_the_starter_index(tmp_path):
+    index = LocalIndex(starter_index_path(tmp_path))
+    gironde = index.item("Q12526")  # FB15k gives the French department no type; dr5hn lists it as a state
+    assert gironde is not None and gironde.kind == "Place" and gironde.coordinates is not None
 
 
 def test_the_starter_index_gives_countries_and_cities_their_points_and_names_both_licences(tmp_path):
