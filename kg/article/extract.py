@@ -20,6 +20,7 @@ from .demonyms import country_of
 from .events import Taxonomy, extract_events, load_taxonomy
 from .mention_rules import (
     REGION_NOUNS,
+    a_region_named_with_its_noun,
     apply_label_rules,
     apply_span_rules,
     head_word_label,
@@ -160,7 +161,8 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
     body = article.text[offset:]  # the doc's text: Doc.text would join it again from every token
     if zones is None:
         zones = _line_zones(body, offset, article.title_span)
-    regions = listed_regions(doc)
+    named_regions = a_region_named_with_its_noun(doc)
+    regions = listed_regions(doc) + named_regions
     # the listed names and the region noun after them ("Counties", which spaCy may tag on its own)
     in_a_list = {t.i for span, _ in regions for t in span}
     in_a_list |= {t.i for span, _ in regions for t in doc[span.end : span.end + 1] if t.lower_ in REGION_NOUNS}
@@ -209,8 +211,24 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
                     refers_to=country.name if country is not None else region,
                 )
             )
+    found = _one_sense_per_article(found, named_regions)
     found += _uses_of_defined_acronyms(doc, found, offset, body, zones)
     return found + _surnames_alone(doc, found, offset, body, zones)
+
+
+def _one_sense_per_article(found: list[Candidate], regions: list[tuple[Span, str]]) -> list[Candidate]:
+    """ "parts of Buenos Aires province ... harvest will start in Buenos Aires": a name the article once gives
+    as a region's ("Buenos Aires province") is that region wherever else it stands alone in the article,
+    whatever spaCy took it for there, as one sense per discourse has it (Gale, Church and Yarowsky 1992)."""
+    if not regions:
+        return found
+    sense = {span[:-1].text: region for span, region in regions}
+    return [
+        replace(c, refers_to=sense[c.text], label="GPE", kind=Kind.PLACE)
+        if c.refers_to is None and c.text in sense
+        else c
+        for c in found
+    ]
 
 
 def _token_mention(

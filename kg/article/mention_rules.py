@@ -430,6 +430,25 @@ def listed_regions(doc: Doc) -> list[tuple[Span, str]]:
     return found
 
 
+#: A singular region noun after a place's name, and the region's full name it makes ("Buenos Aires province").
+REGION_NOUN: dict[str, str] = {"province": "Province", "county": "County", "prefecture": "Prefecture"}
+
+
+def a_region_named_with_its_noun(doc: Doc) -> list[tuple[Span, str]]:
+    """ "parts of Buenos Aires province": a place's name and a region noun after it, written small, name the
+    region (Buenos Aires Province, not the city), noun and all. See `one_sense_per_article` for the name's
+    other uses in the article."""
+    found: list[tuple[Span, str]] = []
+    for noun in doc:
+        kind = REGION_NOUN.get(noun.text)
+        if kind is None or noun.i == 0:
+            continue
+        name = _entity_at(doc, noun.i - 1, "GPE") or _entity_at(doc, noun.i - 1, "LOC")
+        if name is not None and name.end == noun.i and name.sent.start <= name.start:
+            found.append((doc[name.start : noun.i + 1], f"{name.text} {kind}"))
+    return found
+
+
 # -- label rules -----------------------------------------------------------------------------------
 
 #: Prepositions after which a lone capitalised word is a place, not a person ("at Panmunjom").

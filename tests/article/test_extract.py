@@ -8,6 +8,7 @@ from conftest import SEEDS
 from kg.article.events import taxonomy_for
 from kg.article.extract import extract_all, text_batches
 from kg.article.read import Article, read_articles
+from kg.model import Kind
 from kg.names import clean_name, name_key, person_key, words
 
 
@@ -153,6 +154,19 @@ def test_the_region_noun_after_a_list_is_no_place_of_its_own():
     spaces = [True, True, True, True, False, False]
     doc = _doc_with_entities(words, spaces, [(4, 5, "GPE")])
     assert [c.text for c in candidates(doc, Article(text=doc.text, source="t"))] == ["Kings", "Queens"]
+
+
+def test_a_name_the_article_gives_as_a_regions_is_that_region_wherever_it_stands_alone():
+    from kg.article.extract import candidates
+
+    words = ["Rain", "fell", "in", "Tucuman", "province", ".", "Tucuman", "harvests", "soon", "."]
+    spaces = [True, True, True, True, False, True, True, True, False, False]
+    doc = _doc_with_entities(words, spaces, [(3, 4, "GPE"), (6, 7, "PERSON")])
+    found = candidates(doc, Article(text=doc.text, source="t"))
+    assert [(c.text, c.kind, c.refers_to) for c in found] == [
+        ("Tucuman province", Kind.PLACE, "Tucuman Province"),
+        ("Tucuman", Kind.PLACE, "Tucuman Province"),
+    ]
 
 
 def test_a_title_alone_is_no_name():

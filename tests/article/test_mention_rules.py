@@ -12,6 +12,7 @@ from kg.article.mention_rules import (
     a_nationality_word_refers_to_its_country,
     a_place_name_that_modifies_a_noun_is_a_modifier,
     a_place_that_plays_a_match_is_a_team,
+    a_region_named_with_its_noun,
     apply_label_rules,
     cut_at_a_line_break,
     drop_a_weapon_model,
@@ -432,6 +433,20 @@ def test_each_name_of_a_list_before_counties_is_a_county():
 def test_a_serial_comma_and_provinces_make_a_list_too():
     doc = make(["Hunan", ",", "and", "Fujian", "provinces"], spaces=[False, True, True, True, False])
     assert [name for _, name in listed_regions(doc)] == ["Hunan Province", "Fujian Province"]
+
+
+def test_a_place_and_a_region_noun_written_small_name_the_region_noun_and_all():
+    doc = make(["rain", "in", "Tucuman", "province", "and", "in", "Salta"])
+    doc.ents = [ent(doc, 2, 3, "GPE"), ent(doc, 6, 7, "GPE")]
+    assert [(span.text, name) for span, name in a_region_named_with_its_noun(doc)] == [
+        ("Tucuman province", "Tucuman Province")
+    ]
+
+
+def test_a_region_noun_after_no_place_names_no_region():
+    doc = make(["the", "Tucuman", "Province", "and", "a", "rural", "county"])
+    doc.ents = [ent(doc, 1, 3, "GPE")]
+    assert a_region_named_with_its_noun(doc) == []
 
 
 def test_a_lone_name_before_counties_is_no_list():
