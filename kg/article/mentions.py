@@ -1,8 +1,9 @@
 """Mentions within one article: which spans name the same thing, and by what name.
 
 `resolve_article` runs with extraction (pure, per article): acronyms defined in the text ("United
-Nations Command (UNC)"), spelling variants (U.N./UN), a surname alone after the full name, "the North"
-for North Korea, a surname tagged as an organisation that is the person named in full. The corpus
+Nations Command (UNC)"), spelling variants (U.N./UN), a surname alone after the full name, a company's
+short name after its full name ("Continental" after "Continental Bank of Canada"),
+"the North" for North Korea, a surname tagged as an organisation that is the person named in full. The corpus
 stage (kg.corpus.resolve) then joins the articles' names into entities.
 """
 
@@ -161,6 +162,62 @@ def _leading_acronym_joins_its_organisation(art: Joining) -> None:
             groups.union(owners.pop(), i)
 
 
+#: Words that make a name of several words a company's or institution's, whose first word alone is its short
+#: name in business news ("Continental Bank of Canada" ... "Continental said").
+COMPANY_WORDS = frozenset(
+    {
+        "corp",
+        "corporation",
+        "inc",
+        "incorporated",
+        "co",
+        "company",
+        "ltd",
+        "limited",
+        "plc",
+        "llc",
+        "ag",
+        "sa",
+        "nv",
+        "gmbh",
+        "bank",
+        "group",
+        "industries",
+        "holdings",
+        "airlines",
+        "airways",
+        "textiles",
+        "stores",
+        "motors",
+    }
+)
+
+
+def _short_name_joins_its_company(art: Joining) -> None:
+    """ "Continental Bank of Canada said ... Continental added": a one-word organisation that is the first word of
+    one company's name in the article, and a word of no other name there, is that company's short name; the link
+    is then decided on the full name, not on whatever else is called Continental."""
+    cands, groups, entity_idx = art.cands, art.groups, art.entities
+    companies: dict[str, set[int]] = defaultdict(set)  # first word -> the companies whose name it begins
+    holders: dict[str, set[int]] = defaultdict(set)  # word -> every name of several words that holds it
+    for j in entity_idx:
+        parts = words(cands[j].text)
+        if len(parts) < 2:
+            continue
+        for w in parts:
+            holders[w].add(groups.find(j))
+        if cands[j].kind == Kind.ORGANIZATION and any(w.casefold() in COMPANY_WORDS for w in parts[1:]):
+            companies[parts[0]].add(groups.find(j))
+    for i in entity_idx:
+        c = cands[i]
+        parts = words(c.text)
+        if len(parts) != 1 or c.kind != Kind.ORGANIZATION or is_acronym(c.text):
+            continue
+        owners = {groups.find(r) for r in companies.get(parts[0], ())}
+        if len(owners) == 1 and {groups.find(r) for r in holders[parts[0]]} == owners:
+            groups.union(owners.pop(), i)
+
+
 def _direction_joins_its_place(art: Joining) -> None:
     """ "the North" is North Korea when the article names exactly one such place."""
     cands, groups, keys, entity_idx = art.cands, art.groups, art.keys, art.entities
@@ -182,6 +239,7 @@ JOIN_RULES: tuple[Callable[[Joining], None], ...] = (
     _same_name,
     _name_part_joins_its_person,
     _leading_acronym_joins_its_organisation,
+    _short_name_joins_its_company,
     _direction_joins_its_place,
 )
 

@@ -264,3 +264,27 @@ def test_a_county_named_in_a_list_does_not_take_the_towns_name_as_another_name()
     records = [MentionRecord("a" * 64, f"{iris.article('a' * 64)}#char=0,7", m.text, m.name, m.kind, m.label)]
     (entity,) = resolve_corpus(records, iris)
     assert entity.label == "Kingsby County" and "Kingsby" not in entity.alt_labels
+
+
+def test_a_companys_first_word_alone_is_its_short_name():
+    text = "Marlowe Bank of Canada said profit rose. Marlowe added that its Toronto unit grew."
+    cands = [cand("Marlowe Bank of Canada", 0), cand("Marlowe", text.index("Marlowe added"))]
+    assert {(m.text, m.name) for m in resolve_article(cands, text)} == {
+        ("Marlowe Bank of Canada", "Marlowe Bank of Canada"),
+        ("Marlowe", "Marlowe Bank of Canada"),
+    }
+
+
+def test_a_first_word_of_two_names_or_of_no_company_is_no_short_name():
+    text = "Marlowe Textiles Inc and Marlowe Foods Corp met. Marlowe said so."
+    cands = [
+        cand("Marlowe Textiles Inc", 0),
+        cand("Marlowe Foods Corp", text.index("Marlowe Foods")),
+        cand("Marlowe", text.index("Marlowe said")),
+    ]
+    short = next(m for m in resolve_article(cands, text) if m.text == "Marlowe")
+    assert short.name == "Marlowe", "two companies begin with it: which one is not said"
+    text = "The Marlowe Festival opened. Marlowe said so."
+    cands = [cand("Marlowe Festival", text.index("Marlowe")), cand("Marlowe", text.index("Marlowe said"))]
+    short = next(m for m in resolve_article(cands, text) if m.text == "Marlowe")
+    assert short.name == "Marlowe", "a festival is no company"
