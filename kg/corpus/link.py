@@ -46,8 +46,10 @@ if TYPE_CHECKING:
 
 _DIGEST = re.compile(r"/article/([0-9a-f]{64})#")
 
-#: How much a name match is worth, by how the name belongs to the item.
-MATCH_QUALITY = {LABEL: 1.0, ALIAS: 0.92, DERIVED: 0.75, INITIALS: 0.6}
+#: How much a name match is worth, by how the name belongs to the item. A person's name without the item's middle
+#: names or initials ("Michael Smith" for "Michael W. Smith") is worth little: common names are shared by many
+#: people, and only a famous item keeps such a link.
+MATCH_QUALITY = {LABEL: 1.0, ALIAS: 0.92, DERIVED: 0.7, INITIALS: 0.6}
 #: A one-word alias ("Continental", "Kennedy") names many things; a person's surname most of all.
 ONE_WORD_ALIAS = 0.85
 ONE_WORD_PERSON_ALIAS = 0.7

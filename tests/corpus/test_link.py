@@ -387,7 +387,25 @@ def test_a_place_linked_in_the_same_article_with_the_same_description_decides_be
 
 
 def test_a_sibling_never_makes_a_lone_weak_candidate_a_link(sibling_sources):
-    lone = Item("Q9000005", "Oregon Trail", aliases=("OT",), description="county in Oregon, United States", kind="Place")
+    lone = Item(
+        "Q9000005", "Oregon Trail", aliases=("OT",), description="county in Oregon, United States", kind="Place"
+    )
     with hand_made_index([*SIBLINGS, lone], Path(tempfile.mkdtemp())) as sources:
         ot, _ = decide(sources, q("place/ot", "Place", "OT"), q("place/dunmore-county", "Place", "Dunmore County"))
     assert ot.qid is None and not any("is also a" in e for e in ot.best.evidence)
+
+
+def test_a_full_name_without_the_items_middle_initial_links_only_a_famous_person():
+    people = [
+        Item("Q9000011", "Peter Q. Hallam", description="singer", kind="Person", popularity=0.67),
+        Item("Q9000012", "Arthur K. Benton", description="president", kind="Person", popularity=1.0),
+    ]
+    with hand_made_index(people, Path(tempfile.mkdtemp())) as sources:
+        hallam, benton = decide(
+            sources,
+            q("person/peter-hallam", "Person", "Peter Hallam"),
+            q("person/arthur-benton", "Person", "Arthur Benton"),
+        )
+    assert hallam.qid is None, "many a Peter Hallam is not the singer Peter Q. Hallam"
+    assert hallam.best.qid == "Q9000011" and "person name" in hallam.best.how
+    assert benton.qid == "Q9000012", "the famous one is meant"
