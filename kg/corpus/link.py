@@ -118,6 +118,8 @@ CONTEXT_RELATED = 0.5
 CONTEXT_DESCRIPTION = 0.3
 CONTEXT_DESCRIPTION_MAX = 2
 CONTEXT_SIBLING = 0.8
+#: The penalty of a namesake place without such a sibling when another has one.
+SIBLING_ELSEWHERE = 0.8
 #: score = name x type x (SUPPORT_FLOOR + (1 - SUPPORT_FLOOR) x support): an unknown item keeps half its score.
 SUPPORT_FLOOR = 0.5
 #: A national team's name: an exact name (at least this name score) of a country.
@@ -443,6 +445,14 @@ def sibling_key(description: str) -> str:
     return head if len(head.split()) >= 2 else ""
 
 
+def _sibling_of(item: Item, ctx: LinkContext) -> str | None:
+    """Another place linked in the same articles that is the same kind of place as this one, if any."""
+    if item.kind != Kind.PLACE or not (kind_of_place := sibling_key(item.description)):
+        return None
+    sibling = ctx.place_descriptions.get(kind_of_place)
+    return sibling if sibling != item.qid else None
+
+
 def _context_score(
     item: Item, ctx: LinkContext | None, namesakes: bool = False
 ) -> tuple[float, float, list[str], bool]:
@@ -472,11 +482,10 @@ def _context_score(
     if related:
         found.append(CONTEXT_RELATED)
         evidence.append(f"related item {name(related[0])} is named in the same articles")
-    kind_of_place = sibling_key(item.description) if namesakes and item.kind == Kind.PLACE else None
-    sibling = ctx.place_descriptions.get(kind_of_place) if kind_of_place else None
-    if sibling is not None and sibling != item.qid:
+    sibling = _sibling_of(item, ctx) if namesakes else None
+    if sibling is not None:
         found.append(CONTEXT_SIBLING)
-        evidence.append(f"{name(sibling)}, named in the same articles, is also a {kind_of_place!r}")
+        evidence.append(f"{name(sibling)}, named in the same articles, is also a {sibling_key(item.description)!r}")
     if item.description and ctx.names:
         overlap = sorted(_description_ngrams(item.description) & ctx.names)
         if overlap:
@@ -499,6 +508,8 @@ def score_candidates(q: LinkQuery, cands: dict[str, _Cand], ctx: LinkContext | N
     acronym = is_acronym(q.label)
     namesakes = sum(c.match.item.kind == Kind.PLACE and c.name >= SAME_KIND_NAME for c in cands.values()) > 1
     contexts = {qid: _context_score(c.match.item, ctx, namesakes) for qid, c in cands.items()}
+    # When a namesake place has a sibling in the same articles, the namesakes without one lose.
+    with_sibling = {q for q, c in cands.items() if namesakes and ctx is not None and _sibling_of(c.match.item, ctx)}
     # When some candidate's country agrees with the articles, a rival country they never name loses too.
     agreeing = any(agree for _, _, _, agree in contexts.values())
     scored = []
@@ -520,6 +531,9 @@ def score_candidates(q: LinkQuery, cands: dict[str, _Cand], ctx: LinkContext | N
         if rival and not any(x in ctx.countries or ctx.in_corpus(x) for x in item.countries):  # type: ignore[union-attr]
             penalty = COUNTRY_DISAGREES
             evidence = [*evidence, "a rival in a country the articles name is more likely"]
+        if with_sibling and qid not in with_sibling and item.kind == Kind.PLACE and c.name >= SAME_KIND_NAME:
+            penalty *= SIBLING_ELSEWHERE
+            evidence = [*evidence, "a namesake is the kind of place the articles name"]
         support = 1.0 - (1.0 - item.popularity) * (1.0 - context)
         score = c.name * fit * (SUPPORT_FLOOR + (1 - SUPPORT_FLOOR) * support) * penalty
         scored.append(

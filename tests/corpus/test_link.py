@@ -378,6 +378,8 @@ def test_a_place_linked_in_the_same_article_with_the_same_description_decides_be
     assert dunmore.qid == "Q9000003"
     assert marbury.qid == "Q9000001", "the county of the state its neighbour in the list is in"
     assert any("is also a 'county in oregon'" in e for e in marbury.best.evidence)
+    vermont = next(c for c in marbury.candidates if c.qid == "Q9000002")
+    assert "a namesake is the kind of place the articles name" in vermont.evidence
     elsewhere = decide(
         sibling_sources,
         q("place/marbury-county", "Place", "Marbury County"),
