@@ -52,7 +52,7 @@ ENTITY_KINDS: tuple[Kind, ...] = tuple(k for k in Kind if k.is_entity)
 TEAM = "TEAM"
 #: A nationality word that stands for its country ("Russian officials": Russia; kg.article.demonyms).
 DEMONYM = "DEMONYM"
-#: A place's name used as a modifier of a common noun ("U.S. officials", "the Texas courts", "Miami-based"):
+#: A place's name used as a modifier of a common noun ("U.S. officials", "the Texas courts", "UK-made"):
 #: still a mention of the place, of its own mention kind, as a nationality word is.
 MODIFIER = "MODIFIER"
 

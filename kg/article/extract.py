@@ -138,7 +138,7 @@ def _split_coordination(span: Span, label: str = "") -> list[Span]:
 
 def _is_fragment(span: Span, text: str) -> bool:
     """True when the span is part of a longer word ("AK" of "AK-47", "Coca" of "Coca-Cola"); a name before a
-    hyphen and a lower-case word ("Miami-based", "UK-born") is a name that modifies, and stays."""
+    hyphen and a lower-case word ("Miami-based", "UK-made") is a name, and stays."""
     begin, end = span.start_char, span.end_char
     before = text[begin - 1] if begin > 0 else " "
     after = text[end : end + 2]
