@@ -83,20 +83,29 @@ def wikidata_index_command(
 @click.option("--date", help="The data's date (default: the tables' newest modification date).")
 def wikidata_starter_command(tables: tuple[Path, ...], output: Path | None, date: str | None) -> None:
     """Remake the bundled starter items file from the shared tables (CC0, public-domain and MIT ones only),
-    and beside it the file of its places' coordinates from the dr5hn tables (ODbL, shipped apart)."""
-    from ..wikidata.starter import STARTER_ITEMS, write_starter_coordinates, write_starter_items
+    and beside it the files of its places' coordinates and of every country's first-level divisions from the
+    dr5hn tables (ODbL, shipped apart)."""
+    from ..wikidata.starter import (
+        STARTER_ITEMS,
+        write_starter_coordinates,
+        write_starter_items,
+        write_starter_regions,
+    )
     from ..wikidata.tables import TableError
 
     target = output or STARTER_ITEMS
     points = target.with_name("starter-coordinates.jsonl.gz")
+    divisions = target.with_name("starter-regions.jsonl.gz")
     try:
         n = write_starter_items(list(tables), target, date=date)
         located = write_starter_coordinates(list(tables), points, starter=target, date=date)
+        regions = write_starter_regions(list(tables), divisions, starter=target, date=date)
     except (TableError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{target}: {n:,} items ({target.stat().st_size:,} bytes)")
-    size = points.stat().st_size
-    click.echo(f"{points}: {located:,} places located ({size:,} bytes; ODbL 1.0: ship dr5hn's licence beside it)")
+    odbl = "ODbL 1.0: ship dr5hn's licence beside it"
+    click.echo(f"{points}: {located:,} places located ({points.stat().st_size:,} bytes; {odbl})")
+    click.echo(f"{divisions}: {regions:,} first-level divisions ({divisions.stat().st_size:,} bytes; {odbl})")
 
 
 _TYPES = {"person": Kind.PERSON, "organization": Kind.ORGANIZATION, "place": Kind.PLACE, "event": Kind.EVENT}

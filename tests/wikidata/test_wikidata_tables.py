@@ -33,8 +33,11 @@ def test_the_starter_index_is_built_once_into_the_cache(tmp_path):
     stamp = first.stat().st_mtime_ns
     assert first.parent == tmp_path / "wikidata" and first.name.startswith("starter-")
     assert starter_index_path(tmp_path).stat().st_mtime_ns == stamp, "the second call reuses it"
+    from kg.wikidata.starter import STARTER_REGIONS
+
+    qids = {i.qid for i in read_items(STARTER_ITEMS)} | {i.qid for i in read_items(STARTER_REGIONS)}
     with LocalIndex(first) as index:
-        assert index.info.id == "starter" and index.info.items == read_items_header(STARTER_ITEMS)["items"]
+        assert index.info.id == "starter" and index.info.items == len(qids), "the starter's items and its regions"
         assert index.item("Q884").label == "South Korea"
     assert index_paths("starter:/data/extra.sqlite", tmp_path) == [first, Path("/data/extra.sqlite")]
     assert index_paths("none", tmp_path) == [] and index_paths("", tmp_path) == []
@@ -153,3 +156,60 @@ def test_remaking_the_coordinates_from_the_tables_gives_the_bundled_file(tmp_pat
     out = tmp_path / "starter-coordinates.jsonl.gz"
     write_starter_coordinates([TABLES], out)
     assert out.read_bytes() == STARTER_COORDINATES.read_bytes(), "run 'kg wikidata starter ../shared/wikidata'"
+
+
+def test_the_first_level_divisions_ship_apart_under_their_own_licence():
+    from kg.wikidata.starter import GENERIC_REGION_WORDS, STARTER_REGIONS
+
+    head = read_items_header(STARTER_REGIONS)
+    assert "ODbL" in head["licence"] and head["items"] > 4000
+    for name in ("LICENSE.odbl.txt", "CONTENT_LICENSE.dbcl.txt"):
+        assert STARTER_REGIONS.with_name(f"starter-regions.{name}").is_file(), "the licence ships beside it"
+    regions = list(read_items(STARTER_REGIONS))
+    assert all(r.kind == "Place" and r.label and r.countries for r in regions)
+    assert not any(set(r.label.casefold().split()) <= GENERIC_REGION_WORDS for r in regions), "no 'Central' region"
+
+
+@needs_tables
+def test_remaking_the_regions_from_the_tables_gives_the_bundled_file(tmp_path):
+    from kg.wikidata.starter import STARTER_REGIONS, write_starter_regions
+
+    out = tmp_path / "starter-regions.jsonl.gz"
+    write_starter_regions([TABLES], out)
+    assert out.read_bytes() == STARTER_REGIONS.read_bytes(), "run 'kg wikidata starter ../shared/wikidata'"
+
+
+def test_a_region_named_like_a_town_has_a_namesakes_low_prior(tmp_path):
+    from kg.wikidata.items import Item, write_items
+    from kg.wikidata.starter import NAMESAKE_REGION_SITELINKS, write_starter_regions
+    from kg.wikidata.tables import popularity_from_sitelinks
+
+    tables = tmp_path / "dr5hn"
+    tables.mkdir()
+    (tables / "countries.csv").write_text("name,iso2,wikiDataId\nRuritania,RU,Q9100001\n")
+    (tables / "states.csv").write_text(
+        "name,country_code,country_name,type,latitude,longitude,wikiDataId,population\n"
+        "Strelsau,RU,Ruritania,province,1.0,2.0,Q9100002,9000000\n"
+        "Zenda,RU,Ruritania,province,1.5,2.5,Q9100003,9000000\n"
+        "Central,RU,Ruritania,region,1.7,2.7,Q9100004,100000\n"
+    )
+    (tables / "cities.tsv").write_text(
+        "qid\tname\tcountry_code\tstate_name\tpopulation\tlatitude\tlongitude\n"
+        "Q9100005\tStrelsau\tRU\tStrelsau\t2000000\t1.0\t2.0\n"
+    )
+    starter = tmp_path / "starter-items.jsonl.gz"
+    write_items([Item("Q9100001", "Ruritania", kind="Place", countries=("Q9100001",))], starter, {"date": "2026-01-01"})
+    out = tmp_path / "regions.jsonl.gz"
+    assert write_starter_regions([tables], out, starter=starter) == 2, "'Central' is no name"
+    regions = {r.label: r for r in read_items(out)}
+    assert regions["Strelsau"].popularity == pytest.approx(popularity_from_sitelinks(NAMESAKE_REGION_SITELINKS))
+    assert "named like a town" in regions["Strelsau"].popularity_basis
+    assert regions["Zenda"].popularity > regions["Strelsau"].popularity, "no town is called Zenda"
+    assert regions["Zenda"].description == "province of Ruritania" and regions["Zenda"].countries == ("Q9100001",)
+
+
+def test_the_starter_index_holds_the_first_level_divisions_fb15k_lacks(tmp_path):
+    index = LocalIndex(starter_index_path(tmp_path))
+    wallonia = index.item("Q231")
+    assert wallonia is not None and wallonia.kind == "Place" and wallonia.countries == ("Q31",)
+    assert "dr5hn" in index.info.licence or "ODbL" in index.info.licence
