@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import numpy
+
 from ..model import DEMONYM, MODIFIER, TEAM
 from ..names import TITLES
 from .demonyms import country_of
@@ -402,6 +404,8 @@ def listed_regions(doc: Doc) -> list[tuple[Span, str]]:
     Bernardino County; "Guangdong and Fujian provinces" two provinces. Only lists joined by "and" or "or"
     (a lone "Orange counties" says nothing)."""
     found: list[tuple[Span, str]] = []
+    if not _has_a_word(doc, frozenset(REGION_NOUNS)):
+        return found
     for noun in doc:
         kind = REGION_NOUNS.get(noun.lower_)
         if kind is None:
@@ -432,6 +436,7 @@ def listed_regions(doc: Doc) -> list[tuple[Span, str]]:
 
 #: A singular region noun after a place's name, and the region's full name it makes ("Buenos Aires province").
 REGION_NOUN: dict[str, str] = {"province": "Province", "county": "County", "prefecture": "Prefecture"}
+_REGION_NOUN_WORDS = frozenset(REGION_NOUN)
 
 
 def a_region_named_with_its_noun(doc: Doc) -> list[tuple[Span, str]]:
@@ -439,6 +444,8 @@ def a_region_named_with_its_noun(doc: Doc) -> list[tuple[Span, str]]:
     region (Buenos Aires Province, not the city), noun and all. See `one_sense_per_article` for the name's
     other uses in the article."""
     found: list[tuple[Span, str]] = []
+    if not _has_a_word(doc, _REGION_NOUN_WORDS):
+        return found
     for noun in doc:
         kind = REGION_NOUN.get(noun.text)
         if kind is None or noun.i == 0:
@@ -691,6 +698,21 @@ def _sports_words(doc: Doc) -> int:
     return count
 
 
+def _a_sports_sentence(sent: Span) -> bool:
+    """Whether the sentence has a sports word, found once per sentence (each name in it asks)."""
+    found = sent.doc.user_data.setdefault("kg_sports_sentences", {})
+    if sent.start not in found:
+        found[sent.start] = any(_a_sports_word(t) for t in sent)
+    return found[sent.start]
+
+
+def _has_a_word(doc: Doc, lowered: frozenset[str]) -> bool:
+    """Whether any token's lower case is one of the words: one pass over the doc's array, not its tokens."""
+    strings = doc.vocab.strings
+    wanted = [strings[w] for w in lowered if w in strings]
+    return bool(wanted) and bool(numpy.isin(doc.to_array("LOWER"), wanted).any())
+
+
 def _plays(token: Token) -> bool:
     """The token stands where a team stands in a match: subject or object of a match verb, after
     "against"/"versus", or modifying a team noun."""
@@ -719,7 +741,7 @@ def a_place_that_plays_a_match_is_a_team(span: Span, label: str) -> str | None:
     if label not in {"GPE", "LOC", "ORG"}:
         return None
     root = span.root
-    sporty = _sports_words(span.doc) >= 3 or any(_a_sports_word(t) for t in span.sent)
+    sporty = _sports_words(span.doc) >= 3 or _a_sports_sentence(span.sent)
     if not sporty:
         return None
     if _followed_by_a_team_word(span):
