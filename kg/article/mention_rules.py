@@ -18,6 +18,7 @@ specified on its own, without a model.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -237,9 +238,30 @@ def drop_share_buttons(span: Span) -> Span | None:
     return span
 
 
+#: Legal forms after which a word in capitals is a stock ticker ("Eskey Inc ESK", "CBS Inc CBS").
+_TICKER_AFTER = frozenset({"inc", "corp", "co", "ltd", "plc", "llc", "ag", "nv", "sa", "spa", "bv", "se", "lp"})
+_TICKER = re.compile(r"[A-Z]{1,5}")
+_TICKER_ON_AN_EXCHANGE = re.compile(r"[A-Z]{1,6}\.[A-Z]{1,2}")  # "PGLO.AS", "AAPL.O": a ticker whatever comes before
+
+
+def drop_a_ticker(span: Span) -> Span | None:
+    """ "Eskey Inc ESK", "NV Philips Gloeilampenfabrieken PGLO.AS": wire stories follow a company's name with its
+    stock ticker, which is no part of the name. A last word in capitals after a legal form, or one with an
+    exchange's suffix, is dropped."""
+    if len(span) < 2:
+        return span
+    last, before = span[-1], span[-2]
+    if _TICKER_ON_AN_EXCHANGE.fullmatch(last.text) or (
+        _TICKER.fullmatch(last.text) and before.text.rstrip(".").casefold() in _TICKER_AFTER
+    ):
+        return span[:-1]
+    return span
+
+
 SPAN_RULES: tuple[SpanRule, ...] = (
     cut_at_a_line_break,
     drop_share_buttons,
+    drop_a_ticker,
     drop_joining_words_at_the_end,
     drop_a_word_of_a_title,
     keep_a_capitalised_the,

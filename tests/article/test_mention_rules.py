@@ -15,6 +15,7 @@ from kg.article.mention_rules import (
     a_region_named_with_its_noun,
     apply_label_rules,
     cut_at_a_line_break,
+    drop_a_ticker,
     drop_a_weapon_model,
     drop_a_word_of_a_title,
     drop_joining_words_at_the_end,
@@ -107,6 +108,15 @@ def test_a_share_buttons_verb_is_no_name_nor_part_of_one():
     assert drop_share_buttons(ent(doc, 3, 4, "ORG")) is None
     doc = make(["the", "Washington", "Post", "said"])
     assert drop_share_buttons(ent(doc, 1, 3, "ORG")).text == "Washington Post"
+
+
+def test_a_stock_ticker_after_a_companys_name_is_no_part_of_it():
+    doc = make(["Marlowe", "Inc", "MRL", "said"])
+    assert drop_a_ticker(ent(doc, 0, 3, "ORG")).text == "Marlowe Inc"
+    doc = make(["NV", "Marlowe", "MRL.AS", "said"])
+    assert drop_a_ticker(ent(doc, 0, 3, "ORG")).text == "NV Marlowe"
+    doc = make(["Bank", "of", "America", "NA"])
+    assert drop_a_ticker(ent(doc, 0, 4, "ORG")).text == "Bank of America NA", "capitals after no legal form stay"
 
 
 def test_a_weapon_model_is_not_an_organisation():
