@@ -817,6 +817,10 @@ def a_name_after_a_town_and_a_comma_is_its_region(span: Span, label: str) -> str
 #: then a mention of the place as in "based in Miami", not a modifier.
 _WHERE_WORDS = frozenset({"based", "born", "headquartered", "registered", "listed"})
 
+#: Nouns of a broadcaster that a capital's name goes before in wire news ("Tehran radio", "Kabul television"): the
+#: station, of which the place's name is a modifier.
+BROADCAST_NOUNS = frozenset({"radio", "television", "tv"})
+
 #: Dependencies by which a name modifies the noun after it ("U.S. officials", "Tehran radio").
 _MODIFYING = frozenset({"compound", "nmod", "amod", "npadvmod"})
 #: Nouns that say what kind of place the name before them is ("the Ostbahnhof train station", "Buenos Aires
@@ -872,6 +876,8 @@ def a_place_name_that_modifies_a_noun_is_a_modifier(span: Span, label: str) -> s
         if doc[span.end + 1].lower_ in _WHERE_WORDS:
             return None  # "a Miami-based firm" says where the firm is, as "a firm based in Miami" does
         return MODIFIER if not after.whitespace_ and not span[-1].whitespace_ else None
+    if after.lower_ in BROADCAST_NOUNS and after.text[:1].islower():
+        return MODIFIER  # "told Tehran radio", whatever the parse made of it (the small model often a dative)
     root = span.root
     head = root.head
     if root.dep_ not in _MODIFYING or head.i < span.end or head.i - span.end > 3:

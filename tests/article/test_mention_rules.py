@@ -313,6 +313,11 @@ def test_a_place_name_joined_by_a_hyphen_to_based_says_where_and_is_a_mention_of
     assert a_place_name_that_modifies_a_noun_is_a_modifier(ent(doc, 1, 2, "GPE"), "GPE") is None
 
 
+def test_a_place_name_before_a_broadcasters_noun_is_a_modifier_whatever_the_parse():
+    doc = make(["told", "Marlowe", "radio", "that"], heads=[0, 0, 0, 0], deps=["ROOT", "dative", "dobj", "mark"])
+    assert a_place_name_that_modifies_a_noun_is_a_modifier(ent(doc, 1, 2, "GPE"), "GPE") == MODIFIER
+
+
 def test_a_place_name_that_begins_a_longer_name_is_not_a_modifier():
     doc = make(["in", "U.S.", "District", "Court"], heads=[0, 3, 3, 0], deps=["ROOT", "compound", "compound", "pobj"])
     assert a_place_name_that_modifies_a_noun_is_a_modifier(ent(doc, 1, 2, "GPE"), "GPE") is None
