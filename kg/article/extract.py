@@ -217,8 +217,8 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
 
 
 def _one_sense_per_article(found: list[Candidate], regions: list[tuple[Span, str]]) -> list[Candidate]:
-    """ "parts of Buenos Aires province ... harvest will start in Buenos Aires": a name the article once gives
-    as a region's ("Buenos Aires province") is that region wherever else it stands alone in the article,
+    """ "rain fell in Tucuman province ... the harvest in Tucuman": a name the article once gives
+    as a region's ("Tucuman province") is that region wherever else it stands alone in the article,
     whatever spaCy took it for there, as one sense per discourse has it (Gale, Church and Yarowsky 1992)."""
     if not regions:
         return found
@@ -262,8 +262,8 @@ def _token_mention(
 
 
 def _label_of(ent: Span) -> str:
-    """spaCy's label, except that a person's style it took for a work's title ("a portrait of The Duchess of
-    Cambridge" as WORK_OF_ART) is a person, as its head word says."""
+    """spaCy's label, except that a person's style it took for a work's title ("a statue of The Duke of
+    Westminster" as WORK_OF_ART) is a person, as its head word says."""
     if ent.label_ not in LABEL_KIND and head_word_label(ent.text) == "PERSON":
         return "PERSON"
     return ent.label_
@@ -275,7 +275,7 @@ def _surnames_alone(
     """ "Bernhard Langer ... Langer, meanwhile, collected": a person's surname alone that spaCy did not tag,
     in an article that names the person in full, is a mention (resolution then joins it to the full name).
     Only a proper noun that modifies nothing ("a Ford truck" stays a truck's maker) and not in a credit."""
-    surnames = {  # not of a style ("the Duchess of Cambridge": Cambridge is no surname)
+    surnames = {  # not of a style ("the Duke of Westminster": Westminster is no surname)
         words(c.text)[-1] for c in found if c.kind == Kind.PERSON and len(words(c.text)) >= 2 and " of " not in c.text
     }
     taken = [(c.begin, c.end) for c in found]

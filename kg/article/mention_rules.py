@@ -66,7 +66,7 @@ def keep_a_capitalised_the(span: Span) -> Span | None:
         if before.text == "The" and not before.is_sent_start and not _after_a_line_break(before):
             return doc[span.start - 1 : span.end]
         if before.text == "The" and _after_a_line_break(before) and _ends_a_line(span[-1]):
-            return doc[span.start - 1 : span.end]  # a line that is the name alone: a credit ("The Globe and Mail")
+            return doc[span.start - 1 : span.end]  # a line that is the name alone: a credit ("The Daily Courier")
     return span
 
 
@@ -204,12 +204,12 @@ def drop_a_word_of_a_title(span: Span) -> Span | None:
     return span
 
 
-#: Lower-case words that join the words of a name and so never end one ("Man and Woman of", "Peabody and Co and").
+#: Lower-case words that join the words of a name and so never end one ("Player and Coach of", "Hale and Co and").
 _JOINING_WORDS = frozenset({"of", "and", "the", "for", "to", "in", "on", "at", "&", "de", "du", "von"})
 
 
 def drop_joining_words_at_the_end(span: Span) -> Span | None:
-    """ "The Man and Woman of the Year awards" tagged "Man and Woman of": a name does not end in a word that
+    """ "The Player and Coach of the Year awards" tagged "Player and Coach of": a name does not end in a word that
     joins it to more, so such words are dropped from its end (nothing is left of a span of joining words)."""
     end = span.end
     while end > span.start and span.doc[end - 1].lower_ in _JOINING_WORDS and not span.doc[end - 1].text[:1].isupper():
@@ -217,7 +217,7 @@ def drop_joining_words_at_the_end(span: Span) -> Span | None:
     return span.doc[span.start : end] if end > span.start else None
 
 
-#: Verbs of a web page's share buttons, which stand before "to"/"on"/"this" ("Post to Fark Post to reddit",
+#: Verbs of a web page's share buttons, which stand before "to"/"on"/"this" ("Post to Zipline Post to Chatter",
 #: "Share on Facebook", "Digg this story"): a button's label, no name.
 _SHARE_VERBS = frozenset({"Post", "Share", "Email", "Tweet", "Digg", "Pin"})
 _SHARE_OBJECTS = frozenset({"to", "on", "this", "via"})
@@ -229,8 +229,8 @@ def _a_share_button(token: Token) -> bool:
 
 
 def drop_share_buttons(span: Span) -> Span | None:
-    """ "Post to Fark Post to reddit": a share button's verb is no name and no part of the name before it
-    ("Fark Post" is Fark). The span is cut before the first such verb; nothing is left of one that starts
+    """ "Post to Zipline Post to Chatter": a share button's verb is no name and no part of the name before it
+    ("Zipline Post" is Zipline). The span is cut before the first such verb; nothing is left of one that starts
     with it."""
     for token in span:
         if _a_share_button(token):
@@ -238,14 +238,14 @@ def drop_share_buttons(span: Span) -> Span | None:
     return span
 
 
-#: Legal forms after which a word in capitals is a stock ticker ("Eskey Inc ESK", "CBS Inc CBS").
+#: Legal forms after which a word in capitals is a stock ticker ("Acme Inc ACME").
 _TICKER_AFTER = frozenset({"inc", "corp", "co", "ltd", "plc", "llc", "ag", "nv", "sa", "spa", "bv", "se", "lp"})
 _TICKER = re.compile(r"[A-Z]{1,5}")
-_TICKER_ON_AN_EXCHANGE = re.compile(r"[A-Z]{1,6}\.[A-Z]{1,2}")  # "PGLO.AS", "AAPL.O": a ticker whatever comes before
+_TICKER_ON_AN_EXCHANGE = re.compile(r"[A-Z]{1,6}\.[A-Z]{1,2}")  # "ACME.AS", "AAPL.O": a ticker whatever comes before
 
 
 def drop_a_ticker(span: Span) -> Span | None:
-    """ "Eskey Inc ESK", "NV Philips Gloeilampenfabrieken PGLO.AS": wire stories follow a company's name with its
+    """ "Acme Inc ACME", "Acme NV ACME.AS": wire stories follow a company's name with its
     stock ticker, which is no part of the name. A last word in capitals after a legal form, or one with an
     exchange's suffix, is dropped."""
     if len(span) < 2:
@@ -384,9 +384,9 @@ def the_longer_name_a_place_begins_or_ends(span: Span, label: str) -> tuple[Span
         if org is not None and org.end == start - 1 and _an_institution(org):
             start = org.start  # "The Center for Radiation Therapy of Beverly Hills"
         elif doc[start - 2].text in NOBLE_TITLES and doc[start - 2].ent_iob_ in {"O", ""}:
-            start -= 2  # "the Duchess of Cambridge": a person's style, not the town
+            start -= 2  # "the Duke of Westminster": a person's style, not the town
             if start > sent.start and doc[start - 1].text == "The" and not doc[start - 1].is_sent_start:
-                start -= 1  # "a portrait of The Duchess of Cambridge"
+                start -= 1  # "a statue of The Duke of Westminster"
             return doc[start:end], "PERSON"
     if (start, end) == (span.start, span.end):
         return span, label
@@ -456,14 +456,14 @@ def listed_regions(doc: Doc) -> list[tuple[Span, str]]:
     return found
 
 
-#: A singular region noun after a place's name, and the region's full name it makes ("Buenos Aires province").
+#: A singular region noun after a place's name, and the region's full name it makes ("Tucuman province").
 REGION_NOUN: dict[str, str] = {"province": "Province", "county": "County", "prefecture": "Prefecture"}
 _REGION_NOUN_WORDS = frozenset(REGION_NOUN)
 
 
 def a_region_named_with_its_noun(doc: Doc) -> list[tuple[Span, str]]:
-    """ "parts of Buenos Aires province": a place's name and a region noun after it, written small, name the
-    region (Buenos Aires Province, not the city), noun and all. See `one_sense_per_article` for the name's
+    """ "rain in Tucuman province": a place's name and a region noun after it, written small, name the
+    region (Tucuman Province, not the city), noun and all. See `one_sense_per_article` for the name's
     other uses in the article."""
     found: list[tuple[Span, str]] = []
     if not _has_a_word(doc, _REGION_NOUN_WORDS):
@@ -563,7 +563,7 @@ HEAD_WORD_LABELS: dict[str, str] = {
         ],
         "LOC",
     ),
-    **dict.fromkeys(NOBLE_TITLES, "PERSON"),  # "the Duchess of Cambridge", "the Prince of Wales": a person's style
+    **dict.fromkeys(NOBLE_TITLES, "PERSON"),  # "the Duke of Westminster", "the Prince of Monaco": a person's style
     **dict.fromkeys(["Village", "Province", "County", "District", "Region"], "GPE"),
     **dict.fromkeys(["Street", "Avenue", "Square", "Bridge", "Airport"], "FAC"),
 }
@@ -817,7 +817,7 @@ def a_name_after_a_town_and_a_comma_is_its_region(span: Span, label: str) -> str
 #: then a mention of the place as in "based in Miami", not a modifier.
 _WHERE_WORDS = frozenset({"based", "born", "headquartered", "registered", "listed"})
 
-#: Nouns of a broadcaster that a capital's name goes before in wire news ("Tehran radio", "Kabul television"): the
+#: Nouns of a broadcaster that a capital's name goes before in wire news ("Baghdad radio", "Kabul television"): the
 #: station, of which the place's name is a modifier.
 BROADCAST_NOUNS = frozenset({"radio", "television", "tv"})
 
@@ -877,12 +877,12 @@ def a_place_name_that_modifies_a_noun_is_a_modifier(span: Span, label: str) -> s
             return None  # "a Miami-based firm" says where the firm is, as "a firm based in Miami" does
         return MODIFIER if not after.whitespace_ and not span[-1].whitespace_ else None
     if after.lower_ in BROADCAST_NOUNS and after.text[:1].islower():
-        return MODIFIER  # "told Tehran radio", whatever the parse made of it (the small model often a dative)
+        return MODIFIER  # "told Baghdad radio", whatever the parse made of it (the small model often a dative)
     root = span.root
     head = root.head
     if root.dep_ not in _MODIFYING or head.i < span.end or head.i - span.end > 3:
         return None
-    if head.lower_ in TITLES:  # "U.S. Ambassador to the Netherlands", "the U.S. Trade Representative": an office
+    if head.lower_ in TITLES:  # "the U.S. Ambassador to Japan", "the U.S. Commerce Secretary": an office
         return MODIFIER if all(_modifies_the_office(t, head) for t in doc[span.end : head.i]) else None
     between = doc[span.end : head.i + 1]  # "U.S. semiconductor industry": lower-case words up to the noun
     if not all(_a_modifying_word(t, root) for t in between):
@@ -891,15 +891,15 @@ def a_place_name_that_modifies_a_noun_is_a_modifier(span: Span, label: str) -> s
 
 
 def _a_modifying_word(token: Token, root: Token) -> bool:
-    """A lower-case word on the way to the modified noun, or a name coordinated with the place's ("Both U.S. and
-    Japanese officials")."""
+    """A lower-case word on the way to the modified noun, or a name coordinated with the place's ("U.S. and British
+    diplomats")."""
     if token.text[:1].islower() and token.is_alpha:
         return True
     return token.head == root and token.dep_ == "conj" and token.ent_type_ in {"NORP", "GPE"}
 
 
 def _modifies_the_office(token: Token, office: Token) -> bool:
-    """A word of an office's title between the place and the title word ("Trade" in "U.S. Trade Representative")."""
+    """A word of an office's title between the place and the title word ("Commerce" in "U.S. Commerce Secretary")."""
     return token.head == office and token.dep_ == "compound" and not token.ent_type_
 
 

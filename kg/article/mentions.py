@@ -2,7 +2,7 @@
 
 `resolve_article` runs with extraction (pure, per article): acronyms defined in the text ("United
 Nations Command (UNC)"), spelling variants (U.N./UN), a surname alone after the full name, a company's
-short name after its full name ("Continental" after "Continental Bank of Canada"),
+short name after its full name ("Marlowe" after "Marlowe Bank of Canada"),
 "the North" for North Korea, a surname tagged as an organisation that is the person named in full. The corpus
 stage (kg.corpus.resolve) then joins the articles' names into entities.
 """
@@ -163,7 +163,7 @@ def _leading_acronym_joins_its_organisation(art: Joining) -> None:
 
 
 #: Words that make a name of several words a company's or institution's, whose first word alone is its short
-#: name in business news ("Continental Bank of Canada" ... "Continental said").
+#: name in business news ("Marlowe Bank of Canada" ... "Marlowe said").
 COMPANY_WORDS = frozenset(
     {
         "corp",
@@ -194,9 +194,9 @@ COMPANY_WORDS = frozenset(
 
 
 def _short_name_joins_its_company(art: Joining) -> None:
-    """ "Continental Bank of Canada said ... Continental added": a one-word organisation that is the first word of
+    """ "Marlowe Bank of Canada said ... Marlowe added": a one-word organisation that is the first word of
     one company's name in the article, and a word of no other name there, is that company's short name; the link
-    is then decided on the full name, not on whatever else is called Continental."""
+    is then decided on the full name, not on whatever else is called Marlowe."""
     cands, groups, entity_idx = art.cands, art.groups, art.entities
     companies: dict[str, set[int]] = defaultdict(set)  # first word -> the companies whose name it begins
     holders: dict[str, set[int]] = defaultdict(set)  # word -> every name of several words that holds it

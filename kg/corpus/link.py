@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 _DIGEST = re.compile(r"/article/([0-9a-f]{64})#")
 
 #: How much a name match is worth, by how the name belongs to the item. A person's name without the item's middle
-#: names or initials ("Michael Smith" for "Michael W. Smith") is worth little: common names are shared by many
+#: names or initials ("Peter Hallam" for "Peter Q. Hallam") is worth little: common names are shared by many
 #: people, and only a famous item keeps such a link.
 MATCH_QUALITY = {LABEL: 1.0, ALIAS: 0.92, DERIVED: 0.7, INITIALS: 0.6}
 #: A one-word alias ("Continental", "Kennedy") names many things; a person's surname most of all.
@@ -110,7 +110,7 @@ SAME_KIND_NAME = 0.75
 #: Context evidence, combined as independent chances (1 - product of 1 - each): the item's country is named
 #: in the same articles, or elsewhere in the corpus; places in it are named; a related item is named; a name
 #: of the articles appears in its description (at most two count); a place linked in the same articles has
-#: its kind of place (a sibling: "county in California", "province of Argentina"; see `sibling_key`).
+#: its kind of place (a sibling: "county in Vermont", "province of Argentina"; see `sibling_key`).
 CONTEXT_COUNTRY_SHARED = 0.5
 CONTEXT_COUNTRY_IN_CORPUS = 0.2
 CONTEXT_CONTAINS_NAMED_PLACES = 0.4
@@ -438,8 +438,8 @@ def _description_ngrams(description: str, longest: int = 5) -> frozenset[str]:
 
 
 def sibling_key(description: str) -> str:
-    """What kind of place a description says, up to its first comma ("county in California" of "county in
-    California, United States" and of "county in California, USA"): Wikidata writes the rest many ways.
+    """What kind of place a description says, up to its first comma ("county in Vermont" of "county in
+    Vermont, United States" and of "county in Vermont, USA"): Wikidata writes the rest many ways.
     Empty for a description of one word, which says too little."""
     head = description.split(",", 1)[0].strip().casefold()
     return head if len(head.split()) >= 2 else ""
@@ -458,7 +458,7 @@ def _context_score(
 ) -> tuple[float, float, list[str], bool]:
     """(context in [0,1], penalty factor, evidence, whether its country is named in the same articles).
     `namesakes`: other places answer to the name too, and a sibling may choose between them (it never makes
-    a lone weak candidate, "M.D." for Maryland after a doctor's name, a link)."""
+    a lone weak candidate a link: "MD" after a doctor's name is no state)."""
     if ctx is None:
         return 0.0, 1.0, [], False
     found: list[float] = []

@@ -11,9 +11,9 @@ own, so the items file stays free of share-alike terms; the index in the cache j
 source says both licences. Places get points on the map, and linked places their geo:hasGeometry.
 
 And apart too, under the same terms, `starter-regions.jsonl.gz`: the first-level divisions of every country
-in dr5hn (provinces, states, regions), which news names all the time ("Cordoba, Santa Fe and Chaco" in a
+in dr5hn (provinces, states, regions), which news names all the time ("Salta, Jujuy and Tucuman" in a
 harvest report) and FB15k mostly lacks. A region named like a town or another place of the starter gets a
-low prior: a bare "Istanbul" is the city; "Istanbul province", or provinces named beside it, bring the
+low prior: a bare "Tucuman" is the city; "Tucuman province", or provinces named beside it, bring the
 region back (see `kg.article.mention_rules.a_region_named_with_its_noun` and the linker's siblings).
 """
 
@@ -118,7 +118,7 @@ def write_starter_coordinates(
     Only items the starter holds and gives no point of its own: the file adds coordinates to the index,
     never items (an item here has no name; the index joins it to the starter's by QID). A starter item
     of no known kind that the tables list as a city, state or country is a place, and its record here
-    says so ("Grimsby", which FB15k gives no type, is a place to link "Grimsby" to).
+    says so (a French department FB15k gives no type is a place to link its name to).
     """
     starter_items = list(read_items(starter))
     places = {item.qid for item in starter_items if item.kind == Kind.PLACE and item.coordinates is None}

@@ -87,24 +87,26 @@ def test_a_the_that_starts_a_sentence_stays_out_of_the_name():
 
 
 def test_a_the_on_a_line_with_the_name_alone_belongs_to_the_name():
-    words = ["camp", "\n\n", "The", "Globe", "and", "Mail", "\n\n", "Cannon"]
-    doc = make(words, spaces=[False, False, True, True, True, False, False, False])
-    assert keep_a_capitalised_the(ent(doc, 3, 6, "ORG")).text == "The Globe and Mail"
-    doc = make(["\n\n", "The", "Globe", "reported", "it"], spaces=[False, True, True, True, False])
-    assert keep_a_capitalised_the(ent(doc, 2, 3, "ORG")).text == "Globe"  # a sentence goes on: the capital says nothing
+    words = ["camp", "\n\n", "The", "Daily", "Courier", "\n\n", "Photo"]
+    doc = make(words, spaces=[False, False, True, True, False, False, False])
+    assert keep_a_capitalised_the(ent(doc, 3, 5, "ORG")).text == "The Daily Courier"
+    doc = make(["\n\n", "The", "Courier", "reported", "it"], spaces=[False, True, True, True, False])
+    assert (
+        keep_a_capitalised_the(ent(doc, 2, 3, "ORG")).text == "Courier"
+    )  # a sentence goes on: the capital says nothing
 
 
 def test_a_name_does_not_end_in_a_joining_word():
-    doc = make(["The", "Man", "and", "Woman", "of", "the", "Year"])
-    assert drop_joining_words_at_the_end(ent(doc, 1, 5, "ORG")).text == "Man and Woman"
-    doc = make(["Kidder", "Peabody", "and", "Co", "and"])
-    assert drop_joining_words_at_the_end(ent(doc, 0, 5, "ORG")).text == "Kidder Peabody and Co"
+    doc = make(["The", "Player", "and", "Coach", "of", "the", "Year"])
+    assert drop_joining_words_at_the_end(ent(doc, 1, 5, "ORG")).text == "Player and Coach"
+    doc = make(["Marlowe", "Hale", "and", "Co", "and"])
+    assert drop_joining_words_at_the_end(ent(doc, 0, 5, "ORG")).text == "Marlowe Hale and Co"
     assert drop_joining_words_at_the_end(ent(doc, 4, 5, "ORG")) is None
 
 
 def test_a_share_buttons_verb_is_no_name_nor_part_of_one():
-    doc = make(["Post", "to", "Fark", "Post", "to", "reddit"])
-    assert drop_share_buttons(ent(doc, 2, 4, "ORG")).text == "Fark"
+    doc = make(["Post", "to", "Zipline", "Post", "to", "Chatter"])
+    assert drop_share_buttons(ent(doc, 2, 4, "ORG")).text == "Zipline"
     assert drop_share_buttons(ent(doc, 3, 4, "ORG")) is None
     doc = make(["the", "Washington", "Post", "said"])
     assert drop_share_buttons(ent(doc, 1, 3, "ORG")).text == "Washington Post"
@@ -145,7 +147,7 @@ def test_a_lone_person_word_after_at_is_a_place():
         (["Military", "Demarcation", "Line"], "ORG", "LOC"),
         (["Ministry", "of", "Defence"], "GPE", "ORG"),
         (["Demilitarized", "Zone"], "ORG", "LOC"),
-        (["Duchess", "of", "Cambridge"], "ORG", "PERSON"),
+        (["Duchess", "of", "Strelsau"], "ORG", "PERSON"),
     ],
 )
 def test_the_head_word_decides_the_kind(words, label, wanted):
@@ -276,12 +278,12 @@ def test_a_place_name_before_an_adjective_and_its_noun_is_a_modifier():
 
 def test_a_place_name_coordinated_with_a_nationality_word_before_a_noun_is_a_modifier():
     doc = make(
-        ["Both", "U.S.", "and", "Japanese", "officials", "said"],
-        heads=[4, 4, 1, 1, 5, 5],
-        deps=["det", "nmod", "cc", "conj", "nsubj", "ROOT"],
+        ["U.S.", "and", "British", "diplomats", "met"],
+        heads=[3, 0, 0, 4, 4],
+        deps=["nmod", "cc", "conj", "nsubj", "ROOT"],
     )
-    doc.ents = [ent(doc, 1, 2, "GPE"), ent(doc, 3, 4, "NORP")]
-    assert a_place_name_that_modifies_a_noun_is_a_modifier(ent(doc, 1, 2, "GPE"), "GPE") == MODIFIER
+    doc.ents = [ent(doc, 0, 1, "GPE"), ent(doc, 2, 3, "NORP")]
+    assert a_place_name_that_modifies_a_noun_is_a_modifier(ent(doc, 0, 1, "GPE"), "GPE") == MODIFIER
 
 
 def test_a_place_name_before_an_office_title_is_a_modifier():
@@ -292,7 +294,7 @@ def test_a_place_name_before_an_office_title_is_a_modifier():
     )
     assert a_place_name_that_modifies_a_noun_is_a_modifier(ent(doc, 1, 2, "GPE"), "GPE") == MODIFIER
     doc = make(
-        ["the", "U.S.", "Trade", "Representative"], heads=[3, 3, 3, 3], deps=["det", "compound", "compound", "ROOT"]
+        ["the", "U.S.", "Commerce", "Secretary"], heads=[3, 3, 3, 3], deps=["det", "compound", "compound", "ROOT"]
     )
     assert a_place_name_that_modifies_a_noun_is_a_modifier(ent(doc, 1, 2, "GPE"), "GPE") == MODIFIER
 
@@ -476,9 +478,9 @@ def test_an_institution_and_of_and_a_place_are_one_name():
 
 
 def test_a_noble_title_and_of_and_a_place_are_a_persons_style():
-    words = ["a", "portrait", "of", "The", "Duchess", "of", "Cambridge"]
+    words = ["a", "statue", "of", "The", "Duchess", "of", "Strelsau"]
     doc = tagged(words, ["DET", "NOUN", "ADP", "DET", "PROPN", "ADP", "PROPN"], [(6, 7, "GPE")])
-    assert longer(doc, 6, 7) == ("The Duchess of Cambridge", "PERSON")
+    assert longer(doc, 6, 7) == ("The Duchess of Strelsau", "PERSON")
 
 
 def test_a_company_and_of_and_a_place_are_the_company_and_where_it_is():
