@@ -177,10 +177,10 @@ def _match_report(sentence: list[str], heads: list[int], deps: list[str], lemmas
 
 def test_a_country_that_beats_another_in_a_match_report_is_its_team():
     doc = _match_report(
-        ["England", "beat", "Samoa", "."],
+        ["Portugal", "beat", "Norway", "."],
         [1, 1, 1, 1],
         ["nsubj", "ROOT", "dobj", "punct"],
-        ["england", "beat", "samoa", "."],
+        ["portugal", "beat", "norway", "."],
     )
     assert a_place_that_plays_a_match_is_a_team(ent(doc, 8, 9, "GPE"), "GPE") == TEAM
     assert a_place_that_plays_a_match_is_a_team(ent(doc, 10, 11, "ORG"), "ORG") == TEAM
@@ -188,28 +188,28 @@ def test_a_country_that_beats_another_in_a_match_report_is_its_team():
 
 def test_a_conjunct_of_a_team_is_a_team():
     doc = _match_report(
-        ["England", "and", "Tonga", "met", "."],
+        ["Portugal", "and", "Uruguay", "met", "."],
         [3, 0, 0, 3, 3],
         ["nsubj", "cc", "conj", "ROOT", "punct"],
-        ["england", "and", "tonga", "meet", "."],
+        ["portugal", "and", "uruguay", "meet", "."],
     )
     assert a_place_that_plays_a_match_is_a_team(ent(doc, 10, 11, "GPE"), "GPE") == TEAM
 
 
 def test_a_country_before_a_team_word_in_a_match_report_is_its_team_whatever_the_parse():
-    # the small model hangs "Scotland" on the person, not on "great"
+    # the small model hangs "Portugal" on the person, not on "great"
     doc = _match_report(
-        ["by", "Scotland", "great", "Gavin", "Hastings", "."],
+        ["by", "Portugal", "great", "Luis", "Figo", "."],
         [0, 4, 4, 4, 0, 0],
         ["ROOT", "nmod", "amod", "compound", "pobj", "punct"],
-        ["by", "scotland", "great", "gavin", "hastings", "."],
+        ["by", "portugal", "great", "luis", "figo", "."],
     )
     assert a_place_that_plays_a_match_is_a_team(ent(doc, 9, 10, "GPE"), "GPE") == TEAM
 
 
 def test_a_place_versus_another_in_a_sports_sentence_is_a_team():
     doc = make(
-        ["during", "the", "Alabama", "versus", "Florida", "State", "football", "game"],
+        ["during", "the", "Iowa", "versus", "Kansas", "State", "football", "game"],
         heads=[0, 2, 0, 2, 5, 7, 7, 3],
         deps=["ROOT", "det", "pobj", "prep", "compound", "compound", "compound", "pobj"],
     )
@@ -352,20 +352,18 @@ def longer(doc: Doc, start: int, end: int, label: str = "GPE") -> tuple[str, str
 
 
 def test_a_place_followed_by_an_organisation_name_is_that_longer_name():
-    doc = tagged(
-        ["in", "U.S.", "District", "Court"], ["ADP", "PROPN", "PROPN", "PROPN"], [(1, 2, "GPE"), (2, 4, "ORG")]
-    )
-    assert longer(doc, 1, 2) == ("U.S. District Court", "ORG")
+    doc = tagged(["in", "U.S.", "Tax", "Court"], ["ADP", "PROPN", "PROPN", "PROPN"], [(1, 2, "GPE"), (2, 4, "ORG")])
+    assert longer(doc, 1, 2) == ("U.S. Tax Court", "ORG")
 
 
 def test_a_place_followed_by_proper_nouns_no_entity_holds_is_that_longer_name():
-    doc = tagged(["the", "Ohio", "State", "recruiter"], ["DET", "PROPN", "PROPN", "NOUN"], [(1, 2, "GPE")])
-    assert longer(doc, 1, 2) == ("Ohio State", "ORG")
+    doc = tagged(["the", "Iowa", "State", "recruiter"], ["DET", "PROPN", "PROPN", "NOUN"], [(1, 2, "GPE")])
+    assert longer(doc, 1, 2) == ("Iowa State", "ORG")
 
 
 def test_a_proper_noun_before_a_place_begins_the_longer_name():
-    doc = tagged(["in", "H", "Texas", "magazine"], ["ADP", "PROPN", "PROPN", "NOUN"], [(2, 3, "GPE")])
-    assert longer(doc, 2, 3) == ("H Texas", "ORG")
+    doc = tagged(["in", "Z", "Nevada", "magazine"], ["ADP", "PROPN", "PROPN", "NOUN"], [(2, 3, "GPE")])
+    assert longer(doc, 2, 3) == ("Z Nevada", "ORG")
 
 
 def test_the_longer_names_head_word_gives_its_kind():
@@ -374,12 +372,12 @@ def test_the_longer_names_head_word_gives_its_kind():
 
 
 def test_a_possessive_place_begins_a_longer_name_of_two_words_or_more():
-    words = ["Houston", "'s", "Top", "Dentists", "list"]
+    words = ["Denver", "'s", "Best", "Lawyers", "list"]
     spaces = [False, True, True, True, False]
     doc = tagged(words, ["PROPN", "PART", "PROPN", "PROPN", "NOUN"], [(0, 1, "GPE")], spaces)
-    assert longer(doc, 0, 1) == ("Houston's Top Dentists", "ORG")
-    one = tagged(["Houston", "'s", "Mayor", "said"], ["PROPN", "PART", "PROPN", "VERB"], [(0, 1, "GPE")], spaces[:4])
-    assert longer(one, 0, 1) == ("Houston", "GPE")
+    assert longer(doc, 0, 1) == ("Denver's Best Lawyers", "ORG")
+    one = tagged(["Denver", "'s", "Mayor", "said"], ["PROPN", "PART", "PROPN", "VERB"], [(0, 1, "GPE")], spaces[:4])
+    assert longer(one, 0, 1) == ("Denver", "GPE")
 
 
 def test_a_place_before_a_title_and_a_person_stays_the_place():
@@ -409,7 +407,7 @@ def test_a_place_at_the_start_of_a_sentence_keeps_its_own_name():
 
 def test_a_short_name_after_a_town_and_a_comma_is_its_region():
     doc = tagged(
-        ["located", "in", "Houston", ",", "TX", "."],
+        ["located", "in", "Provo", ",", "UT", "."],
         ["VERB", "ADP", "PROPN", "PUNCT", "PROPN", "PUNCT"],
         [(2, 3, "GPE"), (4, 5, "ORG")],
     )
@@ -418,12 +416,12 @@ def test_a_short_name_after_a_town_and_a_comma_is_its_region():
 
 def test_a_name_after_a_town_and_a_comma_that_goes_on_is_left_alone():
     doc = tagged(
-        ["In", "Houston", ",", "Acme", "Corp", "said"],
+        ["In", "Provo", ",", "Acme", "Corp", "said"],
         ["ADP", "PROPN", "PUNCT", "PROPN", "PROPN", "VERB"],
         [(1, 2, "GPE"), (3, 5, "ORG")],
     )
     assert a_name_after_a_town_and_a_comma_is_its_region(doc[3:5], "ORG") is None
-    doc = tagged(["Smith", ",", "TX", "."], ["PROPN", "PUNCT", "PROPN", "PUNCT"], [(0, 1, "PERSON"), (2, 3, "ORG")])
+    doc = tagged(["Smith", ",", "UT", "."], ["PROPN", "PUNCT", "PROPN", "PUNCT"], [(0, 1, "PERSON"), (2, 3, "ORG")])
     assert a_name_after_a_town_and_a_comma_is_its_region(doc[2:3], "ORG") is None
 
 
@@ -472,9 +470,9 @@ def test_a_lone_name_before_counties_is_no_list():
 
 
 def test_an_institution_and_of_and_a_place_are_one_name():
-    words = ["at", "The", "Center", "for", "Radiation", "Therapy", "of", "Beverly", "Hills"]
+    words = ["at", "The", "Center", "for", "Marine", "Studies", "of", "Santa", "Cruz"]
     doc = tagged(words, ["ADP", "DET", *["PROPN"] * 4, "ADP", "PROPN", "PROPN"], [(1, 6, "ORG"), (7, 9, "GPE")])
-    assert longer(doc, 7, 9) == ("The Center for Radiation Therapy of Beverly Hills", "ORG")
+    assert longer(doc, 7, 9) == ("The Center for Marine Studies of Santa Cruz", "ORG")
 
 
 def test_a_noble_title_and_of_and_a_place_are_a_persons_style():
@@ -484,16 +482,16 @@ def test_a_noble_title_and_of_and_a_place_are_a_persons_style():
 
 
 def test_a_company_and_of_and_a_place_are_the_company_and_where_it_is():
-    words = ["Custom", "Security", "Services", "of", "Myrtle", "Beach"]
+    words = ["Acme", "Cleaning", "Services", "of", "Twin", "Falls"]
     doc = tagged(words, ["PROPN"] * 3 + ["ADP", "PROPN", "PROPN"], [(0, 3, "ORG"), (4, 6, "GPE")])
-    assert longer(doc, 4, 6) == ("Myrtle Beach", "GPE")
+    assert longer(doc, 4, 6) == ("Twin Falls", "GPE")
 
 
 def test_a_capitalised_adjective_continues_a_name_only_after_a_possessive():
-    words = ["of", "Houston", "'s", "Top", "Dentists"]
+    words = ["of", "Denver", "'s", "Best", "Lawyers"]
     spaces = [True, False, True, True, False]
     doc = tagged(words, ["ADP", "PROPN", "PART", "ADJ", "NOUN"], [(1, 2, "GPE")], spaces)
-    assert longer(doc, 1, 2) == ("Houston's Top Dentists", "ORG")
+    assert longer(doc, 1, 2) == ("Denver's Best Lawyers", "ORG")
     doc = tagged(["sub", "-", "Saharan", "Africa"], ["ADJ", "PUNCT", "ADJ", "PROPN"], [(3, 4, "LOC")])
     assert longer(doc, 3, 4, "LOC") == ("Africa", "LOC")
 
@@ -521,7 +519,7 @@ def test_the_year_before_a_one_off_event_may_be_another_things():
 
 
 def test_a_word_fused_into_an_office_title_is_no_name():
-    doc = make(["acting", "Finance", "Minister", "Giovanni", "Goria"])
+    doc = make(["acting", "Finance", "Minister", "Paolo", "Rossi"])
     assert drop_a_word_of_a_title(ent(doc, 1, 2, "ORG")) is None
     doc = make(["the", "Finance", "Ministry", "said"])
     assert drop_a_word_of_a_title(ent(doc, 1, 3, "ORG")).text == "Finance Ministry"
@@ -529,22 +527,22 @@ def test_a_word_fused_into_an_office_title_is_no_name():
 
 def test_an_organisation_of_several_words_in_a_sports_report_is_a_team_only_after_versus():
     doc = _match_report(
-        ["Bernhard", "Langer", "won", "the", "match", "."],
+        ["Marla", "Quillon", "won", "the", "match", "."],
         [1, 2, 2, 4, 2, 2],
         ["compound", "nsubj", "ROOT", "det", "dobj", "punct"],
-        ["bernhard", "langer", "win", "the", "match", "."],
+        ["marla", "quillon", "win", "the", "match", "."],
     )
     assert a_place_that_plays_a_match_is_a_team(ent(doc, 8, 10, "ORG"), "ORG") is None
-    doc = make(["the", "Alabama", "versus", "Florida", "State", "football", "game"])
+    doc = make(["the", "Iowa", "versus", "Kansas", "State", "football", "game"])
     assert a_place_that_plays_a_match_is_a_team(ent(doc, 3, 5, "ORG"), "ORG") == TEAM
 
 
 def test_a_place_a_player_plays_for_is_a_team():
     doc = _match_report(
-        ["Yabo", "plays", "for", "Aachen", "."],
+        ["Diallo", "plays", "for", "Bremen", "."],
         [1, 1, 1, 2, 1],
         ["nsubj", "ROOT", "prep", "pobj", "punct"],
-        ["yabo", "play", "for", "aachen", "."],
+        ["diallo", "play", "for", "bremen", "."],
     )
     assert a_place_that_plays_a_match_is_a_team(ent(doc, 11, 12, "GPE"), "GPE") == TEAM
 

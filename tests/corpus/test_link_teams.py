@@ -1,4 +1,4 @@
-"""Teams named after their place ("England beat Samoa"): never linked to the place; a club is linked when
+"""Teams named after their place ("Portugal beat Norway"): never linked to the place; a club is linked when
 the index has one; a national team not at all, since every sport has one (precision first)."""
 
 from __future__ import annotations

@@ -229,20 +229,20 @@ def test_each_joining_rule_of_an_article_is_a_documented_function_applied_in_a_f
 
 def test_a_place_that_plays_a_match_once_is_the_team_throughout_the_report():
     cands = [
-        cand("Tonga", 0, "GPE"),
-        cand("Tonga", 100, "GPE"),
-        cand("Tonga", 200, "TEAM", "Organization"),
-        cand("Fiji", 300, "GPE"),
+        cand("Uruguay", 0, "GPE"),
+        cand("Uruguay", 100, "GPE"),
+        cand("Uruguay", 200, "TEAM", "Organization"),
+        cand("Norway", 300, "GPE"),
     ]
     mentions = resolve_article(cands)
-    tonga = [m for m in mentions if m.text == "Tonga"]
-    assert {(m.kind, m.label) for m in tonga} == {("Organization", "TEAM")}
-    assert [(m.kind, m.label) for m in mentions if m.text == "Fiji"] == [("Place", "GPE")]
+    uruguay = [m for m in mentions if m.text == "Uruguay"]
+    assert {(m.kind, m.label) for m in uruguay} == {("Organization", "TEAM")}
+    assert [(m.kind, m.label) for m in mentions if m.text == "Norway"] == [("Place", "GPE")]
 
 
 def test_a_person_is_never_made_a_team_by_a_surname_tagged_as_one():
-    ashton = Candidate(100, 106, "Ashton", "TEAM", "ORG", "Organization", (0, 1000))  # "Ashton beat them"
-    cands = [cand("Brian Ashton", 0, "PERSON"), ashton]
+    quillon = Candidate(100, 107, "Quillon", "TEAM", "ORG", "Organization", (0, 1000))  # "Quillon beat them"
+    cands = [cand("Marla Quillon", 0, "PERSON"), quillon]
     kinds = {m.kind for m in resolve_article(cands)}
     assert kinds == {"Person"}
 
