@@ -114,7 +114,7 @@ _NAME_ENDINGS = frozenset(
 
 
 def _split_coordination(span: Span, label: str = "") -> list[Span]:
-    """ "North and South" names two places, not one; "Hulu, Apple TV" two organisations and "Sheridan, Chuter"
+    """ "North and South" names two places, not one; "Zipline, Chatter TV" two organisations and "Quillon, Marlowe"
     two people (spaCy's list taken for one name): a comma inside an organisation's or person's name
     between capitalised words splits it, unless a legal form or "Jr." follows."""
     doc = span.doc
@@ -154,7 +154,7 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
 
     `zones` are the body's headline and credit lines (`_line_zones`), when the caller has them. Besides
     spaCy's entities: each name of a list of regions ("Los Angeles and Orange counties"), each later use
-    of an acronym the article defines for one of its names ("... Medical Group, Inc. (VRA)"), and each
+    of an acronym the article defines for one of its names ("Acme Medical Group, Inc. (AMG)"), and each
     surname alone of a person it names in full.
     """
     offset = article.body_start
@@ -272,7 +272,7 @@ def _label_of(ent: Span) -> str:
 def _surnames_alone(
     doc: Doc, found: list[Candidate], offset: int, body: str, zones: list[tuple[int, int, str]]
 ) -> list[Candidate]:
-    """ "Bernhard Langer ... Langer, meanwhile, collected": a person's surname alone that spaCy did not tag,
+    """ "Marla Quillon ... Quillon, meanwhile, won": a person's surname alone that spaCy did not tag,
     in an article that names the person in full, is a mention (resolution then joins it to the full name).
     Only a proper noun that modifies nothing ("a Ford truck" stays a truck's maker) and not in a credit."""
     surnames = {  # not of a style ("the Duke of Westminster": Westminster is no surname)
@@ -284,7 +284,7 @@ def _surnames_alone(
         if token.text not in surnames or token.pos_ != "PROPN" or token.dep_ in {"compound", "amod", "nmod"}:
             continue
         if token.i > 0 and doc[token.i - 1].text[:1].isupper() and not doc[token.i - 1].is_sent_start:
-            continue  # "Girl Scout": the end of another name
+            continue  # "Cub Scout": the end of another name
         found_here = _token_mention(token, ("PERSON", "PERSON", Kind.PERSON), offset, body, zones, taken)
         if found_here is not None:
             extra.append(found_here)
@@ -297,7 +297,7 @@ _DEFINED = re.compile(r"\s*\(\s*([A-Z][A-Za-z&]{1,9})\s*\)")
 def _uses_of_defined_acronyms(
     doc: Doc, found: list[Candidate], offset: int, body: str, zones: list[tuple[int, int, str]]
 ) -> list[Candidate]:
-    """ "The Center for Radiation Therapy (CRT) ... CRT said": the acronym a name is defined by, wherever spaCy
+    """ "The Center for Marine Studies (CMS) ... CMS said": the acronym a name is defined by, wherever spaCy
     did not tag it, is a mention of that name's kind. Only acronyms that spell the name (Schwartz & Hearst's
     letter match, kg.names.long_form_start)."""
     defined: dict[str, Candidate] = {}

@@ -127,7 +127,7 @@ COMMA_LEGAL_FORMS = frozenset({"inc", "inc.", "llc", "ltd", "ltd.", "plc", "corp
 
 
 def keep_a_legal_form_after_a_comma(span: Span) -> Span | None:
-    """ "Valley Medical Group, Inc.": a legal form after a comma is the end of the company's name."""
+    """ "Acme Medical Group, Inc.": a legal form after a comma is the end of the company's name."""
     doc = span.doc
     end = span.end
     if end + 1 < len(doc) and doc[end].text == "," and doc[end + 1].lower_ in COMMA_LEGAL_FORMS:
@@ -155,7 +155,7 @@ def drop_quotes_keep_a_trademark(span: Span) -> Span | None:
     return doc[start:end]
 
 
-#: Last words of recurring events, whose year says which edition ("the 1999 World Cup"); a one-off's year
+#: Last words of recurring events, whose year says which edition ("the 2010 World Cup"); a one-off's year
 #: may belong to something else ("the 1953 Korean War armistice": the armistice's year).
 RECURRING_EVENTS = frozenset(
     {
@@ -181,7 +181,7 @@ RECURRING_EVENTS = frozenset(
 
 
 def keep_the_year_of_an_event(span: Span) -> Span:
-    """ "the 1999 World Cup", "the 2012 Olympics": a year right before a recurring event is part of its name
+    """ "the 2010 World Cup", "the 2012 Olympics": a year right before a recurring event is part of its name
     (which edition). Only for events, and only recurring ones."""
     doc = span.doc
     if span.start > 0 and span[-1].lower_ in RECURRING_EVENTS:
@@ -196,7 +196,7 @@ _OFFICE_TITLES = frozenset({"minister", "secretary", "undersecretary", "chancell
 
 
 def drop_a_word_of_a_title(span: Span) -> Span | None:
-    """ "acting Finance Minister Giovanni Goria", "Treasury Secretary James Baker": one capitalised word right
+    """ "acting Finance Minister Paolo Rossi", "Treasury Secretary John Doe": one capitalised word right
     before an office's title is part of the title, not a name of its own."""
     doc = span.doc
     if len(span) == 1 and span.end < len(doc) and doc[span.end].lower_ in _OFFICE_TITLES:
@@ -218,7 +218,7 @@ def drop_joining_words_at_the_end(span: Span) -> Span | None:
 
 
 #: Verbs of a web page's share buttons, which stand before "to"/"on"/"this" ("Post to Zipline Post to Chatter",
-#: "Share on Facebook", "Digg this story"): a button's label, no name.
+#: "Share on Facebook", "Tweet this story"): a button's label, no name.
 _SHARE_VERBS = frozenset({"Post", "Share", "Email", "Tweet", "Digg", "Pin"})
 _SHARE_OBJECTS = frozenset({"to", "on", "this", "via"})
 
@@ -287,9 +287,9 @@ _POSSESSIVES = frozenset({"'s", "’s"})
 
 def _free_proper_noun(token: Token, *, loose: bool = False) -> bool:
     """A capitalised proper noun that no other entity holds and that is neither a title ("Gov.", "Minister")
-    nor written in capitals (an acronym or a ticker, "NASDAQ", "WPM", names of their own). `loose` admits a
-    noun or adjective capitalised inside a sentence ("Houston's Top Dentists"), which after a possessive
-    says a name more surely than anywhere else ("sub-Saharan Africa", "the U.S. Medical equipment field")."""
+    nor written in capitals (an acronym or a ticker, "FTSE", "NYSE", names of their own). `loose` admits a
+    noun or adjective capitalised inside a sentence ("Denver's Best Lawyers"), which after a possessive
+    says a name more surely than anywhere else ("sub-Saharan Africa", "the U.S. Dental supply market")."""
     proper = token.pos_ == "PROPN" or (loose and token.pos_ in {"NOUN", "ADJ"} and not token.is_sent_start)
     return (
         proper
@@ -301,8 +301,8 @@ def _free_proper_noun(token: Token, *, loose: bool = False) -> bool:
 
 
 #: Head words of institutions whose names go on with "of <place>" ("University of Texas", "The Center for
-#: Radiation Therapy of Beverly Hills"). A company's "of <place>" is mostly where it is ("Custom Security
-#: Services of Myrtle Beach", "Acme Inc of Houston"), so company words are not here.
+#: Marine Studies of Santa Cruz"). A company's "of <place>" is mostly where it is ("Acme Cleaning
+#: Services of Twin Falls", "Acme Inc of Provo"), so company words are not here.
 INSTITUTION_HEADS = frozenset(
     {
         "Center",
@@ -326,7 +326,7 @@ INSTITUTION_HEADS = frozenset(
 
 
 def _an_institution(org: Span) -> bool:
-    """The organisation's head word, before any "for"/"of" ("The Center for Radiation Therapy": Center), is an
+    """The organisation's head word, before any "for"/"of" ("The Center for Marine Studies": Center), is an
     institution's."""
     head = None
     for token in org:
@@ -351,12 +351,12 @@ def _entity_at(doc: Doc, i: int, label: str) -> Span | None:
 
 def the_longer_name_a_place_begins_or_ends(span: Span, label: str) -> tuple[Span, str]:
     """A place's name that spaCy tagged alone inside a longer name is that name: "U.S." + "District Court"
-    is "U.S. District Court", "Ohio" of "the Ohio State recruiter" is "Ohio State", "Houston" of
-    "Houston's Top Dentists" is the whole. The longer name is an organisation unless its head word says
+    is "U.S. District Court", "Iowa" of "the Iowa State recruiter" is "Iowa State", "Denver" of
+    "Denver's Best Lawyers" is the whole. The longer name is an organisation unless its head word says
     otherwise. Not when the run goes on into a title or a person ("Britain's Prime Minister Theresa May"), nor into
-    a name in capitals ("New York NASDAQ"). "<institution> of <place>" is one name ("The Center for
-    Radiation Therapy of Beverly Hills"), but after a company's name "of <place>" is mostly where the
-    company is ("Custom Security Services of Myrtle Beach") and is left alone. Returns the span and
+    a name in capitals ("London FTSE"). "<institution> of <place>" is one name ("The Center for
+    Marine Studies of Santa Cruz"), but after a company's name "of <place>" is mostly where the
+    company is ("Acme Cleaning Services of Twin Falls") and is left alone. Returns the span and
     label to keep (the same ones when the place stands alone)."""
     if label not in {"GPE", "LOC"} or len(span) == 0:
         return span, label
@@ -368,21 +368,21 @@ def the_longer_name_a_place_begins_or_ends(span: Span, label: str) -> tuple[Span
         if org is not None and span[-1].whitespace_:  # "U.S. District Court"
             end = org.end
         else:
-            at = end + 1 if nxt.text in _POSSESSIVES and nxt.whitespace_ else end  # "Houston's Top Dentists"
+            at = end + 1 if nxt.text in _POSSESSIVES and nxt.whitespace_ else end  # "Denver's Best Lawyers"
             run = at
             while run < sent.end and _free_proper_noun(doc[run], loose=at > end):
                 run += 1
-            # after a possessive, one word is too little to tell a name ("Houston's Top Dentists") from a
-            # description ("Houston's Mayor", "Houston's Top dentists")
+            # after a possessive, one word is too little to tell a name ("Denver's Best Lawyers") from a
+            # description ("Denver's Mayor", "Denver's Best lawyers")
             enough = run - at >= (2 if at > end else 1)
             if enough and not (run < len(doc) and (_is_title(doc[run]) or doc[run].ent_type_ == "PERSON")):
                 end = run
     while start > sent.start and _free_proper_noun(doc[start - 1]):
-        start -= 1  # "H Texas" magazine
+        start -= 1  # "Z Nevada" magazine
     if start == span.start and start - 2 >= sent.start and doc[start - 1].lower_ == "of":
         org = _entity_at(doc, start - 2, "ORG")
         if org is not None and org.end == start - 1 and _an_institution(org):
-            start = org.start  # "The Center for Radiation Therapy of Beverly Hills"
+            start = org.start  # "The Center for Marine Studies of Santa Cruz"
         elif doc[start - 2].text in NOBLE_TITLES and doc[start - 2].ent_iob_ in {"O", ""}:
             start -= 2  # "the Duke of Westminster": a person's style, not the town
             if start > sent.start and doc[start - 1].text == "The" and not doc[start - 1].is_sent_start:
@@ -644,7 +644,7 @@ SPORTS_WORDS = frozenset(
         "hattrick",
     ]
 )
-#: Verbs whose subject or object in a sports report is a team ("England beat Samoa").
+#: Verbs whose subject or object in a sports report is a team ("Portugal beat Norway").
 MATCH_VERBS = frozenset(
     [
         "beat",
@@ -672,7 +672,7 @@ MATCH_VERBS = frozenset(
         "knock",
     ]
 )
-#: Nouns a team name modifies ("the England coach", "Scotland great Gavin Hastings", "the Alabama game").
+#: Nouns a team name modifies ("the England coach", "Portugal great Luis Figo", "the Iowa game").
 TEAM_NOUNS = frozenset(
     [
         "team",
@@ -744,12 +744,12 @@ def _plays(token: Token) -> bool:
     if token.dep_ == "pobj" and head.lower_ in _AGAINST:
         return True
     if token.dep_ == "pobj" and head.lower_ == "for" and head.head.lemma_.lower() in {"play", "sign"}:
-        return True  # "Yabo plays for Aachen", "signed for Fulham"
+        return True  # "Diallo plays for Bremen", "signed for Porto"
     return token.dep_ in {"compound", "nmod", "poss", "npadvmod"} and head.lower_ in TEAM_NOUNS
 
 
 def _followed_by_a_team_word(span: Span) -> bool:
-    """ "Scotland great Gavin Hastings", "the Alabama versus Florida State game": the word right after the
+    """ "Portugal great Luis Figo", "the Iowa versus Kansas State game": the word right after the
     name is a team noun or "versus", whatever the parse made of it (the small model often attaches the
     name to the person or the game instead)."""
     doc = span.doc
@@ -758,8 +758,8 @@ def _followed_by_a_team_word(span: Span) -> bool:
 
 def a_place_that_plays_a_match_is_a_team(span: Span, label: str) -> str | None:
     """In a sports report, a country or city that beats, faces or plays is its team, an organisation:
-    "England beat Samoa", "England and Tonga have met", "the Alabama versus Florida State game". spaCy's
-    ORG for such a name ("Samoa") is marked a team too, so that it never links to the place."""
+    "Portugal beat Norway", "Portugal and Uruguay have met", "the Iowa versus Kansas State game". spaCy's
+    ORG for such a name ("Norway") is marked a team too, so that it never links to the place."""
     if label not in {"GPE", "LOC", "ORG"}:
         return None
     root = span.root
@@ -769,19 +769,19 @@ def a_place_that_plays_a_match_is_a_team(span: Span, label: str) -> str | None:
     if _followed_by_a_team_word(span):
         return TEAM
     if label == "ORG" and len(span) > 1:
-        # spaCy's organisation of several words may be a player ("Bernhard Langer won"): only "versus" and
-        # "against" say it is a team ("the Alabama versus Florida State game")
+        # spaCy's organisation of several words may be a player ("Marla Quillon won"): only "versus" and
+        # "against" say it is a team ("the Iowa versus Kansas State game")
         before = span.doc[span.start - 1] if span.start > 0 else None
         return TEAM if before is not None and before.lower_ in _AGAINST else None
     chain = [root]
     while chain[-1].dep_ == "conj" and chain[-1].head not in chain and len(chain) < 6:
-        chain.append(chain[-1].head)  # "England and Tonga have met": Tonga is England's conjunct
+        chain.append(chain[-1].head)  # "Portugal and Uruguay have met": Uruguay is Portugal's conjunct
     return TEAM if any(_plays(t) for t in chain) else None
 
 
 def a_nationality_word_refers_to_its_country(span: Span, label: str) -> str | None:
     """ "Russian officials", "Iraqis": a nationality word in the demonym table stands for its country. Not
-    inside a longer name ("Nail Polish", "the New Zealander Hotel"): a capitalised word just before it,
+    inside a longer name ("French Open", "the New Zealander Hotel"): a capitalised word just before it,
     inside a sentence, says the name goes on."""
     if label != "NORP" or country_of(span.text) is None:
         return None
@@ -793,9 +793,9 @@ def a_nationality_word_refers_to_its_country(span: Span, label: str) -> str | No
 
 
 def a_name_after_a_town_and_a_comma_is_its_region(span: Span, label: str) -> str | None:
-    """ "Houston, TX", "Salem, Ore.", "Paramus, N.J.": an abbreviation right after a place and a comma is the
+    """ "Provo, UT", "Eugene, Ore.", "Trenton, N.J.": an abbreviation right after a place and a comma is the
     place's state or country, whatever spaCy called it ("TX" an organisation). Only abbreviations (capitals,
-    or a dot): "Houston, Acme Corp said" names a company."""
+    or a dot): "Provo, Acme Corp said" names a company."""
     if label in {"GPE", "LOC"} or label not in {"ORG", "PERSON", "NORP", "FAC"} or len(span) != 1:
         return None
     text = span[0].text
@@ -809,7 +809,7 @@ def a_name_after_a_town_and_a_comma_is_its_region(span: Span, label: str) -> str
         return None
     after = doc[span.end] if span.end < len(doc) else None
     if after is not None and after.text[:1].isupper():
-        return None  # "Houston, TX Energy Corp": a longer name goes on
+        return None  # "Provo, UT Energy Corp": a longer name goes on
     return "GPE"
 
 
@@ -821,9 +821,9 @@ _WHERE_WORDS = frozenset({"based", "born", "headquartered", "registered", "liste
 #: station, of which the place's name is a modifier.
 BROADCAST_NOUNS = frozenset({"radio", "television", "tv"})
 
-#: Dependencies by which a name modifies the noun after it ("U.S. officials", "Tehran radio").
+#: Dependencies by which a name modifies the noun after it ("U.S. officials", "Baghdad radio").
 _MODIFYING = frozenset({"compound", "nmod", "amod", "npadvmod"})
-#: Nouns that say what kind of place the name before them is ("the Ostbahnhof train station", "Buenos Aires
+#: Nouns that say what kind of place the name before them is ("the Hauptbahnhof train station", "Tucuman
 #: province", "the Spree river"): the name is the place itself there, not a modifier.
 PLACE_CLASS_NOUNS = frozenset(
     {
@@ -884,7 +884,7 @@ def a_place_name_that_modifies_a_noun_is_a_modifier(span: Span, label: str) -> s
         return None
     if head.lower_ in TITLES:  # "the U.S. Ambassador to Japan", "the U.S. Commerce Secretary": an office
         return MODIFIER if all(_modifies_the_office(t, head) for t in doc[span.end : head.i]) else None
-    between = doc[span.end : head.i + 1]  # "U.S. semiconductor industry": lower-case words up to the noun
+    between = doc[span.end : head.i + 1]  # "U.S. steel industry": lower-case words up to the noun
     if not all(_a_modifying_word(t, root) for t in between):
         return None
     return None if head.lower_ in PLACE_CLASS_NOUNS else MODIFIER

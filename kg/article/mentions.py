@@ -268,7 +268,7 @@ def resolve_article(cands: list[Candidate], text: str | None = None) -> list[Men
         team = kind == Kind.ORGANIZATION and any(cands[i].label == TEAM for i in idx)
         for i in idx:
             c = cands[i]
-            # one sense per report: "Tonga" that plays a match once is the team throughout
+            # one sense per report: "Uruguay" that plays a match once is the team throughout
             own = c.label if LABEL_KIND.get(c.label) == kind else _default_label(kind, idx, cands)
             label = TEAM if team else own
             mentions.append(Mention(c.begin, c.end, c.text, label, c.ner_label, kind, name, c.sentence))
@@ -318,8 +318,8 @@ def _group_kind(group: list[Candidate], defined: dict[str, Candidate]) -> str:
     if group[0].kind == Kind.GROUP:
         return Kind.GROUP
     if any(c.label == TEAM for c in group) and not any(c.kind == Kind.PERSON for c in group):
-        # A name that plays a match once in a report is its team in every sentence of it ("Tonga have been
-        # the surprise", "against Tonga"): the match report is about the teams, not the countries.
+        # A name that plays a match once in a report is its team in every sentence of it ("Uruguay have been
+        # the surprise", "against Uruguay"): the match report is about the teams, not the countries.
         return Kind.ORGANIZATION
     votes: Counter[str] = Counter()
     for c in group:

@@ -68,13 +68,13 @@ TYPE_FIT = {
     frozenset({Kind.EVENT, Kind.ORGANIZATION}): (0.35, 0.7),
     frozenset({Kind.EVENT, Kind.PLACE}): (0.35, 0.7),
 }
-#: A team named after its place ("England beat Samoa") is not the place, nor the university or company of
-#: that name ("Alabama" in "the Alabama versus Florida State game"): only a team's items fit.
+#: A team named after its place ("Portugal beat Norway") is not the place, nor the university or company of
+#: that name ("Iowa" in "the Iowa versus Kansas State game"): only a team's items fit.
 TEAM_AS_PLACE = 0.1
 #: P31 classes of sports teams and clubs, and the words that describe one when an item has no classes.
 TEAM_CLASSES = frozenset({"Q476028", "Q847017", "Q12973014", "Q4438121"})
 _TEAM_DESCRIPTION = re.compile(r"(?i)\b(?:team|club|franchise|squad|f\.c\.)(?!\w)")
-#: How a team's item is often labelled when its description is empty: "Liverpool F.C.", "Alabama Crimson
+#: How a team's item is often labelled when its description is empty: "Liverpool F.C.", "Iowa Hawkeyes
 #: Tide football".
 _TEAM_LABEL = re.compile(r"(?i)\b(?:a?\.?f\.?c\.?|football|basketball|baseball|hockey|rugby|club|team)$")
 #: A team's item named after its place ("Liverpool F.C." for "Liverpool" in a match report): nearly as good
@@ -336,7 +336,7 @@ def _similarity(name: str, item: Item) -> float:
 
 def _add_teams_named_after(q: LinkQuery, sources: Sequence[CandidateSource], cands: dict[str, _Cand]) -> None:
     """A place's name that stands for a team ("Liverpool" in a match report): the teams whose label is that
-    name and more ("Liverpool F.C.", "Alabama Crimson Tide football") are candidates too (the metonymy)."""
+    name and more ("Liverpool F.C.", "Iowa Hawkeyes football") are candidates too (the metonymy)."""
     prefix = q.label.casefold() + " "
     for source in sources:
         for match in source.search(q.label, limit=30):
@@ -517,11 +517,11 @@ def score_candidates(q: LinkQuery, cands: dict[str, _Cand], ctx: LinkContext | N
         item = c.match.item
         soft = not same_kind and c.strong and not acronym
         if c.company and item.kind != Kind.ORGANIZATION:
-            fit = OTHER_TYPE  # "Preston corp" is a company, whatever else is called Preston
+            fit = OTHER_TYPE  # "Lancaster corp" is a company, whatever else is called Lancaster
         elif q.team and not is_a_team(item):
             fit = TEAM_AS_PLACE
         elif not q.team and c.match.form != LABEL and len(c.matched.split()) == 1 and is_a_team(item):
-            # a team's one-word nickname outside a match report ("Suns" in a heating-oil price story) is not
+            # a team's one-word nickname outside a match report ("Jazz" in an oil-price story) is not
             # the team; its full name ("Manchester City") is
             fit = OTHER_TYPE
         else:

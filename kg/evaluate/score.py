@@ -4,7 +4,7 @@ The rules (the README's "How `kg evaluate` scores" says the same in prose):
 
 - **Scope.** A gold label is *scored* when it names something newskg's kinds can hold: its types
   include Person, Organization, Geographic Entity or Event, or it has no known type and its text
-  starts with a capital or a digit (a NIL name such as "Michael Moreton"). Optional, coreference
+  starts with a capital or a digit (a NIL name such as "Jane Roe"). Optional, coreference
   and descriptive labels, quantities, dates and concepts ("boss", "math", a film) are *neutral*:
   a prediction on them is neither rewarded nor penalised.
 - **Only the evaluation span.** Predictions outside a document's evaluation span are ignored.
