@@ -392,11 +392,26 @@ def text_batches(articles: Iterable[Article], size: int, chars: int) -> Iterator
         yield batch
 
 
+#: Infixes added to an English pipeline's tokenizer: a hyphen between an abbreviation's full stop and a lower-case
+#: word splits ("Calif.-based" is "Calif." "-" "based"), as spaCy's own infixes split "Miami-based"; otherwise the
+#: place inside is one token with "-based" and no name is found.
+EXTRA_INFIXES = (r"(?<=[A-Za-z]\.)-(?=[a-z])",)
+
+
 def load_pipeline(model: str) -> Language:
     """Load a spaCy pipeline by package name or path (the caller chose which, see settings)."""
     import spacy
 
-    return spacy.load(model)
+    return with_our_tokenizer_rules(spacy.load(model))
+
+
+def with_our_tokenizer_rules(nlp: Language) -> Language:
+    """The pipeline with `EXTRA_INFIXES` added to its English tokenizer's (other languages are left alone)."""
+    from spacy.util import compile_infix_regex
+
+    if nlp.lang == "en":
+        nlp.tokenizer.infix_finditer = compile_infix_regex((*nlp.Defaults.infixes, *EXTRA_INFIXES)).finditer
+    return nlp
 
 
 def model_description(nlp: Language) -> str:

@@ -224,3 +224,14 @@ def test_a_surname_that_ends_another_name_is_not_the_person():
     deps = ["compound", "nsubj", "ROOT", "det", "compound", "dobj"]
     doc = _parsed(words, [True] * 5 + [False], pos, deps, [(0, 2, "PERSON")])
     assert [c.text for c in candidates(doc, Article(text=doc.text, source="t"))] == ["Ann Scout"]
+
+
+def test_a_hyphen_after_an_abbreviations_stop_splits_like_any_other():
+    import spacy
+
+    from kg.article.extract import with_our_tokenizer_rules
+
+    nlp = with_our_tokenizer_rules(spacy.blank("en"))
+    assert [t.text for t in nlp("a Calif.-based firm")] == ["a", "Calif.", "-", "based", "firm"]
+    assert [t.text for t in nlp("e.g. a Miami-based firm")] == ["e.g.", "a", "Miami", "-", "based", "firm"]
+    assert [t.text for t in spacy.blank("en")("a Calif.-based firm")][1] == "Calif.-based", "spaCy alone does not"
