@@ -180,6 +180,10 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
             trimmed = keep_the_year_of_an_event(trimmed)
         if trimmed is not None:
             span, label = the_longer_name_a_place_begins_or_ends(trimmed, ner_label)
+            titled = _with_a_courtesy_title(span) if label == "PERSON" else None
+            if titled is not None:  # "Mr Shorten" as written, standing for Shorten
+                kept.append((titled, label, ner_label, span.text))
+                continue
             kept.append((span, label, ner_label, None))
             if span is not trimmed:
                 longer.append((span.start, span.end))
@@ -261,6 +265,21 @@ def _token_mention(
     )
 
 
+#: Courtesy titles a person's mention keeps as written ("Mr Shorten"; benchmarks mark the title with the name),
+#: while the name it stands for has none.
+COURTESY_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx"})
+
+
+def _with_a_courtesy_title(span: Span) -> Span | None:
+    """The person's span with the courtesy title written right before it ("Mr" of "Mr Shorten"), or None."""
+    if span.start == 0:
+        return None
+    title = span.doc[span.start - 1]
+    if title.text[:1].isupper() and title.text.rstrip(".").casefold() in COURTESY_TITLES and title.whitespace_:
+        return span.doc[span.start - 1 : span.end]
+    return None
+
+
 def _label_of(ent: Span) -> str:
     """spaCy's label, except that a person's style it took for a work's title ("a statue of The Duke of
     Westminster" as WORK_OF_ART) is a person, as its head word says."""
@@ -275,8 +294,10 @@ def _surnames_alone(
     """ "Marla Quillon ... Quillon, meanwhile, won": a person's surname alone that spaCy did not tag,
     in an article that names the person in full, is a mention (resolution then joins it to the full name).
     Only a proper noun that modifies nothing ("a Ford truck" stays a truck's maker) and not in a credit."""
-    surnames = {  # not of a style ("the Duke of Westminster": Westminster is no surname)
-        words(c.text)[-1] for c in found if c.kind == Kind.PERSON and len(words(c.text)) >= 2 and " of " not in c.text
+    surnames = {  # not of a style ("the Duke of Westminster": Westminster is no surname), nor "Mr Shorten"
+        words(c.text)[-1]
+        for c in found
+        if c.kind == Kind.PERSON and len(words(c.refers_to or c.text)) >= 2 and " of " not in c.text
     }
     taken = [(c.begin, c.end) for c in found]
     extra = []

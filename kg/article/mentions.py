@@ -91,6 +91,11 @@ class Joining:
         return out
 
 
+def _name(c: Candidate) -> str:
+    """The name a candidate stands for: its text, or the name without what it was written with ("Mr Shorten")."""
+    return c.refers_to or c.text
+
+
 def _same_name(art: Joining) -> None:
     """Mentions with the same identity key are one thing ("U.N." and "UN"; an acronym and its long form), and
     so are a person's full names but for middle initials ("Donald J. Trump", "Donald Trump")."""
@@ -102,8 +107,8 @@ def _same_name(art: Joining) -> None:
             art.groups.union(first_with_key[slot], i)
         else:
             first_with_key[slot] = i
-        if c.kind == Kind.PERSON and len(words(c.text)) >= 2:
-            first = first_person.setdefault(person_key(c.text), i)
+        if c.kind == Kind.PERSON and len(words(_name(c))) >= 2:
+            first = first_person.setdefault(person_key(_name(c)), i)
             art.groups.union(first, i)
 
 
@@ -119,7 +124,7 @@ def _name_part_joins_its_person(art: Joining) -> None:
             continue
         votes = Counter(cands[i].kind for i in idx)
         for i in idx:
-            parts = words(cands[i].text)
+            parts = words(_name(cands[i]))
             if votes[Kind.PERSON] and cands[i].kind == Kind.PERSON and len(parts) >= 2:
                 people[parts[0]].add(root)
                 people[parts[-1]].add(root)
@@ -131,7 +136,7 @@ def _name_part_joins_its_person(art: Joining) -> None:
     }
     for i in entity_idx:
         c = cands[i]
-        parts = words(c.text)
+        parts = words(_name(c))
         if len(parts) != 1 or c.ner_label not in {"PERSON", "ORG", "GPE"}:
             continue
         # Case matters: "UN" is not the "Un" of Kim Jong Un.

@@ -235,3 +235,17 @@ def test_a_hyphen_after_an_abbreviations_stop_splits_like_any_other():
     assert [t.text for t in nlp("a Calif.-based firm")] == ["a", "Calif.", "-", "based", "firm"]
     assert [t.text for t in nlp("e.g. a Miami-based firm")] == ["e.g.", "a", "Miami", "-", "based", "firm"]
     assert [t.text for t in spacy.blank("en")("a Calif.-based firm")][1] == "Calif.-based", "spaCy alone does not"
+
+
+def test_a_persons_mention_keeps_its_courtesy_title_as_written_and_stands_for_the_name_without_it():
+    from kg.article.extract import candidates, extract
+
+    words = ["Marla", "Quillon", "spoke", ".", "Mr", "Quillon", "and", "Mrs.", "Vey", "replied", "."]
+    spaces = [True, True, False, True, True, True, True, True, True, False, False]
+    doc = _doc_with_entities(words, spaces, [(0, 2, "PERSON"), (4, 6, "PERSON"), (8, 9, "PERSON")])
+    article = Article(text=doc.text, source="t")
+    found = [(c.text, c.refers_to) for c in candidates(doc, article)]
+    assert found == [("Marla Quillon", None), ("Mr Quillon", "Quillon"), ("Mrs. Vey", "Vey")]
+    names = {m.text: m.name for m in extract(doc, article).mentions}
+    assert names["Mr Quillon"] == "Marla Quillon", "the surname finds the person named in full"
+    assert names["Mrs. Vey"] == "Vey"

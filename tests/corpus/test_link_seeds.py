@@ -28,7 +28,7 @@ WELL_KNOWN = [
     ("Place", "Seoul", "Q8684"),
     ("Place", "Pyongyang", "Q18808"),
     ("Place", "China", "Q148"),
-    ("Place", "US", "Q30"),  # written "US" in two articles, "U.S." in one
+    ("Place", "U.S.", "Q30"),  # written "U.S." in three articles (once "U.S.-led"), "US" in two
     ("Event", "Korean War", "Q8663"),
     ("Organization", "Associated Press", "Q40469"),
     ("Organization", "BBC", "Q9531"),
@@ -154,7 +154,7 @@ def test_canned_linking_queries_answer_on_the_seeds(seed_store):
     ids = {r["name"]: r["qid"] for r in select(seed_store, read_query("wikidata-ids"))}
     assert ids["Seoul"] == "Q8684" and ids["BBC"] == "Q9531" and len(ids) == 9
     places = [r["name"] for r in select(seed_store, read_query("places-with-coordinates"))]
-    assert set(places) == {"North Korea", "South Korea", "Seoul", "China", "Pyongyang", "US"}
+    assert set(places) == {"North Korea", "South Korea", "Seoul", "China", "Pyongyang", "U.S."}
     review = select(seed_store, read_query("link-review"))
     assert len(review) == 25 and review[0]["outcome"] == "not linked"  # one decision per entity
 
