@@ -9,6 +9,7 @@ say it finishes the stage, and the store must export exactly what a build never 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -84,13 +85,14 @@ def reached(output: bytes, point: str) -> bool:
     return bool(counts) and counts[-1][0] >= counts[-1][1]
 
 
-def writer_of(build_pid: int) -> int:
-    """The writer subprocess of a running build."""
+def writer_of(build_pid: int) -> int | None:
+    """The writer subprocess of a running build, or None (not started yet, or done)."""
     for task in Path(f"/proc/{build_pid}/task").iterdir():
         for child in (task / "children").read_text().split():
-            if b"kg.pipeline.writer" in Path(f"/proc/{child}/cmdline").read_bytes():
-                return int(child)
-    raise AssertionError("the build has no writer process")
+            with contextlib.suppress(FileNotFoundError):
+                if b"kg.pipeline.writer" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    return int(child)
+    return None
 
 
 def cpu_time(pid: int) -> int:
@@ -140,18 +142,23 @@ def build_and_kill(corpus: Path, store: Path, cache: Path, point: str, victim: s
         preexec_fn=_default_sigint,
     )
     seen = b""
+    writer = None
     try:
         while not reached(seen, point):
             chunk = os.read(process.stderr.fileno(), 65536)
             assert chunk, f"the build ended before the {point} of its corpus stage: {seen[-2000:]!r}"
             seen += chunk
-        writer = writer_of(process.pid)
+            # found while the corpus stage runs: at its end the writer may have finished already
+            writer = writer or (writer_of(process.pid) if b"corpus:" in seen else None)
+        writer = writer or writer_of(process.pid)
+        assert writer is not None, "the build has no writer process"
         if point != "end":
             os.kill(process.pid, signal.SIGSTOP)
             if point == "middle":
                 wait_until_blocked(writer)
             os.kill(writer, signal.SIGSTOP)
-        os.kill(process.pid if victim == "build" else writer, sig)
+        with contextlib.suppress(ProcessLookupError):  # at the end the writer may be done, and reaped
+            os.kill(process.pid if victim == "build" else writer, sig)
         os.kill(process.pid, signal.SIGCONT)
         out, err = process.communicate(timeout=60)
     finally:
