@@ -29,10 +29,18 @@ StartResponse = Callable[..., object]
 WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
 
 
+#: What lets a page from another origin read the answers (browser SPARQL tools). Sent when the request
+#: carries `Origin`, which a browser adds to every cross-origin request (Fetch standard, "CORS protocol"):
+#: scripts and command-line clients, which do not send it, are spared five header lines an answer. Since the
+#: headers then depend on the request's Origin, every answer says so (`Vary: Origin`, as the Fetch standard
+#: asks of a server whose CORS headers are not the same for every request), so no cache hands a browser an
+#: answer stored without them.
 CORS = [
     ("Access-Control-Allow-Origin", "*"),
     ("Access-Control-Expose-Headers", "Content-Type, Content-Length, X-SPARQL-MaxRows, Retry-After"),
 ]
+VARY_ORIGIN = ("Vary", "Origin")
+VARY_NEGOTIATED = ("Vary", "Accept, Origin")  # answers whose format is negotiated
 PREFLIGHT = [
     ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
     ("Access-Control-Allow-Headers", "Accept, Content-Type, Authorization"),
@@ -185,8 +193,17 @@ class Policy:
     union_default: bool = True  # a query naming no dataset sees the union of all graphs (else the store's default)
 
 
+#: Status lines by code, made once (an enum lookup per answer otherwise).
+_STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
+
+
 def _status(code: int) -> str:
-    return f"{code} {HTTPStatus(code).phrase}"
+    return _STATUS_LINES.get(code) or f"{code} {HTTPStatus(code).phrase}"
+
+
+def _cors(environ: dict) -> list[tuple[str, str]]:
+    """The CORS headers for this request's answer: none unless it came from a page (it has `Origin`)."""
+    return CORS if "HTTP_ORIGIN" in environ else []
 
 
 class SparqlProtocol:
@@ -211,10 +228,12 @@ class SparqlProtocol:
         try:
             return self.handle(environ, start_response, path)
         except ProtocolError as error:
-            return self.reply(start_response, error.status, error.message.encode() + b"\n", error.headers)
+            message = error.message.encode() + b"\n"
+            return self.reply(environ, start_response, error.status, message, [VARY_ORIGIN, *error.headers])
 
     def reply(
         self,
+        environ: dict,
         start_response: StartResponse,
         status: int,
         body: bytes,
@@ -223,7 +242,7 @@ class SparqlProtocol:
     ) -> list[bytes]:
         start_response(
             _status(status),
-            [("Content-Type", content_type), ("Content-Length", str(len(body))), *CORS, *(headers or [])],
+            [("Content-Type", content_type), ("Content-Length", str(len(body))), *_cors(environ), *(headers or [])],
         )
         return [body]
 
@@ -305,7 +324,7 @@ class SparqlProtocol:
         answer = self.execute(lambda: self.pool.run(job, self.policy.timeout))
         if answer.status == 400 and inspect(text).is_update:
             raise ProtocolError(400, _UPDATE_AS_QUERY)
-        return self.send(start_response, answer)
+        return self.send(environ, start_response, answer)
 
     def execute(self, run: Callable[[], Answer]) -> Answer:
         try:
@@ -322,8 +341,8 @@ class SparqlProtocol:
         except WorkerError as exc:
             raise ProtocolError(503, f"the query worker failed: {exc}", [("Retry-After", "1")]) from None
 
-    def send(self, start_response: StartResponse, answer: Answer) -> Iterable[bytes]:
-        headers = [*answer.headers, *CORS, ("Vary", "Accept")]
+    def send(self, environ: dict, start_response: StartResponse, answer: Answer) -> Iterable[bytes]:
+        headers = [*answer.headers, *_cors(environ), VARY_NEGOTIATED]
         if answer.body is not None:
             if answer.status != 204:
                 headers.append(("Content-Length", str(len(answer.body))))
@@ -355,7 +374,7 @@ class SparqlProtocol:
             except ValueError as exc:
                 raise ProtocolError(400, str(exc)) from None
         answer = self.execute(lambda: self.pool.update(text, self.policy.timeout))
-        return self.send(start_response, answer)
+        return self.send(environ, start_response, answer)
 
     def authorize(self, header: str | None) -> None:
         token = self.policy.update_token
@@ -386,13 +405,13 @@ class SparqlProtocol:
             and formats.quality("text/html", ranges)[0]
             > max(formats.quality(m, ranges)[0] for m in media_types(Family.RDF))
         ):
-            start_response("303 See Other", [("Location", "/"), ("Content-Length", "0"), *CORS])
+            start_response("303 See Other", [("Location", "/"), ("Content-Length", "0"), *_cors(environ), VARY_ORIGIN])
             return []  # a browser: show it the query page
         graph_format = negotiate({"format": [named]} if named else {}, environ.get("HTTP_ACCEPT")).graph
         if graph_format is None:
             raise ProtocolError(406, "the service description is RDF: accept text/turtle, application/ld+json, ...")
         media, body = self.describe_service(_endpoint_url(environ), graph_format)
-        return self.reply(start_response, 200, body, [("Vary", "Accept")], content_type=media)
+        return self.reply(environ, start_response, 200, body, [VARY_NEGOTIATED], content_type=media)
 
 
 _UPDATE_AS_QUERY = (

@@ -257,6 +257,8 @@ class ThreadedServer:
             if not pending:
                 return None
         head = Head(pending)
+        if head.complete:
+            return head  # the usual request, whole in one read: the socket stays as it is (no system call)
         try:
             while not head.complete:  # the rest of a head that came in pieces: each wait bounded
                 remaining = head.deadline - time.monotonic()

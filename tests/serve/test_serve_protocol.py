@@ -367,8 +367,24 @@ def test_bad_requests_get_4xx_with_a_message_never_a_500(server):
 
 
 def test_cors_headers_let_browser_tools_query_it(server):
-    answer = query(server, PEOPLE)
-    assert answer.headers["access-control-allow-origin"] == "*"
+    # A page on another origin: the browser sends Origin with every cross-origin request (Fetch standard)
+    from_page = http(
+        server.sparql,
+        method="POST",
+        data={"query": PEOPLE},
+        headers={"Accept": "application/sparql-results+json", "Origin": "https://tool.example"},
+    )
+    assert from_page.status == 200
+    assert from_page.headers["access-control-allow-origin"] == "*"
+    assert "X-SPARQL-MaxRows" in from_page.headers["access-control-expose-headers"]
+    refused = http(server.sparql, params={"query": "SELECT ("}, headers={"Origin": "https://tool.example"})
+    assert refused.status == 400 and refused.headers["access-control-allow-origin"] == "*"  # errors too
+    # A script sends no Origin and is spared the headers; caches are told the answer depends on both
+    plain = query(server, PEOPLE)
+    assert plain.status == 200 and "access-control-allow-origin" not in plain.headers
+    for answer in (from_page, plain):
+        assert {v.strip() for v in answer.headers["vary"].split(",")} == {"Accept", "Origin"}
+    assert "Origin" in refused.headers["vary"]
     preflight = http(
         server.sparql,
         method="OPTIONS",
