@@ -153,9 +153,9 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
     """Cleaned entity spans of the article's body, with offsets into the whole article text.
 
     `zones` are the body's headline and credit lines (`_line_zones`), when the caller has them. Besides
-    spaCy's entities: each name of a list of regions ("Los Angeles and Orange counties"), each later use
-    of an acronym the article defines for one of its names ("Acme Medical Group, Inc. (AMG)"), and each
-    surname alone of a person it names in full.
+    spaCy's entities: each name of a list of regions ("Kings and Queens counties") and a name before a region
+    noun ("Tucuman province"), each later use of an acronym the article defines for one of its names ("Acme
+    Medical Group, Inc. (AMG)"), and each surname alone of a person it names in full.
     """
     offset = article.body_start
     body = article.text[offset:]  # the doc's text: Doc.text would join it again from every token

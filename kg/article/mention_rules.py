@@ -10,7 +10,7 @@ really its team in a match report. Each rule below fixes one of these and nothin
   it has no opinion. Label rules run in order; each sees the label the previous ones left.
 - Two rules see more than one span: `the_longer_name_a_place_begins_or_ends` (a place inside a name
   spaCy split, "U.S." + "District Court") returns a span and a label, and `listed_regions` finds the
-  names of "Los Angeles and Orange counties", tagged by spaCy or not.
+  names of "Kings and Queens counties", tagged by spaCy or not.
 
 Every rule has a test on a hand-built `Doc` (tests/article/test_mention_rules.py), so each is
 specified on its own, without a model.
@@ -400,8 +400,8 @@ def _is_title(token: Token) -> bool:
 
 # -- regions named in a list -----------------------------------------------------------------------
 
-#: Plural nouns after a list of names that make each name a region of that kind ("Los Angeles and Orange
-#: counties": Los Angeles County and Orange County, not the city of Los Angeles).
+#: Plural nouns after a list of names that make each name a region of that kind ("Kings and Queens
+#: counties": Kings County and Queens County, not the borough of Queens).
 REGION_NOUNS: dict[str, str] = {
     "counties": "County",
     "provinces": "Province",
@@ -421,10 +421,9 @@ def _name_before(doc: Doc, i: int, floor: int) -> int:
 
 
 def listed_regions(doc: Doc) -> list[tuple[Span, str]]:
-    """Each name of a list before a plural region noun, with the region's full name: "Los Angeles, Orange,
-    Riverside and San Bernardino counties" gives Los Angeles County, Orange County, Riverside County and San
-    Bernardino County; "Guangdong and Fujian provinces" two provinces. Only lists joined by "and" or "or"
-    (a lone "Orange counties" says nothing)."""
+    """Each name of a list before a plural region noun, with the region's full name: "Kings, Queens and Richmond
+    counties" gives Kings County, Queens County and Richmond County; "Guangdong and Fujian provinces" two
+    provinces. Only lists joined by "and" or "or" (a lone "Queens counties" says nothing)."""
     found: list[tuple[Span, str]] = []
     if not _has_a_word(doc, frozenset(REGION_NOUNS)):
         return found
@@ -463,8 +462,8 @@ _REGION_NOUN_WORDS = frozenset(REGION_NOUN)
 
 def a_region_named_with_its_noun(doc: Doc) -> list[tuple[Span, str]]:
     """ "rain in Tucuman province": a place's name and a region noun after it, written small, name the
-    region (Tucuman Province, not the city), noun and all. See `one_sense_per_article` for the name's
-    other uses in the article."""
+    region (Tucuman Province, not the city), noun and all. Extraction then gives the name that region wherever
+    else the article uses it (`kg.article.extract._one_sense_per_article`)."""
     found: list[tuple[Span, str]] = []
     if not _has_a_word(doc, _REGION_NOUN_WORDS):
         return found
@@ -473,7 +472,7 @@ def a_region_named_with_its_noun(doc: Doc) -> list[tuple[Span, str]]:
         if kind is None or noun.i == 0:
             continue
         name = _entity_at(doc, noun.i - 1, "GPE") or _entity_at(doc, noun.i - 1, "LOC")
-        if name is not None and name.end == noun.i and name.sent.start <= name.start:
+        if name is not None and name.end == noun.i:
             found.append((doc[name.start : noun.i + 1], f"{name.text} {kind}"))
     return found
 

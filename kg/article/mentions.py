@@ -2,9 +2,9 @@
 
 `resolve_article` runs with extraction (pure, per article): acronyms defined in the text ("United
 Nations Command (UNC)"), spelling variants (U.N./UN), a surname alone after the full name, a company's
-short name after its full name ("Marlowe" after "Marlowe Bank of Canada"),
-"the North" for North Korea, a surname tagged as an organisation that is the person named in full. The corpus
-stage (kg.corpus.resolve) then joins the articles' names into entities.
+short name after its full name ("Marlowe" after "Marlowe Bank of Canada"), "the North" for North Korea,
+a surname tagged as an organisation that is the person named in full. The corpus stage
+(kg.corpus.resolve) then joins the articles' names into entities.
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ TEAM_AS_PLACE = 0.1
 TEAM_CLASSES = frozenset({"Q476028", "Q847017", "Q12973014", "Q4438121"})
 _TEAM_DESCRIPTION = re.compile(r"(?i)\b(?:team|club|franchise|squad|f\.c\.)(?!\w)")
 #: How a team's item is often labelled when its description is empty: "Liverpool F.C.", "Iowa Hawkeyes
-#: Tide football".
+#: football".
 _TEAM_LABEL = re.compile(r"(?i)\b(?:a?\.?f\.?c\.?|football|basketball|baseball|hockey|rugby|club|team)$")
 #: A team's item named after its place ("Liverpool F.C." for "Liverpool" in a match report): nearly as good
 #: as the name itself, since the report says a team is meant.

@@ -279,7 +279,7 @@ _REGION_WORDS = frozenset(REGION_NOUNS.values())
 
 
 def _region_less(anchor: str, name: str) -> bool:
-    """ "Los Angeles" for "Los Angeles County": the name is the anchor and a region word."""
+    """ "Queens" for "Queens County": the name is the anchor and a region word."""
     ws = words(name)
     return len(ws) > 1 and ws[-1] in _REGION_WORDS and name_key(" ".join(ws[:-1])) == name_key(anchor)
 
@@ -296,8 +296,8 @@ def draft(members: Sequence[LocalName]) -> Draft:
             votes[loc.kind] += count * (0.2 if is_acronym(anchor) else 1.0 + (len(anchor.split()) > 1))
         names[loc.name] += 1
         labels.update(loc.labels)
-        # a nationality word names the country's people, not the country; "Los Angeles" in "Los Angeles and
-        # Orange counties" is the county's name without its region word, and the city's name: no
+        # a nationality word names the country's people, not the country; "Queens" in "Kings and Queens
+        # counties" is the county's name without its region word, and the borough's name: no
         # alternative label either
         anchors.update(clean_name(a) for a in loc.anchors if country_of(a) is None and not _region_less(a, loc.name))
     kind = max(votes, key=lambda k: (votes[k], -KIND_ORDER.index(k)))

@@ -13,7 +13,7 @@ source says both licences. Places get points on the map, and linked places their
 And apart too, under the same terms, `starter-regions.jsonl.gz`: the first-level divisions of every country
 in dr5hn (provinces, states, regions), which news names all the time ("Salta, Jujuy and Tucuman" in a
 harvest report) and FB15k mostly lacks. A region named like a town or another place of the starter gets a
-low prior: a bare "Tucuman" is the city; "Tucuman province", or provinces named beside it, bring the
+low prior: a bare "Salta" is the city; "Salta province", or provinces named beside it, bring the
 region back (see `kg.article.mention_rules.a_region_named_with_its_noun` and the linker's siblings).
 """
 
