@@ -238,17 +238,6 @@ class SharedPool(StoreWatch):
         finally:
             running.answered.release()
 
-    # -- updates ----------------------------------------------------------------------------------
-
-    def update(self, text: str, timeout: float) -> Answer:
-        """Run a SPARQL Update in the update process; later queries see its result."""
-        return self.updater.run(text, timeout, self.generation, self.required, self._updated)
-
-    def _updated(self) -> None:
-        self.check_store()
-        self.generation += 1
-        self.required = self.generation
-
     def close(self) -> None:
         self._closed = True
         self._stopping.set()

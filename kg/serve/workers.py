@@ -196,10 +196,13 @@ def worker_config(
 class StoreWatch:
     """What both ways of serving do about the store changing under them (a `kg build` while serving): look at
     its files every WATCH_EVERY seconds and bump `generation` when they changed, so that the next query
-    reopens it. The pool sets `store`, `generation`, `_signature` and `_closed`."""
+    reopens it; and run updates in the update process, after which every query must see their result. The
+    pool sets `store`, `generation`, `required`, `updater`, `_signature` and `_closed`."""
 
     store: Path
     generation: int
+    required: int
+    updater: Updater
     _signature: object
     _closed: bool
 
@@ -213,6 +216,16 @@ class StoreWatch:
         if signature != self._signature:
             self._signature = signature
             self.generation += 1
+
+    def update(self, text: str, timeout: float) -> Answer:
+        """Run a SPARQL Update in the update worker, one at a time; later queries see its result."""
+        return self.updater.run(text, timeout, self.generation, self.required, self._updated)
+
+    def _updated(self) -> None:
+        """An update made here succeeded: the next query must see it (read your writes)."""
+        self.check_store()
+        self.generation += 1
+        self.required = self.generation
 
 
 class WorkerPool(StoreWatch):
@@ -349,16 +362,6 @@ class WorkerPool(StoreWatch):
         with self._cond:
             if not covers(self.served, view):
                 self.served = newest(self.served, view)
-
-    def update(self, text: str, timeout: float) -> Answer:
-        """Run a SPARQL Update in the update worker, one at a time; later queries see its result."""
-        return self.updater.run(text, timeout, self.generation, self.required, self._updated)
-
-    def _updated(self) -> None:
-        """An update made here succeeded: the next query must see it (read your writes)."""
-        self.check_store()
-        self.generation += 1
-        self.required = self.generation
 
     def close(self) -> None:
         with self._cond:
