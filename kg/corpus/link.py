@@ -454,11 +454,12 @@ def _sibling_of(item: Item, ctx: LinkContext) -> str | None:
 
 
 def _context_score(
-    item: Item, ctx: LinkContext | None, namesakes: bool = False
+    item: Item, ctx: LinkContext | None, sibling: str | None = None
 ) -> tuple[float, float, list[str], bool]:
     """(context in [0,1], penalty factor, evidence, whether its country is named in the same articles).
-    `namesakes`: other places answer to the name too, and a sibling may choose between them (it never makes
-    a lone weak candidate a link: "MD" after a doctor's name is no state)."""
+    `sibling`: a place of the same kind linked in the same articles, given only when other places answer to the
+    name too, so that it chooses between them (it never makes a lone weak candidate a link: "MD" after a
+    doctor's name is no state)."""
     if ctx is None:
         return 0.0, 1.0, [], False
     found: list[float] = []
@@ -482,7 +483,6 @@ def _context_score(
     if related:
         found.append(CONTEXT_RELATED)
         evidence.append(f"related item {name(related[0])} is named in the same articles")
-    sibling = _sibling_of(item, ctx) if namesakes else None
     if sibling is not None:
         found.append(CONTEXT_SIBLING)
         evidence.append(f"{name(sibling)}, named in the same articles, is also a {sibling_key(item.description)!r}")
@@ -507,9 +507,12 @@ def score_candidates(q: LinkQuery, cands: dict[str, _Cand], ctx: LinkContext | N
     same_kind = any(c.match.item.kind == q.kind and c.name >= SAME_KIND_NAME for c in cands.values())
     acronym = is_acronym(q.label)
     namesakes = sum(c.match.item.kind == Kind.PLACE and c.name >= SAME_KIND_NAME for c in cands.values()) > 1
-    contexts = {qid: _context_score(c.match.item, ctx, namesakes) for qid, c in cands.items()}
+    siblings = {
+        qid: _sibling_of(c.match.item, ctx) if namesakes and ctx is not None else None for qid, c in cands.items()
+    }
+    contexts = {qid: _context_score(c.match.item, ctx, siblings[qid]) for qid, c in cands.items()}
     # When a namesake place has a sibling in the same articles, the namesakes without one lose.
-    with_sibling = {q for q, c in cands.items() if namesakes and ctx is not None and _sibling_of(c.match.item, ctx)}
+    with_sibling = {qid for qid, sibling in siblings.items() if sibling is not None}
     # When some candidate's country agrees with the articles, a rival country they never name loses too.
     agreeing = any(agree for _, _, _, agree in contexts.values())
     scored = []
