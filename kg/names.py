@@ -18,6 +18,21 @@ _NON_WORD = re.compile(r"[^\w]+")
 #: Words an acronym skips ("Department of Defense": DoD).
 STOP_INITIALS = frozenset({"of", "the", "and", "for", "de", "du", "des", "la", "le", "on", "in", "at", "&"})
 DIRECTIONS = frozenset({"north", "south", "east", "west"})
+#: Courtesy titles, which a person's mention keeps as written ("Mr Shorten") though its name has none.
+COURTESY_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx"})
+#: Titles of nobility that make "<title> of <place>" the style of a person ("the Duke of Westminster").
+NOBLE_TITLES = (
+    "Duke",
+    "Duchess",
+    "Prince",
+    "Princess",
+    "Earl",
+    "Countess",
+    "Marquess",
+    "Viscount",
+    "Baron",
+    "Baroness",
+)
 #: Titles and ranks that precede a name but are not part of it (compared in lower case, without a dot).
 TITLES = frozenset(
     [

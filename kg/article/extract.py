@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..model import DEMONYM, LABEL_KIND, Candidate, Extraction, Kind
-from ..names import TITLES, forget_names, long_form_start, words
+from ..names import COURTESY_TITLES, TITLES, forget_names, long_form_start, words
 from ..settings import Settings
 from .demonyms import country_of
 from .events import Taxonomy, extract_events, load_taxonomy
@@ -265,13 +265,9 @@ def _token_mention(
     )
 
 
-#: Courtesy titles a person's mention keeps as written ("Mr Shorten"; benchmarks mark the title with the name),
-#: while the name it stands for has none.
-COURTESY_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx"})
-
-
 def _with_a_courtesy_title(span: Span) -> Span | None:
-    """The person's span with the courtesy title written right before it ("Mr" of "Mr Shorten"), or None."""
+    """The person's span with the courtesy title written right before it ("Mr" of "Mr Shorten"), or None: the
+    mention keeps it as written (benchmarks mark the title with the name); the name it stands for has none."""
     if span.start == 0:
         return None
     title = span.doc[span.start - 1]

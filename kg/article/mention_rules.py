@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy
 
 from ..model import DEMONYM, MODIFIER, TEAM
-from ..names import TITLES
+from ..names import NOBLE_TITLES, TITLES
 from .demonyms import country_of
 
 if TYPE_CHECKING:
@@ -493,20 +493,6 @@ def a_lone_word_after_a_locative_preposition_is_a_place(span: Span, label: str) 
             return "LOC"
     return None
 
-
-#: Titles of nobility that make "<title> of <place>" the style of a person.
-NOBLE_TITLES = (
-    "Duke",
-    "Duchess",
-    "Prince",
-    "Princess",
-    "Earl",
-    "Countess",
-    "Marquess",
-    "Viscount",
-    "Baron",
-    "Baroness",
-)
 
 #: The head word of a name, and the label it gives: an "Army" is an organisation whatever spaCy said,
 #: a "Zone" a place. Only words that name one kind of thing in news are here ("Bank" is not: the
