@@ -247,15 +247,29 @@ _TICKER_ON_AN_EXCHANGE = re.compile(r"[A-Z]{1,6}\.[A-Z]{1,2}")  # "ACME.AS", "AA
 def drop_a_ticker(span: Span) -> Span | None:
     """ "Acme Inc ACME", "Acme NV ACME.AS": wire stories follow a company's name with its
     stock ticker, which is no part of the name. A last word in capitals after a legal form, or one with an
-    exchange's suffix, is dropped."""
-    if len(span) < 2:
-        return span
+    exchange's suffix, is dropped; so is such a word tagged as a name of its own ("Acme Corp UK" is not the
+    United Kingdom). Kept as a mention of the company, a ticker would be an acronym it is known by to corpus
+    resolution, and draw every "UK" of the corpus into it."""
+    if len(span) == 1:
+        return None if _a_lone_ticker(span) else span
     last, before = span[-1], span[-2]
-    if _TICKER_ON_AN_EXCHANGE.fullmatch(last.text) or (
-        _TICKER.fullmatch(last.text) and before.text.rstrip(".").casefold() in _TICKER_AFTER
-    ):
+    if _TICKER_ON_AN_EXCHANGE.fullmatch(last.text) or (_TICKER.fullmatch(last.text) and _a_legal_form(before)):
         return span[:-1]
     return span
+
+
+def _a_legal_form(token: Token) -> bool:
+    """A company's legal form, as written after its name ("Inc", "Corp.", "NV"; not the verb "co-")."""
+    return token.text[:1].isupper() and token.text.rstrip(".").casefold() in _TICKER_AFTER
+
+
+def _a_lone_ticker(span: Span) -> bool:
+    """One word in capitals (or with an exchange's suffix) right after a legal form: "UK" in "Acme Corp UK"."""
+    if len(span) != 1 or span.start == 0:
+        return False
+    word, before = span[0], span.doc[span.start - 1]
+    ticker = _TICKER.fullmatch(word.text) or _TICKER_ON_AN_EXCHANGE.fullmatch(word.text)
+    return bool(ticker) and bool(before.whitespace_) and _a_legal_form(before)
 
 
 SPAN_RULES: tuple[SpanRule, ...] = (
@@ -379,6 +393,8 @@ def the_longer_name_a_place_begins_or_ends(span: Span, label: str) -> tuple[Span
                 end = run
     while start > sent.start and _free_proper_noun(doc[start - 1]):
         start -= 1  # "Z Nevada" magazine
+    if start == span.start and _a_sub_region_prefix(doc, start, sent.start):
+        return doc[start - 3 : end], label  # "sub-Arctic Canada" is a part of Canada, not Canada
     if start == span.start and start - 2 >= sent.start and doc[start - 1].lower_ == "of":
         org = _entity_at(doc, start - 2, "ORG")
         if org is not None and org.end == start - 1 and _an_institution(org):
@@ -392,6 +408,24 @@ def the_longer_name_a_place_begins_or_ends(span: Span, label: str) -> tuple[Span
         return span, label
     longer = doc[start:end]
     return longer, head_word_label(longer.text) or "ORG"
+
+
+#: Lower-case prefixes that, hyphened to an adjective before a place, name a part of it ("sub-Arctic Canada").
+_SUB_REGION_PREFIXES = frozenset({"sub"})
+
+
+def _a_sub_region_prefix(doc: Doc, start: int, floor: int) -> bool:
+    """ "sub" "-" "Arctic" right before the place, written as one word."""
+    if start - 3 < floor:
+        return False
+    prefix, hyphen, adjective = doc[start - 3 : start]
+    return (
+        prefix.lower_ in _SUB_REGION_PREFIXES
+        and hyphen.text == "-"
+        and not prefix.whitespace_
+        and not hyphen.whitespace_
+        and adjective.text[:1].isupper()
+    )
 
 
 def _is_title(token: Token) -> bool:
@@ -863,6 +897,8 @@ def a_place_name_that_modifies_a_noun_is_a_modifier(span: Span, label: str) -> s
         return MODIFIER if not after.whitespace_ and not span[-1].whitespace_ else None
     if after.lower_ in BROADCAST_NOUNS and after.text[:1].islower():
         return MODIFIER  # "told Baghdad radio", whatever the parse made of it (the small model often a dative)
+    if _shares_the_plural_name_after_it(span):
+        return MODIFIER  # "the Tokyo and Paris Stock Exchanges": the first exchange's name, cut short
     root = span.root
     head = root.head
     if root.dep_ not in _MODIFYING or head.i < span.end or head.i - span.end > 3:
@@ -873,6 +909,16 @@ def a_place_name_that_modifies_a_noun_is_a_modifier(span: Span, label: str) -> s
     if not all(_a_modifying_word(t, root) for t in between):
         return None
     return None if head.lower_ in PLACE_CLASS_NOUNS else MODIFIER
+
+
+def _shares_the_plural_name_after_it(span: Span) -> bool:
+    """ "Tokyo and Paris Stock Exchanges": the place, "and" or "or", then an organisation's name of several words
+    ending in a plural, which the place's name shares (the Tokyo Stock Exchange). The place is no place mention."""
+    doc = span.doc
+    if span.end + 1 >= len(doc) or doc[span.end].lower_ not in {"and", "or"}:
+        return False
+    org = _entity_at(doc, span.end + 1, "ORG")
+    return org is not None and org.start == span.end + 1 and len(org) >= 2 and org[-1].tag_ in {"NNS", "NNPS"}
 
 
 def _a_modifying_word(token: Token, root: Token) -> bool:

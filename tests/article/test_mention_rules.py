@@ -121,6 +121,18 @@ def test_a_stock_ticker_after_a_companys_name_is_no_part_of_it():
     assert drop_a_ticker(ent(doc, 0, 4, "ORG")).text == "Bank of America NA", "capitals after no legal form stay"
 
 
+def test_a_ticker_tagged_as_a_name_of_its_own_is_no_name():
+    doc = make(["to", "acquire", "Marlowe", "Corp", "UK", ",", "it", "said"])
+    assert drop_a_ticker(ent(doc, 4, 5, "GPE")) is None
+    doc = make(["shares", "of", "Marlowe", "NV", "MRL.AS", "rose"])
+    assert drop_a_ticker(ent(doc, 4, 5, "ORG")) is None
+    doc = make(["sold", "in", "the", "UK", "and", "France"])
+    assert drop_a_ticker(ent(doc, 3, 4, "GPE")).text == "UK", "capitals after no legal form are a name"
+    doc = make(["Marlowe", "Corp", ";", "IBM", "fell"])
+    assert drop_a_ticker(ent(doc, 3, 4, "ORG")).text == "IBM", "a ticker follows the legal form straight on"
+
+
+
 def test_a_weapon_model_is_not_an_organisation():
     doc = make(["used", "handguns", "and", "AK", "rifles"])
     assert drop_a_weapon_model(doc[3:4]) is None  # as the extractor passes it: trimmed, without a label
@@ -286,6 +298,17 @@ def test_a_place_name_coordinated_with_a_nationality_word_before_a_noun_is_a_mod
     assert a_place_name_that_modifies_a_noun_is_a_modifier(ent(doc, 0, 1, "GPE"), "GPE") == MODIFIER
 
 
+def test_a_place_before_and_and_a_plural_organisation_name_is_the_first_of_its_kind_cut_short():
+    words = ["the", "Oslo", "and", "Paris", "Stock", "Exchanges", "agreed"]
+    tags = ["DT", "NNP", "CC", "NNP", "NNP", "NNPS", "VBD"]
+    doc = Doc(VOCAB, words=words, tags=tags, sent_starts=[True] + [False] * 6)
+    doc.ents = [ent(doc, 1, 2, "GPE"), ent(doc, 3, 6, "ORG")]
+    assert a_place_name_that_modifies_a_noun_is_a_modifier(doc[1:2], "GPE") == MODIFIER
+    one = Doc(VOCAB, words=[*words[:5], "Exchange", "agreed"], tags=[*tags[:5], "NNP", "VBD"])
+    one.ents = [ent(one, 1, 2, "GPE"), ent(one, 3, 6, "ORG")]
+    assert a_place_name_that_modifies_a_noun_is_a_modifier(one[1:2], "GPE") is None, "Oslo and the one exchange"
+
+
 def test_a_place_name_before_an_office_title_is_a_modifier():
     doc = make(
         ["as", "U.S.", "Ambassador", "to", "Japan"],
@@ -378,6 +401,15 @@ def test_a_possessive_place_begins_a_longer_name_of_two_words_or_more():
     assert longer(doc, 0, 1) == ("Denver's Best Lawyers", "ORG")
     one = tagged(["Denver", "'s", "Mayor", "said"], ["PROPN", "PART", "PROPN", "VERB"], [(0, 1, "GPE")], spaces[:4])
     assert longer(one, 0, 1) == ("Denver", "GPE")
+
+
+def test_a_prefixed_adjective_before_a_place_names_a_part_of_it_not_the_place():
+    words = ["in", "sub", "-", "Arctic", "Norway", "today"]
+    spaces = [True, False, False, True, True, False]
+    doc = tagged(words, ["ADP", "ADJ", "PUNCT", "ADJ", "PROPN", "NOUN"], [(4, 5, "GPE")], spaces)
+    assert longer(doc, 4, 5) == ("sub-Arctic Norway", "GPE")
+    apart = tagged(words, ["ADP", "ADJ", "PUNCT", "ADJ", "PROPN", "NOUN"], [(4, 5, "GPE")], [True, True, True, True, True, False])
+    assert longer(apart, 4, 5) == ("Norway", "GPE"), "a prefix written apart is not part of the name"
 
 
 def test_a_place_before_a_title_and_a_person_stays_the_place():
