@@ -528,6 +528,24 @@ def a_lone_word_after_a_locative_preposition_is_a_place(span: Span, label: str) 
     return None
 
 
+def a_name_listed_with_a_place_after_a_locative_is_a_place(span: Span, label: str) -> str | None:
+    """ "in Tarija and Santa Cruz", "sown in Tarija, Santa Cruz and Beni": a name spaCy took for an organisation
+    or a person, coordinated with a place that follows a locative preposition, is a place like it. Not when its
+    head word says an organisation ("in Tarija and the Beni Electric Company")."""
+    if label not in {"ORG", "PERSON"} or head_word_label(span.text) is not None:
+        return None
+    token = span.root
+    for _ in range(6):  # up the chain of conjuncts to its first member
+        if token.dep_ != "conj" or token.head == token:
+            break
+        token = token.head
+    else:
+        return None
+    if token is span.root or token.ent_type_ not in {"GPE", "LOC"}:
+        return None
+    return "GPE" if token.dep_ == "pobj" and token.head.lower_ in LOCATIVE_PREPOSITIONS else None
+
+
 #: The head word of a name, and the label it gives: an "Army" is an organisation whatever spaCy said,
 #: a "Zone" a place. Only words that name one kind of thing in news are here ("Bank" is not: the
 #: West Bank; nor "Union": the Soviet Union).
@@ -938,6 +956,7 @@ LABEL_RULES: tuple[LabelRule, ...] = (
     a_lone_word_after_a_locative_preposition_is_a_place,
     a_name_after_a_town_and_a_comma_is_its_region,
     the_head_word_decides_the_kind,
+    a_name_listed_with_a_place_after_a_locative_is_a_place,
     a_place_that_plays_a_match_is_a_team,
     a_nationality_word_refers_to_its_country,
     a_place_name_that_modifies_a_noun_is_a_modifier,

@@ -9,6 +9,7 @@ from spacy.tokens import Doc, Span
 from kg.article.mention_rules import (
     a_lone_word_after_a_locative_preposition_is_a_place,
     a_name_after_a_town_and_a_comma_is_its_region,
+    a_name_listed_with_a_place_after_a_locative_is_a_place,
     a_nationality_word_refers_to_its_country,
     a_place_name_that_modifies_a_noun_is_a_modifier,
     a_place_that_plays_a_match_is_a_team,
@@ -149,6 +150,30 @@ def test_a_maker_before_a_weapon_noun_is_kept():
 def test_a_lone_person_word_after_at_is_a_place():
     doc = make(["shot", "at", "Panmunjom"], heads=[0, 0, 1], deps=["ROOT", "prep", "pobj"])
     assert a_lone_word_after_a_locative_preposition_is_a_place(ent(doc, 2, 3, "PERSON"), "PERSON") == "LOC"
+
+
+def test_a_name_listed_with_a_place_after_a_locative_is_a_place():
+    # rain fell in Tarija , Santa Cruz and Beni
+    words = ["rain", "fell", "in", "Tarija", ",", "Santa", "Cruz", "and", "Beni"]
+    heads = [1, 1, 1, 2, 3, 6, 3, 6, 6]
+    deps = ["nsubj", "ROOT", "prep", "pobj", "punct", "compound", "conj", "cc", "conj"]
+    doc = make(words, heads=heads, deps=deps)
+    doc.ents = [ent(doc, 3, 4, "GPE"), ent(doc, 5, 7, "ORG"), ent(doc, 8, 9, "PERSON")]
+    rule = a_name_listed_with_a_place_after_a_locative_is_a_place
+    assert rule(doc[5:7], "ORG") == "GPE"
+    assert rule(doc[8:9], "PERSON") == "GPE", "the last of the list, through its neighbour"
+    assert rule(doc[3:4], "GPE") is None
+    # shares in Acme and Santa Cruz: the first of the list is no place
+    other = make(words, heads=heads, deps=deps)
+    other.ents = [ent(other, 3, 4, "ORG"), ent(other, 5, 7, "ORG")]
+    assert rule(other[5:7], "ORG") is None
+    # after "of", not a locative: "the merger of Tarija and Santa Cruz"
+    of = make(["merger", "of", "Tarija", "and", "Santa", "Cruz"], heads=[0, 0, 1, 2, 5, 2], deps=["ROOT", "prep", "pobj", "cc", "compound", "conj"])
+    of.ents = [ent(of, 2, 3, "GPE"), ent(of, 4, 6, "ORG")]
+    assert rule(of[4:6], "ORG") is None
+    company = make([*words[:5], "Santa", "Company"], heads=[1, 1, 1, 2, 3, 6, 3], deps=deps[:7])
+    company.ents = [ent(company, 3, 4, "GPE"), ent(company, 5, 7, "ORG")]
+    assert rule(company[5:7], "ORG") is None, "its head word says an organisation"
 
 
 @pytest.mark.parametrize(
