@@ -205,6 +205,7 @@ class Candidate:
     sentence: tuple[int, int]
     in_headline: bool = False
     refers_to: str | None = None  # the name it stands for, when not its own text ("Iraqis": Iraq)
+    title: str | None = None  # an office's title written right before a person's name ("President")
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,7 @@ class Mention:
     kind: str
     name: str
     sentence: tuple[int, int]
+    title: str | None = None  # an office's title written right before a person's name ("President")
 
 
 @dataclass(frozen=True)
@@ -278,6 +280,7 @@ class MentionRecord:
     name: str
     kind: str
     label: str
+    title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,6 +325,7 @@ class Entity:
     articles: int
     place_category: str | None
     team: bool = False  # most of its mentions are a place name standing for its sports team
+    titles: tuple[str, ...] = ()  # the offices' titles written before its mentions ("President"), sorted
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,43 @@ TITLES = frozenset(
 )
 
 
+#: Offices' titles (in lower case, without a dot) and the words that a description of a holder uses: written
+#: before a surname alone, a title says which of the people of that name is meant ("President Hallam").
+#: Courtesy titles, honorifics and job words ("Dr", "Sir", "spokesman") say nothing of the kind.
+OFFICE_TITLES: dict[str, tuple[str, ...]] = {
+    "president": ("president",),
+    "premier": ("premier", "prime minister"),
+    "chancellor": ("chancellor",),
+    "minister": ("minister",),
+    "secretary": ("secretary",),
+    "sen": ("senator", "senate"),
+    "senator": ("senator", "senate"),
+    "rep": ("representative", "congressman", "congresswoman"),
+    "representative": ("representative", "congressman", "congresswoman"),
+    "gov": ("governor",),
+    "governor": ("governor",),
+    "mayor": ("mayor",),
+    "judge": ("judge",),
+    "justice": ("justice", "judge"),
+    "ambassador": ("ambassador", "diplomat"),
+    "king": ("king", "monarch"),
+    "queen": ("queen", "monarch"),
+    "pope": ("pope",),
+    "gen": ("general",),
+    "general": ("general",),
+    "adm": ("admiral",),
+    "admiral": ("admiral",),
+    "marshal": ("marshal",),
+}
+
+
+def office_title(title: str) -> str | None:
+    """The key of the office in OFFICE_TITLES that a written title ends with ("Finance Minister", "Sen."), or None."""
+    parts = title.split()
+    last = parts[-1].rstrip(".").casefold() if parts else ""
+    return last if last in OFFICE_TITLES else None
+
+
 def forget_names() -> None:
     """Drop the memoised name keys: they speed up one resolution, and would otherwise grow with the corpus."""
     for memo in (clean_name, name_key, words, is_acronym, person_key, initials):

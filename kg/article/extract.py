@@ -21,6 +21,7 @@ from .events import Taxonomy, extract_events, load_taxonomy
 from .mention_rules import (
     REGION_NOUNS,
     a_region_named_with_its_noun,
+    an_office_title_before_a_person,
     apply_label_rules,
     apply_span_rules,
     head_word_label,
@@ -202,6 +203,7 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
                 continue
             label = label_so_far if region else apply_label_rules(span, label_so_far)
             country = country_of(surface) if label == DEMONYM else None
+            title = an_office_title_before_a_person(span) if LABEL_KIND[label] == Kind.PERSON else None
             found.append(
                 Candidate(
                     begin=begin,
@@ -213,6 +215,7 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
                     sentence=(offset + span.sent.start_char, offset + span.sent.end_char),
                     in_headline=zone == "headline",
                     refers_to=country.name if country is not None else region,
+                    title=title,
                 )
             )
     found = _one_sense_per_article(found, named_regions)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy
 
 from ..model import DEMONYM, MODIFIER, TEAM
-from ..names import NOBLE_TITLES, TITLES
+from ..names import NOBLE_TITLES, TITLES, office_title
 from .demonyms import country_of
 
 if TYPE_CHECKING:
@@ -426,6 +426,29 @@ def _a_sub_region_prefix(doc: Doc, start: int, floor: int) -> bool:
         and not hyphen.whitespace_
         and adjective.text[:1].isupper()
     )
+
+
+def an_office_title_before_a_person(span: Span) -> str | None:
+    """ "President Hallam", "Finance Minister Rossi", "Sen. Marlowe": the office's title written right before a
+    person's name, as written, with the capitalised words that modify it ("Finance"), or None. Evidence of who is
+    meant (kg.corpus.link), never part of the name."""
+    doc = span.doc
+    if span.start == 0:
+        return None
+    title = doc[span.start - 1]
+    if not title.text[:1].isupper() or office_title(title.text) is None:
+        return None
+    start = title.i
+    while start > span.sent.start and start > title.i - 3:
+        word = doc[start - 1]
+        if not (word.head == title and word.dep_ in {"compound", "amod"} and word.text[:1].isupper()):
+            break
+        fused = word.ent_type_ == "ORG" and len(_entity_at(doc, word.i, "ORG") or ()) == 1
+        if not (word.ent_type_ in {"", "PERSON"} or fused) or not word.is_alpha:
+            break  # "U.S. President": the country is a name of its own; "Finance" is the title's (see
+            # drop_a_word_of_a_title)
+        start -= 1
+    return doc[start : title.i + 1].text
 
 
 def _is_title(token: Token) -> bool:

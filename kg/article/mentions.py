@@ -276,7 +276,8 @@ def resolve_article(cands: list[Candidate], text: str | None = None) -> list[Men
             # one sense per report: "Uruguay" that plays a match once is the team throughout
             own = c.label if LABEL_KIND.get(c.label) == kind else _default_label(kind, idx, cands)
             label = TEAM if team else own
-            mentions.append(Mention(c.begin, c.end, c.text, label, c.ner_label, kind, name, c.sentence))
+            title = c.title if kind == Kind.PERSON else None
+            mentions.append(Mention(c.begin, c.end, c.text, label, c.ner_label, kind, name, c.sentence, title))
     return sorted(mentions, key=lambda m: (m.begin, m.end))
 
 

@@ -44,6 +44,7 @@ MENTIONS = pa.schema(
         ("name", pa.string()),
         ("kind", pa.string()),
         ("label", pa.string()),
+        ("title", pa.string()),
         ("partition", pa.int32()),
         ("seq", pa.int32()),
     ]

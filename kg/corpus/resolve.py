@@ -32,6 +32,7 @@ class LocalName:
     anchor_counts: tuple[str | int, ...]  # text, count, text, count, ...: smaller than a dict
     label_counts: tuple[str | int, ...]  # NER label, count, ...
     fragments: str  # the mentions' fragment identifiers ("char=4,9"), space-separated
+    titles: tuple[str, ...] = ()  # the offices' titles written before its mentions ("President"), each once
 
     @property
     def anchors(self) -> dict[str, int]:
@@ -102,8 +103,9 @@ class CorpusMentions:
             label = sys.intern(str(r.label))
             local = self._locals.get((r.digest, r.name))
             if local is None:
+                titles = (r.title,) if r.title else ()
                 self._locals[(r.digest, r.name)] = LocalName(
-                    r.digest, r.name, sys.intern(str(r.kind)), article, (text, 1), (label, 1), fragment
+                    r.digest, r.name, sys.intern(str(r.kind)), article, (text, 1), (label, 1), fragment, titles
                 )
                 continue
             if article is not local.article:
@@ -111,6 +113,8 @@ class CorpusMentions:
             local.anchor_counts = _counted(local.anchor_counts, text)
             local.label_counts = _counted(local.label_counts, label)
             local.fragments = f"{local.fragments} {fragment}"
+            if r.title and r.title not in local.titles:
+                local.titles = (*local.titles, r.title)
 
     def drop(self, digests: set[str]) -> None:
         """Forget the mentions of these articles (their graphs were superseded)."""
@@ -249,10 +253,19 @@ class Draft:
     articles: int
     place_category: str | None
     team: bool
+    titles: tuple[str, ...] = ()
 
     def entity(self, iri: str) -> Entity:
         return Entity(
-            iri, self.kind, self.label, self.alt_labels, self.mentions, self.articles, self.place_category, self.team
+            iri,
+            self.kind,
+            self.label,
+            self.alt_labels,
+            self.mentions,
+            self.articles,
+            self.place_category,
+            self.team,
+            self.titles,
         )
 
 
@@ -312,4 +325,5 @@ def draft(members: Sequence[LocalName]) -> Draft:
     mentions = tuple(sorted(m for loc in members for m in loc.mentions))
     alt = tuple(sorted((anchors | set(names)) - {label}))
     articles = len({loc.digest for loc in members})
-    return Draft(kind, label, mentions, alt, articles, place, team)
+    titles = tuple(sorted({t for loc in members for t in loc.titles})) if kind == Kind.PERSON else ()
+    return Draft(kind, label, mentions, alt, articles, place, team, titles)

@@ -138,7 +138,13 @@ def mention_records(batch: Articles, iris: Iris) -> Iterator[MentionRecord]:
         for m in extraction.mentions:
             if m.kind != Kind.GROUP:
                 yield MentionRecord(
-                    article.digest, iris.mention(article.digest, m.begin, m.end), m.text, m.name, m.kind, m.label
+                    article.digest,
+                    iris.mention(article.digest, m.begin, m.end),
+                    m.text,
+                    m.name,
+                    m.kind,
+                    m.label,
+                    m.title,
                 )
 
 

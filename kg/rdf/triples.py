@@ -151,6 +151,8 @@ def article_triples(article: Article, extraction: Extraction, iris: Iris, prov: 
         ]
         if m.label != m.ner_label:
             triples.append((node, KG.label, Literal(m.label)))
+        if m.title:
+            triples.append((node, KG.titleBefore, Literal(m.title)))
         if is_group:
             groups.add(group_name(m.text) if nationality else m.name)
         if not is_group or nationality:

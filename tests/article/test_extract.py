@@ -249,3 +249,12 @@ def test_a_persons_mention_keeps_its_courtesy_title_as_written_and_stands_for_th
     names = {m.text: m.name for m in extract(doc, article).mentions}
     assert names["Mr Quillon"] == "Marla Quillon", "the surname finds the person named in full"
     assert names["Mrs. Vey"] == "Vey"
+
+
+def test_a_persons_mention_records_the_offices_title_written_before_it_with_the_real_model(nlp):
+    from kg.article.extract import extract
+
+    text = "Veldonia's President Hallam met Finance Minister Rosa Quillon in the capital on Monday."
+    article = Article(text=text, source="t")
+    titles = {m.text: m.title for m in extract(nlp(text), article).mentions if m.kind == Kind.PERSON}
+    assert titles == {"Hallam": "President", "Rosa Quillon": "Finance Minister"}

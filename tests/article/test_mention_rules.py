@@ -14,6 +14,7 @@ from kg.article.mention_rules import (
     a_place_name_that_modifies_a_noun_is_a_modifier,
     a_place_that_plays_a_match_is_a_team,
     a_region_named_with_its_noun,
+    an_office_title_before_a_person,
     apply_label_rules,
     cut_at_a_line_break,
     drop_a_ticker,
@@ -621,3 +622,23 @@ def test_a_place_name_before_the_kind_of_place_it_is_is_the_place_itself():
         deps=["ROOT", "det", "compound", "compound", "pobj"],
     )
     assert a_place_name_that_modifies_a_noun_is_a_modifier(ent(doc, 2, 3, "GPE"), "GPE") is None
+
+
+# -- an office's title before a person's name --------------------------------------------------------
+
+
+def test_an_offices_title_before_a_persons_name_is_read_with_the_words_that_modify_it():
+    # the U.S. Finance Minister Hallam said
+    words = ["the", "U.S.", "Finance", "Minister", "Hallam", "said"]
+    doc = make(words, heads=[3, 3, 3, 4, 5, 5], deps=["det", "compound", "compound", "compound", "nsubj", "ROOT"])
+    doc.ents = [ent(doc, 1, 2, "GPE"), ent(doc, 2, 3, "ORG"), ent(doc, 4, 5, "PERSON")]
+    assert an_office_title_before_a_person(doc[4:5]) == "Finance Minister", "the country is a name of its own"
+    sen = make(["Sen.", "Marlowe", "voted"], heads=[1, 2, 2], deps=["compound", "nsubj", "ROOT"])
+    assert an_office_title_before_a_person(sen[1:2]) == "Sen."
+
+
+def test_no_office_is_read_from_a_courtesy_title_a_lower_case_word_or_a_job():
+    for words in (["Mr", "Hallam"], ["Dr", "Hallam"], ["spokesman", "Hallam"], ["the", "president", "Hallam"]):
+        doc = make(words)
+        assert an_office_title_before_a_person(doc[len(words) - 1 :]) is None, words
+    assert an_office_title_before_a_person(make(["Hallam", "said"])[0:1]) is None

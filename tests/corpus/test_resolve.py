@@ -288,3 +288,25 @@ def test_a_first_word_of_two_names_or_of_no_company_is_no_short_name():
     cands = [cand("Marlowe Festival", text.index("Marlowe")), cand("Marlowe", text.index("Marlowe said"))]
     short = next(m for m in resolve_article(cands, text) if m.text == "Marlowe")
     assert short.name == "Marlowe", "a festival is no company"
+
+
+def test_a_persons_entity_gathers_the_offices_titles_written_before_its_mentions():
+    iris = Iris("https://example.org/")
+    records = [
+        MentionRecord("a", "a#1", "Hallam", "Hallam", "Person", "PERSON", "President"),
+        MentionRecord("a", "a#2", "Hallam", "Hallam", "Person", "PERSON"),
+        MentionRecord("b", "b#1", "Hallam", "Hallam", "Person", "PERSON", "Finance Minister"),
+        MentionRecord("b", "b#2", "Hallam", "Hallam", "Person", "PERSON", "President"),
+        MentionRecord("c", "c#1", "Marlowe", "Marlowe", "Organization", "ORG", "President"),
+    ]
+    entities = {e.label: e for e in resolve_corpus(records, iris)}
+    assert entities["Hallam"].titles == ("Finance Minister", "President"), "each title once, sorted"
+    assert entities["Marlowe"].titles == (), "a title is a person's"
+
+
+def test_an_offices_title_before_a_persons_name_is_recorded_on_its_mention_not_in_its_name():
+    person = Candidate(10, 16, "Hallam", "PERSON", "PERSON", "Person", (0, 100), title="President")
+    org = Candidate(30, 37, "Marlowe", "ORG", "ORG", "Organization", (0, 100), title="President")
+    hallam, marlowe = resolve_article([person, org])
+    assert (hallam.name, hallam.title) == ("Hallam", "President")
+    assert marlowe.title is None, "only a person's mention keeps a title"

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 from conftest import SEEDS, select
 
-from kg.namespaces import text_hash
+from kg.namespaces import Iris, text_hash
 from kg.pipeline.build import build
+from kg.settings import Settings
+from kg.store.store import Store
 
 
 def entities(store, cls: str) -> dict[str, str]:
@@ -186,3 +190,27 @@ def test_output_a_library_prints_in_the_writer_does_not_break_the_build(tmp_path
     settings = Settings(store=tmp_path / "store", link=False, events=False)
     report = build([SEEDS / sorted(p.name for p in SEEDS.iterdir())[0]], settings, nlp=nlp)
     assert report.added == 1 and report.ok
+
+
+def test_an_offices_title_is_stored_on_its_mention_and_read_back_as_built(tmp_path, nlp, wikidata_cache):
+    from kg.corpus.resolve import CorpusMentions
+    from kg.store.records import mention_records
+
+    corpus = tmp_path / "titles.jsonl"
+    lines = [
+        {"id": "t1", "title": "Talks", "text": "President Hallam met the envoy in Veldonia on Monday."},
+        {"id": "t2", "title": "Budget", "text": "The budget of Finance Minister Rosa Quillon passed on Tuesday."},
+    ]
+    corpus.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    settings = Settings(store=tmp_path / "kg", wikidata_cache=wikidata_cache)
+    report = build([corpus], settings, nlp=nlp)
+    assert report.ok, report.summary()  # SHACL included
+    with Store(settings.store, Iris(settings.base), read_only=True) as store:
+        titles = {r.text: r.title for r in mention_records(store) if r.kind == "Person"}
+        written = {row["t"].value for row in store.query("SELECT ?t WHERE { ?m kg:titleBefore ?t }")}
+        mentions = CorpusMentions()
+        mentions.add(mention_records(store))
+        people = {e.label: e.titles for e in mentions.resolve(store.iris) if e.kind == "Person"}
+    assert titles == {"Hallam": "President", "Rosa Quillon": "Finance Minister"}
+    assert written == {"President", "Finance Minister"}
+    assert people == {"Hallam": ("President",), "Rosa Quillon": ("Finance Minister",)}
