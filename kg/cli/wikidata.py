@@ -115,6 +115,7 @@ _TYPES = {"person": Kind.PERSON, "organization": Kind.ORGANIZATION, "place": Kin
 @click.argument("name")
 @click.option("--type", "kind", type=click.Choice(sorted(_TYPES), case_sensitive=False), help="Our class for NAME.")
 @click.option("--context", multiple=True, help="A name seen in the same article (repeat for several).")
+@click.option("--title", "titles", multiple=True, help="An office's title written before NAME ('President').")
 @click.option("--index", multiple=True, help=INDEX_HELP)
 @click.option("--api/--no-api", "wikidata_api", default=None, help="Also ask the live Wikidata API.")
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=10, show_default=True)
@@ -125,6 +126,7 @@ def wikidata_lookup_command(
     name: str,
     kind: str | None,
     context: tuple[str, ...],
+    titles: tuple[str, ...],
     index: tuple[str, ...],
     limit: int,
     fmt: str,
@@ -142,7 +144,7 @@ def wikidata_lookup_command(
 
     try:
         settings = link_settings(ctx, index, **options)
-        query = LinkQuery("lookup", _TYPES[kind.lower()] if kind else "", name, context=context)
+        query = LinkQuery("lookup", _TYPES[kind.lower()] if kind else "", name, context=context, titles=titles)
         with open_sources(settings, bar=progress_bar(True)) as sources:
             config = config_from(settings)
             ranked = rank(query, sources.all, config)[:limit]

@@ -34,6 +34,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..model import Entity, Kind
+from ..names import OFFICE_TITLES, office_title
 from ..namespaces import Iris
 from ..wikidata.index import ALIAS, DERIVED, FORM_NAMES, INITIALS, LABEL, NameMatch
 from ..wikidata.items import KINDS, OTHER, Item, SourceInfo
@@ -99,6 +100,11 @@ FORM_WEIGHT_ACRONYM = 0.85
 FORM_WEIGHT_WORD = 0.8
 #: A name derived from an item's (a surname from a full name) counts this much of the name it comes from.
 DERIVED_NAME = 0.92
+#: A surname alone after an office's title ("President Hallam") matching a holder of that office: a one-word
+#: name (ONE_WORD_ALIAS) that the title narrows to the people the description says held the office.
+TITLED_SURNAME = 0.85
+TITLED_HOW = "surname after the title"
+TITLE_SEARCH_LIMIT = 50
 #: Word search when no name matched: the share of words an item's name must share, and what a full
 #: share is worth as a name score.
 FUZZY_MIN_SHARE = 0.5
@@ -118,6 +124,8 @@ CONTEXT_RELATED = 0.5
 CONTEXT_DESCRIPTION = 0.3
 CONTEXT_DESCRIPTION_MAX = 2
 CONTEXT_SIBLING = 0.8
+#: A person's description names the office whose title the articles write before the name ("Sen. Marlowe").
+CONTEXT_TITLE = 0.5
 #: The penalty of a namesake place without such a sibling when another has one.
 SIBLING_ELSEWHERE = 0.8
 #: score = name x type x (SUPPORT_FLOOR + (1 - SUPPORT_FLOOR) x support): an unknown item keeps half its score.
@@ -140,6 +148,7 @@ class LinkQuery:
     articles: tuple[str, ...] = ()
     context: tuple[str, ...] = ()
     team: bool = False  # a place name standing for its sports team: never the place itself
+    titles: tuple[str, ...] = ()  # offices' titles written before a person's name ("President")
 
 
 @dataclass(frozen=True)
@@ -222,7 +231,7 @@ def queries_from_entities(entities: Iterable[Entity]) -> list[LinkQuery]:
     out = []
     for e in entities:
         digests = tuple(sorted({d for m in e.mentions if (d := article_of(m))}))
-        out.append(LinkQuery(e.iri, e.kind, e.label, tuple(e.alt_labels), digests, team=e.team))
+        out.append(LinkQuery(e.iri, e.kind, e.label, tuple(e.alt_labels), digests, team=e.team, titles=e.titles))
     return out
 
 
@@ -346,6 +355,52 @@ def _add_teams_named_after(q: LinkQuery, sources: Sequence[CandidateSource], can
                 cands[item.qid] = _Cand(match, TEAM_OF_PLACE_NAME, item.label, how, True)
 
 
+#: Kin whose description names someone else's office ("daughter of the 7th president"): no holder of it.
+_KIN = re.compile(
+    r"\b(?:daughter|son|wife|husband|mother|father|brother|sister|widow|widower|child|grandson|granddaughter|"
+    r"grandchild|niece|nephew|spouse|partner|cousin)\b"
+)
+
+
+def _offices(q: LinkQuery) -> list[str]:
+    """The offices (keys of OFFICE_TITLES) of the titles written before a person's name."""
+    return [o for t in q.titles if (o := office_title(t)) is not None] if q.kind == Kind.PERSON else []
+
+
+def _holds_the_office(item: Item, offices: Sequence[str]) -> str | None:
+    """The first of the offices whose words the item's description uses ("7th president of ..."), or None; not
+    an office the description gives a relative ("daughter of the 7th president")."""
+    text = item.description.casefold()
+    kin = _KIN.search(text)
+    for office in offices:
+        for word in OFFICE_TITLES[office]:
+            found = re.search(rf"\b{re.escape(word)}", text)
+            if found and not (kin and kin.start() < found.start()):
+                return office
+    return None
+
+
+def _add_holders_of_the_title(q: LinkQuery, sources: Sequence[CandidateSource], cands: dict[str, _Cand]) -> None:
+    """ "President Hallam", with no full name in the article: a surname alone after an office's title is one of
+    the people of that surname whose description names the office. Each is a candidate with a surname's name
+    score; popularity and the confidence share then decide, so two presidents of one surname link neither."""
+    surname = key(q.label)
+    offices = _offices(q)
+    if " " in surname or not surname or not offices:
+        return
+    for source in sources:
+        for match in source.search(q.label, limit=TITLE_SEARCH_LIMIT):
+            item = match.item
+            if item.kind != Kind.PERSON or item.qid in cands:
+                continue
+            if not any(key(name).split()[-1:] == [surname] for name in item.names):
+                continue
+            office = _holds_the_office(item, offices)
+            if office is not None:
+                how = f"{TITLED_HOW} {office!r}"
+                cands[item.qid] = _Cand(match, TITLED_SURNAME, q.label, how, True)
+
+
 def gather_candidates(
     queries: Sequence[LinkQuery], sources: Sequence[CandidateSource], config: LinkConfig, *, remote: bool = False
 ) -> list[dict[str, _Cand]]:
@@ -376,6 +431,8 @@ def gather_candidates(
                         cands[match.item.qid] = _Cand(match, score, form.name, how, form.is_label, form.company)
         if q.team:
             _add_teams_named_after(q, sources, cands)
+        if q.titles:
+            _add_holders_of_the_title(q, sources, cands)
         if config.fuzzy and not cands and key(q.label):
             for source in sources:
                 for match in source.search(q.label):
@@ -515,6 +572,7 @@ def score_candidates(q: LinkQuery, cands: dict[str, _Cand], ctx: LinkContext | N
     with_sibling = {qid for qid, sibling in siblings.items() if sibling is not None}
     # When some candidate's country agrees with the articles, a rival country they never name loses too.
     agreeing = any(agree for _, _, _, agree in contexts.values())
+    offices = _offices(q)
     scored = []
     for qid, c in cands.items():
         item = c.match.item
@@ -530,6 +588,9 @@ def score_candidates(q: LinkQuery, cands: dict[str, _Cand], ctx: LinkContext | N
         else:
             fit = type_fit(q.kind, item.kind, soft)
         context, penalty, evidence, _ = contexts[qid]
+        if offices and item.kind == Kind.PERSON and (office := _holds_the_office(item, offices)) is not None:
+            context = 1.0 - (1.0 - context) * (1.0 - CONTEXT_TITLE)
+            evidence = [*evidence, f"its description names the office of the title {office!r} before the name"]
         rival = agreeing and penalty == 1.0 and ctx is not None and item.qid in item.countries
         if rival and not any(x in ctx.countries or ctx.in_corpus(x) for x in item.countries):  # type: ignore[union-attr]
             penalty = COUNTRY_DISAGREES
@@ -583,6 +644,11 @@ def decide_one(q: LinkQuery, scored: list[Scored], config: LinkConfig) -> LinkDe
         why = "a national team: one per sport, and nothing says which sport's team it is"
         return LinkDecision(q.iri, q.kind, None, 0.0, tuple(keep), None, why)
     best = scored[0]
+    holders = [s for s in scored if s.how.startswith(TITLED_HOW)]
+    if best in holders and len(holders) > 1:
+        names = ", ".join(f"{s.item.label} ({s.qid})" for s in holders[:3])
+        why = f"{len(holders)} holders of the office its title names share the surname: {names}"
+        return LinkDecision(q.iri, q.kind, None, 0.0, tuple(keep), None, why)
     weights = [s.score**SHARPNESS * POPULARITY_ODDS_BASE**s.item.popularity for s in scored]
     share = weights[0] / sum(weights) if sum(weights) > 0 else 0.0
     confidence = round(best.score * share, 3)

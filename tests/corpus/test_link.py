@@ -411,3 +411,78 @@ def test_a_full_name_without_the_items_middle_initial_links_only_a_famous_person
     assert hallam.qid is None, "many a Peter Hallam is not the singer Peter Q. Hallam"
     assert hallam.best.qid == "Q9000011" and "person name" in hallam.best.how
     assert benton.qid == "Q9000012", "the famous one is meant"
+
+
+OFFICE_HOLDERS = [
+    Item("Q9000021", "Edgar Hallam", description="7th president of Veldonia", kind="Person", popularity=0.7),
+    Item("Q9000022", "Rosa Hallam", description="Veldonian painter", kind="Person", popularity=0.8),
+    Item("Q9000023", "Mia Hallam", description="daughter of the 7th president of Veldonia", kind="Person", popularity=0.6),
+    Item("Q9000024", "Otto Brandt", description="4th president of Veldonia", kind="Person", popularity=0.6),
+    Item("Q9000025", "Lena Brandt", description="2nd president of Veldonia", kind="Person", popularity=0.6),
+    Item("Q9000026", "Ida Kessel", description="obscure president of a chess club", kind="Person", popularity=0.0),
+    Item(
+        "Q9000027", "Nora Fenwick", aliases=("Fenwick",), description="senator of Veldonia", kind="Person", popularity=0.5
+    ),
+    Item(
+        "Q9000028", "Paul Fenwick", aliases=("Fenwick",), description="Veldonian footballer", kind="Person", popularity=0.5
+    ),
+]
+
+
+def titled(label: str, *titles: str) -> LinkQuery:
+    return LinkQuery(f"https://data.newskg.example/person/{label.lower()}", "Person", label, (), (A,), titles=titles)
+
+
+@pytest.fixture(scope="module")
+def holder_sources(tmp_path_factory) -> Sources:
+    with hand_made_index(OFFICE_HOLDERS, tmp_path_factory.mktemp("holders")) as opened:
+        yield opened
+
+
+def test_a_surname_alone_after_an_offices_title_links_the_one_holder_of_that_office(holder_sources):
+    (hallam,) = decide(holder_sources, titled("Hallam", "President"))
+    assert hallam.qid == "Q9000021", "the president, not the more popular painter of the same surname"
+    assert "surname after the title 'president'" in hallam.best.how
+    assert not any(c.qid == "Q9000023" for c in hallam.candidates), "a president's daughter holds no office"
+    (bare,) = decide(holder_sources, titled("Hallam"))
+    assert bare.qid is None, "without the title, a surname alone names anyone of that surname"
+
+
+def test_two_holders_of_the_office_with_one_surname_link_neither(holder_sources):
+    (brandt,) = decide(holder_sources, titled("Brandt", "President"))
+    assert brandt.qid is None and "2 holders of the office" in brandt.reason
+
+
+def test_an_obscure_holder_of_the_office_is_not_linked_precision_first(holder_sources):
+    (kessel,) = decide(holder_sources, titled("Kessel", "President"))
+    assert kessel.qid is None and kessel.best.qid == "Q9000026"
+
+
+def test_an_offices_title_is_evidence_for_the_namesake_whose_description_names_it(holder_sources):
+    (fenwick,) = decide(holder_sources, titled("Fenwick", "Sen."))
+    assert fenwick.best.qid == "Q9000027"
+    assert any("the title 'sen'" in e for e in fenwick.best.evidence)
+    (plain,) = decide(holder_sources, titled("Fenwick"))
+    assert plain.best.score == next(c.score for c in plain.candidates if c.qid == "Q9000028"), "a tie without it"
+
+
+def test_queries_carry_the_titles_written_before_a_persons_mentions():
+    e = Entity("https://data.newskg.example/person/hallam", "Person", "Hallam", (), (), 1, None, titles=("President",))
+    (query,) = queries_from_entities([e])
+    assert query.titles == ("President",)
+
+
+def test_lookup_takes_the_offices_title_written_before_the_name(tmp_path):
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    with hand_made_index(OFFICE_HOLDERS, tmp_path):
+        index = str(tmp_path / "test.sqlite")
+        titled_run = CliRunner().invoke(
+            main, ["wikidata", "lookup", "Hallam", "--type", "person", "--title", "President", "--index", index]
+        )
+        bare_run = CliRunner().invoke(main, ["wikidata", "lookup", "Hallam", "--type", "person", "--index", index])
+    assert titled_run.exit_code == 0, titled_run.output
+    assert titled_run.output.splitlines()[-1].startswith("linked: Q9000021 Edgar Hallam")
+    assert "linked: Q9000021" not in bare_run.output
