@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from ..model import DEMONYM, LABEL_KIND, Candidate, Extraction, Kind
 from ..names import COURTESY_TITLES, TITLES, forget_names, long_form_start, words
 from ..settings import Settings
+from .abbreviations import state_of
 from .demonyms import country_of
 from .events import Taxonomy, extract_events, load_taxonomy
 from .mention_rules import (
@@ -203,6 +204,9 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
                 continue
             label = label_so_far if region else apply_label_rules(span, label_so_far)
             country = country_of(surface) if label == DEMONYM else None
+            state = None
+            if region is None and LABEL_KIND[label] == Kind.PLACE and len(span) == 1:
+                state = state_of(surface, after_a_place=_after_a_place_and_a_comma(span))
             title = an_office_title_before_a_person(span) if LABEL_KIND[label] == Kind.PERSON else None
             found.append(
                 Candidate(
@@ -214,7 +218,7 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
                     kind=LABEL_KIND[label],
                     sentence=(offset + span.sent.start_char, offset + span.sent.end_char),
                     in_headline=zone == "headline",
-                    refers_to=country.name if country is not None else region,
+                    refers_to=country.name if country is not None else (region or state),
                     title=title,
                 )
             )
@@ -277,6 +281,12 @@ def _with_a_courtesy_title(span: Span) -> Span | None:
     if title.text[:1].isupper() and title.text.rstrip(".").casefold() in COURTESY_TITLES and title.whitespace_:
         return span.doc[span.start - 1 : span.end]
     return None
+
+
+def _after_a_place_and_a_comma(span: Span) -> bool:
+    """ "Nashville, Tenn": the span follows a place's name and a comma."""
+    doc = span.doc
+    return span.start >= 2 and doc[span.start - 1].text == "," and doc[span.start - 2].ent_type_ in {"GPE", "LOC"}
 
 
 def _label_of(ent: Span) -> str:

@@ -258,3 +258,19 @@ def test_a_persons_mention_records_the_offices_title_written_before_it_with_the_
     article = Article(text=text, source="t")
     titles = {m.text: m.title for m in extract(nlp(text), article).mentions if m.kind == Kind.PERSON}
     assert titles == {"Hallam": "President", "Rosa Quillon": "Finance Minister"}
+
+
+def test_a_states_abbreviation_stands_for_the_states_formal_name():
+    from kg.article.extract import candidates
+
+    words = ["in", "Dunmore", ",", "Tenn", ",", "and", "a", "Calif.", "-", "based", "rival", ";", "Tenn", "won", "."]
+    spaces = [True, False, True, False, True, True, True, False, False, True, False, True, True, False, False]
+    ents = [(1, 2, "GPE"), (3, 4, "GPE"), (7, 8, "GPE"), (12, 13, "GPE")]
+    doc = _doc_with_entities(words, spaces, ents)
+    found = [(c.text, c.refers_to) for c in candidates(doc, Article(text=doc.text, source="t"))]
+    assert found == [
+        ("Dunmore", None),
+        ("Tenn", "State of Tennessee"),
+        ("Calif.", "State of California"),
+        ("Tenn", None),
+    ], "an abbreviation without its stop names the state only after a town and a comma"

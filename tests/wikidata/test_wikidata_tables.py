@@ -213,3 +213,18 @@ def test_the_starter_index_holds_the_first_level_divisions_fb15k_lacks(tmp_path)
     wallonia = index.item("Q231")
     assert wallonia is not None and wallonia.kind == "Place" and wallonia.countries == ("Q31",)
     assert "dr5hn" in index.info.licence or "ODbL" in index.info.licence
+
+
+def test_the_starter_index_knows_each_states_formal_name_that_its_abbreviations_stand_for(wikidata_cache):
+    from kg.article.abbreviations import table_path
+    from kg.wikidata.names import key
+
+    rows = [line.split("\t") for line in table_path().read_text("utf-8").splitlines() if not line.startswith("#")]
+    with LocalIndex(starter_index_path(wikidata_cache)) as index:
+        found = index.find({key(formal): formal for _, formal, _ in rows})
+    missing = [
+        formal
+        for _, formal, _ in rows
+        if not any(m.item.kind == "Place" and "Q30" in m.item.countries for m in found.get(key(formal), ()))
+    ]
+    assert not missing, "an abbreviation would stand for a name no index item has"

@@ -1,0 +1,52 @@
+"""US states as news writes them short ("Emeryville, Calif.", "Provo, UT", "a Tenn.-based chain"), and the state
+each form stands for.
+
+Wire copy and datelines name a town's state by an abbreviation that matches the wrong thing or nothing in
+Wikidata ("Fla." is also a football club's nickname, "Calif." is nobody's alias). A place mention written so
+stands for the state's formal name ("State of California", "Commonwealth of Kentucky"): Wikidata gives it as an
+alias of the state, and no other place shares it, where a plain "Washington" or "Georgia" would join the
+corpus's capital or country.
+
+The table ships as data (`kg/_data/places/us-states.tsv`): USPS codes, the AP Stylebook's abbreviations and
+the GPO Style Manual's variants, facts of public record. A dotted abbreviation ("Calif.", "N.J.") stands for its
+state wherever spaCy tagged it a place; one without its stop ("Tenn") and a postal code ("TX", "OR", "IN") only
+right after a place and a comma, where nothing else is meant.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from ..resources import resource_dir
+
+
+def table_path() -> Path:
+    return resource_dir("places") / "us-states.tsv"
+
+
+@lru_cache(maxsize=1)
+def _forms() -> tuple[dict[str, str], dict[str, str]]:
+    """(dotted abbreviation -> formal name, undotted abbreviation or postal code -> formal name)."""
+    dotted: dict[str, str] = {}
+    bare: dict[str, str] = {}
+    with table_path().open(encoding="utf-8") as stream:
+        for line in stream:
+            if line.startswith("#") or not line.strip():
+                continue
+            postal, formal, abbreviations = line.rstrip("\n").split("\t")
+            bare[postal] = formal
+            for form in filter(None, abbreviations.split(",")):
+                dotted[form] = formal
+                bare[form.rstrip(".")] = formal  # "Tenn", "N.J"
+    return dotted, bare
+
+
+def state_of(text: str, *, after_a_place: bool) -> str | None:
+    """The formal name of the US state an abbreviation stands for, or None: "Calif." -> "State of California"
+    anywhere; "Tenn" and "TX" only `after_a_place` and a comma ("Nashville, Tenn")."""
+    dotted, bare = _forms()
+    found = dotted.get(text)
+    if found is None and after_a_place:
+        found = bare.get(text)
+    return found
