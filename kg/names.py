@@ -11,7 +11,9 @@ import re
 import unicodedata
 from functools import lru_cache
 
-_DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}(?![A-Za-z])")
+#: Letters each followed by a stop, the last stop optional: "U.S.", and "U.S" as wire copy writes it before a
+#: sentence goes on ("in the U.S where").
+_DOTTED = re.compile(r"\b(?:[A-Za-z]\.)+[A-Za-z]\b\.?")
 _LEADING_THE = re.compile(r"^(?:the|The|THE)\s+")
 _POSSESSIVE_END = re.compile(r"(?:'s|'|’s|’)$")
 _NON_WORD = re.compile(r"[^\w]+")

@@ -18,6 +18,8 @@ def test_name_keys_ignore_case_the_possessives_and_acronym_dots():
     assert name_key("the United Nations Command") == name_key("United Nations Command")
     assert name_key("North Korea’s") == name_key("North Korea's") == "north korea"
     assert name_key("U.S.") == name_key("US") == "us"
+    assert name_key("U.S") == "us" and name_key("N.J") == "nj", "a last stop left out"
+    assert name_key("St.Louis") == "st louis", "a word after the stop is no letter of an acronym"
     assert name_key("SEOUL") == "seoul"
     assert person_key("Chad G. Carroll") == person_key("Chad Carroll") == "chad carroll"
 
