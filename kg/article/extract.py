@@ -21,6 +21,7 @@ from .demonyms import country_of
 from .events import Taxonomy, extract_events, load_taxonomy
 from .mention_rules import (
     REGION_NOUNS,
+    a_companys_name_goes_on_after_and,
     a_region_named_with_its_noun,
     an_office_title_before_a_person,
     apply_label_rules,
@@ -178,6 +179,8 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
         if trimmed is None or _is_title_token(trimmed[-1].text):
             continue  # a title with no name ("U.S. Col")
         trimmed = apply_span_rules(trimmed)
+        if trimmed is not None and ner_label == "ORG":
+            trimmed = a_companys_name_goes_on_after_and(trimmed)
         if trimmed is not None and ner_label == "EVENT":
             trimmed = keep_the_year_of_an_event(trimmed)
         if trimmed is not None:

@@ -263,6 +263,36 @@ def _a_legal_form(token: Token) -> bool:
     return token.text[:1].isupper() and token.text.rstrip(".").casefold() in _TICKER_AFTER
 
 
+#: Words after "and" that end a firm's name on their own ("Hale and Co").
+_FIRM_WORDS = frozenset({"co", "company", "sons", "partners", "associates"})
+
+
+def a_companys_name_goes_on_after_and(span: Span) -> Span:
+    """ "Marlowe Telephone and Telegraph Co", "Hale and Co Inc": spaCy often ends a company's name at "and". When
+    "and" (or "&"), capitalised words no entity holds and a legal form follow it in the sentence, they are the
+    rest of the name; so is a firm's word right after "and" ("Hale and Co"). Tickers after it stay out."""
+    doc, sent = span.doc, span.sent
+    joint = span.end
+    if joint >= sent.end - 1 or doc[joint].lower_ not in {"and", "&"}:
+        return span
+    end = joint + 1
+    while end < sent.end and end - joint <= 4 and _a_free_capitalised_word(doc[end]) and not _a_legal_form(doc[end]):
+        end += 1
+    if end < sent.end and end == joint + 1 and doc[end].lower_ in _FIRM_WORDS and doc[end].text[:1].isupper():
+        end += 1  # "Hale and Co"
+    elif end < sent.end and end > joint + 1 and _a_legal_form(doc[end]):
+        end += 1  # "Marlowe Telephone and Telegraph Co"
+    else:
+        return span
+    while end < sent.end and _a_legal_form(doc[end]) and doc[end - 1].whitespace_:
+        end += 1  # "Hale and Co Inc"
+    return doc[span.start : end]
+
+
+def _a_free_capitalised_word(token: Token) -> bool:
+    return token.text[:1].isupper() and token.is_alpha and token.ent_iob_ in {"O", ""}
+
+
 def _a_lone_ticker(span: Span) -> bool:
     """One word in capitals (or with an exchange's suffix) right after a legal form: "UK" in "Acme Corp UK"."""
     if len(span) != 1 or span.start == 0:

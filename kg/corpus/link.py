@@ -34,7 +34,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..model import Entity, Kind
-from ..names import OFFICE_TITLES, office_title
+from ..names import OFFICE_TITLES, initials, office_title
 from ..namespaces import Iris
 from ..wikidata.index import ALIAS, DERIVED, FORM_NAMES, INITIALS, LABEL, NameMatch
 from ..wikidata.items import KINDS, OTHER, Item, SourceInfo
@@ -98,6 +98,9 @@ FORM_WEIGHT_LABEL = 1.0
 FORM_WEIGHT_MULTIWORD = 0.9
 FORM_WEIGHT_ACRONYM = 0.85
 FORM_WEIGHT_WORD = 0.8
+#: An acronym whose letters the entity's label spells out ("MTT" of "Marlowe Telephone and Telegraph Co"): the
+#: article says what it stands for, so an item known by the acronym and not by that name is someone else's.
+SPELLED_ACRONYM = 0.6
 #: A name derived from an item's (a surname from a full name) counts this much of the name it comes from.
 DERIVED_NAME = 0.92
 #: A surname alone after an office's title ("President Hallam") matching a holder of that office: a one-word
@@ -258,6 +261,8 @@ def _forms(q: LinkQuery) -> list[_Form]:
             weight = FORM_WEIGHT_MULTIWORD
         else:
             weight = FORM_WEIGHT_ACRONYM if is_acronym(name) else FORM_WEIGHT_WORD
+            if is_acronym(name) and _spells(q.label, k):
+                weight *= SPELLED_ACRONYM  # the label says what it stands for: an item known only by it is a guess
         if k not in forms or weight > forms[k].weight:
             forms[k] = _Form(name, weight, is_label)
         if q.kind in (Kind.ORGANIZATION, ""):
@@ -265,6 +270,18 @@ def _forms(q: LinkQuery) -> list[_Form]:
             if bare and key(bare) not in forms:
                 forms[key(bare)] = _Form(bare, weight * LEGAL_FORM_WEIGHT, is_label, company=True)
     return list(forms.values())
+
+
+def _spells(long: str, acronym_key: str) -> bool:
+    """Whether a name of several words, its legal form aside, has the acronym's letters as its initials
+    ("Marlowe Telephone and Telegraph Co" spells "MTT")."""
+    letters = acronym_key.replace(" ", "")
+    ws = long.replace(",", " ").split()
+    while len(ws) > 2 and ws[-1].rstrip(".").casefold() in LEGAL_FORMS | {"co", "company"}:
+        if initials(" ".join(ws)) == letters:
+            return True  # "General Electric Company": GEC
+        ws = ws[:-1]
+    return len(ws) > 1 and initials(" ".join(ws)) == letters
 
 
 def without_legal_form(name: str) -> str | None:

@@ -7,6 +7,7 @@ import spacy
 from spacy.tokens import Doc, Span
 
 from kg.article.mention_rules import (
+    a_companys_name_goes_on_after_and,
     a_lone_word_after_a_locative_preposition_is_a_place,
     a_name_after_a_town_and_a_comma_is_its_region,
     a_name_listed_with_a_place_after_a_locative_is_a_place,
@@ -642,3 +643,28 @@ def test_no_office_is_read_from_a_courtesy_title_a_lower_case_word_or_a_job():
         doc = make(words)
         assert an_office_title_before_a_person(doc[len(words) - 1 :]) is None, words
     assert an_office_title_before_a_person(make(["Hallam", "said"])[0:1]) is None
+
+
+# -- a company's name after "and" ----------------------------------------------------------------------
+
+
+def company(words: list[str], ents: list[tuple[int, int, str]]) -> Doc:
+    doc = make(words)
+    doc.ents = [ent(doc, b, e, label) for b, e, label in ents]
+    return doc
+
+
+def test_a_companys_name_goes_on_over_and_to_its_legal_form():
+    doc = company(["with", "Marlowe", "Telephone", "and", "Telegraph", "Co", "MTT", "said"], [(1, 3, "ORG")])
+    assert a_companys_name_goes_on_after_and(doc[1:3]).text == "Marlowe Telephone and Telegraph Co", "not the ticker"
+    firm = company(["Hale", "and", "Co", "Inc", "rose"], [(0, 1, "ORG")])
+    assert a_companys_name_goes_on_after_and(firm[0:1]).text == "Hale and Co Inc"
+
+
+def test_a_company_and_another_name_or_words_without_a_legal_form_stay_apart():
+    two = company(["Marlowe", "and", "Dunmore", "Inc", "merged"], [(0, 1, "ORG"), (2, 4, "ORG")])
+    assert a_companys_name_goes_on_after_and(two[0:1]).text == "Marlowe", "another company's name"
+    plain = company(["Marlowe", "and", "Dunmore", "Bank", "merged"], [(0, 1, "ORG")])
+    assert a_companys_name_goes_on_after_and(plain[0:1]).text == "Marlowe", "no legal form ends it"
+    lower = company(["Marlowe", "and", "its", "Co", "units"], [(0, 1, "ORG")])
+    assert a_companys_name_goes_on_after_and(lower[0:1]).text == "Marlowe"

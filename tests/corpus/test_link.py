@@ -486,3 +486,17 @@ def test_lookup_takes_the_offices_title_written_before_the_name(tmp_path):
     assert titled_run.exit_code == 0, titled_run.output
     assert titled_run.output.splitlines()[-1].startswith("linked: Q9000021 Edgar Hallam")
     assert "linked: Q9000021" not in bare_run.output
+
+
+def test_an_acronym_the_label_spells_out_links_only_an_item_known_by_that_long_form(tmp_path):
+    items = [
+        Item("Q9000031", "Mott Group", aliases=("MTT",), description="holding company", kind="Organization", popularity=0.8),
+    ]
+    with hand_made_index(items, tmp_path) as sources:
+        spelled, alone = decide(
+            sources,
+            q("organization/mtt-co", "Organization", "Marlowe Telephone and Telegraph Co", "MTT"),
+            q("organization/mtt", "Organization", "MTT"),
+        )
+    assert spelled.qid is None, "the article says MTT is Marlowe Telephone and Telegraph, which Mott Group is not"
+    assert alone.qid == "Q9000031", "an acronym nothing spells out keeps its alias match"
