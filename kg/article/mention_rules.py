@@ -26,6 +26,7 @@ import numpy
 
 from ..model import DEMONYM, MODIFIER, TEAM
 from ..names import NOBLE_TITLES, TITLES, office_title
+from .abbreviations import state_of
 from .demonyms import country_of
 
 if TYPE_CHECKING:
@@ -889,7 +890,8 @@ def a_name_after_a_town_and_a_comma_is_its_region(span: Span, label: str) -> str
     if label in {"GPE", "LOC"} or label not in {"ORG", "PERSON", "NORP", "FAC"} or len(span) != 1:
         return None
     text = span[0].text
-    if not ((text.isupper() and 2 <= len(text) <= 3) or (text.endswith(".") and text[:1].isupper())):
+    short = (text.isupper() and 2 <= len(text) <= 3) or (text.endswith(".") and text[:1].isupper())
+    if not (short or state_of(text, after_a_place=True)):  # "Nashville, Tenn": a state's abbreviation
         return None
     doc = span.doc
     if span.start < 2 or doc[span.start - 1].text != ",":

@@ -471,6 +471,14 @@ def test_a_short_name_after_a_town_and_a_comma_is_its_region():
         [(2, 3, "GPE"), (4, 5, "ORG")],
     )
     assert a_name_after_a_town_and_a_comma_is_its_region(doc[4:5], "ORG") == "GPE"
+    doc = tagged(
+        ["in", "Dunmore", ",", "Tenn", ",", "offices"],
+        ["ADP", "PROPN", "PUNCT", "PROPN", "PUNCT", "NOUN"],
+        [(1, 2, "GPE"), (3, 4, "ORG")],
+    )
+    assert a_name_after_a_town_and_a_comma_is_its_region(doc[3:4], "ORG") == "GPE", "a state's abbreviation, stop left out"
+    doc = tagged(["in", "Dunmore", ",", "Hale", "said"], ["ADP", "PROPN", "PUNCT", "PROPN", "VERB"], [(1, 2, "GPE"), (3, 4, "PERSON")])
+    assert a_name_after_a_town_and_a_comma_is_its_region(doc[3:4], "PERSON") is None, "no abbreviation"
 
 
 def test_a_name_after_a_town_and_a_comma_that_goes_on_is_left_alone():
