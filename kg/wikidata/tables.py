@@ -417,17 +417,31 @@ def table_files(paths: Iterable[Path], *, starter_only: bool = False) -> list[tu
 
 
 def _country_names(items: dict[str, Item]) -> dict[str, str]:
-    """Country name -> QID, for names that name exactly one country."""
+    """Country name -> QID, for names that name exactly one country (of today, when historical states share it)."""
     names: dict[str, set[str]] = {}
     others: set[str] = set()
     for item in items.values():
         if item.kind == Kind.PLACE and item.countries[:1] == (item.qid,):
             for name in item.names:
-                if len(name) >= 4 and any(c.isalpha() for c in name) and name[0].isupper():
+                if (len(name) >= 4 and any(c.isalpha() for c in name) and name[0].isupper()) or _an_initialism(name):
                     names.setdefault(name, set()).add(item.qid)
         else:
             others.add(item.label)  # "Georgia" is also a US state: not a country name to go by
-    return {name: next(iter(q)) for name, q in names.items() if len(q) == 1 and name not in others}
+    today = {qid for qids in names.values() for qid in qids if "natural-earth" in items[qid].sources}
+    out = {}
+    for name, qids in names.items():
+        if len(qids) > 1:  # "USA" is also an alias of the Union of South Africa: today's country is meant
+            qids = qids & today
+        if len(qids) == 1 and name not in others:
+            out[name] = next(iter(qids))
+    return out
+
+
+def _an_initialism(name: str) -> bool:
+    """A country's name in capitals that no word is written as: "USA", "UAE", "U.S.", "U.K." (not "US", "UK",
+    which a description may use in other senses less rarely)."""
+    bare = name.replace(".", "")
+    return bare.isalpha() and bare.isupper() and (len(bare) >= 3 or ("." in name and len(bare) >= 2))
 
 
 def derive_countries(items: dict[str, Item]) -> dict[str, Item]:

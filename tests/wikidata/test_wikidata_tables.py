@@ -74,6 +74,23 @@ def test_tables_merge_by_qid_with_classes_popularity_and_countries():
     assert "estimate" in seoul.popularity_basis
 
 
+def test_a_country_named_in_a_description_by_a_name_a_historical_state_shares_is_todays():
+    from kg.wikidata.items import Item
+    from kg.wikidata.tables import derive_countries
+
+    items = {
+        "Q901": Item("Q901", "Veldonia", aliases=("VLD",), kind="Place", countries=("Q901",), sources=("natural-earth",)),
+        "Q902": Item("Q902", "Old Veldonia", aliases=("Veldonia",), kind="Place", countries=("Q902",), sources=("histwardb",)),
+        "Q903": Item("Q903", "Dunmore", description="city in Veldonia", kind="Place"),
+        "Q904": Item("Q904", "Marlowe", description="county seat in Hale County, VLD", kind="Place"),
+        "Q905": Item("Q905", "Hale", description="town in the US of old", kind="Place"),
+    }
+    found = derive_countries(items)
+    assert found["Q903"].countries == ("Q901",), "the historical state shares the name; today's country is meant"
+    assert found["Q904"].countries == ("Q901",), "a country's name in capitals counts"
+    assert found["Q905"].countries == (), "no country is called so"
+
+
 @needs_tables
 def test_dr5hn_cities_with_doubtful_qids_are_left_out(tmp_path):
     items, _ = read_tables([TABLES / "dr5hn_countries_states_cities" / "cities.tsv"])
