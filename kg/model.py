@@ -206,6 +206,7 @@ class Candidate:
     in_headline: bool = False
     refers_to: str | None = None  # the name it stands for, when not its own text ("Iraqis": Iraq)
     title: str | None = None  # an office's title written right before a person's name ("President")
+    region: str | None = None  # the state or country written after a place's name and a comma ("Ohio")
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,7 @@ class Mention:
     name: str
     sentence: tuple[int, int]
     title: str | None = None  # an office's title written right before a person's name ("President")
+    region: str | None = None  # the state or country written after a place's name and a comma ("Ohio")
 
 
 @dataclass(frozen=True)
@@ -281,6 +283,7 @@ class MentionRecord:
     kind: str
     label: str
     title: str | None = None
+    region: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,6 +329,7 @@ class Entity:
     place_category: str | None
     team: bool = False  # most of its mentions are a place name standing for its sports team
     titles: tuple[str, ...] = ()  # the offices' titles written before its mentions ("President"), sorted
+    regions: tuple[str, ...] = ()  # the states or countries written after its mentions ("Ohio"), sorted
 
 
 @dataclass(frozen=True)

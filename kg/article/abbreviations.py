@@ -50,3 +50,23 @@ def state_of(text: str, *, after_a_place: bool) -> str | None:
     if found is None and after_a_place:
         found = bare.get(text)
     return found
+
+
+@lru_cache(maxsize=1)
+def _plain_names() -> dict[str, str]:
+    """A state's formal name and its plain name -> its plain name ("State of Ohio", "Ohio" -> "Ohio")."""
+    out: dict[str, str] = {}
+    with table_path().open(encoding="utf-8") as stream:
+        for line in stream:
+            if line.startswith("#") or not line.strip():
+                continue
+            formal = line.split("\t")[1]
+            plain = formal.split(" of ", 1)[1]
+            out[formal] = out[plain] = plain
+    return out
+
+
+def us_state(name: str) -> str | None:
+    """The plain name of the US state a formal or plain name is ("State of North Carolina" -> "North
+    Carolina"), or None."""
+    return _plain_names().get(name)

@@ -96,6 +96,16 @@ def demonyms() -> dict[str, Country]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _country_names() -> frozenset[str]:
+    return frozenset(c.name for c in demonyms().values())
+
+
+def is_a_country_name(name: str) -> bool:
+    """Whether the name is a country's, as the table names it ("France", "Brazil")."""
+    return name in _country_names()
+
+
 def country_of(word: str) -> Country | None:
     """The country a nationality word refers to ("Iraqis" -> Iraq), or None."""
     return demonyms().get(word.strip())

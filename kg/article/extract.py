@@ -11,13 +11,14 @@ import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from ..model import DEMONYM, LABEL_KIND, Candidate, Extraction, Kind
 from ..names import COURTESY_TITLES, TITLES, forget_names, long_form_start, words
 from ..settings import Settings
-from .abbreviations import state_of
-from .demonyms import country_of
+from .abbreviations import state_of, us_state
+from .demonyms import country_of, is_a_country_name
 from .events import Taxonomy, extract_events, load_taxonomy
 from .mention_rules import (
     REGION_NOUNS,
@@ -226,8 +227,26 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
                 )
             )
     found = _one_sense_per_article(found, named_regions)
+    found = _places_with_their_regions(found, article.text)
     found += _uses_of_defined_acronyms(doc, found, offset, body, zones)
     return found + _surnames_alone(doc, found, offset, body, zones)
+
+
+def _places_with_their_regions(found: list[Candidate], text: str) -> list[Candidate]:
+    """ "Fayetteville, N.C.", "Columbus, Ohio", "Nice, France": a place's name, a comma and a US state's or a
+    country's name right after it. The second says which of the places of the first name is meant; linking
+    reads it (kg.corpus.link). Two towns in a row ("Paris, Lyon") say nothing of the kind."""
+    out = list(found)
+    ordered = sorted(range(len(found)), key=lambda i: found[i].begin)
+    for a, b in pairwise(ordered):
+        place, after = found[a], found[b]
+        if place.kind != Kind.PLACE or after.kind != Kind.PLACE or text[place.end : after.begin].strip() != ",":
+            continue
+        name = after.refers_to or after.text
+        region = us_state(name) or (name if is_a_country_name(name) else None)
+        if region is not None and region != (place.refers_to or place.text):
+            out[a] = replace(place, region=region)
+    return out
 
 
 def _one_sense_per_article(found: list[Candidate], regions: list[tuple[Span, str]]) -> list[Candidate]:

@@ -277,7 +277,8 @@ def resolve_article(cands: list[Candidate], text: str | None = None) -> list[Men
             own = c.label if LABEL_KIND.get(c.label) == kind else _default_label(kind, idx, cands)
             label = TEAM if team else own
             title = c.title if kind == Kind.PERSON else None
-            mentions.append(Mention(c.begin, c.end, c.text, label, c.ner_label, kind, name, c.sentence, title))
+            region = c.region if kind == Kind.PLACE else None
+            mentions.append(Mention(c.begin, c.end, c.text, label, c.ner_label, kind, name, c.sentence, title, region))
     return sorted(mentions, key=lambda m: (m.begin, m.end))
 
 

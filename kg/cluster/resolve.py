@@ -77,7 +77,7 @@ def partition_locals(work: str, number: int, keep: list[int]) -> list[LocalName]
     wanted = set(keep)
     mentions = CorpusMentions()
     mentions.add(
-        MentionRecord(r["digest"], r["iri"], r["text"], r["name"], r["kind"], r["label"], r["title"])
+        MentionRecord(r["digest"], r["iri"], r["text"], r["name"], r["kind"], r["label"], r["title"], r["region"])
         for r in shards.read_table(work, "mentions", number)
         if r["seq"] in wanted
     )

@@ -45,6 +45,7 @@ MENTIONS = pa.schema(
         ("kind", pa.string()),
         ("label", pa.string()),
         ("title", pa.string()),
+        ("region", pa.string()),
         ("partition", pa.int32()),
         ("seq", pa.int32()),
     ]

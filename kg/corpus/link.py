@@ -129,6 +129,11 @@ CONTEXT_DESCRIPTION_MAX = 2
 CONTEXT_SIBLING = 0.8
 #: A person's description names the office whose title the articles write before the name ("Sen. Marlowe").
 CONTEXT_TITLE = 0.5
+#: A place's description names the state or country the articles write after its name ("Dunmore, Ohio"): as
+#: strong as a sibling, since the text says where the place is.
+CONTEXT_REGION = 0.8
+#: The penalty of a namesake place whose description does not name that state or country when another's does.
+REGION_ELSEWHERE = 0.6
 #: The penalty of a namesake place without such a sibling when another has one.
 SIBLING_ELSEWHERE = 0.8
 #: score = name x type x (SUPPORT_FLOOR + (1 - SUPPORT_FLOOR) x support): an unknown item keeps half its score.
@@ -152,6 +157,7 @@ class LinkQuery:
     context: tuple[str, ...] = ()
     team: bool = False  # a place name standing for its sports team: never the place itself
     titles: tuple[str, ...] = ()  # offices' titles written before a person's name ("President")
+    regions: tuple[str, ...] = ()  # states or countries written after a place's name and a comma ("Ohio")
 
 
 @dataclass(frozen=True)
@@ -234,7 +240,11 @@ def queries_from_entities(entities: Iterable[Entity]) -> list[LinkQuery]:
     out = []
     for e in entities:
         digests = tuple(sorted({d for m in e.mentions if (d := article_of(m))}))
-        out.append(LinkQuery(e.iri, e.kind, e.label, tuple(e.alt_labels), digests, team=e.team, titles=e.titles))
+        out.append(
+            LinkQuery(
+                e.iri, e.kind, e.label, tuple(e.alt_labels), digests, team=e.team, titles=e.titles, regions=e.regions
+            )
+        )
     return out
 
 
@@ -377,6 +387,13 @@ _KIN = re.compile(
     r"\b(?:daughter|son|wife|husband|mother|father|brother|sister|widow|widower|child|grandson|granddaughter|"
     r"grandchild|niece|nephew|spouse|partner|cousin)\b"
 )
+
+
+def _names_a_region(item: Item, regions: Sequence[str]) -> str | None:
+    """The first of the regions (keys) the item's description names ("city in Cumberland County, North
+    Carolina"), or None."""
+    grams = _description_ngrams(item.description)
+    return next((r for r in regions if r in grams), None)
 
 
 def _offices(q: LinkQuery) -> list[str]:
@@ -590,6 +607,12 @@ def score_candidates(q: LinkQuery, cands: dict[str, _Cand], ctx: LinkContext | N
     # When some candidate's country agrees with the articles, a rival country they never name loses too.
     agreeing = any(agree for _, _, _, agree in contexts.values())
     offices = _offices(q)
+    regions = [key(r) for r in q.regions] if q.kind in (Kind.PLACE, "") else []
+    in_region = {
+        qid: region
+        for qid, c in cands.items()
+        if regions and c.match.item.kind == Kind.PLACE and (region := _names_a_region(c.match.item, regions))
+    }
     scored = []
     for qid, c in cands.items():
         item = c.match.item
@@ -608,6 +631,12 @@ def score_candidates(q: LinkQuery, cands: dict[str, _Cand], ctx: LinkContext | N
         if offices and item.kind == Kind.PERSON and (office := _holds_the_office(item, offices)) is not None:
             context = 1.0 - (1.0 - context) * (1.0 - CONTEXT_TITLE)
             evidence = [*evidence, f"its description names the office of the title {office!r} before the name"]
+        if qid in in_region:
+            context = 1.0 - (1.0 - context) * (1.0 - CONTEXT_REGION)
+            evidence = [*evidence, f"its description names {in_region[qid]!r}, written after the name"]
+        elif in_region and item.kind == Kind.PLACE:
+            penalty *= REGION_ELSEWHERE
+            evidence = [*evidence, "a namesake is in the state or country written after the name"]
         rival = agreeing and penalty == 1.0 and ctx is not None and item.qid in item.countries
         if rival and not any(x in ctx.countries or ctx.in_corpus(x) for x in item.countries):  # type: ignore[union-attr]
             penalty = COUNTRY_DISAGREES

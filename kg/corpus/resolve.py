@@ -33,6 +33,7 @@ class LocalName:
     label_counts: tuple[str | int, ...]  # NER label, count, ...
     fragments: str  # the mentions' fragment identifiers ("char=4,9"), space-separated
     titles: tuple[str, ...] = ()  # the offices' titles written before its mentions ("President"), each once
+    regions: tuple[str, ...] = ()  # the states or countries written after its mentions ("Ohio"), each once
 
     @property
     def anchors(self) -> dict[str, int]:
@@ -103,9 +104,16 @@ class CorpusMentions:
             label = sys.intern(str(r.label))
             local = self._locals.get((r.digest, r.name))
             if local is None:
-                titles = (r.title,) if r.title else ()
                 self._locals[(r.digest, r.name)] = LocalName(
-                    r.digest, r.name, sys.intern(str(r.kind)), article, (text, 1), (label, 1), fragment, titles
+                    r.digest,
+                    r.name,
+                    sys.intern(str(r.kind)),
+                    article,
+                    (text, 1),
+                    (label, 1),
+                    fragment,
+                    (r.title,) if r.title else (),
+                    (r.region,) if r.region else (),
                 )
                 continue
             if article is not local.article:
@@ -115,6 +123,8 @@ class CorpusMentions:
             local.fragments = f"{local.fragments} {fragment}"
             if r.title and r.title not in local.titles:
                 local.titles = (*local.titles, r.title)
+            if r.region and r.region not in local.regions:
+                local.regions = (*local.regions, r.region)
 
     def drop(self, digests: set[str]) -> None:
         """Forget the mentions of these articles (their graphs were superseded)."""
@@ -254,6 +264,7 @@ class Draft:
     place_category: str | None
     team: bool
     titles: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
 
     def entity(self, iri: str) -> Entity:
         return Entity(
@@ -266,6 +277,7 @@ class Draft:
             self.place_category,
             self.team,
             self.titles,
+            self.regions,
         )
 
 
@@ -326,4 +338,5 @@ def draft(members: Sequence[LocalName]) -> Draft:
     alt = tuple(sorted((anchors | set(names)) - {label}))
     articles = len({loc.digest for loc in members})
     titles = tuple(sorted({t for loc in members for t in loc.titles})) if kind == Kind.PERSON else ()
-    return Draft(kind, label, mentions, alt, articles, place, team, titles)
+    regions = tuple(sorted({r for loc in members for r in loc.regions})) if kind == Kind.PLACE else ()
+    return Draft(kind, label, mentions, alt, articles, place, team, titles, regions)

@@ -145,6 +145,7 @@ def mention_records(batch: Articles, iris: Iris) -> Iterator[MentionRecord]:
                     m.kind,
                     m.label,
                     m.title,
+                    m.region,
                 )
 
 

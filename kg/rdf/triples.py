@@ -153,6 +153,8 @@ def article_triples(article: Article, extraction: Extraction, iris: Iris, prov: 
             triples.append((node, KG.label, Literal(m.label)))
         if m.title:
             triples.append((node, KG.titleBefore, Literal(m.title)))
+        if m.region:
+            triples.append((node, KG.regionAfter, Literal(m.region)))
         if is_group:
             groups.add(group_name(m.text) if nationality else m.name)
         if not is_group or nationality:

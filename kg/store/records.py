@@ -32,13 +32,14 @@ from .store import Store
 def mention_records(store: Store) -> Iterator[MentionRecord]:
     """Every entity mention with its in-article resolution, for corpus-wide resolution."""
     rows = store.query(
-        """SELECT ?hash ?m ?anchor ?name ?class ?label ?title WHERE {
+        """SELECT ?hash ?m ?anchor ?name ?class ?label ?title ?region WHERE {
              VALUES ?mention { kg:EntityMention kg:NationalityMention }
              ?m a ?mention ; nif:referenceContext ?a ; nif:anchorOf ?anchor ;
                 kg:resolvedName ?name ; kg:resolvedClass ?class ; kg:nerLabel ?ner .
              ?a kg:sha256 ?hash .
              OPTIONAL { ?m kg:label ?fixed }
              OPTIONAL { ?m kg:titleBefore ?title }
+             OPTIONAL { ?m kg:regionAfter ?region }
              BIND(COALESCE(?fixed, ?ner) AS ?label)
            }"""
     )
@@ -51,6 +52,7 @@ def mention_records(store: Store) -> Iterator[MentionRecord]:
             kind=row["class"].value.rsplit("#", 1)[-1],
             label=row["label"].value,
             title=row["title"].value if row["title"] is not None else None,
+            region=row["region"].value if row["region"] is not None else None,
         )
 
 

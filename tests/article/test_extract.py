@@ -274,3 +274,17 @@ def test_a_states_abbreviation_stands_for_the_states_formal_name():
         ("Calif.", "State of California"),
         ("Tenn", None),
     ], "an abbreviation without its stop names the state only after a town and a comma"
+
+
+def test_a_state_or_country_after_a_place_and_a_comma_is_recorded_as_its_region():
+    from kg.article.extract import candidates
+
+    words = ["in", "Dunmore", ",", "Calif.", ",", "Hale", ",", "France", ",", "and", "Paris", ",", "Lyon", "."]
+    spaces = [True, False, True, False, True, False, True, False, True, True, False, True, False, False]
+    ents = [(1, 2, "GPE"), (3, 4, "GPE"), (5, 6, "GPE"), (7, 8, "GPE"), (10, 11, "GPE"), (12, 13, "GPE")]
+    doc = _doc_with_entities(words, spaces, ents)
+    found = {c.text: c.region for c in candidates(doc, Article(text=doc.text, source="t"))}
+    assert found["Dunmore"] == "California", "a state's abbreviation gives the state's plain name"
+    assert found["Hale"] == "France"
+    assert found["Paris"] is None, "a town after a town is no region"
+    assert found["France"] is None and found["Calif."] is None

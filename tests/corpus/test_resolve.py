@@ -312,3 +312,15 @@ def test_an_offices_title_before_a_persons_name_is_recorded_on_its_mention_not_i
     hallam, marlowe = resolve_article([person, org])
     assert (hallam.name, hallam.title) == ("Hallam", "President")
     assert marlowe.title is None, "only a person's mention keeps a title"
+
+
+def test_a_places_entity_gathers_the_regions_written_after_its_mentions():
+    iris = Iris("https://example.org/")
+    records = [
+        MentionRecord("a", "a#1", "Dunmore", "Dunmore", "Place", "GPE", region="Ohio"),
+        MentionRecord("b", "b#1", "Dunmore", "Dunmore", "Place", "GPE"),
+        MentionRecord("c", "c#1", "Hale", "Hale", "Person", "PERSON", region="Ohio"),
+    ]
+    entities = {e.label: e for e in resolve_corpus(records, iris)}
+    assert entities["Dunmore"].regions == ("Ohio",)
+    assert entities["Hale"].regions == (), "a region is a place's"

@@ -192,7 +192,7 @@ def test_output_a_library_prints_in_the_writer_does_not_break_the_build(tmp_path
     assert report.added == 1 and report.ok
 
 
-def test_an_offices_title_is_stored_on_its_mention_and_read_back_as_built(tmp_path, nlp, wikidata_cache):
+def test_a_title_or_region_written_with_a_name_is_stored_on_its_mention_and_read_back_as_built(tmp_path, nlp, wikidata_cache):
     from kg.corpus.resolve import CorpusMentions
     from kg.store.records import mention_records
 
@@ -200,6 +200,7 @@ def test_an_offices_title_is_stored_on_its_mention_and_read_back_as_built(tmp_pa
     lines = [
         {"id": "t1", "title": "Talks", "text": "President Hallam met the envoy in Veldonia on Monday."},
         {"id": "t2", "title": "Budget", "text": "The budget of Finance Minister Rosa Quillon passed on Tuesday."},
+        {"id": "t3", "title": "Plant", "text": "The plant in Dunmore, Ohio, closed on Friday."},
     ]
     corpus.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
     settings = Settings(store=tmp_path / "kg", wikidata_cache=wikidata_cache)
@@ -210,7 +211,11 @@ def test_an_offices_title_is_stored_on_its_mention_and_read_back_as_built(tmp_pa
         written = {row["t"].value for row in store.query("SELECT ?t WHERE { ?m kg:titleBefore ?t }")}
         mentions = CorpusMentions()
         mentions.add(mention_records(store))
-        people = {e.label: e.titles for e in mentions.resolve(store.iris) if e.kind == "Person"}
+        entities = mentions.resolve(store.iris)
+        people = {e.label: e.titles for e in entities if e.kind == "Person"}
+        places = {e.label: e.regions for e in entities if e.kind == "Place"}
+        regions = {row["r"].value for row in store.query("SELECT ?r WHERE { ?m kg:regionAfter ?r }")}
     assert titles == {"Hallam": "President", "Rosa Quillon": "Finance Minister"}
     assert written == {"President", "Finance Minister"}
     assert people == {"Hallam": ("President",), "Rosa Quillon": ("Finance Minister",)}
+    assert regions == {"Ohio"} and places["Dunmore"] == ("Ohio",)
