@@ -26,19 +26,28 @@ def table_path() -> Path:
 
 
 @lru_cache(maxsize=1)
-def _forms() -> tuple[dict[str, str], dict[str, str]]:
-    """(dotted abbreviation -> formal name, undotted abbreviation or postal code -> formal name)."""
-    dotted: dict[str, str] = {}
-    bare: dict[str, str] = {}
+def _rows() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """(postal code, formal name, abbreviations) for each state of the table."""
+    rows = []
     with table_path().open(encoding="utf-8") as stream:
         for line in stream:
             if line.startswith("#") or not line.strip():
                 continue
             postal, formal, abbreviations = line.rstrip("\n").split("\t")
-            bare[postal] = formal
-            for form in filter(None, abbreviations.split(",")):
-                dotted[form] = formal
-                bare[form.rstrip(".")] = formal  # "Tenn", "N.J"
+            rows.append((postal, formal, tuple(filter(None, abbreviations.split(",")))))
+    return tuple(rows)
+
+
+@lru_cache(maxsize=1)
+def _forms() -> tuple[dict[str, str], dict[str, str]]:
+    """(dotted abbreviation -> formal name, undotted abbreviation or postal code -> formal name)."""
+    dotted: dict[str, str] = {}
+    bare: dict[str, str] = {}
+    for postal, formal, abbreviations in _rows():
+        bare[postal] = formal
+        for form in abbreviations:
+            dotted[form] = formal
+            bare[form.rstrip(".")] = formal  # "Tenn", "N.J"
     return dotted, bare
 
 
@@ -56,13 +65,9 @@ def state_of(text: str, *, after_a_place: bool) -> str | None:
 def _plain_names() -> dict[str, str]:
     """A state's formal name and its plain name -> its plain name ("State of Ohio", "Ohio" -> "Ohio")."""
     out: dict[str, str] = {}
-    with table_path().open(encoding="utf-8") as stream:
-        for line in stream:
-            if line.startswith("#") or not line.strip():
-                continue
-            formal = line.split("\t")[1]
-            plain = formal.split(" of ", 1)[1]
-            out[formal] = out[plain] = plain
+    for _, formal, _ in _rows():
+        plain = formal.split(" of ", 1)[1]
+        out[formal] = out[plain] = plain
     return out
 
 

@@ -971,7 +971,7 @@ def a_place_name_that_modifies_a_noun_is_a_modifier(span: Span, label: str) -> s
     if after.lower_ in BROADCAST_NOUNS and after.text[:1].islower():
         return MODIFIER  # "told Baghdad radio", whatever the parse made of it (the small model often a dative)
     if _shares_the_plural_name_after_it(span):
-        return MODIFIER  # "the Tokyo and Paris Stock Exchanges": the first exchange's name, cut short
+        return MODIFIER  # "the Oslo and Paris Stock Exchanges": the first exchange's name, cut short
     root = span.root
     head = root.head
     if root.dep_ not in _MODIFYING or head.i < span.end or head.i - span.end > 3:
@@ -985,8 +985,8 @@ def a_place_name_that_modifies_a_noun_is_a_modifier(span: Span, label: str) -> s
 
 
 def _shares_the_plural_name_after_it(span: Span) -> bool:
-    """ "Tokyo and Paris Stock Exchanges": the place, "and" or "or", then an organisation's name of several words
-    ending in a plural, which the place's name shares (the Tokyo Stock Exchange). The place is no place mention."""
+    """ "Oslo and Paris Stock Exchanges": the place, "and" or "or", then an organisation's name of several words
+    ending in a plural, which the place's name shares (the Oslo Stock Exchange). The place is no place mention."""
     doc = span.doc
     if span.end + 1 >= len(doc) or doc[span.end].lower_ not in {"and", "or"}:
         return False
