@@ -53,7 +53,7 @@ def _forms() -> tuple[dict[str, str], dict[str, str]]:
 
 def state_of(text: str, *, after_a_place: bool) -> str | None:
     """The formal name of the US state an abbreviation stands for, or None: "Calif." -> "State of California"
-    anywhere; "Tenn" and "TX" only `after_a_place` and a comma ("Nashville, Tenn")."""
+    anywhere; "Tenn" and "TX" only `after_a_place` and a comma ("Dunmore, Tenn")."""
     dotted, bare = _forms()
     found = dotted.get(text)
     if found is None and after_a_place:

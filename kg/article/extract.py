@@ -233,7 +233,7 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
 
 
 def _places_with_their_regions(found: list[Candidate], text: str) -> list[Candidate]:
-    """ "Fayetteville, N.C.", "Columbus, Ohio", "Nice, France": a place's name, a comma and a US state's or a
+    """ "Dunmore, N.C.", "Hale, Ohio", "Nice, France": a place's name, a comma and a US state's or a
     country's name right after it. The second says which of the places of the first name is meant; linking
     reads it (kg.corpus.link). Two towns in a row ("Paris, Lyon") say nothing of the kind."""
     out = list(found)
@@ -306,7 +306,7 @@ def _with_a_courtesy_title(span: Span) -> Span | None:
 
 
 def _after_a_place_and_a_comma(span: Span) -> bool:
-    """ "Nashville, Tenn": the span follows a place's name and a comma."""
+    """ "Dunmore, Tenn": the span follows a place's name and a comma."""
     doc = span.doc
     return span.start >= 2 and doc[span.start - 1].text == "," and doc[span.start - 2].ent_type_ in {"GPE", "LOC"}
 

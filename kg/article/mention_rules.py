@@ -334,7 +334,7 @@ def _free_proper_noun(token: Token, *, loose: bool = False) -> bool:
     """A capitalised proper noun that no other entity holds and that is neither a title ("Gov.", "Minister")
     nor written in capitals (an acronym or a ticker, "FTSE", "NYSE", names of their own). `loose` admits a
     noun or adjective capitalised inside a sentence ("Denver's Best Lawyers"), which after a possessive
-    says a name more surely than anywhere else ("sub-Saharan Africa", "the U.S. Dental supply market")."""
+    says a name more surely than anywhere else ("sub-Arctic Canada", "the U.S. Dental supply market")."""
     proper = token.pos_ == "PROPN" or (loose and token.pos_ in {"NOUN", "ADJ"} and not token.is_sent_start)
     return (
         proper
@@ -891,7 +891,7 @@ def a_name_after_a_town_and_a_comma_is_its_region(span: Span, label: str) -> str
         return None
     text = span[0].text
     short = (text.isupper() and 2 <= len(text) <= 3) or (text.endswith(".") and text[:1].isupper())
-    if not (short or state_of(text, after_a_place=True)):  # "Nashville, Tenn": a state's abbreviation
+    if not (short or state_of(text, after_a_place=True)):  # "Dunmore, Tenn": a state's abbreviation
         return None
     doc = span.doc
     if span.start < 2 or doc[span.start - 1].text != ",":
