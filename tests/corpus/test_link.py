@@ -504,7 +504,7 @@ def test_an_acronym_the_label_spells_out_links_only_an_item_known_by_that_long_f
 
 def test_a_state_written_after_a_places_name_chooses_the_namesake_in_it(tmp_path):
     towns = [
-        Item("Q9000041", "Dunmore", description="city in Hale County, Ohio, United States", kind="Place", popularity=0.4),
+        Item("Q9000041", "Dunmore", description="city in Hale County, Ohio, United States", kind="Place", popularity=0.3),
         Item("Q9000042", "Dunmore", description="city in Massachusetts, United States", kind="Place", popularity=0.6),
     ]
     with hand_made_index(towns, tmp_path) as sources:
@@ -513,8 +513,8 @@ def test_a_state_written_after_a_places_name_chooses_the_namesake_in_it(tmp_path
             q("place/dunmore", "Place", "Dunmore"),
             LinkQuery("https://data.newskg.example/place/dunmore-2", "Place", "Dunmore", (), (B,), regions=("Ohio",)),
         )
-    assert plain.qid is None, "two towns of the name, and nothing says which"
-    assert ohio.qid == "Q9000041", "the less popular one, in the state the text names"
+    assert plain.qid == "Q9000042", "with nothing else to go by, the better known town"
+    assert ohio.qid == "Q9000041", "the less known one, in the state the text names"
     assert "its description names 'ohio', written after the name" in ohio.best.evidence
     other = next(c for c in ohio.candidates if c.qid == "Q9000042")
     assert "a namesake is in the state or country written after the name" in other.evidence
