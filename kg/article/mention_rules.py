@@ -583,21 +583,32 @@ def a_lone_word_after_a_locative_preposition_is_a_place(span: Span, label: str) 
 
 
 def a_name_listed_with_a_place_after_a_locative_is_a_place(span: Span, label: str) -> str | None:
-    """ "in Tarija and Santa Cruz", "sown in Tarija, Santa Cruz and Beni": a name spaCy took for an organisation
-    or a person, coordinated with a place that follows a locative preposition, is a place like it. Not when its
+    """ "in Tarija and Santa Cruz", "sown in Santa Cruz, Tarija and Beni": a name spaCy took for an organisation
+    or a person, in a list after a locative preposition that holds a place, is a place like it. Not when its
     head word says an organisation ("in Tarija and the Beni Electric Company")."""
     if label not in {"ORG", "PERSON"} or head_word_label(span.text) is not None:
         return None
-    token = span.root
+    first = span.root
     for _ in range(6):  # up the chain of conjuncts to its first member
-        if token.dep_ != "conj" or token.head == token:
+        if first.dep_ != "conj" or first.head == first:
             break
-        token = token.head
+        first = first.head
     else:
         return None
-    if token is span.root or token.ent_type_ not in {"GPE", "LOC"}:
+    if first.dep_ != "pobj" or first.head.lower_ not in LOCATIVE_PREPOSITIONS:
         return None
-    return "GPE" if token.dep_ == "pobj" and token.head.lower_ in LOCATIVE_PREPOSITIONS else None
+    members = [first, *_conjuncts(first)]
+    places = [t for t in members if t.ent_type_ in {"GPE", "LOC"} and not (span.start <= t.i < span.end)]
+    return "GPE" if len(members) > 1 and places else None
+
+
+def _conjuncts(token: Token, depth: int = 6) -> list[Token]:
+    """The conjuncts hanging from a list's first member ("Beni" and "Tarija" of "Santa Cruz, Tarija and Beni")."""
+    out = []
+    for child in token.children:
+        if child.dep_ == "conj" and depth > 0:
+            out += [child, *_conjuncts(child, depth - 1)]
+    return out
 
 
 #: The head word of a name, and the label it gives: an "Army" is an organisation whatever spaCy said,

@@ -173,6 +173,14 @@ def test_a_name_listed_with_a_place_after_a_locative_is_a_place():
     of = make(["merger", "of", "Tarija", "and", "Santa", "Cruz"], heads=[0, 0, 1, 2, 5, 2], deps=["ROOT", "prep", "pobj", "cc", "compound", "conj"])
     of.ents = [ent(of, 2, 3, "GPE"), ent(of, 4, 6, "ORG")]
     assert rule(of[4:6], "ORG") is None
+    # it will begin in Santa Cruz and Tarija: the place comes after
+    first = make(
+        ["begin", "in", "Santa", "Cruz", "and", "Tarija"],
+        heads=[0, 0, 3, 1, 3, 3],
+        deps=["ROOT", "prep", "compound", "pobj", "cc", "conj"],
+    )
+    first.ents = [ent(first, 2, 4, "ORG"), ent(first, 5, 6, "GPE")]
+    assert rule(first[2:4], "ORG") == "GPE", "the first of the list, a place after it"
     company = make([*words[:5], "Santa", "Company"], heads=[1, 1, 1, 2, 3, 6, 3], deps=deps[:7])
     company.ents = [ent(company, 3, 4, "GPE"), ent(company, 5, 7, "ORG")]
     assert rule(company[5:7], "ORG") is None, "its head word says an organisation"
