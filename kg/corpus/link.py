@@ -10,7 +10,10 @@ then the live API for what they leave unlinked) and are scored on
   is a sign spaCy was wrong, and a confident link corrects it (a village tagged PERSON is a Place);
 - popularity: a prior from sitelinks (or, for the shared tables, an estimate);
 - context: what else the same articles name. A place whose country is named there, a person
-  whose party, or a country whose cities are, gains; a place in another country loses.
+  whose party, or a country whose cities are, gains; a place in another country loses. What is
+  written with the name counts most: the office's title before a person's surname ("President
+  Hallam" is a holder of the office) and the state or country after a place's name and a comma
+  ("Dunmore, Ohio": its namesakes elsewhere lose).
 
 score = name x type x (0.5 + 0.5 x support), support = 1 - (1 - popularity)(1 - context);
 confidence = score x share, share = score^4 / sum of the candidates' score^4 (an ambiguous name
@@ -390,8 +393,7 @@ _KIN = re.compile(
 
 
 def _names_a_region(item: Item, regions: Sequence[str]) -> str | None:
-    """The first of the regions (keys) the item's description names ("city in Cumberland County, North
-    Carolina"), or None."""
+    """The first of the regions (keys) the item's description names ("city in Hale County, Ohio"), or None."""
     grams = _description_ngrams(item.description)
     return next((r for r in regions if r in grams), None)
 
