@@ -116,6 +116,7 @@ _TYPES = {"person": Kind.PERSON, "organization": Kind.ORGANIZATION, "place": Kin
 @click.option("--type", "kind", type=click.Choice(sorted(_TYPES), case_sensitive=False), help="Our class for NAME.")
 @click.option("--context", multiple=True, help="A name seen in the same article (repeat for several).")
 @click.option("--title", "titles", multiple=True, help="An office's title written before NAME ('President').")
+@click.option("--region", "regions", multiple=True, help="A state or country written after NAME and a comma.")
 @click.option("--index", multiple=True, help=INDEX_HELP)
 @click.option("--api/--no-api", "wikidata_api", default=None, help="Also ask the live Wikidata API.")
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=10, show_default=True)
@@ -127,6 +128,7 @@ def wikidata_lookup_command(
     kind: str | None,
     context: tuple[str, ...],
     titles: tuple[str, ...],
+    regions: tuple[str, ...],
     index: tuple[str, ...],
     limit: int,
     fmt: str,
@@ -144,7 +146,9 @@ def wikidata_lookup_command(
 
     try:
         settings = link_settings(ctx, index, **options)
-        query = LinkQuery("lookup", _TYPES[kind.lower()] if kind else "", name, context=context, titles=titles)
+        query = LinkQuery(
+            "lookup", _TYPES[kind.lower()] if kind else "", name, context=context, titles=titles, regions=regions
+        )
         with open_sources(settings, bar=progress_bar(True)) as sources:
             config = config_from(settings)
             ranked = rank(query, sources.all, config)[:limit]

@@ -518,3 +518,19 @@ def test_a_state_written_after_a_places_name_chooses_the_namesake_in_it(tmp_path
     assert "its description names 'ohio', written after the name" in ohio.best.evidence
     other = next(c for c in ohio.candidates if c.qid == "Q9000042")
     assert "a namesake is in the state or country written after the name" in other.evidence
+
+
+def test_lookup_takes_the_region_written_after_the_name(tmp_path):
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    towns = [
+        Item("Q9000041", "Dunmore", description="city in Hale County, Ohio, United States", kind="Place", popularity=0.3),
+        Item("Q9000042", "Dunmore", description="city in Massachusetts, United States", kind="Place", popularity=0.6),
+    ]
+    with hand_made_index(towns, tmp_path):
+        args = ["wikidata", "lookup", "Dunmore", "--type", "place", "--index", str(tmp_path / "test.sqlite")]
+        run = CliRunner().invoke(main, [*args, "--region", "Ohio"])
+    assert run.exit_code == 0, run.output
+    assert run.output.splitlines()[-1].startswith("linked: Q9000041 Dunmore")
