@@ -233,20 +233,45 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
 
 
 def _places_with_their_regions(found: list[Candidate], text: str) -> list[Candidate]:
-    """ "Dunmore, N.C.", "Hale, Ohio", "Nice, France": a place's name, a comma and a US state's or a
-    country's name right after it. The second says which of the places of the first name is meant; linking
-    reads it (kg.corpus.link). Two towns in a row ("Paris, Lyon") say nothing of the kind."""
+    """ "Dunmore, N.C.", "Hale, Ohio", "Nice, France": a town's name, a comma and a US state's or a country's name
+    right after it. The second says which of the places of the first name is meant; linking reads it
+    (kg.corpus.link). Not in a list of places ("in Paris, London and Oslo", "Chile, Peru and Brazil"), and not
+    after a state's or a country's own name."""
     out = list(found)
     ordered = sorted(range(len(found)), key=lambda i: found[i].begin)
-    for a, b in pairwise(ordered):
+    places = [found[i] for i in ordered]
+    for n, (a, b) in enumerate(pairwise(ordered)):
         place, after = found[a], found[b]
-        if place.kind != Kind.PLACE or after.kind != Kind.PLACE or text[place.end : after.begin].strip() != ",":
+        if place.kind != Kind.PLACE or after.kind != Kind.PLACE or not _joined_by(text, place, after, {","}):
             continue
-        name = after.refers_to or after.text
-        region = us_state(name) or (name if is_a_country_name(name) else None)
-        if region is not None and region != (place.refers_to or place.text):
-            out[a] = replace(place, region=region)
+        region = _a_region(after)
+        if region is None or _a_region(place) is not None:
+            continue
+        if n > 0 and _a_town(places[n - 1]) and _joined_by(text, places[n - 1], place, {","}):
+            continue  # "in Paris, Lyon, France": a list of towns
+        if n + 2 < len(places) and _joined_by(text, after, places[n + 2], _LISTING):
+            paired = n + 3 < len(places) and _a_town(places[n + 2]) and _a_region(places[n + 3])
+            if not (paired and _joined_by(text, places[n + 2], places[n + 3], {","})):
+                continue  # "to Oslo, Peru and Chile", "to Oslo, Lima and Quito"; "Hale, Ohio, and Dunmore, Texas" pairs
+        out[a] = replace(place, region=region)
     return out
+
+
+_LISTING = frozenset({",", "and", "or", ", and", ", or"})
+
+
+def _a_town(c: Candidate) -> bool:
+    return c.kind == Kind.PLACE and _a_region(c) is None
+
+
+def _a_region(c: Candidate) -> str | None:
+    """The plain name of the US state or the country a candidate names, or None."""
+    name = c.refers_to or c.text
+    return us_state(name) or (name if is_a_country_name(name) else None)
+
+
+def _joined_by(text: str, first: Candidate, second: Candidate, joints: Iterable[str]) -> bool:
+    return text[first.end : second.begin].strip() in joints
 
 
 def _one_sense_per_article(found: list[Candidate], regions: list[tuple[Span, str]]) -> list[Candidate]:

@@ -279,12 +279,22 @@ def test_a_states_abbreviation_stands_for_the_states_formal_name():
 def test_a_state_or_country_after_a_place_and_a_comma_is_recorded_as_its_region():
     from kg.article.extract import candidates
 
-    words = ["in", "Dunmore", ",", "Calif.", ",", "Hale", ",", "France", ",", "and", "Paris", ",", "Lyon", "."]
-    spaces = [True, False, True, False, True, False, True, False, True, True, False, True, False, False]
-    ents = [(1, 2, "GPE"), (3, 4, "GPE"), (5, 6, "GPE"), (7, 8, "GPE"), (10, 11, "GPE"), (12, 13, "GPE")]
-    doc = _doc_with_entities(words, spaces, ents)
-    found = {c.text: c.region for c in candidates(doc, Article(text=doc.text, source="t"))}
-    assert found["Dunmore"] == "California", "a state's abbreviation gives the state's plain name"
-    assert found["Hale"] == "France"
-    assert found["Paris"] is None, "a town after a town is no region"
-    assert found["France"] is None and found["Calif."] is None
+    words = ["in", "Dunmore", ",", "Calif.", ";", "in", "Hale", ",", "France", ";", "in", "Oslo", ",", "Peru", "and"]
+    words += ["Chile", ";", "in", "Chile", ",", "Peru", "."]
+    spaces = [True, False, True, False, True] * 2 + [True, False, True, True, True, False, True, True, False, True]
+    spaces += [False, False]
+    places = [1, 3, 6, 8, 11, 13, 15, 18, 20]
+    doc = _doc_with_entities(words, spaces, [(i, i + 1, "GPE") for i in places])
+    found = [(c.text, c.region) for c in candidates(doc, Article(text=doc.text, source="t"))]
+    assert found[0] == ("Dunmore", "California"), "a state's abbreviation gives the state's plain name"
+    assert found[2] == ("Hale", "France")
+    assert found[4] == ("Oslo", None), "a list of places: Peru is not where Oslo is"
+    assert found[7] == ("Chile", None), "a country has no region"
+    assert all(region is None for _, region in found[1::2])
+    pairs = ["in", "Hale", ",", "Ohio", ",", "and", "Dunmore", ",", "N.C.", ",", "it", "said"]
+    doc = _doc_with_entities(pairs, [True, False, True, False, True, True, False, True, False, True, True, False], [(1, 2, "GPE"), (3, 4, "GPE"), (6, 7, "GPE"), (8, 9, "GPE")])
+    found = [(c.text, c.region) for c in candidates(doc, Article(text=doc.text, source="t"))]
+    assert found == [("Hale", "Ohio"), ("Ohio", None), ("Dunmore", "North Carolina"), ("N.C.", None)], "pairs in a list"
+    towns = ["to", "Hale", ",", "Peru", "and", "Oslo", "."]
+    doc = _doc_with_entities(towns, [True, False, True, True, True, False, False], [(1, 2, "GPE"), (3, 4, "GPE"), (5, 6, "GPE")])
+    assert [c.region for c in candidates(doc, Article(text=doc.text, source="t"))] == [None, None, None], "a list"
