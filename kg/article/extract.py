@@ -271,7 +271,9 @@ def _a_region(c: Candidate) -> str | None:
 
 
 def _joined_by(text: str, first: Candidate, second: Candidate, joints: Iterable[str]) -> bool:
-    return text[first.end : second.begin].strip() in joints
+    """Whether what stands between two names, a "the" aside, is one of the joints ("," in "the U.K., the U.S.")."""
+    between = " ".join(w for w in text[first.end : second.begin].split() if w.casefold() != "the")
+    return between in joints
 
 
 def _one_sense_per_article(found: list[Candidate], regions: list[tuple[Span, str]]) -> list[Candidate]:
