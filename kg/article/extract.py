@@ -15,7 +15,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from ..model import DEMONYM, LABEL_KIND, Candidate, Extraction, Kind
-from ..names import COURTESY_TITLES, TITLES, forget_names, long_form_start, words
+from ..names import COURTESY_TITLES, TITLES, forget_names, is_acronym, long_form_start, words
 from ..settings import Settings
 from .abbreviations import state_of, us_state
 from .demonyms import country_of, is_a_country_name
@@ -245,7 +245,7 @@ def _places_with_their_regions(found: list[Candidate], text: str) -> list[Candid
         if place.kind != Kind.PLACE or after.kind != Kind.PLACE or not _joined_by(text, place, after, {","}):
             continue
         region = _a_region(after)
-        if region is None or _a_region(place) is not None:
+        if region is None or not _a_town(place):
             continue
         if n > 0 and _a_town(places[n - 1]) and _joined_by(text, places[n - 1], place, {","}):
             continue  # "in Paris, Lyon, France": a list of towns
@@ -261,7 +261,8 @@ _LISTING = frozenset({",", "and", "or", ", and", ", or"})
 
 
 def _a_town(c: Candidate) -> bool:
-    return c.kind == Kind.PLACE and _a_region(c) is None
+    """A place that is no state or country: not one the tables name, nor one written in capitals ("U.K.")."""
+    return c.kind == Kind.PLACE and _a_region(c) is None and not is_acronym(c.refers_to or c.text)
 
 
 def _a_region(c: Candidate) -> str | None:

@@ -298,3 +298,8 @@ def test_a_state_or_country_after_a_place_and_a_comma_is_recorded_as_its_region(
     towns = ["to", "Hale", ",", "Peru", "and", "Oslo", "."]
     doc = _doc_with_entities(towns, [True, False, True, True, True, False, False], [(1, 2, "GPE"), (3, 4, "GPE"), (5, 6, "GPE")])
     assert [c.region for c in candidates(doc, Article(text=doc.text, source="t"))] == [None, None, None], "a list"
+    abbreviated = ["from", "the", "U.K.", ",", "Norway", ",", "the", "U.S.", "and", "Peru"]
+    spaces = [True, True, False, True, False, True, True, True, True, False]
+    doc = _doc_with_entities(abbreviated, spaces, [(2, 3, "GPE"), (4, 5, "GPE"), (7, 8, "GPE"), (9, 10, "GPE")])
+    found = [c.region for c in candidates(doc, Article(text=doc.text, source="t"))]
+    assert found == [None] * 4, "a country written in capitals is no town"
