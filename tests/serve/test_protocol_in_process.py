@@ -10,13 +10,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 import shutil
+import urllib.parse
 
 import pytest
 from inprocess import InProcessPool
 from rdflib import Graph
 
 from kg.serve import close_app, create_app
+from kg.serve.sparql import ProtocolError, _form
 from kg.serve.worker import top_limit
 from kg.settings import Settings
 
@@ -235,3 +238,31 @@ def test_a_syntax_error_says_what_the_query_as_sent_holds_wrong(capped):
         assert response.status_code == 400
         assert "LIMIT 6" not in response.get_data(as_text=True)
 
+
+# -- the query string ---------------------------------------------------------------------------------------
+
+
+def test_query_strings_are_read_as_urllib_reads_them_escapes_errors_and_all():
+    samples = [
+        "query=" + urllib.parse.quote('SELECT ?x WHERE { ?x rdfs:label "é\\\\%41" } # ünïcode'),
+        "query=a+b%2Bc&format=json&format=&output",
+        "query=100%25%20sure%zz%4&&=x&x==y",
+        "a%5Cx41=%5C%5C%5Cx41\\x41",
+        "bad=%ff%fe",
+        "q=%C3%A9t%C3%A9",
+        "q=caf\u00e9",  # raw bytes of a URL, as the environ holds them: not ASCII
+        "",
+    ]
+    rng = random.Random(7)
+    alphabet = "ab%+=&\\x4Fc1 "
+    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(12))) for _ in range(2000)]
+    for text in samples:
+        try:
+            expected: object = urllib.parse.parse_qs(text, keep_blank_values=True, errors="strict")
+        except UnicodeDecodeError as exc:
+            expected = f"the request parameters cannot be read: {exc}"
+        try:
+            found: object = _form(text)
+        except ProtocolError as error:
+            found = error.message
+        assert found == expected, text
