@@ -18,6 +18,7 @@ import pytest
 from inprocess import InProcessPool
 from rdflib import Graph
 
+from kg.namespaces import PREFIXES
 from kg.serve import close_app, create_app
 from kg.serve.sparql import ProtocolError, _form
 from kg.serve.worker import top_limit
@@ -266,3 +267,19 @@ def test_query_strings_are_read_as_urllib_reads_them_escapes_errors_and_all():
         except ProtocolError as error:
             found = error.message
         assert found == expected, text
+
+
+# -- the default prefixes ---------------------------------------------------------------------------------
+
+
+def test_every_default_prefix_works_undeclared_and_a_declared_one_overrides_it(client):
+    for name, iri in PREFIXES.items():
+        short = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p ?o FILTER (STRSTARTS(STR(?p), STR({name}:))) }}"
+        full = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p ?o FILTER (STRSTARTS(STR(?p), STR(<{iri}>))) }}"
+        assert _rows(client.get("/sparql", query_string={"query": short})) == _rows(
+            client.get("/sparql", query_string={"query": full})
+        ), name
+    own = "PREFIX rdfs: <urn:not-rdfs#> SELECT (COUNT(*) AS ?n) WHERE { ?s rdfs:label ?o }"
+    assert _rows(client.get("/sparql", query_string={"query": own}))[0]["n"]["value"] == "0"
+    unknown = client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s nope:p ?o }"})
+    assert unknown.status_code == 400 and "Prefix not found" in unknown.get_data(as_text=True)
