@@ -148,6 +148,8 @@ def _form(data: bytes | str) -> dict[str, list[str]]:
 
 #: A `%` that does not start an escape (urllib leaves it as it is).
 _NOT_AN_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+#: The codec's function is not in the documented API (pickle uses it): without it, urllib's way.
+_ESCAPE_DECODE = getattr(codecs, "escape_decode", None)
 
 
 def unquote(text: str) -> str:
@@ -157,10 +159,10 @@ def unquote(text: str) -> str:
     doubled) for the codec that reads Python's bytes escapes; the bytes are then read as UTF-8, strictly."""
     if "%" not in text:
         return text
-    if _NOT_AN_ESCAPE.search(text):
+    if _ESCAPE_DECODE is None or _NOT_AN_ESCAPE.search(text):
         return urllib_unquote(text, errors="strict")
     escaped = text.replace("\\", "\\\\").replace("%", "\\x").encode("ascii")
-    return codecs.escape_decode(escaped)[0].decode("utf-8")  # type: ignore[attr-defined]
+    return _ESCAPE_DECODE(escaped)[0].decode("utf-8")
 
 
 def _media_type(environ: dict) -> str:
