@@ -269,7 +269,7 @@ _FIRM_WORDS = frozenset({"co", "company", "sons", "partners", "associates"})
 
 
 def a_companys_name_goes_on_after_and(span: Span) -> Span:
-    """ "Marlowe Telephone and Telegraph Co", "Hale and Co Inc": spaCy often ends a company's name at "and". When
+    """ "Marlowe Cable and Radio Co", "Hale and Co Inc": spaCy often ends a company's name at "and". When
     "and" (or "&"), capitalised words no entity holds and a legal form follow it in the sentence, they are the
     rest of the name; so is a firm's word right after "and" ("Hale and Co"). Tickers after it stay out."""
     doc, sent = span.doc, span.sent
@@ -282,7 +282,7 @@ def a_companys_name_goes_on_after_and(span: Span) -> Span:
     if end < sent.end and end == joint + 1 and doc[end].lower_ in _FIRM_WORDS and doc[end].text[:1].isupper():
         end += 1  # "Hale and Co"
     elif end < sent.end and end > joint + 1 and _a_legal_form(doc[end]):
-        end += 1  # "Marlowe Telephone and Telegraph Co"
+        end += 1  # "Marlowe Cable and Radio Co"
     else:
         return span
     while end < sent.end and _a_legal_form(doc[end]) and doc[end - 1].whitespace_:

@@ -101,7 +101,7 @@ FORM_WEIGHT_LABEL = 1.0
 FORM_WEIGHT_MULTIWORD = 0.9
 FORM_WEIGHT_ACRONYM = 0.85
 FORM_WEIGHT_WORD = 0.8
-#: An acronym whose letters the entity's label spells out ("MTT" of "Marlowe Telephone and Telegraph Co"): the
+#: An acronym whose letters the entity's label spells out ("MCR" of "Marlowe Cable and Radio Co"): the
 #: article says what it stands for, so an item known by the acronym and not by that name is someone else's.
 SPELLED_ACRONYM = 0.6
 #: A name derived from an item's (a surname from a full name) counts this much of the name it comes from.
@@ -287,7 +287,7 @@ def _forms(q: LinkQuery) -> list[_Form]:
 
 def _spells(long: str, acronym_key: str) -> bool:
     """Whether a name of several words, its legal form aside, has the acronym's letters as its initials
-    ("Marlowe Telephone and Telegraph Co" spells "MTT")."""
+    ("Marlowe Cable and Radio Co" spells "MCR")."""
     letters = acronym_key.replace(" ", "")
     ws = long.replace(",", " ").split()
     while len(ws) > 2 and ws[-1].rstrip(".").casefold() in LEGAL_FORMS | {"co", "company"}:

@@ -490,15 +490,15 @@ def test_lookup_takes_the_offices_title_written_before_the_name(tmp_path):
 
 def test_an_acronym_the_label_spells_out_links_only_an_item_known_by_that_long_form(tmp_path):
     items = [
-        Item("Q9000031", "Mott Group", aliases=("MTT",), description="holding company", kind="Organization", popularity=0.8),
+        Item("Q9000031", "Mott Group", aliases=("MCR",), description="holding company", kind="Organization", popularity=0.8),
     ]
     with hand_made_index(items, tmp_path) as sources:
         spelled, alone = decide(
             sources,
-            q("organization/mtt-co", "Organization", "Marlowe Telephone and Telegraph Co", "MTT"),
-            q("organization/mtt", "Organization", "MTT"),
+            q("organization/mcr-co", "Organization", "Marlowe Cable and Radio Co", "MCR"),
+            q("organization/mcr", "Organization", "MCR"),
         )
-    assert spelled.qid is None, "the article says MTT is Marlowe Telephone and Telegraph, which Mott Group is not"
+    assert spelled.qid is None, "the article says MCR is Marlowe Cable and Radio, which Mott Group is not"
     assert alone.qid == "Q9000031", "an acronym nothing spells out keeps its alias match"
 
 
