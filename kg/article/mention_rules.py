@@ -497,6 +497,8 @@ REGION_NOUNS: dict[str, str] = {
     "districts": "District",
     "prefectures": "Prefecture",
 }
+#: The nouns a region's full name ends in after its own name ("Kings County", "Santa Fe Province").
+REGION_WORDS = frozenset(REGION_NOUNS.values())
 _CONJUNCTIONS = frozenset({"and", "or", "&"})
 
 

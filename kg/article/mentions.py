@@ -198,12 +198,22 @@ COMPANY_WORDS = frozenset(
 )
 
 
+def _own_words(parts: list[str]) -> list[str]:
+    """The words of a company's name before its first company word ("Hallam Dunmore Inc": Hallam, Dunmore);
+    none when it has no company word after its first word."""
+    for n, w in enumerate(parts[1:], start=1):
+        if w.casefold() in COMPANY_WORDS:
+            return parts[:n]
+    return []
+
+
 def _short_name_joins_its_company(art: Joining) -> None:
-    """ "Marlowe Bank of Canada said ... Marlowe added": a one-word organisation that is the first word of
-    one company's name in the article, and a word of no other name there, is that company's short name; the link
-    is then decided on the full name, not on whatever else is called Marlowe."""
+    """ "Marlowe Bank of Canada said ... Marlowe added": a one-word organisation that is a word of one
+    company's name before its company word, and a word of no other name there, is that company's short name;
+    the link is then decided on the full name, not on whatever else is called Marlowe. So is the second name
+    of a company named after two ("Hallam Dunmore Inc ... a merger of Hallam and Dunmore")."""
     cands, groups, entity_idx = art.cands, art.groups, art.entities
-    companies: dict[str, set[int]] = defaultdict(set)  # first word -> the companies whose name it begins
+    companies: dict[str, set[int]] = defaultdict(set)  # word -> the companies whose own name holds it
     holders: dict[str, set[int]] = defaultdict(set)  # word -> every name of several words that holds it
     for j in entity_idx:
         parts = words(cands[j].text)
@@ -211,8 +221,9 @@ def _short_name_joins_its_company(art: Joining) -> None:
             continue
         for w in parts:
             holders[w].add(groups.find(j))
-        if cands[j].kind == Kind.ORGANIZATION and any(w.casefold() in COMPANY_WORDS for w in parts[1:]):
-            companies[parts[0]].add(groups.find(j))
+        if cands[j].kind == Kind.ORGANIZATION:
+            for w in _own_words(parts):
+                companies[w].add(groups.find(j))
     for i in entity_idx:
         c = cands[i]
         parts = words(c.text)

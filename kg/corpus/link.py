@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from ..article.mention_rules import REGION_WORDS
 from ..model import Entity, Kind
 from ..names import OFFICE_TITLES, initials, office_title
 from ..namespaces import Iris
@@ -345,13 +346,17 @@ def _written_alike(name: str, k: str, item: Item) -> bool:
     return any(_capitals(n) == _capitals(name) for n in item.names if key(n) == k)
 
 
-def _name_score(form: _Form, k: str, match: NameMatch, derived: bool) -> float:
+def _name_score(form: _Form, k: str, match: NameMatch, derived: bool, towns: frozenset[str] = frozenset()) -> float:
+    """How well the name matches the item. `towns`: the countries of the places labelled with the name itself,
+    whose presence makes a region's alias only an alias ("Hiroshima" is the city, not its prefecture)."""
     if short_key(k) and match.form in (LABEL, ALIAS) and not _written_alike(form.name, k, match.item):
         return 0.0  # "Us" (the magazine) never matches the United States' "US"
     if match.form == ALIAS and k == key(match.item.label) + "s":
         return 0.0  # "the two Koreas" are two states, not the region Korea whose alias the plural is
     quality = MATCH_QUALITY[match.form]
-    if match.form == ALIAS and " " not in k:
+    if match.form == ALIAS and _a_region_by_its_name(k, match.item) and not towns.intersection(match.item.countries):
+        quality = MATCH_QUALITY[LABEL]
+    elif match.form == ALIAS and " " not in k:
         quality = min(quality, ONE_WORD_PERSON_ALIAS if match.item.kind == Kind.PERSON else ONE_WORD_ALIAS)
     if derived:
         quality *= DERIVED_NAME
@@ -359,6 +364,23 @@ def _name_score(form: _Form, k: str, match: NameMatch, derived: bool) -> float:
         # "us" is the key of "U.S." and of "US"; written exactly as the alias it counts more.
         quality = min(quality, EXACT_SHORT_ALIAS if form.name in match.item.aliases else SHORT_ALIAS)
     return form.weight * quality
+
+
+def _a_region_by_its_name(k: str, item: Item) -> bool:
+    """ "Santa Fe" for the place labelled "Santa Fe Province": the region noun of the label says only what kind
+    of place it is, so the alias is the label's own name and matches as well as the label does (unless the region
+    is named after a town of its own country, which the bare name means: `_name_score`)."""
+    return item.kind == Kind.PLACE and any(key(item.label) == f"{k} {key(noun)}" for noun in REGION_WORDS)
+
+
+def _countries_of_places_labelled(k: str, found: Sequence[dict[str, list[NameMatch]]]) -> frozenset[str]:
+    return frozenset(
+        country
+        for hits in found
+        for match in hits.get(k, ())
+        if match.form == LABEL and match.item.kind == Kind.PLACE
+        for country in match.item.countries
+    )
 
 
 def _similarity(name: str, item: Item) -> float:
@@ -457,9 +479,10 @@ def gather_candidates(
     for q, keys in zip(queries, plans, strict=True):
         cands: dict[str, _Cand] = {}
         for k, form, derived in keys:
+            towns = _countries_of_places_labelled(k, found)
             for hits in found:
                 for match in hits.get(k, ()):
-                    score = _name_score(form, k, match, derived)
+                    score = _name_score(form, k, match, derived, towns)
                     old = cands.get(match.item.qid)
                     if old is None or score > old.name:
                         how = FORM_NAMES[match.form] + (" (without middle names)" if derived else "")

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..article.demonyms import country_of
-from ..article.mention_rules import REGION_NOUNS
+from ..article.mention_rules import REGION_WORDS
 from ..article.mentions import Groups
 from ..model import KIND_ORDER, TEAM, Entity, Kind, MentionRecord
 from ..names import STOP_INITIALS, clean_name, identity_key, initials, is_acronym, name_key, person_key, words
@@ -300,13 +300,10 @@ def mint_iris(keys: Sequence[tuple[str, str, object]], iris: Iris) -> list[str]:
     return out
 
 
-_REGION_WORDS = frozenset(REGION_NOUNS.values())
-
-
 def _region_less(anchor: str, name: str) -> bool:
     """ "Queens" for "Queens County": the name is the anchor and a region word."""
     ws = words(name)
-    return len(ws) > 1 and ws[-1] in _REGION_WORDS and name_key(" ".join(ws[:-1])) == name_key(anchor)
+    return len(ws) > 1 and ws[-1] in REGION_WORDS and name_key(" ".join(ws[:-1])) == name_key(anchor)
 
 
 def draft(members: Sequence[LocalName]) -> Draft:

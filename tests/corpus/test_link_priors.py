@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import hand_made_index
 
-from kg.corpus.link import LinkConfig, LinkQuery, link, without_legal_form
+from kg.corpus.link import LinkConfig, LinkQuery, link, rank, without_legal_form
 from kg.wikidata.items import Item
 from kg.wikidata.sources import Sources
 
@@ -73,6 +73,24 @@ def test_a_plural_alias_of_a_region_is_not_linked(tmp_path):
     with hand_made_index(items, tmp_path, "k") as sources:
         assert one(sources, "Place", "Koreas").qid is None  # "the two Koreas": two states, not the region
         assert one(sources, "Place", "Korea").qid == "Q18097"
+
+
+def test_a_regions_name_without_its_noun_counts_as_its_label(tmp_path):
+    items = [
+        Item("Q1", "Dunmore", description="town in Sylvania", kind="Place", popularity=0.5),
+        Item("Q2", "Dunmore Province", aliases=("Dunmore",), description="province of Veldonia", kind="Place"),
+        Item("Q3", "Hallam", description="town in Veldonia", kind="Place", popularity=0.5),
+        Item("Q4", "Hallam Institute", aliases=("Hallam",), description="college in Veldonia", kind="Place"),
+        Item("Q5", "Kingsby", description="city in Veldonia", kind="Place", popularity=0.5, countries=("Q9",)),
+        Item("Q6", "Kingsby Prefecture", aliases=("Kingsby",), kind="Place", popularity=0.5, countries=("Q9",)),
+    ]
+    with hand_made_index(items, tmp_path, "regions") as sources:
+        town, province = rank(LinkQuery("x", "Place", "Dunmore"), sources.local)[:2]
+        assert town.name == province.name == 1.0, "the town and the province are both called Dunmore"
+        town, institute = rank(LinkQuery("x", "Place", "Hallam"), sources.local)[:2]
+        assert institute.name < town.name, "an institute is no region: its alias is only an alias"
+        town, prefecture = rank(LinkQuery("x", "Place", "Kingsby"), sources.local)[:2]
+        assert prefecture.name < town.name, "a region named after a town of its country: the name is the town's"
 
 
 SERVICES = [

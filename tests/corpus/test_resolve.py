@@ -277,6 +277,23 @@ def test_a_companys_first_word_alone_is_its_short_name():
     }
 
 
+def test_each_name_a_company_is_named_after_alone_is_its_short_name():
+    text = "Hallam Dunmore Inc, the result of a merger of Hallam and Dunmore, rose."
+    cands = [
+        cand("Hallam Dunmore Inc", 0),
+        cand("Hallam", text.index("Hallam and")),
+        cand("Dunmore", text.index("Dunmore,")),
+    ]
+    assert {m.name for m in resolve_article(cands, text)} == {"Hallam Dunmore Inc"}
+
+
+def test_a_word_after_the_company_word_alone_is_no_short_name():
+    text = "Marlowe Bank of Veldonia said profit rose. Veldonia added a tax."
+    cands = [cand("Marlowe Bank of Veldonia", 0), cand("Veldonia", text.index("Veldonia added"))]
+    short = next(m for m in resolve_article(cands, text) if m.text == "Veldonia")
+    assert short.name == "Veldonia", "the bank is named after the country, not the country after the bank"
+
+
 def test_a_first_word_of_two_names_or_of_no_company_is_no_short_name():
     text = "Marlowe Textiles Inc and Marlowe Foods Corp met. Marlowe said so."
     cands = [
