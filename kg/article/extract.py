@@ -21,8 +21,10 @@ from .abbreviations import state_of, us_state
 from .demonyms import country_of, is_a_country_name
 from .events import Taxonomy, extract_events, load_taxonomy
 from .mention_rules import (
+    FIRM_WORDS,
     REGION_NOUNS,
     a_companys_name_goes_on_after_and,
+    a_legal_form,
     a_region_named_with_its_noun,
     an_office_title_before_a_person,
     apply_label_rules,
@@ -131,13 +133,30 @@ def _split_coordination(span: Span, label: str = "") -> list[Span]:
                 parts[-1].append(t)
         names = all(p and p[0].text[:1].isupper() and p[0].lower_ not in _NAME_ENDINGS for p in parts)
         if len(parts) > 1 and names:
-            return [doc[p[0].i : p[-1].i + 1] for p in parts]
+            return [piece for p in parts for piece in _split_after_a_legal_form(doc[p[0].i : p[-1].i + 1], label)]
+    if label == "ORG":
+        return _split_after_a_legal_form(span, label)
     words = [t for t in span if not t.is_punct]
     if len(words) == 3 and words[1].lower_ in {"and", "&"} and words[0].is_title and words[2].is_title:
         directions = {"north", "south", "east", "west"}
         if words[0].lower_ in directions and words[2].lower_ in directions:
             return [doc[words[0].i : words[0].i + 1], doc[words[2].i : words[2].i + 1]]
     return [span]
+
+
+def _split_after_a_legal_form(span: Span, label: str) -> list[Span]:
+    """ "Hale and Co and Dunmore Fleming Inc": a company's name ends at its legal form, so an "and" after one,
+    before a capitalised word, begins the next company's name (a firm's word goes on with it: "Hale Co and Sons")."""
+    if label != "ORG":
+        return [span]
+    doc, pieces, start = span.doc, [], span.start
+    for t in span[1:-1]:
+        after = doc[t.i + 1]
+        next_name = after.text[:1].isupper() and after.lower_ not in FIRM_WORDS
+        if t.lower_ in {"and", "&"} and a_legal_form(doc[t.i - 1]) and next_name and t.i > start:
+            pieces.append(doc[start : t.i])
+            start = t.i + 1
+    return [*pieces, doc[start : span.end]]
 
 
 def _is_fragment(span: Span, text: str) -> bool:

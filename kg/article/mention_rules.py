@@ -254,18 +254,18 @@ def drop_a_ticker(span: Span) -> Span | None:
     if len(span) == 1:
         return None if _a_lone_ticker(span) else span
     last, before = span[-1], span[-2]
-    if _TICKER_ON_AN_EXCHANGE.fullmatch(last.text) or (_TICKER.fullmatch(last.text) and _a_legal_form(before)):
+    if _TICKER_ON_AN_EXCHANGE.fullmatch(last.text) or (_TICKER.fullmatch(last.text) and a_legal_form(before)):
         return span[:-1]
     return span
 
 
-def _a_legal_form(token: Token) -> bool:
+def a_legal_form(token: Token) -> bool:
     """A company's legal form, as written after its name ("Inc", "Corp.", "NV"; not the verb "co-")."""
     return token.text[:1].isupper() and token.text.rstrip(".").casefold() in _TICKER_AFTER
 
 
 #: Words after "and" that end a firm's name on their own ("Hale and Co").
-_FIRM_WORDS = frozenset({"co", "company", "sons", "partners", "associates"})
+FIRM_WORDS = frozenset({"co", "company", "sons", "partners", "associates"})
 
 
 def a_companys_name_goes_on_after_and(span: Span) -> Span:
@@ -277,15 +277,15 @@ def a_companys_name_goes_on_after_and(span: Span) -> Span:
     if joint >= sent.end - 1 or doc[joint].lower_ not in {"and", "&"}:
         return span
     end = joint + 1
-    while end < sent.end and end - joint <= 4 and _a_free_capitalised_word(doc[end]) and not _a_legal_form(doc[end]):
+    while end < sent.end and end - joint <= 4 and _a_free_capitalised_word(doc[end]) and not a_legal_form(doc[end]):
         end += 1
-    if end < sent.end and end == joint + 1 and doc[end].lower_ in _FIRM_WORDS and doc[end].text[:1].isupper():
+    if end < sent.end and end == joint + 1 and doc[end].lower_ in FIRM_WORDS and doc[end].text[:1].isupper():
         end += 1  # "Hale and Co"
-    elif end < sent.end and end > joint + 1 and _a_legal_form(doc[end]):
+    elif end < sent.end and end > joint + 1 and a_legal_form(doc[end]):
         end += 1  # "Marlowe Cable and Radio Co"
     else:
         return span
-    while end < sent.end and _a_legal_form(doc[end]) and doc[end - 1].whitespace_:
+    while end < sent.end and a_legal_form(doc[end]) and doc[end - 1].whitespace_:
         end += 1  # "Hale and Co Inc"
     return doc[span.start : end]
 
@@ -300,7 +300,7 @@ def _a_lone_ticker(span: Span) -> bool:
         return False
     word, before = span[0], span.doc[span.start - 1]
     ticker = _TICKER.fullmatch(word.text) or _TICKER_ON_AN_EXCHANGE.fullmatch(word.text)
-    return bool(ticker) and bool(before.whitespace_) and _a_legal_form(before)
+    return bool(ticker) and bool(before.whitespace_) and a_legal_form(before)
 
 
 SPAN_RULES: tuple[SpanRule, ...] = (

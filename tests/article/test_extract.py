@@ -131,9 +131,16 @@ def test_a_list_of_counties_gives_a_county_mention_for_each_name_spacy_tagged_or
         (["Acme", "Group", ",", "Inc."], "ORG", ["Acme Group, Inc."]),
         (["Martin", "King", ",", "Jr."], "PERSON", ["Martin King, Jr."]),
         (["Paris", ",", "Texas"], "GPE", ["Paris, Texas"]),
+        (["Hallam", ",", "Hale", "and", "Co", "and", "Dunmore", "Inc."], "ORG", ["Hallam", "Hale and Co", "Dunmore Inc."]),
+        (["Hale", "Corp", "and", "Dunmore", "Ltd"], "ORG", ["Hale Corp", "Dunmore Ltd"]),
+        (["Hale", "Co", "and", "Sons"], "ORG", ["Hale Co and Sons"]),
+        (["Hale", "and", "Co", "Inc"], "ORG", ["Hale and Co Inc"]),
+        (["Hale", "Corp", "and", "Dunmore"], "GPE", ["Hale Corp and Dunmore"]),
     ],
 )
-def test_a_comma_between_names_splits_an_organisation_or_a_person_only(words, label, parts):
+def test_a_comma_between_names_or_and_after_a_legal_form_splits_an_organisation_or_a_person_only(
+    words, label, parts
+):
     import spacy
     from spacy.tokens import Doc
 
