@@ -33,7 +33,7 @@ from ..corpus.link import (
     gather_candidates,
     link_corpus,
     link_result,
-    national_service,
+    national_body,
     queries_from_entities,
     score_candidates,
 )
@@ -70,7 +70,7 @@ def second_round(queries: list[LinkQuery], contexts: list[LinkContext], settings
     sources = worker_sources(settings).local
     cands = gather_candidates(queries, sources, config)
     return [
-        national_service(q, sources, ctx) or decide_one(q, score_candidates(q, c, ctx), config)
+        national_body(q, sources, ctx) or decide_one(q, score_candidates(q, c, ctx), config)
         for q, c, ctx in zip(queries, cands, contexts, strict=True)
     ]
 

@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from ..article.demonyms import country_of
 from ..article.mention_rules import REGION_WORDS
 from ..model import Entity, Kind
 from ..names import OFFICE_TITLES, initials, office_title
@@ -829,42 +830,78 @@ def link(
     anchors = {i: d.item for i, d in enumerate(first) if d.item is not None}
     contexts = article_contexts(queries, anchors, explicit, config)
     return [
-        national_service(q, [*sources, *fallback], ctx) or decide_one(q, score_candidates(q, c, ctx), config)
+        national_body(q, [*sources, *fallback], ctx) or decide_one(q, score_candidates(q, c, ctx), config)
         for q, c, ctx in zip(queries, cands, contexts, strict=True)
     ]
 
 
-#: A bare armed service ("the Navy said") is the national one of the country its articles are about.
-ARMED_SERVICES = frozenset({"army", "navy", "air force", "marines", "marine corps", "coast guard"})
+#: Bodies every country has one of: a bare one ("the Navy said", "the Treasury") is the national one of the
+#: country its articles are about, and one named after a country ("U.S. Treasury", "British Army") that country's.
+NATIONAL_BODIES = frozenset({"army", "navy", "air force", "marines", "marine corps", "coast guard", "treasury"})
 #: The confidence of that rule's link: it is a rule, not a score, and it is right when its premise is.
-NATIONAL_SERVICE_CONFIDENCE = 0.9
+NATIONAL_BODY_CONFIDENCE = 0.9
 
 
-def national_service(q: LinkQuery, sources: Sequence[CandidateSource], ctx: LinkContext) -> LinkDecision | None:
-    """The decision for a bare "Navy" or "Army": the one such service of the one country the entity's
-    articles name, or no link at all (never the academy or team that "Navy" is also an alias of).
-    None for any other name."""
-    service = key(q.label)
-    if q.kind not in (Kind.ORGANIZATION, "") or service not in ARMED_SERVICES:
+def _a_national_body(label: str) -> tuple[str, str] | None:
+    """(body, the words before it) for "Navy" -> ("navy", ""), "U.S. Treasury" -> ("treasury", "U.S."); None
+    for any other name."""
+    k = key(label)
+    for body in NATIONAL_BODIES:
+        if k == body or k.endswith(" " + body):
+            ws = label.split()
+            return body, " ".join(ws[: len(ws) - len(body.split())])
+    return None
+
+
+def _country_named(name: str, sources: Sequence[CandidateSource]) -> str | None:
+    """The country a nationality word or a country's own name stands for ("British", "U.S."), or None."""
+    if (country := country_of(name)) is not None:
+        return country.qid
+    k = key(name)
+    found = {
+        m.item.qid
+        for source in sources
+        for m in source.find({k: name}).get(k, ())
+        if m.form in (LABEL, ALIAS) and m.item.kind == Kind.PLACE and m.item.qid in m.item.countries
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+def national_body(q: LinkQuery, sources: Sequence[CandidateSource], ctx: LinkContext) -> LinkDecision | None:
+    """The decision for a bare "Navy" or "Treasury": the one such body of the one country the entity's articles
+    name, or no link at all (never the academy or team that "Navy" is also an alias of); for "U.S. Treasury" the
+    one of the country its name says. None for any other name, and for a name before the body that is no
+    country's ("Salvation Army")."""
+    body_and_prefix = _a_national_body(q.label) if q.kind in (Kind.ORGANIZATION, "") else None
+    if body_and_prefix is None:
         return None
-    if len(ctx.named_countries) != 1:
+    body, prefix = body_and_prefix
+    if prefix:
+        named = _country_named(prefix, sources)
+        if named is None:
+            return None
+        whose = f"the country its name says, {prefix}"
+    elif len(ctx.named_countries) != 1:
         why = f"a bare {q.label!r}: its articles name {len(ctx.named_countries)} countries, so whose is not clear"
         return LinkDecision(q.iri, q.kind, None, 0.0, (), None, why)
-    (country,) = ctx.named_countries
+    else:
+        (named,) = ctx.named_countries
+        whose = "the one country its articles name"
     found: dict[str, tuple[Item, SourceInfo]] = {}
     for source in sources:
-        for match in source.search(q.label, limit=50):
+        for match in source.search(body, limit=50):
             item = match.item
             label = key(item.label)
-            if item.kind == Kind.ORGANIZATION and label.endswith(" " + service) and country in item.countries:
+            if item.kind == Kind.ORGANIZATION and label.endswith(" " + body) and named in item.countries:
                 found.setdefault(item.qid, (item, match.source))
+    country = ctx.labels.get(named, prefix or named)
     if len(found) != 1:
-        why = f"a bare {q.label!r}: the index holds {len(found)} such services of {ctx.labels.get(country, country)}"
+        why = f"{q.label!r}: the index holds {len(found)} such bodies of {country}"
         return LinkDecision(q.iri, q.kind, None, 0.0, (), None, why)
     ((item, source),) = found.values()
-    scored = Scored(item, source, 1.0, 1.0, 1.0, item.popularity, 1.0, q.label, "national service")
-    why = f"the {q.label.lower()} of {ctx.labels.get(country, country)}, the one country its articles name"
-    return LinkDecision(q.iri, q.kind, item.qid, NATIONAL_SERVICE_CONFIDENCE, (scored,), None, why)
+    scored = Scored(item, source, 1.0, 1.0, 1.0, item.popularity, 1.0, q.label, "national body")
+    why = f"the {body} of {country}, {whose}"
+    return LinkDecision(q.iri, q.kind, item.qid, NATIONAL_BODY_CONFIDENCE, (scored,), None, why)
 
 
 def rank(query: LinkQuery, sources: Sequence[CandidateSource], config: LinkConfig | None = None) -> list[Scored]:

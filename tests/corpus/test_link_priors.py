@@ -124,3 +124,37 @@ def test_a_bare_navy_is_the_navy_of_the_one_country_its_article_names(tmp_path):
         one_country, _, two_countries, _, _ = link(queries, sources.local, LinkConfig())
     assert one_country.qid == "Q11220" and "United States" in one_country.reason
     assert two_countries.qid is None, "two countries named: whose navy is not clear, and never the academy"
+
+
+BODIES = [
+    Item("Q901", "Veldonia", kind="Place", popularity=1.0, countries=("Q901",)),
+    Item("Q902", "Sylvania", aliases=("SY",), kind="Place", popularity=1.0, countries=("Q902",)),
+    Item("Q903", "Veldonian Department of the Treasury", kind="Organization", popularity=0.6, countries=("Q901",)),
+    Item("Q904", "Sylvanian Treasury", kind="Organization", popularity=0.6, countries=("Q902",)),
+    Item("Q905", "Veldonian Secretary of the Treasury", popularity=0.6, countries=("Q901",)),
+    Item("Q906", "Salvation Army", kind="Organization", popularity=0.7),
+]
+
+
+def test_a_bare_treasury_is_the_treasury_of_the_one_country_its_article_names(tmp_path):
+    a = "a" * 64
+    queries = [
+        LinkQuery("https://data.newskg.example/organization/treasury", "Organization", "Treasury", (), (a,)),
+        LinkQuery("https://data.newskg.example/place/veldonia", "Place", "Veldonia", (), (a,)),
+    ]
+    with hand_made_index(BODIES, tmp_path, "bodies") as sources:
+        treasury, _ = link(queries, sources.local, LinkConfig())
+    assert treasury.qid == "Q903", "the department, not the office of its secretary"
+
+
+def test_a_body_named_after_a_country_is_that_countrys_wherever_the_article_is(tmp_path):
+    a = "a" * 64
+    queries = [
+        LinkQuery("https://data.newskg.example/organization/sy-treasury", "Organization", "SY Treasury", (), (a,)),
+        LinkQuery("https://data.newskg.example/place/veldonia", "Place", "Veldonia", (), (a,)),
+        LinkQuery("https://data.newskg.example/organization/salvation-army", "Organization", "Salvation Army", (), (a,)),
+    ]
+    with hand_made_index(BODIES, tmp_path, "bodies") as sources:
+        treasury, _, army = link(queries, sources.local, LinkConfig())
+    assert treasury.qid == "Q904" and "SY" in treasury.reason
+    assert army.qid == "Q906", "no country is called Salvation: the name links as any other"
