@@ -97,6 +97,8 @@ POPULARITY_ODDS_BASE = 40.0
 #: "Co" and "Company" stay: "General Electric Company" (GEC) is not General Electric.
 LEGAL_FORM_WEIGHT = 0.95
 LEGAL_FORMS = frozenset({"corp", "corporation", "inc", "incorporated", "ltd", "limited", "plc", "llc"})
+#: Legal forms written before the name ("NV Hallam", "AB Dunmore").
+LEADING_LEGAL_FORMS = frozenset({"nv", "ab", "oy"})
 #: How much each of an entity's names counts as a search form: its label; another name of several words;
 #: another one-word name, an acronym a little more than a plain word.
 FORM_WEIGHT_LABEL = 1.0
@@ -261,7 +263,7 @@ class _Form:
     name: str
     weight: float
     is_label: bool
-    company: bool = False  # the name with its legal form taken off: only an organisation can be meant
+    company: str = ""  # how a company's name was written otherwise ("without its legal form"): only an organisation
 
 
 def _forms(q: LinkQuery) -> list[_Form]:
@@ -281,9 +283,9 @@ def _forms(q: LinkQuery) -> list[_Form]:
         if k not in forms or weight > forms[k].weight:
             forms[k] = _Form(name, weight, is_label)
         if q.kind in (Kind.ORGANIZATION, ""):
-            bare = without_legal_form(name)
-            if bare and key(bare) not in forms:
-                forms[key(bare)] = _Form(bare, weight * LEGAL_FORM_WEIGHT, is_label, company=True)
+            for other, how in company_names(name):
+                if key(other) and key(other) not in forms:
+                    forms[key(other)] = _Form(other, weight * LEGAL_FORM_WEIGHT, is_label, company=how)
     return list(forms.values())
 
 
@@ -306,6 +308,25 @@ def without_legal_form(name: str) -> str | None:
     while end > 1 and ws[end - 1].rstrip(".").casefold() in LEGAL_FORMS:
         end -= 1
     return " ".join(ws[:end]) if 0 < end < len(ws) else None
+
+
+def company_names(name: str) -> list[tuple[str, str]]:
+    """Other ways a company's name is written, each with how: without its legal forms, at the end or the
+    start ("Hallam Inc", "NV Hallam": Hallam); with "&" for "and" ("Hale and Dunmore": Hale & Dunmore); without
+    the "and Co" of a firm ("Hale and Co": Hale; "Co" after a name alone stays: see `LEGAL_FORM_WEIGHT`)."""
+    out: dict[str, str] = {}
+    bare = without_legal_form(name) or name
+    ws = bare.split()
+    if len(ws) > 1 and ws[0].rstrip(".").casefold() in LEADING_LEGAL_FORMS:
+        bare = " ".join(ws[1:])
+    if bare != name:
+        out[bare] = "without its legal form"
+    ws = bare.split()
+    if len(ws) > 2 and ws[-2].casefold() in {"and", "&"} and ws[-1].rstrip(".").casefold() in {"co", "company"}:
+        out.setdefault(" ".join(ws[:-2]), "without the firm's 'and Co'")
+    if " and " in f" {bare} ":
+        out.setdefault(re.sub(r"\band\b", "&", bare), "with '&' for 'and'")
+    return list(out.items())
 
 
 def _lookup_keys(q: LinkQuery, forms: list[_Form]) -> list[tuple[str, _Form, bool]]:
@@ -487,8 +508,8 @@ def gather_candidates(
                     old = cands.get(match.item.qid)
                     if old is None or score > old.name:
                         how = FORM_NAMES[match.form] + (" (without middle names)" if derived else "")
-                        how += " (without its legal form)" if form.company else ""
-                        cands[match.item.qid] = _Cand(match, score, form.name, how, form.is_label, form.company)
+                        how += f" ({form.company})" if form.company else ""
+                        cands[match.item.qid] = _Cand(match, score, form.name, how, form.is_label, bool(form.company))
         if q.team:
             _add_teams_named_after(q, sources, cands)
         if q.titles:

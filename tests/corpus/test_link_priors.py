@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import hand_made_index
 
-from kg.corpus.link import LinkConfig, LinkQuery, link, rank, without_legal_form
+from kg.corpus.link import LinkConfig, LinkQuery, company_names, link, rank, without_legal_form
 from kg.wikidata.items import Item
 from kg.wikidata.sources import Sources
 
@@ -56,6 +56,34 @@ def test_a_name_with_a_legal_form_never_links_to_a_place_of_that_name(sources):
 )
 def test_legal_forms_come_off_the_end_of_a_name_only(name, bare):
     assert without_legal_form(name) == bare
+
+
+@pytest.mark.parametrize(
+    ("name", "others"),
+    [
+        ("Hallam Inc", ["Hallam"]),
+        ("NV Hallam", ["Hallam"]),
+        ("Hale and Co Inc", ["Hale and Co", "Hale", "Hale & Co"]),
+        ("Hale and Dunmore", ["Hale & Dunmore"]),
+        ("General Electric Co", []),
+        ("Novak", []),
+    ],
+)
+def test_a_companys_name_is_also_looked_up_as_it_is_written_otherwise(name, others):
+    assert [other for other, _ in company_names(name)] == others
+
+
+def test_a_company_is_found_by_its_name_written_otherwise(tmp_path):
+    items = [
+        Item("Q1", "Hale & Dunmore", description="maker of soap", kind="Organization", popularity=0.5),
+        Item("Q2", "Marlowe", description="bank", kind="Organization", popularity=0.5),
+        Item("Q3", "Hallam Lampworks", description="maker of lamps", kind="Organization", popularity=0.5),
+    ]
+    with hand_made_index(items, tmp_path, "firms") as sources:
+        assert one(sources, "Organization", "Hale and Dunmore").qid == "Q1"
+        assert one(sources, "Organization", "Marlowe and Co Inc").qid == "Q2"
+        assert one(sources, "Organization", "NV Hallam Lampworks").qid == "Q3"
+        assert one(sources, "Place", "Hale and Dunmore").qid is None, "only an organisation's name is rewritten"
 
 
 def test_a_short_name_matches_only_names_written_with_the_same_capitals(tmp_path):
