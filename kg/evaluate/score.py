@@ -11,6 +11,8 @@ The rules (the README's "How `kg evaluate` scores" says the same in prose):
 - **A final full stop** does not count in a span's bounds: a prediction that differs from a label
   only by a "." at its end is taken at the label's span. Benchmarks disagree on it ("U.S." at the
   end of a sentence, where one stop ends both; Reuters-128 writes both "U.S." and "U.S", "N.J").
+- **Whitespace** at a label's ends does not count either: a label written with a space after it
+  ("Acme and Co Inc ", three times in Reuters-128) is taken at its text.
 - **NER, exact**: a prediction matches a scored label with the same begin and end. **Lenient**: a
   prediction matches a scored label it overlaps by a character. A prediction that matches no
   scored label but overlaps a neutral one is neutral; any other is a false positive (for a
@@ -161,6 +163,18 @@ def is_scored(label: GoldLabel, text: str) -> bool:
     return bool(surface) and (surface[0].isupper() or surface[0].isdigit())
 
 
+def _trimmed(doc: GoldDocument) -> GoldDocument:
+    """The document with its labels' spans cut to their text, without whitespace at either end."""
+
+    def trim(lab: GoldLabel) -> GoldLabel:
+        surface = doc.text[lab.begin : lab.end]
+        begin = lab.begin + len(surface) - len(surface.lstrip())
+        end = lab.end - (len(surface) - len(surface.rstrip()))
+        return lab if (begin, end) == (lab.begin, lab.end) or begin >= end else replace(lab, begin=begin, end=end)
+
+    return replace(doc, labels=tuple(trim(lab) for lab in doc.labels))
+
+
 def _at_gold_stops(doc: GoldDocument, preds: list[Predicted]) -> list[Predicted]:
     """Predictions that differ from a label only by a final full stop, moved to the label's span."""
     spans = {(lab.begin, lab.end) for lab in doc.labels}
@@ -210,7 +224,7 @@ def score(
             by_doc[p.document].append(p)
     out = Scores(name, len(documents), exhaustive, with_nationalities=with_nationalities)
     qids: set[str] = set()
-    for doc in documents:
+    for doc in map(_trimmed, documents):
         preds = _at_gold_stops(doc, [p for p in by_doc[doc.id] if doc.inside(p.begin, p.end)])
         if not with_nationalities:
             apart = [p for p in preds if p.nationality]

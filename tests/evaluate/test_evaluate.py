@@ -58,6 +58,15 @@ def test_a_boundary_error_is_wrong_exactly_but_right_leniently():
     assert (s.linking.tp, s.linking.fp) == (0, 1)  # a link on a span the gold does not have
 
 
+def test_whitespace_at_a_labels_ends_does_not_count_in_the_bounds():
+    text = "Hale and Co Inc  said so."
+    gold = [GoldDocument("d1", text, (GoldLabel(0, 0, 16, "Q1", frozenset({ORG})),), (0, len(text)))]
+    s = score("t", gold, [Predicted("d1", 0, 15, "Organization", "Q1")])
+    assert (s.ner_exact.tp, s.ner_exact.fp, s.linking.tp, s.linking.fp) == (1, 0, 1, 0)
+    s = score("t", gold, [Predicted("d1", 0, 11, "Organization", "Q1")])  # "Hale and Co": more than a space
+    assert (s.ner_exact.tp, s.ner_exact.fp) == (0, 1)
+
+
 def test_a_final_full_stop_does_not_count_in_the_bounds():
     text = "Jobs moved to the U.S. Acme Inc. grew."
     gold = [
