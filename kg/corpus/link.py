@@ -311,11 +311,16 @@ def without_legal_form(name: str) -> str | None:
 
 
 def company_names(name: str) -> list[tuple[str, str]]:
-    """Other ways a company's name is written, each with how: without its legal forms, at the end or the
-    start ("Hallam Inc", "NV Hallam": Hallam); with "&" for "and" ("Hale and Dunmore": Hale & Dunmore); without
-    the "and Co" of a firm ("Hale and Co": Hale; "Co" after a name alone stays: see `LEGAL_FORM_WEIGHT`)."""
+    """Other ways a company's name is written, each with how: with another legal form ("Hallam Inc":
+    Hallam Corporation); without its legal forms, at the end or the start ("Hallam Inc", "NV Hallam":
+    Hallam); with "&" for "and" ("Hale and Dunmore": Hale & Dunmore); without the "and Co" of a firm
+    ("Hale and Co": Hale; "Co" after a name alone stays: see `LEGAL_FORM_WEIGHT`)."""
     out: dict[str, str] = {}
     bare = without_legal_form(name) or name
+    if bare != name and bare.split()[-1].rstrip(".").casefold() not in {"co", "company"}:
+        for form in sorted(LEGAL_FORMS):
+            if key(other := f"{bare} {form.capitalize()}") != key(name):
+                out[other] = "with another legal form"
     ws = bare.split()
     if len(ws) > 1 and ws[0].rstrip(".").casefold() in LEADING_LEGAL_FORMS:
         bare = " ".join(ws[1:])

@@ -61,7 +61,10 @@ def test_legal_forms_come_off_the_end_of_a_name_only(name, bare):
 @pytest.mark.parametrize(
     ("name", "others"),
     [
-        ("Hallam Inc", ["Hallam"]),
+        (
+            "Hallam Inc",
+            [f"Hallam {f}" for f in ("Corp", "Corporation", "Incorporated", "Limited", "Llc", "Ltd", "Plc")] + ["Hallam"],
+        ),
         ("NV Hallam", ["Hallam"]),
         ("Hale and Co Inc", ["Hale and Co", "Hale", "Hale & Co"]),
         ("Hale and Dunmore", ["Hale & Dunmore"]),
@@ -78,11 +81,13 @@ def test_a_company_is_found_by_its_name_written_otherwise(tmp_path):
         Item("Q1", "Hale & Dunmore", description="maker of soap", kind="Organization", popularity=0.5),
         Item("Q2", "Marlowe", description="bank", kind="Organization", popularity=0.5),
         Item("Q3", "Hallam Lampworks", description="maker of lamps", kind="Organization", popularity=0.5),
+        Item("Q4", "Dunmore Corporation", description="media company", kind="Organization", popularity=0.5),
     ]
     with hand_made_index(items, tmp_path, "firms") as sources:
         assert one(sources, "Organization", "Hale and Dunmore").qid == "Q1"
         assert one(sources, "Organization", "Marlowe and Co Inc").qid == "Q2"
         assert one(sources, "Organization", "NV Hallam Lampworks").qid == "Q3"
+        assert one(sources, "Organization", "Dunmore Inc").qid == "Q4"
         assert one(sources, "Place", "Hale and Dunmore").qid is None, "only an organisation's name is rewritten"
 
 
