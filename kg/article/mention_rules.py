@@ -26,7 +26,7 @@ import numpy
 
 from ..model import DEMONYM, MODIFIER, TEAM
 from ..names import NOBLE_TITLES, TITLES, office_title
-from .abbreviations import state_of
+from .abbreviations import state_of, us_state
 from .demonyms import country_of
 
 if TYPE_CHECKING:
@@ -401,8 +401,9 @@ def the_longer_name_a_place_begins_or_ends(span: Span, label: str) -> tuple[Span
     otherwise. Not when the run goes on into a title or a person ("Britain's Prime Minister Theresa May"), nor into
     a name in capitals ("London FTSE"). "<institution> of <place>" is one name ("The Center for
     Marine Studies of Santa Cruz"), but after a company's name "of <place>" is mostly where the
-    company is ("Acme Cleaning Services of Twin Falls") and is left alone. Returns the span and
-    label to keep (the same ones when the place stands alone)."""
+    company is ("Acme Cleaning Services of Twin Falls") and is left alone; not a "Co" of a US state
+    or of America, which names the company ("Marlowe Gas Co of Ohio"). Returns the span and label
+    to keep (the same ones when the place stands alone)."""
     if label not in {"GPE", "LOC"} or len(span) == 0:
         return span, label
     doc, sent = span.doc, span.sent
@@ -430,6 +431,8 @@ def the_longer_name_a_place_begins_or_ends(span: Span, label: str) -> tuple[Span
         org = _entity_at(doc, start - 2, "ORG")
         if org is not None and org.end == start - 1 and _an_institution(org):
             start = org.start  # "The Center for Marine Studies of Santa Cruz"
+        elif (named := _a_company_named_after_its_state(doc, start, span.text)) is not None:
+            start = named  # "Marlowe Gas Co of Ohio"
         elif doc[start - 2].text in NOBLE_TITLES and doc[start - 2].ent_iob_ in {"O", ""}:
             start -= 2  # "the Duke of Westminster": a person's style, not the town
             if start > sent.start and doc[start - 1].text == "The" and not doc[start - 1].is_sent_start:
@@ -439,6 +442,23 @@ def the_longer_name_a_place_begins_or_ends(span: Span, label: str) -> tuple[Span
         return span, label
     longer = doc[start:end]
     return longer, head_word_label(longer.text) or "ORG"
+
+
+#: Company words that, before "of" and a US state or America, make the state part of the company's name.
+_COMPANY_OF_A_STATE = frozenset({"Co", "Company"})
+
+
+def _a_company_named_after_its_state(doc: Doc, start: int, place: str) -> int | None:
+    """Where the company begins in "<name> Co of <state>": American utilities, banks and insurers are named
+    after the state they serve ("Marlowe Gas Co of Ohio", "Hallam Insurance Co of America"), where another
+    company's "of <place>" is where it is. None when the words before "of" are no such name."""
+    if not (us_state(place) or place == "America") or doc[start - 2].text not in _COMPANY_OF_A_STATE:
+        return None
+    org = _entity_at(doc, start - 2, "ORG")
+    first = org.start if org is not None else start - 2
+    while first > doc[start].sent.start and _free_proper_noun(doc[first - 1]):
+        first -= 1
+    return first if first < start - 2 else None
 
 
 #: Lower-case prefixes that, hyphened to an adjective before a place, name a part of it ("sub-Arctic Canada").

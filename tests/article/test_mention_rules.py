@@ -562,6 +562,26 @@ def test_a_company_and_of_and_a_place_are_the_company_and_where_it_is():
     assert longer(doc, 4, 6) == ("Twin Falls", "GPE")
 
 
+def test_a_co_of_a_us_state_or_of_america_is_the_companys_name():
+    words = ["Marlowe", "Gas", "Co", "of", "Ohio", "said"]
+    doc = tagged(words, ["PROPN"] * 3 + ["ADP", "PROPN", "VERB"], [(4, 5, "GPE")])
+    assert longer(doc, 4, 5) == ("Marlowe Gas Co of Ohio", "ORG"), "spaCy saw no company: the words before say it"
+    words = ["Hallam", "Insurance", "Co", "of", "America", "said"]
+    doc = tagged(words, ["PROPN"] * 3 + ["ADP", "PROPN", "VERB"], [(0, 3, "ORG"), (4, 5, "GPE")])
+    assert longer(doc, 4, 5) == ("Hallam Insurance Co of America", "ORG")
+
+
+def test_a_co_of_a_foreign_place_or_an_inc_of_a_state_is_where_the_company_is():
+    words = ["Hallam", "Motor", "Co", "of", "Veldonia", "said"]
+    doc = tagged(words, ["PROPN"] * 3 + ["ADP", "PROPN", "VERB"], [(0, 3, "ORG"), (4, 5, "GPE")])
+    assert longer(doc, 4, 5) == ("Veldonia", "GPE")
+    words = ["Hallam", "Inc", "of", "Ohio", "said"]
+    doc = tagged(words, ["PROPN"] * 2 + ["ADP", "PROPN", "VERB"], [(0, 2, "ORG"), (3, 4, "GPE")])
+    assert longer(doc, 3, 4) == ("Ohio", "GPE")
+    doc = tagged(["the", "Co", "of", "Ohio"], ["DET", "PROPN", "ADP", "PROPN"], [(3, 4, "GPE")])
+    assert longer(doc, 3, 4) == ("Ohio", "GPE"), "no name before the company word"
+
+
 def test_a_capitalised_adjective_continues_a_name_only_after_a_possessive():
     words = ["of", "Denver", "'s", "Best", "Lawyers"]
     spaces = [True, False, True, True, False]
