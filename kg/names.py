@@ -142,6 +142,22 @@ OFFICE_TITLES: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Bodies every country has one of: a bare one ("the Navy said", "the Treasury") is the national one of the
+#: country its article is about, and one named after a country ("U.S. Treasury", "British Army") that country's.
+NATIONAL_BODIES = frozenset({"army", "navy", "air force", "marines", "marine corps", "coast guard", "treasury"})
+
+
+def a_national_body(name: str) -> tuple[str, str] | None:
+    """(body, the words before it) for "the Navy" -> ("navy", ""), "U.S. Treasury" -> ("treasury", "U.S."); None
+    for any other name."""
+    k = name_key(name)
+    for body in NATIONAL_BODIES:
+        if k == body or k.endswith(" " + body):
+            ws = clean_name(name).split()
+            return body, " ".join(ws[: len(ws) - len(body.split())])
+    return None
+
+
 def office_title(title: str) -> str | None:
     """The key of the office in OFFICE_TITLES that a written title ends with ("Finance Minister", "Sen."), or None."""
     parts = title.split()

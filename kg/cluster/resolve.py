@@ -5,8 +5,9 @@ corpus rules -> one entity per group, minted in a global order. Here, as Dask ta
 
 1. map: each partition's mention shard becomes its (article, name) records (`LocalName`, as CorpusMentions
    makes them), kept on the worker that read them, and one node per distinct (kind, name) of the partition
-   (mentions merged, counts summed);
-2. shuffle by (kind, name), the blocking key: each partition's nodes dealt into one bucket per worker by a
+   (mentions merged, counts summed; a name resolved within its article, a bare "Navy", is one node per article:
+   `kg.corpus.resolve.scope`);
+2. shuffle by (kind, name, scope), the blocking key: each partition's nodes dealt into one bucket per worker by a
    stable hash of the key, each bucket merged where it lands: a node per distinct name of the corpus;
 3. union-find over the distinct names (`kg.corpus.resolve.name_groups`, the same rules), in one task: the rules
    join names across the whole corpus (an acronym defined in one article, used in another), so this step is
@@ -38,7 +39,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..corpus.resolve import CorpusMentions, LocalName, draft, mint_iris, name_groups, visited
+from ..corpus.resolve import CorpusMentions, LocalName, draft, mint_iris, name_groups, scope, visited
 from ..model import Entity, MentionRecord
 from ..namespaces import Iris, slug
 from . import shards
@@ -46,18 +47,19 @@ from . import shards
 
 @dataclass
 class NameNode:
-    """One distinct (kind, name): its occurrences' anchors and labels summed, and the articles it is in
+    """One distinct (kind, name, scope): its occurrences' anchors and labels summed, and the articles it is in
     when the order-dependent rules look at it (acronyms only: other names need no list)."""
 
     kind: str
     name: str
+    scope: str = ""  # the article of a name resolved within its article (`kg.corpus.resolve.scope`), else ""
     anchors: Counter = field(default_factory=Counter)
     labels: Counter = field(default_factory=Counter)
     digests: list[str] = field(default_factory=list)
 
     @property
-    def key(self) -> tuple[str, str]:
-        return (self.kind, self.name)
+    def key(self) -> tuple[str, str, str]:
+        return (self.kind, self.name, self.scope)
 
     def add(self, other: NameNode) -> NameNode:
         self.anchors.update(other.anchors)
@@ -69,7 +71,7 @@ class NameNode:
         """As a record `name_groups` reads (kind, name, anchors)."""
         flat = tuple(x for anchor, count in self.anchors.items() for x in (anchor, count))
         labels = tuple(x for label, count in self.labels.items() for x in (label, count))
-        return LocalName("", self.name, self.kind, "", flat, labels, "")
+        return LocalName(self.scope, self.name, self.kind, "", flat, labels, "")
 
 
 def partition_locals(work: str, number: int, keep: list[int]) -> list[LocalName]:
@@ -85,10 +87,10 @@ def partition_locals(work: str, number: int, keep: list[int]) -> list[LocalName]
 
 
 def name_nodes(locals_: Iterable[LocalName]) -> list[NameNode]:
-    """One node per distinct (kind, name) of a partition."""
-    nodes: dict[tuple[str, str], NameNode] = {}
+    """One node per distinct (kind, name, scope) of a partition."""
+    nodes: dict[tuple[str, str, str], NameNode] = {}
     for loc in locals_:
-        node = NameNode(loc.kind, loc.name, Counter(loc.anchors), Counter(loc.labels))
+        node = NameNode(loc.kind, loc.name, scope(loc.name, loc.digest), Counter(loc.anchors), Counter(loc.labels))
         if visited(loc.name):
             node.digests.append(loc.digest)
         got = nodes.get(node.key)
@@ -96,11 +98,11 @@ def name_nodes(locals_: Iterable[LocalName]) -> list[NameNode]:
     return list(nodes.values())
 
 
-def cluster_names(*parts: list[NameNode]) -> dict[tuple[str, str], int]:
+def cluster_names(*parts: list[NameNode]) -> dict[tuple[str, str, str], int]:
     """The global step: union-find over every distinct name, as `CorpusMentions.resolve` would group them.
 
-    Returns each (kind, name)'s cluster (the smallest node index of its group)."""
-    nodes = sorted((n for part in parts for n in part), key=lambda n: (n.name, n.kind))
+    Returns each (kind, name, scope)'s cluster (the smallest node index of its group)."""
+    nodes = sorted((n for part in parts for n in part), key=lambda n: (n.name, n.kind, n.scope))
     locals_ = [n.local() for n in nodes]
     # The order-dependent rules visit records by (article, name); a node stands for its name in each article.
     visits = sorted((d, n.name, i) for i, n in enumerate(nodes) for d in n.digests)
@@ -108,8 +110,10 @@ def cluster_names(*parts: list[NameNode]) -> dict[tuple[str, str], int]:
     return {n.key: groups.find(i) for i, n in enumerate(nodes)}
 
 
-def keyed_by_cluster(locals_: list[LocalName], clusters: dict[tuple[str, str], int]) -> list[tuple[int, LocalName]]:
-    return [(clusters[(loc.kind, loc.name)], loc) for loc in locals_]
+def keyed_by_cluster(
+    locals_: list[LocalName], clusters: dict[tuple[str, str, str], int]
+) -> list[tuple[int, LocalName]]:
+    return [(clusters[(loc.kind, loc.name, scope(loc.name, loc.digest))], loc) for loc in locals_]
 
 
 def drafted(item: tuple[int, list[tuple[int, LocalName]]]) -> tuple[int, Any]:
@@ -147,13 +151,13 @@ def _dealt(items: Iterable[Any], key: Callable[[Any], Hashable], buckets: int) -
 
 
 def name_buckets(locals_: list[LocalName], buckets: int) -> list[bytes]:
-    """Step 1-2, one partition: its name nodes, dealt into buckets by (kind, name)."""
+    """Step 1-2, one partition: its name nodes, dealt into buckets by (kind, name, scope)."""
     return _dealt(name_nodes(locals_), lambda n: n.key, buckets)
 
 
 def merge_names(*pieces: bytes) -> list[NameNode]:
-    """Step 2, one bucket: the pieces every partition sent it (in partition order), one node per (kind, name)."""
-    nodes: dict[tuple[str, str], NameNode] = {}
+    """Step 2, one bucket: the pieces every partition sent it (in partition order), one node per key."""
+    nodes: dict[tuple[str, str, str], NameNode] = {}
     for piece in pieces:
         for node in pickle.loads(piece):
             got = nodes.get(node.key)
@@ -161,7 +165,9 @@ def merge_names(*pieces: bytes) -> list[NameNode]:
     return list(nodes.values())
 
 
-def record_buckets(locals_: list[LocalName], clusters: dict[tuple[str, str], int], buckets: int) -> list[bytes]:
+def record_buckets(
+    locals_: list[LocalName], clusters: dict[tuple[str, str, str], int], buckets: int
+) -> list[bytes]:
     """Step 4, one partition: its records with their cluster, dealt into buckets by cluster."""
     return _dealt(keyed_by_cluster(locals_, clusters), lambda pair: pair[0], buckets)
 

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 from ..article.demonyms import country_of
 from ..article.mention_rules import REGION_WORDS
 from ..model import Entity, Kind
-from ..names import OFFICE_TITLES, initials, office_title
+from ..names import OFFICE_TITLES, a_national_body, initials, office_title
 from ..namespaces import Iris
 from ..wikidata.index import ALIAS, DERIVED, FORM_NAMES, INITIALS, LABEL, NameMatch
 from ..wikidata.items import KINDS, OTHER, Item, SourceInfo
@@ -861,22 +861,8 @@ def link(
     ]
 
 
-#: Bodies every country has one of: a bare one ("the Navy said", "the Treasury") is the national one of the
-#: country its articles are about, and one named after a country ("U.S. Treasury", "British Army") that country's.
-NATIONAL_BODIES = frozenset({"army", "navy", "air force", "marines", "marine corps", "coast guard", "treasury"})
-#: The confidence of that rule's link: it is a rule, not a score, and it is right when its premise is.
+#: The confidence of the national-body rule's link: it is a rule, not a score, and it is right when its premise is.
 NATIONAL_BODY_CONFIDENCE = 0.9
-
-
-def _a_national_body(label: str) -> tuple[str, str] | None:
-    """(body, the words before it) for "Navy" -> ("navy", ""), "U.S. Treasury" -> ("treasury", "U.S."); None
-    for any other name."""
-    k = key(label)
-    for body in NATIONAL_BODIES:
-        if k == body or k.endswith(" " + body):
-            ws = label.split()
-            return body, " ".join(ws[: len(ws) - len(body.split())])
-    return None
 
 
 def _country_named(name: str, sources: Sequence[CandidateSource]) -> str | None:
@@ -898,7 +884,7 @@ def national_body(q: LinkQuery, sources: Sequence[CandidateSource], ctx: LinkCon
     name, or no link at all (never the academy or team that "Navy" is also an alias of); for "U.S. Treasury" the
     one of the country its name says. None for any other name, and for a name before the body that is no
     country's ("Salvation Army")."""
-    body_and_prefix = _a_national_body(q.label) if q.kind in (Kind.ORGANIZATION, "") else None
+    body_and_prefix = a_national_body(q.label) if q.kind in (Kind.ORGANIZATION, "") else None
     if body_and_prefix is None:
         return None
     body, prefix = body_and_prefix

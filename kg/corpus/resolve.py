@@ -17,7 +17,17 @@ from ..article.demonyms import country_of
 from ..article.mention_rules import REGION_WORDS
 from ..article.mentions import Groups
 from ..model import KIND_ORDER, TEAM, Entity, Kind, MentionRecord
-from ..names import STOP_INITIALS, clean_name, identity_key, initials, is_acronym, name_key, person_key, words
+from ..names import (
+    STOP_INITIALS,
+    a_national_body,
+    clean_name,
+    identity_key,
+    initials,
+    is_acronym,
+    name_key,
+    person_key,
+    words,
+)
 from ..namespaces import Iris, slug
 
 
@@ -180,9 +190,10 @@ def name_groups(locals_: Sequence[LocalName], visits: Iterable[int] | None = Non
     exact: dict[tuple, int] = {}
     for i, loc in enumerate(locals_):
         key = identity_key(loc.name)
-        join_on(exact, ("name", loc.kind, key), i)
+        within = scope(loc.name, loc.digest)
+        join_on(exact, ("name", loc.kind, key, within), i)
         if len(key.split()) > 1:
-            join_on(exact, ("multiword", key), i)
+            join_on(exact, ("multiword", key, within), i)
         if loc.kind == Kind.PERSON and len(key.split()) > 1:
             join_on(exact, ("person", person_key(loc.name)), i)
 
@@ -220,6 +231,14 @@ def name_groups(locals_: Sequence[LocalName], visits: Iterable[int] | None = Non
             if len(roots) == 1:
                 groups.union(roots.pop(), i)
     return groups
+
+
+def scope(name: str, digest: str) -> str:
+    """Where a name is one thing: a bare "Navy" or "Treasury" is its own article's country's (the link stage says
+    which, and merges the articles whose country is the same), so it joins no other article's; any other name is
+    one thing across the corpus (scope "")."""
+    body = a_national_body(name)
+    return digest if body is not None and not body[1] else ""
 
 
 def visited(name: str) -> bool:

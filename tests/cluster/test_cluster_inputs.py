@@ -194,6 +194,8 @@ def acronym_records() -> list[MentionRecord]:
         ("US", "Place"),
         ("Us", "Organization"),
         ("United States", "Place"),
+        ("Navy", "Organization"),  # resolved within each article
+        ("U.S. Navy", "Organization"),
     ]
     rng = random.Random(11)
     out = []

@@ -268,6 +268,19 @@ def test_a_county_named_in_a_list_does_not_take_the_towns_name_as_another_name()
     assert entity.label == "Kingsby County" and "Kingsby" not in entity.alt_labels
 
 
+def test_a_bare_national_body_is_one_thing_per_article_and_a_countrys_across_the_corpus():
+    iris = Iris("https://data.newskg.example/")
+    records = [
+        MentionRecord(d, f"{iris.article(d)}#char={b},{b + len(text)}", text, name, "Organization", "ORG")
+        for d in ("a" * 64, "b" * 64)
+        for b, text, name in ((0, "Navy", "Navy"), (20, "the Navy", "Navy"), (40, "Veldonian Navy", "Veldonian Navy"))
+    ]
+    entities = resolve_corpus(records, iris)
+    navies = [len(e.mentions) for e in entities if e.label == "Navy"]
+    assert navies == [2, 2], "each article's navy is its own country's: the link stage says whose"
+    assert [len(e.mentions) for e in entities if e.label == "Veldonian Navy"] == [2], "a country's is one"
+
+
 def test_a_companys_first_word_alone_is_its_short_name():
     text = "Marlowe Bank of Canada said profit rose. Marlowe added that its Toronto unit grew."
     cands = [cand("Marlowe Bank of Canada", 0), cand("Marlowe", text.index("Marlowe added"))]
