@@ -23,6 +23,8 @@ from .events import Taxonomy, extract_events, load_taxonomy
 from .mention_rules import (
     FIRM_WORDS,
     REGION_NOUNS,
+    a_committee_goes_on_over_its_subjects,
+    a_committees_subjects,
     a_companys_name_goes_on_after_and,
     a_legal_form,
     a_region_named_with_its_noun,
@@ -94,10 +96,10 @@ def _is_title_token(text: str) -> bool:
 
 
 def _trim(ent: Span) -> Span | None:
-    """The entity without leading articles, titles and a trailing possessive; None if nothing is left."""
+    """The entity without leading articles, titles and a trailing possessive or comma; None if nothing is left."""
     start, end = ent.start, ent.end
     doc = ent.doc
-    while end > start and doc[end - 1].text in _POSSESSIVE:
+    while end > start and (doc[end - 1].text in _POSSESSIVE or doc[end - 1].text == ","):
         end -= 1
     while start < end and doc[start].lower_ in _LEADING_DROP:
         start += 1
@@ -122,9 +124,10 @@ _NAME_ENDINGS = frozenset(
 def _split_coordination(span: Span, label: str = "") -> list[Span]:
     """ "North and South" names two places, not one; "Zipline, Chatter TV" two organisations and "Quillon, Marlowe"
     two people (spaCy's list taken for one name): a comma inside an organisation's or person's name
-    between capitalised words splits it, unless a legal form or "Jr." follows."""
+    between capitalised words splits it, unless a legal form or "Jr." follows or the commas list a committee's
+    subjects."""
     doc = span.doc
-    if label in {"ORG", "PERSON"} and any(t.text == "," for t in span):
+    if label in {"ORG", "PERSON"} and any(t.text == "," for t in span) and not a_committees_subjects(span):
         parts: list[list[Token]] = [[]]
         for t in span:
             if t.text == ",":
@@ -201,6 +204,10 @@ def candidates(doc: Doc, article: Article, zones: list[tuple[int, int, str]] | N
         trimmed = apply_span_rules(trimmed)
         if trimmed is not None and ner_label == "ORG":
             trimmed = a_companys_name_goes_on_after_and(trimmed)
+            grown = a_committee_goes_on_over_its_subjects(trimmed)
+            if grown is not trimmed:
+                longer.append((grown.start, grown.end))  # its subjects are no names of their own
+                trimmed = grown
         if trimmed is not None and ner_label == "EVENT":
             trimmed = keep_the_year_of_an_event(trimmed)
         if trimmed is not None:

@@ -290,6 +290,65 @@ def a_companys_name_goes_on_after_and(span: Span) -> Span:
     return doc[span.start : end]
 
 
+#: Bodies named after what they deal with: "the Appropriations subcommittee on Treasury, Postal Service and
+#: General Government", "the Committee on Ways and Means".
+COMMITTEE_NOUNS = frozenset({"committee", "subcommittee", "commission", "panel"})
+_COMMITTEE_LINKS = frozenset({"on", "for"})
+
+
+def a_committees_subjects(span: Span) -> bool:
+    """The name holds a committee noun and "on" or "for" before its first comma: the commas after it list the
+    committee's subjects, not names of their own."""
+    for token in span[:-1]:
+        if token.text == ",":
+            return False
+        if token.lower_ in COMMITTEE_NOUNS and token.nbor().lower_ in _COMMITTEE_LINKS:
+            return True
+    return False
+
+
+def a_committee_goes_on_over_its_subjects(span: Span) -> Span:
+    """ "House Appropriations subcommittee on Treasury, Postal Service and General Government": spaCy ends the
+    name at the committee's body or splits its subjects into names; a committee noun after an organisation's
+    name (or at its end), then "on" or "for" and its subjects, capitalised, is one name. The subjects end at
+    the first or at the last one joined by "and" ("the committee on Finance, Hallam said")."""
+    doc, sent = span.doc, span.sent
+    inside = [t.i + 1 for t in span[:-1] if t.lower_ in COMMITTEE_NOUNS and t.nbor().lower_ in _COMMITTEE_LINKS]
+    i = span.end
+    if inside:
+        i = inside[0]  # "Senate Committee on Banking": the subjects begin inside
+    elif i < sent.end and doc[i].lower_ in COMMITTEE_NOUNS:
+        i += 1
+    elif span[-1].lower_ not in COMMITTEE_NOUNS:
+        return span
+    if i >= sent.end or doc[i].lower_ not in _COMMITTEE_LINKS:
+        return span
+    ends: list[int] = []  # where the name may end: after the first subject and after each joined by "and"
+    start, by_and = i + 1, False
+    while start < sent.end and _a_subjects_word(doc[start]):
+        end = start
+        while end < sent.end and _a_subjects_word(doc[end]):
+            end += 1
+        if not ends or by_and:
+            ends.append(end)
+        after = end
+        while after < sent.end and doc[after].text in {",", "and", "&"}:
+            after += 1
+        by_and = any(doc[k].lower_ in {"and", "&"} for k in range(end, after))
+        if after == end:
+            break
+        start = after
+    return doc[span.start : ends[-1]] if ends and ends[-1] > span.end else span
+
+
+#: Entity types no committee deals with ("the committee on Monday").
+_NO_SUBJECT = frozenset({"DATE", "TIME", "PERSON", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY"})
+
+
+def _a_subjects_word(token: Token) -> bool:
+    return token.text[:1].isupper() and token.is_alpha and token.ent_type_ not in _NO_SUBJECT
+
+
 def _a_free_capitalised_word(token: Token) -> bool:
     return token.text[:1].isupper() and token.is_alpha and token.ent_iob_ in {"O", ""}
 

@@ -136,6 +136,7 @@ def test_a_list_of_counties_gives_a_county_mention_for_each_name_spacy_tagged_or
         (["Hale", "Co", "and", "Sons"], "ORG", ["Hale Co and Sons"]),
         (["Hale", "and", "Co", "Inc"], "ORG", ["Hale and Co Inc"]),
         (["Hale", "Corp", "and", "Dunmore"], "GPE", ["Hale Corp and Dunmore"]),
+        (["Marlowe", "Committee", "on", "Tolls", ",", "Ferries"], "ORG", ["Marlowe Committee on Tolls, Ferries"]),
     ],
 )
 def test_a_comma_between_names_or_and_after_a_legal_form_splits_an_organisation_or_a_person_only(
@@ -310,3 +311,14 @@ def test_a_state_or_country_after_a_place_and_a_comma_is_recorded_as_its_region(
     doc = _doc_with_entities(abbreviated, spaces, [(2, 3, "GPE"), (4, 5, "GPE"), (7, 8, "GPE"), (9, 10, "GPE")])
     found = [c.region for c in candidates(doc, Article(text=doc.text, source="t"))]
     assert found == [None] * 4, "a country written in capitals is no town"
+
+
+def test_a_name_never_ends_in_a_comma_or_a_possessive():
+    import spacy
+    from spacy.tokens import Doc, Span
+
+    from kg.article.extract import _trim
+
+    doc = Doc(spacy.blank("en").vocab, words=["the", "Marlowe", "Committee", ",", "Hallam", "'s"])
+    assert _trim(Span(doc, 0, 4, label="ORG")).text == "Marlowe Committee"
+    assert _trim(Span(doc, 4, 6, label="PERSON")).text == "Hallam"

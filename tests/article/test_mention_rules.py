@@ -7,6 +7,8 @@ import spacy
 from spacy.tokens import Doc, Span
 
 from kg.article.mention_rules import (
+    a_committee_goes_on_over_its_subjects,
+    a_committees_subjects,
     a_companys_name_goes_on_after_and,
     a_lone_word_after_a_locative_preposition_is_a_place,
     a_name_after_a_town_and_a_comma_is_its_region,
@@ -580,6 +582,39 @@ def test_a_co_of_a_foreign_place_or_an_inc_of_a_state_is_where_the_company_is():
     assert longer(doc, 3, 4) == ("Ohio", "GPE")
     doc = tagged(["the", "Co", "of", "Ohio"], ["DET", "PROPN", "ADP", "PROPN"], [(3, 4, "GPE")])
     assert longer(doc, 3, 4) == ("Ohio", "GPE"), "no name before the company word"
+
+
+def committee(words: list[str], org: tuple[int, int], more: tuple[tuple[int, int, str], ...] = ()) -> str:
+    spaces = [i + 1 < len(words) and words[i + 1] != "," for i in range(len(words))]
+    doc = tagged(words, ["PROPN"] * len(words), [(*org, "ORG"), *more], spaces)
+    return a_committee_goes_on_over_its_subjects(doc[org[0] : org[1]]).text
+
+
+def test_a_committee_and_its_subjects_are_one_name():
+    words = ["a", "Marlowe", "subcommittee", "on", "Tolls", ",", "Ferries", "and", "Harbour", "Works", "met"]
+    assert committee(words, (1, 2), ((4, 5, "ORG"), (6, 7, "ORG"))) == (
+        "Marlowe subcommittee on Tolls, Ferries and Harbour Works"
+    )
+    words = ["the", "Veldonian", "Committee", "on", "Tolls", ",", "Ferries", "and", "Harbour", "Works", "met"]
+    assert committee(words, (1, 5)) == "Veldonian Committee on Tolls, Ferries and Harbour Works", "the noun inside"
+    words = ["the", "Marlowe", "Committee", "on", "Ways", "and", "Means", "met"]
+    assert committee(words, (1, 3)) == "Marlowe Committee on Ways and Means"
+
+
+def test_a_committees_subjects_end_at_the_first_or_at_the_one_after_and():
+    words = ["the", "Marlowe", "committee", "on", "Tolls", ",", "Hallam", "said"]
+    assert committee(words, (1, 2)) == "Marlowe committee on Tolls", "no 'and': Hallam is no subject"
+    words = ["the", "Marlowe", "committee", "on", "Monday", "met"]
+    assert committee(words, (1, 2), ((4, 5, "DATE"),)) == "Marlowe", "no committee deals with a date"
+    words = ["the", "Marlowe", "Bank", "on", "Tolls", "Street"]
+    assert committee(words, (1, 3)) == "Marlowe Bank", "no committee"
+
+
+def test_commas_after_a_committees_on_list_its_subjects():
+    doc = tagged(["Marlowe", "Committee", "on", "Tolls", ",", "Ferries"], ["PROPN"] * 6, [])
+    assert a_committees_subjects(doc[0:6])
+    doc = tagged(["Marlowe", ",", "Committee", "on", "Tolls"], ["PROPN"] * 5, [])
+    assert not a_committees_subjects(doc[0:5]), "a comma before the committee splits a list of names"
 
 
 def test_a_capitalised_adjective_continues_a_name_only_after_a_possessive():
