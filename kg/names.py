@@ -142,13 +142,13 @@ OFFICE_TITLES: dict[str, tuple[str, ...]] = {
 }
 
 
-#: Bodies every country has one of: a bare one ("the Navy said", "the Treasury") is the national one of the
-#: country its article is about, and one named after a country ("U.S. Treasury", "British Army") that country's.
+#: Bodies every country has one of: a bare one ("the Navy said", "the Army") is the national one of the
+#: country its article is about, and one named after a country ("British Treasury", "French Army") that country's.
 NATIONAL_BODIES = frozenset({"army", "navy", "air force", "marines", "marine corps", "coast guard", "treasury"})
 
 
 def a_national_body(name: str) -> tuple[str, str] | None:
-    """(body, the words before it) for "the Navy" -> ("navy", ""), "U.S. Treasury" -> ("treasury", "U.S."); None
+    """(body, the words before it) for "the Navy" -> ("navy", ""), "British Treasury" -> ("treasury", "British"); None
     for any other name."""
     k = name_key(name)
     for body in NATIONAL_BODIES:

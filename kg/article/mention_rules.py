@@ -576,7 +576,7 @@ REGION_NOUNS: dict[str, str] = {
     "districts": "District",
     "prefectures": "Prefecture",
 }
-#: The nouns a region's full name ends in after its own name ("Kings County", "Santa Fe Province").
+#: The nouns a region's full name ends in after its own name ("Kings County", "Dunmore Province").
 REGION_WORDS = frozenset(REGION_NOUNS.values())
 _CONJUNCTIONS = frozenset({"and", "or", "&"})
 

@@ -394,10 +394,16 @@ def _name_score(form: _Form, k: str, match: NameMatch, derived: bool, towns: fro
 
 
 def _a_region_by_its_name(k: str, item: Item) -> bool:
-    """ "Santa Fe" for the place labelled "Santa Fe Province": the region noun of the label says only what kind
+    """ "Dunmore" for the place labelled "Dunmore Province": the region noun of the label says only what kind
     of place it is, so the alias is the label's own name and matches as well as the label does (unless the region
     is named after a town of its own country, which the bare name means: `_name_score`)."""
-    return item.kind == Kind.PLACE and any(key(item.label) == f"{k} {key(noun)}" for noun in REGION_WORDS)
+    if item.kind != Kind.PLACE:
+        return False
+    label = key(item.label)
+    return label.startswith(f"{k} ") and label[len(k) + 1 :] in _REGION_KEYS
+
+
+_REGION_KEYS = frozenset(key(noun) for noun in REGION_WORDS)
 
 
 def _countries_of_places_labelled(k: str, found: Sequence[dict[str, list[NameMatch]]]) -> frozenset[str]:
@@ -881,7 +887,7 @@ def _country_named(name: str, sources: Sequence[CandidateSource]) -> str | None:
 
 def national_body(q: LinkQuery, sources: Sequence[CandidateSource], ctx: LinkContext) -> LinkDecision | None:
     """The decision for a bare "Navy" or "Treasury": the one such body of the one country the entity's articles
-    name, or no link at all (never the academy or team that "Navy" is also an alias of); for "U.S. Treasury" the
+    name, or no link at all (never the academy or team that "Navy" is also an alias of); for "British Treasury" the
     one of the country its name says. None for any other name, and for a name before the body that is no
     country's ("Salvation Army")."""
     body_and_prefix = a_national_body(q.label) if q.kind in (Kind.ORGANIZATION, "") else None
