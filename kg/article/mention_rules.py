@@ -290,8 +290,8 @@ def a_companys_name_goes_on_after_and(span: Span) -> Span:
     return doc[span.start : end]
 
 
-#: Bodies named after what they deal with: "the Appropriations subcommittee on Treasury, Postal Service and
-#: General Government", "the Committee on Ways and Means".
+#: Bodies named after what they deal with: "the Harbours subcommittee on Tolls, Ferries and Canal Works", "the
+#: Committee on Ways and Means".
 COMMITTEE_NOUNS = frozenset({"committee", "subcommittee", "commission", "panel"})
 _COMMITTEE_LINKS = frozenset({"on", "for"})
 
@@ -308,7 +308,7 @@ def a_committees_subjects(span: Span) -> bool:
 
 
 def a_committee_goes_on_over_its_subjects(span: Span) -> Span:
-    """ "House Appropriations subcommittee on Treasury, Postal Service and General Government": spaCy ends the
+    """ "the Marlowe Harbours subcommittee on Tolls, Ferries and Canal Works": spaCy ends the
     name at the committee's body or splits its subjects into names; a committee noun after an organisation's
     name (or at its end), then "on" or "for" and its subjects, capitalised, is one name. The subjects end at
     the first or at the last one joined by "and" ("the committee on Finance, Hallam said")."""
