@@ -913,6 +913,8 @@ def national_body(q: LinkQuery, sources: Sequence[CandidateSource], ctx: LinkCon
             if item.kind == Kind.ORGANIZATION and label.endswith(" " + body) and named in item.countries:
                 found.setdefault(item.qid, (item, match.source))
     country = ctx.labels.get(named, prefix or named)
+    if len(found) != 1 and prefix:
+        return None  # "U.S. Navy" is then linked by its name as any other
     if len(found) != 1:
         why = f"{q.label!r}: the index holds {len(found)} such bodies of {country}"
         return LinkDecision(q.iri, q.kind, None, 0.0, (), None, why)

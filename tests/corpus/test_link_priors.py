@@ -166,6 +166,7 @@ BODIES = [
     Item("Q904", "Sylvanian Treasury", kind="Organization", popularity=0.6, countries=("Q902",)),
     Item("Q905", "Veldonian Secretary of the Treasury", popularity=0.6, countries=("Q901",)),
     Item("Q906", "Salvation Army", kind="Organization", popularity=0.7),
+    Item("Q907", "SY Army", kind="Organization", popularity=0.6),  # the index gives it no country
 ]
 
 
@@ -191,3 +192,10 @@ def test_a_body_named_after_a_country_is_that_countrys_wherever_the_article_is(t
         treasury, _, army = link(queries, sources.local, LinkConfig())
     assert treasury.qid == "Q904" and "SY" in treasury.reason
     assert army.qid == "Q906", "no country is called Salvation: the name links as any other"
+
+
+def test_a_countrys_body_the_index_does_not_place_in_it_links_by_its_name(tmp_path):
+    query = LinkQuery("https://data.newskg.example/organization/sy-army", "Organization", "SY Army", (), ("a" * 64,))
+    with hand_made_index(BODIES, tmp_path, "bodies") as sources:
+        (army,) = link([query], sources.local, LinkConfig())
+    assert army.qid == "Q907"
