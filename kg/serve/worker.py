@@ -18,6 +18,7 @@ import pickle
 import re
 import signal
 import struct
+import sys
 import tempfile
 import threading
 import time
@@ -314,6 +315,108 @@ class _CountingBuffer:
         return data[: end + 1], True
 
 
+class _TurtleCounter:
+    """Collects Turtle as Oxigraph writes it (without prefixes), and stops it past `limit` triples.
+
+    Oxigraph's Turtle ends each triple with ` ,` (another object follows), ` ;` and a newline (another
+    predicate) or ` .` and a newline (another subject, or the end), and escapes the line breaks of literals;
+    so the newlines and commas together count the triples or more (commas in IRIs and literals): a bound
+    that two counts of one byte keep (three of the whole marks took three times as long)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.parts: list[bytes] = []
+        self.triples = 0
+
+    def write(self, data: bytes) -> int:
+        data = bytes(data)
+        self.parts.append(data)
+        self.triples += data.count(b"\n") + data.count(b",")
+        if self.triples > self.limit:
+            raise _RowLimitError
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+class PrefixedTurtle:
+    """A graph's Turtle with the server's prefixes, the same bytes as Oxigraph's `serialize(triples, prefixes=...)`,
+    but evaluated and written by Oxigraph in one call, with the GIL let go throughout.
+
+    Why: `serialize` with prefixes takes the triples as a Python iterable, so each triple of a CONSTRUCT comes
+    back to Python and takes the GIL back (a 500-triple CONSTRUCT beside one busy Python thread took 95 ms
+    where its CPU is 2 ms; and with four clients every thread of the server waits on those returns).
+    `QueryTriples.serialize` writes in one call but takes no prefixes (pyoxigraph 0.5). So its Turtle is
+    written without them and the prefixes are put in afterwards, where Oxigraph would have put them:
+
+    - the header is Oxigraph's own (every prefix given, in its order, before the first triple; nothing for
+      an empty graph);
+    - an IRI becomes `prefix:local` exactly when Oxigraph would abbreviate it, which Oxigraph itself is asked,
+      once per IRI (`_form`): only IRIs that start with a prefix's IRI can change;
+    - the text is replaced only where it is an IRI, never inside a literal: the replacement is made only when
+      no literal holds a `<` (`SAFE`), else `abbreviate` says so (None) and the caller writes it the old way.
+
+    The rest (grouping by subject and predicate, `a`, literals, numbers, blank nodes) does not depend on the
+    prefixes. The bytes are checked against Oxigraph's in tests/serve (bench/README.md: on the race's
+    CONSTRUCTs too)."""
+
+    #: The text is well-formed Turtle as Oxigraph writes it, and no literal in it holds a `<`: quotes pair up
+    #: (an IRI or a blank node never holds a `"`; Oxigraph escapes line breaks in literals).
+    SAFE = re.compile(rb'(?:[^"]++|"(?:[^"\\\n<]++|\\.)*+")*+')
+    #: Remembered forms of IRIs, at most: past that, new ones are asked each time (Oxigraph, 20 µs each).
+    REMEMBERED = 10_000
+
+    def __init__(self, ox: object, prefixes: dict[str, str]) -> None:
+        self.ox = ox
+        self.prefixes = prefixes
+        self.turtle = ox.RdfFormat.TURTLE  # type: ignore[attr-defined]
+        self.probe = ox.NamedNode("urn:x")  # type: ignore[attr-defined]
+        line = b"<urn:x> <urn:x> <urn:x> .\n"
+        written = self._prefixed([ox.Triple(self.probe, self.probe, self.probe)])  # type: ignore[attr-defined]
+        self.header = written[: len(written) - len(line)] if written.endswith(line) else None
+        # an IRI that starts with one of the prefixes' (captured: `split` then gives text, IRI, text, ...)
+        self.candidate = re.compile(
+            b"(<(?:" + b"|".join(re.escape(iri.encode()) for iri in prefixes.values()) + rb')[^<>"{}|^`\\\x00-\x20]*>)'
+        )
+        self.forms: dict[bytes, bytes] = {}
+
+    def _prefixed(self, triples: list) -> bytes:
+        return self.ox.serialize(triples, format=self.turtle, prefixes=self.prefixes)  # type: ignore[attr-defined]
+
+    def _form(self, iri: bytes) -> bytes:
+        """How Oxigraph writes this IRI (`<...>`, as bytes) with the prefixes."""
+        form = self.forms.get(iri)
+        if form is None:
+            ox = self.ox
+            triple = ox.Triple(self.probe, self.probe, ox.NamedNode(iri[1:-1].decode()))  # type: ignore[attr-defined]
+            written = self._prefixed([triple])
+            form = written[len(self.header or b"") + len(b"<urn:x> <urn:x> ") : -len(b" .\n")]
+            if len(self.forms) < self.REMEMBERED:
+                self.forms[iri] = form
+        return form
+
+    def write(self, triples: object, limit: int) -> bytes | None:
+        """The Turtle of `triples` with the prefixes; None when they are more than `limit` (0: no limit) by
+        the bound of `_TurtleCounter`, or when a literal holds a `<`: write them the old way then."""
+        if self.header is None:
+            return None  # (never seen: Oxigraph wrote the probe otherwise)
+        counter = _TurtleCounter(limit or sys.maxsize)
+        try:
+            triples.serialize(counter, format=self.turtle)  # type: ignore[attr-defined]
+        except _RowLimitError:
+            return None
+        body = b"".join(counter.parts)
+        if not body or not self.prefixes:
+            return body
+        if not self.SAFE.fullmatch(body):
+            return None
+        pieces = self.candidate.split(body)  # text, IRI, text, IRI, ..., text
+        forms = self.forms
+        pieces[1::2] = [forms.get(iri) or self._form(iri) for iri in pieces[1::2]]
+        return self.header + b"".join(pieces)
+
+
 class _Handle:
     """The worker's view of the store: read-only on disk, or a copy in memory, renewed when the store changes.
 
@@ -483,6 +586,7 @@ class _Worker:
         # cost 7 µs a lookup. A query can only use those whose `name:` its text holds.
         self._prefix_marks = [(f"{name}:", name, iri) for name, iri in self.prefixes.items()]
         self.results_formats, self.graph_formats = ox_formats()
+        self.turtle = PrefixedTurtle(ox, self.prefixes)
         self.media = {name: fmt.media_type for name, fmt in {**self.results_formats, **self.graph_formats}.items()}
         self.handle = _Handle(self.path, int(config.get("memory_quads") or 0)) if self.mode == "query" else None
 
@@ -592,9 +696,12 @@ class _Worker:
         if limited and isinstance(result, ox.QueryTriples):  # (no such form without its word: never seen)
             result = store.query(job.text, **kwargs)  # type: ignore[attr-defined]
             limited = False
+        def again() -> object:
+            return store.query(job.text, **kwargs)  # type: ignore[attr-defined]
+
         if isinstance(result, ox.QueryTriples):
             out.xml = job.graph_format == "rdfxml"
-            self.send_graph(result, job, out)
+            self.send_graph(result, job, out, again)
         elif job.results_format is None:
             kind = "a boolean" if isinstance(result, ox.QueryBoolean) else "a table of results"
             self.error(out, 406, f"this query gives {kind}; the Accept header allows none of its formats")
@@ -604,10 +711,6 @@ class _Worker:
         else:
             out.xml = job.results_format == "xml"
             ctype = job.results_type or self.media[job.results_format]
-
-            def again() -> object:
-                return store.query(job.text, **kwargs)  # type: ignore[attr-defined]
-
             self.send_solutions(result, job.results_format, ctype, out, cap, again, bound, limited)
 
     def send(self, out: _Output, ctype: str, body: bytes, extra: list[tuple[str, str]] | None = None) -> None:
@@ -698,7 +801,8 @@ class _Worker:
         rows.serialize(out, format=target)  # type: ignore[union-attr]
         out.finish()
 
-    def send_graph(self, triples: object, job: Job, out: _Output) -> None:
+    def send_graph(self, triples: object, job: Job, out: _Output, again: Callable[[], object]) -> None:
+        """Serialise a graph, cut at the row cap (in triples); `again()` evaluates the query anew."""
         fmt = job.graph_format
         if fmt is None:
             self.error(out, 406, "this query gives a graph; the Accept header allows none of its formats")
@@ -706,6 +810,14 @@ class _Worker:
         ctype = job.graph_type or self.media[fmt]
         limit = self.row_cap(job)
         graph_format = self.graph_formats[fmt]
+        if limit and fmt == "turtle":
+            # Turtle, the default: evaluated and written in one call of Oxigraph's (PrefixedTurtle); a graph
+            # that may be over the cap, or that it cannot write so, is evaluated again and written below
+            body = self.turtle.write(triples, limit)
+            if body is not None:
+                self.send_whole(out, ctype, body)
+                return
+            triples = again()
         if limit:
             # The head waits for the count. The triples go to Oxigraph's serialiser through islice, which
             # stops the evaluation at the cap without a line of Python per triple (a generator counting them
