@@ -313,7 +313,7 @@ class SparqlProtocol:
         if texts is None or len(texts) != 1 or len(params) != 1:
             return None
         try:
-            return _framed(self.answer_query(SparqlRequest(query=texts[0], params=params), accept), [])
+            return _framed(self.answer_query(texts[0], params, accept), [])
         except ProtocolError as error:
             return _refusal(error, [])
 
@@ -376,15 +376,24 @@ class SparqlProtocol:
     # -- queries ------------------------------------------------------------------------------------
 
     def run_query(self, environ: dict, start_response: StartResponse, request: SparqlRequest) -> Iterable[bytes]:
-        answer = self.answer_query(request, environ.get("HTTP_ACCEPT"))
+        accept = environ.get("HTTP_ACCEPT")
+        text = request.query or ""
+        answer = self.answer_query(text, request.params, accept, request.default_graphs, request.named_graphs)
         return self.send(environ, start_response, answer)
 
-    def answer_query(self, request: SparqlRequest, accept: str | None) -> Answer:
-        """The pool's answer to a query request; ProtocolError for what the protocol refuses."""
-        text = request.query or ""
+    def answer_query(
+        self,
+        text: str,
+        params: dict[str, list[str]],
+        accept: str | None,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+    ) -> Answer:
+        """The pool's answer to a query (its text, the request's parameters and Accept header, the dataset it
+        names); ProtocolError for what the protocol refuses."""
         if not text.strip():
             raise ProtocolError(400, "the query is empty")
-        formats = negotiate(request.params, accept)
+        formats = negotiate(params, accept)
         refusal = too_deep(text)  # before a worker parses it: such a shape crashes the process
         if refusal:
             raise ProtocolError(400, refusal)
@@ -397,14 +406,14 @@ class SparqlProtocol:
             if refusal:
                 raise ProtocolError(403, refusal)
             union = union and not found.has_dataset  # FROM / FROM NAMED in the query define its dataset
-        dataset = bool(request.default_graphs or request.named_graphs)
+        dataset = bool(default_graphs or named_graphs)
         job = Job(
             text,
             formats.results,
             formats.graph,
             union,
-            tuple(request.default_graphs) if dataset else None,
-            tuple(request.named_graphs) if dataset else None,
+            tuple(default_graphs or ()) if dataset else None,
+            tuple(named_graphs or ()) if dataset else None,
             results_type=formats.results_type,
             graph_type=formats.graph_type,
         )
