@@ -260,54 +260,60 @@ def top_limit(text: str) -> int | None:
     return int(found.group(1) or found.group(2))
 
 
-class _BoundedBuffer:
+class _CappedWriter:
+    """A writer for Oxigraph's serialiser that keeps what it is given and stops the serialiser (and so the
+    evaluation) once `count` has seen more than `limit` of what is capped (rows, lines, triples)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.parts: list[bytes] = []
+        self.counted = 0
+
+    def write(self, data: bytes) -> int:
+        data = bytes(data)
+        self.parts.append(data)
+        self.counted += self.count(data)
+        if self.counted > self.limit:
+            raise _RowLimitError
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def count(self, data: bytes) -> int:
+        """How many more of what is capped `data` brings (an upper bound will do)."""
+        raise NotImplementedError
+
+
+class _BoundedBuffer(_CappedWriter):
     """Collects an answer in the format asked for; stops the serialiser (and the evaluation) as soon as the
     answer may hold more than `limit` rows, by an upper bound of its rows (`ROW_MARKS`)."""
 
     def __init__(self, limit: int, mark: bytes, offset: int) -> None:
-        self.limit = limit
+        super().__init__(limit)
         self.mark = mark
-        self.rows = offset  # the bound: marks seen plus the offset
-        self.parts: list[bytes] = []
+        self.counted = offset  # the bound: marks seen plus the offset
         self.tail = b""  # the last bytes of the previous write: a mark may be split between two writes
 
-    def write(self, data: bytes) -> int:
-        data = bytes(data)
-        self.parts.append(data)
+    def count(self, data: bytes) -> int:
         keep = len(self.mark) - 1
         joined = self.tail + data
-        self.rows += joined.count(self.mark)
         self.tail = joined[-keep:] if keep else b""
-        if self.rows > self.limit:
-            raise _RowLimitError
-        return len(data)
-
-    def flush(self) -> None:
-        pass
+        return joined.count(self.mark)
 
 
-class _CountingBuffer:
+class _CountingBuffer(_CappedWriter):
     """Collects TSV results and stops the serialiser (and so the evaluation) after `limit` rows."""
 
     def __init__(self, limit: int) -> None:
-        self.limit = limit + 1  # the header line
-        self.parts: list[bytes] = []
-        self.lines = 0
+        super().__init__(limit + 1)  # the header line
 
-    def write(self, data: bytes) -> int:
-        data = bytes(data)
-        self.parts.append(data)
-        self.lines += data.count(b"\n")
-        if self.lines > self.limit:
-            raise _RowLimitError
-        return len(data)
-
-    def flush(self) -> None:
-        pass
+    def count(self, data: bytes) -> int:
+        return data.count(b"\n")
 
     def value(self) -> tuple[bytes, bool]:
         data = b"".join(self.parts)
-        if self.lines <= self.limit:
+        if self.counted <= self.limit:
             return data, False
         end = -1
         for _ in range(self.limit):
@@ -315,7 +321,7 @@ class _CountingBuffer:
         return data[: end + 1], True
 
 
-class _TurtleCounter:
+class _TurtleCounter(_CappedWriter):
     """Collects Turtle as Oxigraph writes it (without prefixes), and stops it past `limit` triples.
 
     Each triple of Oxigraph's Turtle takes 4 bytes at least (` , 1`: another object), so up to `4 * limit`
@@ -325,25 +331,18 @@ class _TurtleCounter:
     in IRIs and literals count too). Counting every answer cost 49 µs of a CONSTRUCT's 2 ms in the race."""
 
     def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.parts: list[bytes] = []
+        super().__init__(limit)
         self.size = 0
-        self.triples: int | None = None  # counted once the size no longer bounds them
+        self.counting = False  # once the size no longer bounds the triples
 
-    def write(self, data: bytes) -> int:
-        data = bytes(data)
-        self.parts.append(data)
+    def count(self, data: bytes) -> int:
         self.size += len(data)
-        if self.triples is None and self.size <= 4 * self.limit:
-            return len(data)
-        counted = data if self.triples is not None else b"".join(self.parts)  # (from the start, the first time)
-        self.triples = (self.triples or 0) + counted.count(b"\n") + counted.count(b",")
-        if self.triples > self.limit:
-            raise _RowLimitError
-        return len(data)
-
-    def flush(self) -> None:
-        pass
+        if not self.counting:
+            if self.size <= 4 * self.limit:
+                return 0
+            self.counting = True
+            data = b"".join(self.parts)  # (from the start, this once)
+        return data.count(b"\n") + data.count(b",")
 
 
 class PrefixedTurtle:
