@@ -360,7 +360,7 @@ class PrefixedTurtle:
     - an IRI becomes `prefix:local` exactly when Oxigraph would abbreviate it, which Oxigraph itself is asked,
       once per IRI (`_form`): only IRIs that start with a prefix's IRI can change;
     - the text is replaced only where it is an IRI, never inside a literal: the replacement is made only when
-      no literal holds a `<` (`SAFE`), else `abbreviate` says so (None) and the caller writes it the old way.
+      no literal holds a `<` (`SAFE`), else `write` says so (None) and the caller writes it the old way.
 
     The rest (grouping by subject and predicate, `a`, literals, numbers, blank nodes) does not depend on the
     prefixes. The bytes are checked against Oxigraph's in tests/serve (bench/README.md: on the race's
