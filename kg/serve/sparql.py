@@ -235,6 +235,40 @@ def _cors(environ: dict) -> list[tuple[str, str]]:
     return CORS if "HTTP_ORIGIN" in environ else []
 
 
+#: An answer as WSGI's start_response takes it, and its body: status line, headers, the body's parts.
+Reply = tuple[str, list[tuple[str, str]], Iterable[bytes]]
+
+
+def _start(start_response: StartResponse, reply: Reply) -> Iterable[bytes]:
+    start_response(reply[0], reply[1])
+    return reply[2]
+
+
+def _framed(answer: Answer, cors: list[tuple[str, str]]) -> Reply:
+    """A pool's answer as it goes to the client: its headers, the CORS ones (if any), Vary and the length."""
+    headers = [*answer.headers, *cors, VARY_NEGOTIATED]
+    if answer.body is not None:
+        if answer.status == 204:
+            return _status(204), headers, []
+        headers.append(("Content-Length", str(len(answer.body))))
+        return _status(answer.status), headers, [answer.body]
+    assert answer.chunks is not None
+    return _status(answer.status), headers, answer.chunks
+
+
+def _plain(
+    status: int, body: bytes, cors: list[tuple[str, str]], headers: list[tuple[str, str]], content_type: str
+) -> Reply:
+    head = [("Content-Type", content_type), ("Content-Length", str(len(body))), *cors, *headers]
+    return _status(status), head, [body]
+
+
+def _refusal(error: ProtocolError, cors: list[tuple[str, str]]) -> Reply:
+    """What a client is told of a request the protocol refuses: the message, as plain text."""
+    body = error.message.encode() + b"\n"
+    return _plain(error.status, body, cors, [VARY_ORIGIN, *error.headers], "text/plain; charset=utf-8")
+
+
 class SparqlProtocol:
     """WSGI middleware: /sparql and /update handled here, everything else passed to `app`."""
 
@@ -257,8 +291,32 @@ class SparqlProtocol:
         try:
             return self.handle(environ, start_response, path)
         except ProtocolError as error:
-            message = error.message.encode() + b"\n"
-            return self.reply(environ, start_response, error.status, message, [VARY_ORIGIN, *error.headers])
+            return _start(start_response, _refusal(error, _cors(environ)))
+
+    def quick(self, target: str, accept: str | None) -> Reply | None:
+        """The answer to a plain query by GET, for a server that can tell one from its head alone (kg.serve.threaded):
+        `target` is the request's target and `accept` its one Accept header; the request has no Origin, no body
+        and nothing else this handler reads. None when the target needs the whole protocol (another path, a
+        parameter besides one `query`, an escape in the path): the caller then makes the request WSGI's.
+
+        The answer is the status line, headers and body `handle` would give the same request: the same checks,
+        job and pool, without the WSGI environ, the Flask application's call and the start_response round trip
+        (6 µs of a lookup's 100 in one thread, where every µs of Python counts several times over under four
+        clients; bench/README.md, race.py)."""
+        path, _, query_string = target.partition("?")
+        if path != "/sparql" or len(query_string) > self.policy.max_request_bytes:
+            return None
+        try:
+            params = _form(query_string)
+        except ProtocolError:
+            return None
+        texts = params.get("query")
+        if texts is None or len(texts) != 1 or len(params) != 1:
+            return None
+        try:
+            return _framed(self.answer_query(texts[0], params, accept), [])
+        except ProtocolError as error:
+            return _refusal(error, [])
 
     def reply(
         self,
@@ -268,12 +326,8 @@ class SparqlProtocol:
         body: bytes,
         headers: list[tuple[str, str]] | None = None,
         content_type: str = "text/plain; charset=utf-8",
-    ) -> list[bytes]:
-        start_response(
-            _status(status),
-            [("Content-Type", content_type), ("Content-Length", str(len(body))), *_cors(environ), *(headers or [])],
-        )
-        return [body]
+    ) -> Iterable[bytes]:
+        return _start(start_response, _plain(status, body, _cors(environ), headers or [], content_type))
 
     def handle(self, environ: dict, start_response: StartResponse, path: str) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"]
@@ -323,10 +377,24 @@ class SparqlProtocol:
     # -- queries ------------------------------------------------------------------------------------
 
     def run_query(self, environ: dict, start_response: StartResponse, request: SparqlRequest) -> Iterable[bytes]:
+        accept = environ.get("HTTP_ACCEPT")
         text = request.query or ""
+        answer = self.answer_query(text, request.params, accept, request.default_graphs, request.named_graphs)
+        return self.send(environ, start_response, answer)
+
+    def answer_query(
+        self,
+        text: str,
+        params: dict[str, list[str]],
+        accept: str | None,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+    ) -> Answer:
+        """The pool's answer to a query (its text, the request's parameters and Accept header, the dataset it
+        names); ProtocolError for what the protocol refuses."""
         if not text.strip():
             raise ProtocolError(400, "the query is empty")
-        formats = negotiate(request.params, environ.get("HTTP_ACCEPT"))
+        formats = negotiate(params, accept)
         refusal = too_deep(text)  # before a worker parses it: such a shape crashes the process
         if refusal:
             raise ProtocolError(400, refusal)
@@ -339,21 +407,21 @@ class SparqlProtocol:
             if refusal:
                 raise ProtocolError(403, refusal)
             union = union and not found.has_dataset  # FROM / FROM NAMED in the query define its dataset
-        dataset = bool(request.default_graphs or request.named_graphs)
+        dataset = bool(default_graphs or named_graphs)
         job = Job(
             text,
             formats.results,
             formats.graph,
             union,
-            tuple(request.default_graphs) if dataset else None,
-            tuple(request.named_graphs) if dataset else None,
+            tuple(default_graphs or ()) if dataset else None,
+            tuple(named_graphs or ()) if dataset else None,
             results_type=formats.results_type,
             graph_type=formats.graph_type,
         )
         answer = self.execute(lambda: self.pool.run(job, self.policy.timeout))
         if answer.status == 400 and inspect(text).is_update:
             raise ProtocolError(400, _UPDATE_AS_QUERY)
-        return self.send(environ, start_response, answer)
+        return answer
 
     def execute(self, run: Callable[[], Answer]) -> Answer:
         try:
@@ -371,15 +439,7 @@ class SparqlProtocol:
             raise ProtocolError(503, f"the query worker failed: {exc}", [("Retry-After", "1")]) from None
 
     def send(self, environ: dict, start_response: StartResponse, answer: Answer) -> Iterable[bytes]:
-        headers = [*answer.headers, *_cors(environ), VARY_NEGOTIATED]
-        if answer.body is not None:
-            if answer.status != 204:
-                headers.append(("Content-Length", str(len(answer.body))))
-            start_response(_status(answer.status), headers)
-            return [answer.body] if answer.status != 204 else []
-        start_response(_status(answer.status), headers)
-        assert answer.chunks is not None
-        return answer.chunks
+        return _start(start_response, _framed(answer, _cors(environ)))
 
     # -- updates ------------------------------------------------------------------------------------
 

@@ -252,6 +252,7 @@ def child_main(listen_fd: int, message_fd: int) -> None:
     from ..namespaces import PREFIXES
     from . import create_app
     from .shared import SharedPool
+    from .sparql import SparqlProtocol
     from .threaded import ThreadedServer
     from .workers import WorkerError
 
@@ -270,7 +271,9 @@ def child_main(listen_fd: int, message_fd: int) -> None:
         os._exit(1)
     app = create_app(settings, pool=pool)
     listener = socket.socket(fileno=listen_fd)
-    server = ThreadedServer(app, listener)
+    protocol = app.wsgi_app
+    assert isinstance(protocol, SparqlProtocol)
+    server = ThreadedServer(app, listener, quick=protocol.quick)  # plain queries skip the WSGI environ
     say("serving")
 
     def watch_copy() -> None:

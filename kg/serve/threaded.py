@@ -44,6 +44,9 @@ MAX_CONNECTIONS = 1000
 SEND_TIMEOUT = 60.0
 
 WSGIApp = Callable[[dict, Callable[..., object]], Iterable[bytes]]
+#: A shortcut past WSGI for the plainest requests (see `ThreadedServer`): given a GET's target and its Accept
+#: header, the status line, headers and body, or None for the WSGI application to answer.
+Quick = Callable[[str, "str | None"], "tuple[str, list[tuple[str, str]], Iterable[bytes]] | None"]
 
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 #: The header lines of a head, then its empty line: names are tokens, values hold no CR or LF (a bare LF is
@@ -169,11 +172,25 @@ class _Input:
             yield chunk
 
 
-class ThreadedServer:
-    """Serves `app` on `listener` (already bound and listening, perhaps shared with other processes)."""
+#: Header fields a request may carry and still take the shortcut (lowered): what any client sends, Accept and
+#: Connection. Anything else (Origin: CORS headers; a body; Expect; Authorization...) goes to the WSGI application.
+_PLAIN_FIELDS = frozenset(
+    {"host", "accept", "accept-encoding", "accept-language", "user-agent", "cache-control", "connection"}
+)
 
-    def __init__(self, app: WSGIApp, listener: socket.socket, *, keepalive: float = KEEPALIVE) -> None:
+
+class ThreadedServer:
+    """Serves `app` on `listener` (already bound and listening, perhaps shared with other processes).
+
+    With `quick`, a GET whose head holds nothing but the usual fields (`_PLAIN_FIELDS`) is first offered to it,
+    without a WSGI environ (the SPARQL protocol's plain query: kg.serve.sparql.SparqlProtocol.quick); it answers
+    or declines, and a declined request goes to `app` as any other."""
+
+    def __init__(
+        self, app: WSGIApp, listener: socket.socket, *, keepalive: float = KEEPALIVE, quick: Quick | None = None
+    ) -> None:
         self.app = app
+        self.quick = quick
         self.listener = listener
         self.keepalive = keepalive
         host, port = listener.getsockname()[:2]
@@ -305,6 +322,19 @@ class ThreadedServer:
         data = head.data
         end = head.end + head.body
         rest = bytes(data[end:])
+        plain = self._plain_get(head) if self.quick is not None and not head.body else None
+        if plain is not None:
+            target, accept, keep = plain
+            _current.reply = partial(self._early, sock, state)
+            try:
+                reply = self.quick(target, accept)  # type: ignore[misc]
+            except Exception:
+                return self._failed(sock, state), b""
+            if state.get("abandoned"):
+                return False, b""  # answered at the timeout; the connection is gone
+            if reply is not None:
+                state["status"], state["headers"] = reply[0], reply[1]
+                return self._respond(sock, reply[2], state, keep and not self.stopping, False, True), rest
         try:
             environ, keep, body_input = self._environ(sock, address, head, rest)
         except BadRequestError as error:
@@ -324,11 +354,7 @@ class ThreadedServer:
         try:
             result = self.app(environ, start_response)
         except Exception:
-            if state.get("abandoned"):
-                return False, b""
-            traceback.print_exc(file=sys.stderr)
-            sock.sendall(HeadError(500, "the server failed to answer this request").response())
-            return False, b""
+            return self._failed(sock, state), b""
         try:
             if state.get("abandoned"):
                 return False, b""  # answered at the timeout; the connection is gone
@@ -346,6 +372,14 @@ class ThreadedServer:
         if body_input is not None and not body_input.finished:
             return False, b""  # the application left part of the body unread: the stream is lost
         return keep, rest
+
+    @staticmethod
+    def _failed(sock: socket.socket, state: dict) -> bool:
+        """The application failed (it raised): a 500, unless the early answer went out; the connection closes."""
+        if not state.get("abandoned"):
+            traceback.print_exc(file=sys.stderr)
+            sock.sendall(HeadError(500, "the server failed to answer this request").response())
+        return False
 
     def _respond(
         self, sock: socket.socket, result: Iterable[bytes], state: dict, keep: bool, head_only: bool, chunked: bool
@@ -403,6 +437,30 @@ class ThreadedServer:
             if chunk:
                 sock.sendall(chunk)
         return keep
+
+    def _plain_get(self, head: Head) -> tuple[str, str | None, bool] | None:
+        """The target, the Accept header and whether to keep the connection, of a GET by HTTP/1.1 with nothing
+        but `_PLAIN_FIELDS` in its head, each once; else None. The head is checked as `_environ` checks it."""
+        text = head.data[head.line_start : head.end].decode("latin-1")
+        line, _, header_block = text.partition("\r\n")
+        if not line.startswith("GET /") or not line.endswith(" HTTP/1.1") or line.count(" ") != 2:
+            return None
+        if not _HEADER_BLOCK.fullmatch(header_block):
+            return None  # (the WSGI path answers it 400)
+        accept = None
+        keep = True
+        seen = set()
+        for field in header_block[:-4].split("\r\n") if len(header_block) > 2 else ():
+            name, _, value = field.partition(":")
+            name = name.lower()
+            if name not in _PLAIN_FIELDS or name in seen:
+                return None
+            seen.add(name)
+            if name == "accept":
+                accept = value.strip(" \t")
+            elif name == "connection":
+                keep = "close" not in value.lower()  # as `_environ` has it for HTTP/1.1
+        return line[4:-9], accept, keep
 
     def _environ(
         self, sock: socket.socket, address: tuple, head: Head, rest: bytes

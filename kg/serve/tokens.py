@@ -180,14 +180,21 @@ _CHAIN_WORDS = frozenset({"UNION", "MINUS", "OPTIONAL", "FILTER", "BIND"})
 _CHAIN_WORDS_LOWER = tuple(word.lower() for word in sorted(_CHAIN_WORDS))
 
 
+#: Every byte but the opening brackets, and every byte but the chain characters: what `bytes.translate` deletes
+#: to leave only those (all ASCII: in UTF-8 their bytes stand for them alone).
+_NOT_OPEN = bytes(sorted(set(range(256)) - set("".join(_OPEN).encode())))
+_NOT_CHAIN_CHARS = bytes(sorted(set(range(256)) - set("".join(_CHAIN_CHARS).encode())))
+
+
 def _could_be_too_deep(text: str) -> bool:
     """False when even counting every bracket and operator character as nested and chained cannot
     reach a limit: the usual query, whose few hundred characters then need no lexing."""
-    brackets = sum(map(text.count, _OPEN))
-    # str.count of each word in the lowered text: 1 us where a case-blind regex took 9 (the words cannot
-    # overlap one another, so the sum is what the regex would find); map over the bound count, not a
-    # generator: 2 to 3 us less on every query
-    chained = sum(map(text.count, _CHAIN_CHARS)) + sum(map(text.lower().count, _CHAIN_WORDS_LOWER))
+    # The characters counted by what `bytes.translate` leaves of the text's bytes: one pass in C for each set,
+    # where a str.count per character took 11 passes (2 µs of a lookup's 3.5). The words: str.count of each in
+    # the lowered text, 1 µs where a case-blind regex took 9 (they cannot overlap one another).
+    data = text.encode("utf-8", "surrogatepass")
+    brackets = len(data.translate(None, _NOT_OPEN))
+    chained = len(data.translate(None, _NOT_CHAIN_CHARS)) + sum(map(text.lower().count, _CHAIN_WORDS_LOWER))
     return brackets > MAX_NESTING or chained > MAX_CHAIN or brackets * BRACKET_WEIGHT + chained > MAX_DEPTH
 
 

@@ -18,6 +18,7 @@ import pickle
 import re
 import signal
 import struct
+import sys
 import tempfile
 import threading
 import time
@@ -259,59 +260,166 @@ def top_limit(text: str) -> int | None:
     return int(found.group(1) or found.group(2))
 
 
-class _BoundedBuffer:
+class _CappedWriter:
+    """A writer for Oxigraph's serialiser that keeps what it is given and stops the serialiser (and so the
+    evaluation) once `count` has seen more than `limit` of what is capped (rows, lines, triples)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.parts: list[bytes] = []
+        self.counted = 0
+
+    def write(self, data: bytes) -> int:
+        data = bytes(data)
+        self.parts.append(data)
+        self.counted += self.count(data)
+        if self.counted > self.limit:
+            raise _RowLimitError
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def count(self, data: bytes) -> int:
+        """How many more of what is capped `data` brings (an upper bound will do)."""
+        raise NotImplementedError
+
+
+class _BoundedBuffer(_CappedWriter):
     """Collects an answer in the format asked for; stops the serialiser (and the evaluation) as soon as the
     answer may hold more than `limit` rows, by an upper bound of its rows (`ROW_MARKS`)."""
 
     def __init__(self, limit: int, mark: bytes, offset: int) -> None:
-        self.limit = limit
+        super().__init__(limit)
         self.mark = mark
-        self.rows = offset  # the bound: marks seen plus the offset
-        self.parts: list[bytes] = []
+        self.counted = offset  # the bound: marks seen plus the offset
         self.tail = b""  # the last bytes of the previous write: a mark may be split between two writes
 
-    def write(self, data: bytes) -> int:
-        data = bytes(data)
-        self.parts.append(data)
+    def count(self, data: bytes) -> int:
         keep = len(self.mark) - 1
         joined = self.tail + data
-        self.rows += joined.count(self.mark)
         self.tail = joined[-keep:] if keep else b""
-        if self.rows > self.limit:
-            raise _RowLimitError
-        return len(data)
-
-    def flush(self) -> None:
-        pass
+        return joined.count(self.mark)
 
 
-class _CountingBuffer:
+class _CountingBuffer(_CappedWriter):
     """Collects TSV results and stops the serialiser (and so the evaluation) after `limit` rows."""
 
     def __init__(self, limit: int) -> None:
-        self.limit = limit + 1  # the header line
-        self.parts: list[bytes] = []
-        self.lines = 0
+        super().__init__(limit + 1)  # the header line
 
-    def write(self, data: bytes) -> int:
-        data = bytes(data)
-        self.parts.append(data)
-        self.lines += data.count(b"\n")
-        if self.lines > self.limit:
-            raise _RowLimitError
-        return len(data)
-
-    def flush(self) -> None:
-        pass
+    def count(self, data: bytes) -> int:
+        return data.count(b"\n")
 
     def value(self) -> tuple[bytes, bool]:
         data = b"".join(self.parts)
-        if self.lines <= self.limit:
+        if self.counted <= self.limit:
             return data, False
         end = -1
         for _ in range(self.limit):
             end = data.index(b"\n", end + 1)
         return data[: end + 1], True
+
+
+class _TurtleCounter(_CappedWriter):
+    """Collects Turtle as Oxigraph writes it (without prefixes), and stops it past `limit` triples.
+
+    Each triple of Oxigraph's Turtle takes 4 bytes at least (` , 1`: another object), so up to `4 * limit`
+    bytes nothing needs counting. Past that, the triples are counted, or more: each ends in ` ,` (another
+    object follows), ` ;` and a newline (another predicate) or ` .` and a newline (another subject, or the
+    end), and the line breaks of literals are escaped, so newlines and commas together bound them (commas
+    in IRIs and literals count too). Counting every answer cost 49 µs of a CONSTRUCT's 2 ms in the race."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.size = 0
+        self.counting = False  # once the size no longer bounds the triples
+
+    def count(self, data: bytes) -> int:
+        self.size += len(data)
+        if not self.counting:
+            if self.size <= 4 * self.limit:
+                return 0
+            self.counting = True
+            data = b"".join(self.parts)  # (from the start, this once)
+        return data.count(b"\n") + data.count(b",")
+
+
+class PrefixedTurtle:
+    """A graph's Turtle with the server's prefixes, the same bytes as Oxigraph's `serialize(triples, prefixes=...)`,
+    but evaluated and written by Oxigraph in one call, with the GIL let go throughout.
+
+    Why: `serialize` with prefixes takes the triples as a Python iterable, so each triple of a CONSTRUCT comes
+    back to Python and takes the GIL back (a 500-triple CONSTRUCT beside one busy Python thread took 95 ms
+    where its CPU is 2 ms; and with four clients every thread of the server waits on those returns).
+    `QueryTriples.serialize` writes in one call but takes no prefixes (pyoxigraph 0.5). So its Turtle is
+    written without them and the prefixes are put in afterwards, where Oxigraph would have put them:
+
+    - the header is Oxigraph's own (every prefix given, in its order, before the first triple; nothing for
+      an empty graph);
+    - an IRI becomes `prefix:local` exactly when Oxigraph would abbreviate it, which Oxigraph itself is asked,
+      once per IRI (`_form`): only IRIs that start with a prefix's IRI can change;
+    - the text is replaced only where it is an IRI, never inside a literal: the replacement is made only when
+      no literal holds a `<` (`SAFE`), else `write` says so (None) and the caller writes it the old way.
+
+    The rest (grouping by subject and predicate, `a`, literals, numbers, blank nodes) does not depend on the
+    prefixes. The bytes are checked against Oxigraph's in tests/serve (bench/README.md: on the race's
+    CONSTRUCTs too)."""
+
+    #: The text is well-formed Turtle as Oxigraph writes it, and no literal in it holds a `<`: quotes pair up
+    #: (an IRI or a blank node never holds a `"`; Oxigraph escapes line breaks in literals).
+    SAFE = re.compile(rb'(?:[^"]++|"(?:[^"\\\n<]++|\\.)*+")*+')
+    #: Remembered forms of IRIs, at most: past that, new ones are asked each time (Oxigraph, 20 µs each).
+    REMEMBERED = 10_000
+
+    def __init__(self, ox: object, prefixes: dict[str, str]) -> None:
+        self.ox = ox
+        self.prefixes = prefixes
+        self.turtle = ox.RdfFormat.TURTLE  # type: ignore[attr-defined]
+        self.probe = ox.NamedNode("urn:x")  # type: ignore[attr-defined]
+        line = b"<urn:x> <urn:x> <urn:x> .\n"
+        written = self._prefixed([ox.Triple(self.probe, self.probe, self.probe)])  # type: ignore[attr-defined]
+        self.header = written[: len(written) - len(line)] if written.endswith(line) else None
+        # an IRI that starts with one of the prefixes' (captured: `split` then gives text, IRI, text, ...)
+        self.candidate = re.compile(
+            b"(<(?:" + b"|".join(re.escape(iri.encode()) for iri in prefixes.values()) + rb')[^<>"{}|^`\\\x00-\x20]*>)'
+        )
+        self.forms: dict[bytes, bytes] = {}
+
+    def _prefixed(self, triples: list) -> bytes:
+        return self.ox.serialize(triples, format=self.turtle, prefixes=self.prefixes)  # type: ignore[attr-defined]
+
+    def _form(self, iri: bytes) -> bytes:
+        """How Oxigraph writes this IRI (`<...>`, as bytes) with the prefixes."""
+        form = self.forms.get(iri)
+        if form is None:
+            ox = self.ox
+            triple = ox.Triple(self.probe, self.probe, ox.NamedNode(iri[1:-1].decode()))  # type: ignore[attr-defined]
+            written = self._prefixed([triple])
+            form = written[len(self.header or b"") + len(b"<urn:x> <urn:x> ") : -len(b" .\n")]
+            if len(self.forms) < self.REMEMBERED:
+                self.forms[iri] = form
+        return form
+
+    def write(self, triples: object, limit: int) -> bytes | None:
+        """The Turtle of `triples` with the prefixes; None when they are more than `limit` (0: no limit) by
+        the bound of `_TurtleCounter`, or when a literal holds a `<`: write them the old way then."""
+        if self.header is None:
+            return None  # (never seen: Oxigraph wrote the probe otherwise)
+        counter = _TurtleCounter(limit or sys.maxsize)
+        try:
+            triples.serialize(counter, format=self.turtle)  # type: ignore[attr-defined]
+        except _RowLimitError:
+            return None
+        body = b"".join(counter.parts)
+        if not body or not self.prefixes:
+            return body
+        if not self.SAFE.fullmatch(body):
+            return None
+        pieces = self.candidate.split(body)  # text, IRI, text, IRI, ..., text
+        forms = self.forms
+        pieces[1::2] = [forms.get(iri) or self._form(iri) for iri in pieces[1::2]]
+        return self.header + b"".join(pieces)
 
 
 class _Handle:
@@ -483,6 +591,10 @@ class _Worker:
         # cost 7 µs a lookup. A query can only use those whose `name:` its text holds.
         self._prefix_marks = [(f"{name}:", name, iri) for name, iri in self.prefixes.items()]
         self.results_formats, self.graph_formats = ox_formats()
+        # Turtle written in one call (PrefixedTurtle) pays off where other threads want the GIL back each time a
+        # triple comes back to Python (kg.serve.shared sets it); alone in a worker process the triples' way back
+        # costs less CPU than the prefixes put in afterwards (1.9 against 2.2 ms a CONSTRUCT of the race)
+        self.turtle: PrefixedTurtle | None = None
         self.media = {name: fmt.media_type for name, fmt in {**self.results_formats, **self.graph_formats}.items()}
         self.handle = _Handle(self.path, int(config.get("memory_quads") or 0)) if self.mode == "query" else None
 
@@ -592,9 +704,12 @@ class _Worker:
         if limited and isinstance(result, ox.QueryTriples):  # (no such form without its word: never seen)
             result = store.query(job.text, **kwargs)  # type: ignore[attr-defined]
             limited = False
+        def again() -> object:
+            return store.query(job.text, **kwargs)  # type: ignore[attr-defined]
+
         if isinstance(result, ox.QueryTriples):
             out.xml = job.graph_format == "rdfxml"
-            self.send_graph(result, job, out)
+            self.send_graph(result, job, out, again)
         elif job.results_format is None:
             kind = "a boolean" if isinstance(result, ox.QueryBoolean) else "a table of results"
             self.error(out, 406, f"this query gives {kind}; the Accept header allows none of its formats")
@@ -604,10 +719,6 @@ class _Worker:
         else:
             out.xml = job.results_format == "xml"
             ctype = job.results_type or self.media[job.results_format]
-
-            def again() -> object:
-                return store.query(job.text, **kwargs)  # type: ignore[attr-defined]
-
             self.send_solutions(result, job.results_format, ctype, out, cap, again, bound, limited)
 
     def send(self, out: _Output, ctype: str, body: bytes, extra: list[tuple[str, str]] | None = None) -> None:
@@ -698,7 +809,8 @@ class _Worker:
         rows.serialize(out, format=target)  # type: ignore[union-attr]
         out.finish()
 
-    def send_graph(self, triples: object, job: Job, out: _Output) -> None:
+    def send_graph(self, triples: object, job: Job, out: _Output, again: Callable[[], object]) -> None:
+        """Serialise a graph, cut at the row cap (in triples); `again()` evaluates the query anew."""
         fmt = job.graph_format
         if fmt is None:
             self.error(out, 406, "this query gives a graph; the Accept header allows none of its formats")
@@ -706,6 +818,14 @@ class _Worker:
         ctype = job.graph_type or self.media[fmt]
         limit = self.row_cap(job)
         graph_format = self.graph_formats[fmt]
+        if limit and fmt == "turtle" and self.turtle is not None:
+            # Turtle, the default: evaluated and written in one call of Oxigraph's (PrefixedTurtle); a graph
+            # that may be over the cap, or that it cannot write so, is evaluated again and written below
+            body = self.turtle.write(triples, limit)
+            if body is not None:
+                self.send_whole(out, ctype, body)
+                return
+            triples = again()
         if limit:
             # The head waits for the count. The triples go to Oxigraph's serialiser through islice, which
             # stops the evaluation at the cap without a line of Python per triple (a generator counting them

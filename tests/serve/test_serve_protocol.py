@@ -31,7 +31,7 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from serving import copy_store, http, query, running_server
 from SPARQLWrapper import CSV, JSON, POST, TURTLE, XML, SPARQLWrapper
 
-from kg.namespaces import Iris
+from kg.namespaces import PREFIXES, Iris
 from kg.serve import thread_count
 from kg.settings import Settings
 
@@ -735,3 +735,85 @@ def test_requests_over_the_size_limit_are_refused(tight):
     long_get = http(tight.sparql, params={"query": big})
     assert long_get.status in (413, 414)
     assert query(tight, "SELECT * WHERE { ?s ?p ?o } LIMIT 1").status == 200
+
+
+# -- the plain query by GET, answered without the WSGI environ (--threads-shared) ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "accept", "status"),
+    [
+        (PEOPLE, "application/sparql-results+json", 200),
+        (PEOPLE, "text/csv", 200),
+        ("ASK { ?p a kg:Person }", "application/sparql-results+xml", 200),
+        (f"CONSTRUCT {{ <{CARROLL}> ?p ?o }} WHERE {{ <{CARROLL}> ?p ?o }}", "text/turtle", 200),
+        (f"DESCRIBE <{CARROLL}>", "application/n-triples", 200),
+        ("SELEC ?x WHERE { ?x ?p ?o }", "application/sparql-results+json", 400),  # a syntax error
+        ("   ", "application/sparql-results+json", 400),  # empty
+        ("INSERT DATA { <urn:a> <urn:b> <urn:c> }", "application/sparql-results+json", 400),  # an update
+        ("SELECT * WHERE { SERVICE <http://elsewhere.example/sparql> { ?s ?p ?o } }", "text/csv", 403),
+        (PEOPLE, "image/png", 406),  # no format the client accepts
+    ],
+)
+def test_a_plain_get_gets_the_same_answer_as_the_same_get_with_headers_only_the_whole_protocol_reads(
+    server, text, accept, status
+):
+    # with nothing but Accept (and Host, Accept-Encoding) the serving threads may answer it by the short way;
+    # an Authorization header (unused by queries) sends it through the WSGI application: the same answer
+    target = "/sparql?query=" + urllib.parse.quote(text)
+    answers = []
+    for extra in ({}, {"Authorization": "Bearer unused"}):
+        connection = connect(server)
+        connection.request("GET", target, headers={"Accept": accept, **extra})
+        response = connection.getresponse()
+        answers.append((response.status, sorted(response.getheaders()), response.read()))
+        connection.close()
+    assert answers[0][0] == status and answers[0] == answers[1]
+
+
+def test_a_plain_get_answer_keeps_the_connection_and_closes_it_when_asked(server):
+    connection = connect(server)
+    for _ in range(3):
+        status, body = ask(connection, "GET", "/sparql?query=" + urllib.parse.quote(PEOPLE))
+        assert status == 200 and json.loads(body)["results"]["bindings"]
+    connection.close()
+    host, port = server.address
+    with socket.create_connection((host, port), timeout=10) as sock:
+        target = "/sparql?query=" + urllib.parse.quote("ASK { ?s ?p ?o }")
+        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        answer = b""
+        while chunk := sock.recv(1 << 16):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200") and b"Connection: close" in answer and answer.endswith(b"true}")
+
+
+def test_construct_in_turtle_is_oxigraphs_own_turtle_with_the_server_prefixes(server):
+    # Turtle is evaluated and written by Oxigraph in one call and the prefixes put in afterwards
+    # (kg.serve.worker.PrefixedTurtle): byte for byte what Oxigraph writes when handed the same triples in the
+    # same order (the order the server's N-Triples give: its store in memory orders them its own way) and the
+    # prefixes
+    entities = [
+        r["e"]["value"]
+        for r in rows(query(server, "SELECT DISTINCT ?e WHERE { ?e gaf:denotedBy ?m } ORDER BY ?e LIMIT 12"))
+    ]
+    texts = [
+        f"CONSTRUCT {{ <{e}> ?p ?o . ?m ?mp ?mo }} WHERE {{ {{ <{e}> ?p ?o }} UNION {{ <{e}> gaf:denotedBy ?m . ?m ?mp ?mo }} }}"
+        for e in entities
+    ]
+    # literals that hold what the rewriting must not touch: an IRI under a prefix, commas, line breaks
+    texts.append(
+        'CONSTRUCT { ?p rdfs:comment "see <https://w3id.org/newskg/ontology#Person> , or \\n <x> ; ." } '
+        "WHERE { ?p a kg:Person }"
+    )
+    texts.append("CONSTRUCT { ?p rdfs:comment ?o } WHERE { ?p a kg:Person FILTER(false) }")  # nothing
+    for text in texts:
+        for _ in range(100):  # both from the copy in memory, or both from disk: each store has its own order
+            answer = query(server, text, accept="text/turtle")
+            lines = query(server, text, accept="application/n-triples")
+            if answer.headers["x-newskg-store"] == lines.headers["x-newskg-store"]:
+                break
+            time.sleep(0.2)
+        assert answer.status == 200 and lines.status == 200, answer.text
+        triples = [quad.triple for quad in ox.parse(lines.body, format=ox.RdfFormat.N_TRIPLES)]
+        assert answer.body == ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES), text
+    assert b"@prefix kg: <https://w3id.org/newskg/ontology#> ." in query(server, texts[0], accept="text/turtle").body
