@@ -296,13 +296,18 @@ COMMITTEE_NOUNS = frozenset({"committee", "subcommittee", "commission", "panel"}
 _COMMITTEE_LINKS = frozenset({"on", "for"})
 
 
+def _a_committee_on(token: Token) -> bool:
+    """A committee noun followed by "on" or "for" ("subcommittee on")."""
+    return token.lower_ in COMMITTEE_NOUNS and token.i + 1 < len(token.doc) and token.nbor().lower_ in _COMMITTEE_LINKS
+
+
 def a_committees_subjects(span: Span) -> bool:
     """The name holds a committee noun and "on" or "for" before its first comma: the commas after it list the
     committee's subjects, not names of their own."""
     for token in span[:-1]:
         if token.text == ",":
             return False
-        if token.lower_ in COMMITTEE_NOUNS and token.nbor().lower_ in _COMMITTEE_LINKS:
+        if _a_committee_on(token):
             return True
     return False
 
@@ -313,7 +318,7 @@ def a_committee_goes_on_over_its_subjects(span: Span) -> Span:
     name (or at its end), then "on" or "for" and its subjects, capitalised, is one name. The subjects end at
     the first or at the last one joined by "and" ("the committee on Finance, Hallam said")."""
     doc, sent = span.doc, span.sent
-    inside = [t.i + 1 for t in span[:-1] if t.lower_ in COMMITTEE_NOUNS and t.nbor().lower_ in _COMMITTEE_LINKS]
+    inside = [t.i + 1 for t in span[:-1] if _a_committee_on(t)]
     i = span.end
     if inside:
         i = inside[0]  # "Senate Committee on Banking": the subjects begin inside

@@ -97,6 +97,8 @@ POPULARITY_ODDS_BASE = 40.0
 #: "Co" and "Company" stay: "General Electric Company" (GEC) is not General Electric.
 LEGAL_FORM_WEIGHT = 0.95
 LEGAL_FORMS = frozenset({"corp", "corporation", "inc", "incorporated", "ltd", "limited", "plc", "llc"})
+#: The company words that stay on a name (see above), and that end a firm's "and Co".
+CO_FORMS = frozenset({"co", "company"})
 #: Legal forms written before the name ("NV Hallam", "AB Dunmore").
 LEADING_LEGAL_FORMS = frozenset({"nv", "ab", "oy"})
 #: How much each of an entity's names counts as a search form: its label; another name of several words;
@@ -294,7 +296,7 @@ def _spells(long: str, acronym_key: str) -> bool:
     ("Marlowe Cable and Radio Co" spells "MCR")."""
     letters = acronym_key.replace(" ", "")
     ws = long.replace(",", " ").split()
-    while len(ws) > 2 and ws[-1].rstrip(".").casefold() in LEGAL_FORMS | {"co", "company"}:
+    while len(ws) > 2 and ws[-1].rstrip(".").casefold() in LEGAL_FORMS | CO_FORMS:
         if initials(" ".join(ws)) == letters:
             return True  # "General Electric Company": GEC
         ws = ws[:-1]
@@ -317,7 +319,7 @@ def company_names(name: str) -> list[tuple[str, str]]:
     ("Hale and Co": Hale; "Co" after a name alone stays: see `LEGAL_FORM_WEIGHT`)."""
     out: dict[str, str] = {}
     bare = without_legal_form(name) or name
-    if bare != name and bare.split()[-1].rstrip(".").casefold() not in {"co", "company"}:
+    if bare != name and bare.split()[-1].rstrip(".").casefold() not in CO_FORMS:
         for form in sorted(LEGAL_FORMS):
             if key(other := f"{bare} {form.capitalize()}") != key(name):
                 out[other] = "with another legal form"
@@ -327,7 +329,7 @@ def company_names(name: str) -> list[tuple[str, str]]:
     if bare != name:
         out[bare] = "without its legal form"
     ws = bare.split()
-    if len(ws) > 2 and ws[-2].casefold() in {"and", "&"} and ws[-1].rstrip(".").casefold() in {"co", "company"}:
+    if len(ws) > 2 and ws[-2].casefold() in {"and", "&"} and ws[-1].rstrip(".").casefold() in CO_FORMS:
         out.setdefault(" ".join(ws[:-2]), "without the firm's 'and Co'")
     if " and " in f" {bare} ":
         out.setdefault(re.sub(r"\band\b", "&", bare), "with '&' for 'and'")
@@ -406,11 +408,11 @@ def _a_region_by_its_name(k: str, item: Item) -> bool:
 _REGION_KEYS = frozenset(key(noun) for noun in REGION_WORDS)
 
 
-def _countries_of_places_labelled(k: str, found: Sequence[dict[str, list[NameMatch]]]) -> frozenset[str]:
+def _countries_of_places_labelled(matches: Iterable[NameMatch]) -> frozenset[str]:
+    """The countries of the places whose label is the name itself, among one name's matches."""
     return frozenset(
         country
-        for hits in found
-        for match in hits.get(k, ())
+        for match in matches
         if match.form == LABEL and match.item.kind == Kind.PLACE
         for country in match.item.countries
     )
@@ -512,15 +514,15 @@ def gather_candidates(
     for q, keys in zip(queries, plans, strict=True):
         cands: dict[str, _Cand] = {}
         for k, form, derived in keys:
-            towns = _countries_of_places_labelled(k, found)
-            for hits in found:
-                for match in hits.get(k, ()):
-                    score = _name_score(form, k, match, derived, towns)
-                    old = cands.get(match.item.qid)
-                    if old is None or score > old.name:
-                        how = FORM_NAMES[match.form] + (" (without middle names)" if derived else "")
-                        how += f" ({form.company})" if form.company else ""
-                        cands[match.item.qid] = _Cand(match, score, form.name, how, form.is_label, bool(form.company))
+            matches = [match for hits in found for match in hits.get(k, ())]
+            towns = _countries_of_places_labelled(matches)
+            for match in matches:
+                score = _name_score(form, k, match, derived, towns)
+                old = cands.get(match.item.qid)
+                if old is None or score > old.name:
+                    how = FORM_NAMES[match.form] + (" (without middle names)" if derived else "")
+                    how += f" ({form.company})" if form.company else ""
+                    cands[match.item.qid] = _Cand(match, score, form.name, how, form.is_label, bool(form.company))
         if q.team:
             _add_teams_named_after(q, sources, cands)
         if q.titles:
