@@ -81,7 +81,7 @@ class Server:
     process: subprocess.Popen
     output: list[str] = field(default_factory=list)
     store: Path | None = None
-    threads_shared: bool = False  # one serving process with one shared copy (`--threads-shared`)
+    threads_shared: bool = True  # one serving process with one shared copy (the default), or worker processes
 
     @property
     def sparql(self) -> str:
@@ -146,7 +146,8 @@ def running_server(
     if url is None:
         process.kill()
         raise AssertionError("kg serve did not start:\n" + "".join(output) + (process.stdout.read() or ""))
-    server = Server(url, process, output, store=store, threads_shared="--threads-shared" in args)
+    shared = "--worker-processes" not in args  # the default: one process sharing one copy
+    server = Server(url, process, output, store=store, threads_shared=shared)
     try:
         yield server
     finally:

@@ -33,7 +33,7 @@ from ._util import STORE_HELP, settings_for
     "--threads-shared/--worker-processes",
     default=None,
     help="One serving process whose query threads share one copy of the store, replaced when a query runs past "
-    "the timeout (less memory, less per request); default: gunicorn in front of worker processes with a copy each.",
+    "the timeout (the default), or gunicorn in front of query worker processes with a copy each.",
 )
 @click.option(
     "--service-allow", multiple=True, help="An endpoint federated SERVICE and LOAD may call (repeat; default none)."

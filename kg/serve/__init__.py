@@ -1,10 +1,11 @@
 """Serve: the store as a SPARQL endpoint, a query page and a page for every entity and article.
 
 `create_app` builds the Flask application (pages) with the SPARQL 1.1 Protocol handler in front of
-it (/sparql, /update); `serve` runs it under gunicorn, a production WSGI server. Queries are
-evaluated by Oxigraph in worker processes (kg.serve.workers), which is what makes the timeout real.
-With `threads_shared` (`kg serve --threads-shared`), `serve` runs kg.serve.supervisor instead: one
-serving process whose threads share one copy of the store, replaced when a query runs past the timeout.
+it (/sparql, /update). By default (`threads_shared`), `serve` runs it in kg.serve.supervisor: one
+serving process whose threads share one copy of the store, replaced when a query runs past the timeout
+(which is what makes the timeout real: pyoxigraph cannot cancel a query). With `kg serve
+--worker-processes`, it runs under gunicorn instead, and queries are evaluated by Oxigraph in worker
+processes (kg.serve.workers), each with its copy, a worker killed at the timeout.
 """
 
 from __future__ import annotations
@@ -110,13 +111,13 @@ def close_app(app: Flask) -> None:
 
 
 def serve(settings: Settings, *, ready: Callable[[str], None] | None = None, threads: int | None = None) -> None:
-    """Run the endpoint under gunicorn until interrupted (Ctrl-C or SIGTERM); `ready` gets the URL.
+    """Run the endpoint until interrupted (Ctrl-C or SIGTERM); `ready` gets the URL.
 
-    One gunicorn process (gthread: a thread per request in flight, taking a request only once it has
-    arrived whole (kg.serve.front)) fronts the query workers; the queries
-    themselves run in the worker processes, so one front process is enough and keeps one pool, one
-    update lock and one view of the store. Runs in the main thread (gunicorn's master process
-    handles the signals).
+    By default, kg.serve.supervisor runs the serving process and replaces it. With worker processes, one
+    gunicorn process (gthread: a thread per request in flight, taking a request only once it has arrived
+    whole (kg.serve.front)) fronts the query workers; the queries themselves run in the worker processes,
+    so one front process is enough and keeps one pool, one update lock and one view of the store. Runs in
+    the main thread (gunicorn's master process, or the supervisor, handles the signals).
     """
     store = Path(settings.store)
     if not (store / "CURRENT").is_file():

@@ -3,8 +3,8 @@
 One server per module on a free loopback port over a copy of the seed store, started with an update
 token and one allowed federated endpoint (a fake SPARQL server in this process); a second, tight
 server shows the limits (timeout, rows, request size) and the read-only default. Every test that takes
-them runs against both ways of serving: gunicorn in front of worker processes (the default), and one
-process whose threads share one copy of the store (`--threads-shared`).
+them runs against both ways of serving: one process whose threads share one copy of the store (the
+default, `--threads-shared`), and gunicorn in front of worker processes (`--worker-processes`).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def remote():
     server.server_close()
 
 
-MODES = {"workers": (), "threads-shared": ("--threads-shared",)}
+MODES = {"workers": ("--worker-processes",), "threads-shared": ("--threads-shared",)}
 
 
 @pytest.fixture(scope="module", params=list(MODES))
