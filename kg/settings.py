@@ -104,7 +104,7 @@ class Settings:
     max_rows: int = 100_000
     max_request_bytes: int = 10_000_000
     query_workers: int = 0
-    memory_quads: int = 2_000_000
+    memory_quads: int | None = None  # None: what a quarter of the machine's memory holds (kg.serve.memory_budget)
     update_token: str | None = None
     service_allow: str = ""
     default_graph: str = "union"  # what a query's default graph is: "union" of all graphs, or "standard"
@@ -148,6 +148,8 @@ def _coerce(name: str, raw: object) -> object:
             return Path(str(raw)).expanduser()
         if kind == "int":
             return int(raw)  # type: ignore[call-overload]
+        if kind == "int | None":
+            return int(raw) if str(raw).strip() else None  # type: ignore[call-overload]
         if isinstance(raw, list | tuple):
             return " ".join(str(item) for item in raw)
         if kind == "bool":
@@ -203,7 +205,7 @@ def load_settings(config: Path | None = None, environ: dict[str, str] | None = N
     negative = [
         name
         for name in ("port", "max_rows", "max_request_bytes", "query_workers", "memory_quads")
-        if getattr(settings, name) < 0
+        if (getattr(settings, name) or 0) < 0
     ]
     if negative:
         raise SettingsError(f"{', '.join(negative)} cannot be negative")

@@ -21,7 +21,8 @@ from ._util import STORE_HELP, settings_for
 @click.option(
     "--memory-quads",
     type=click.IntRange(min=0),
-    help="Workers answer from a copy in memory while the store holds at most this many quads (default 2M; 0: never).",
+    help="Answer from a copy in memory while the store holds at most this many quads (0: never; default: what a "
+    "quarter of the machine's memory holds, about 520 bytes a quad).",
 )
 @click.option("--update-token", help="Allow SPARQL Update for clients sending 'Authorization: Bearer TOKEN'.")
 @click.option(

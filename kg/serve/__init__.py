@@ -62,6 +62,35 @@ def worker_count(settings: Settings) -> int:
     return settings.query_workers or max(2, os.cpu_count() or 2)
 
 
+#: Bytes a quad takes in a copy of the store in memory (measured: 541 MB for 1.04M quads, 1,930 MB for 5.04M).
+BYTES_PER_QUAD = 520
+
+
+def memory_budget(settings: Settings, copies: int) -> int:
+    """The most quads a store may hold for the server to copy it into memory: `--memory-quads` when set, else
+    what `copies` copies fit in a quarter of the machine's memory (or of the cgroup's limit, in a container).
+
+    A copy answers joins three to six times faster than RocksDB on disk. One shared copy can afford what a
+    copy per worker cannot: on 24 GiB, 12M quads for one copy, 6M each for two workers."""
+    if settings.memory_quads is not None:
+        return settings.memory_quads
+    return machine_memory() // 4 // BYTES_PER_QUAD // max(1, copies)
+
+
+#: cgroup v2's memory limit for this process's group ("max": none), as a container sets it.
+CGROUP_MEMORY = Path("/sys/fs/cgroup/memory.max")
+
+
+def machine_memory(cgroup: Path = CGROUP_MEMORY) -> int:
+    """Bytes of memory this process may use: the machine's, or its cgroup's limit when that is lower."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    try:
+        limit = cgroup.read_text().strip()
+    except OSError:
+        return total
+    return min(total, int(limit)) if limit.isdigit() else total
+
+
 def thread_count(settings: Settings) -> int:
     """Request threads in front of the query workers: two per worker and two more (a request in flight
     holds a thread while its worker evaluates; the rest serve pages and waiting clients)."""
@@ -79,7 +108,7 @@ def create_app(settings: Settings, *, pool: WorkerPool | SharedPool | None = Non
                 store,
                 size=worker_count(settings),
                 max_rows=settings.max_rows,
-                memory_quads=settings.memory_quads,
+                memory_quads=memory_budget(settings, worker_count(settings)),
                 base=settings.base,
                 prefixes=PREFIXES,
             )

@@ -250,7 +250,7 @@ def child_main(listen_fd: int, message_fd: int) -> None:
             say("recycle")
 
     from ..namespaces import PREFIXES
-    from . import create_app
+    from . import create_app, memory_budget
     from .shared import SharedPool
     from .sparql import SparqlProtocol
     from .threaded import ThreadedServer
@@ -261,7 +261,7 @@ def child_main(listen_fd: int, message_fd: int) -> None:
             Path(settings.store),
             size=shared_threads(settings),
             max_rows=settings.max_rows,
-            memory_quads=settings.memory_quads,
+            memory_quads=memory_budget(settings, 1),
             base=settings.base,
             prefixes=PREFIXES,
             on_timeout=recycle,
