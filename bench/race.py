@@ -1,7 +1,9 @@
 """A race: `kg serve` against the same pyoxigraph in memory behind the thinnest HTTP server, 4 clients each.
 
-The question of issue 20: what does everything `kg serve` puts around Oxigraph (gunicorn, the protocol handler,
-the worker processes that make the timeout real, the row cap) cost in throughput and memory? The reference is
+The question of issue 20: what does everything `kg serve` puts around Oxigraph (the HTTP server, the protocol
+handler, what makes the timeout real, the row cap) cost in throughput and memory? `kg` is `kg serve` as it comes
+(one serving process whose threads share one copy), `kg-workers` is `kg serve --worker-processes` (gunicorn in front
+of worker processes with a copy each): `--servers kg,kg-workers,ref` races all three, turn by turn. The reference is
 Oxigraph alone, as a server: one process (started by this script, in the same process tree) that copies the store
 into memory and answers GET /sparql?query=... from threads of the standard library's HTTP/1.1 server
 (`http.server.ThreadingHTTPServer`, keep-alive), serialising with Oxigraph as `kg serve` does: no timeout, no
@@ -62,6 +64,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from endpoint import LOOKUPS, log, make_store, seed_quads  # noqa: E402
 
 from kg.namespaces import PREFIXES, Iris  # noqa: E402
+from kg.serve import memory_budget, worker_count  # noqa: E402
+from kg.settings import Settings  # noqa: E402
 
 KG = "https://w3id.org/newskg/ontology#"
 AGGREGATES = {
@@ -367,7 +371,9 @@ def main() -> None:
     parser.add_argument("--triples", type=int, default=1_000_000, help="at least this many quads (default 1M)")
     parser.add_argument("--variants", type=int, default=50, help="entity variants the copies share (default 50)")
     parser.add_argument("--kinds", default=",".join(KINDS), help=f"query kinds to race (default {','.join(KINDS)})")
-    parser.add_argument("--servers", default="kg,ref", help="kg, ref, in turn order (default kg,ref)")
+    parser.add_argument(
+        "--servers", default="kg,ref", help="kg, kg-workers (--worker-processes), ref, in turn order (default kg,ref)"
+    )
     parser.add_argument("--rounds", type=int, default=6, help="pairs of turns per kind (default 6)")
     parser.add_argument("--seconds", type=float, default=4, help="length of a turn (default 4 s)")
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients (default 4)")
@@ -413,11 +419,14 @@ def main() -> None:
             if name == "ref":
                 running[name] = start_reference(store_path, work)
             else:
-                running[name] = start_kg(store_path, extra=args.kg_args.split())
+                workers = ["--worker-processes"] if name == "kg-workers" else []
+                running[name] = start_kg(store_path, extra=args.kg_args.split() + workers)
         extra = args.kg_args.split()
-        memory_quads = int(extra[extra.index("--memory-quads") + 1]) if "--memory-quads" in extra else 2_000_000
+        given = int(extra[extra.index("--memory-quads") + 1]) if "--memory-quads" in extra else None
         for name, (_, url) in running.items():
             if name != "ref":
+                settings = Settings(memory_quads=given)
+                memory_quads = memory_budget(settings, worker_count(settings) if name == "kg-workers" else 1)
                 # past --memory-quads the workers answer from disk: nothing to wait for
                 in_memory = size <= memory_quads and wait_for_memory(url, 4)
                 log(
