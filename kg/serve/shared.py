@@ -1,4 +1,4 @@
-"""One copy of the store, shared by the query threads of one process (`kg serve --threads-shared`).
+"""One copy of the store, shared by the query threads of one process (`kg serve`, the default way of serving).
 
 The worker pool (kg.serve.workers) keeps a copy of the store in each worker process, so that a query past
 the timeout can be stopped by killing its process: pyoxigraph 0.5 cannot cancel a query. That costs a copy

@@ -1,4 +1,4 @@
-"""`kg serve --threads-shared`: one serving process with one copy of the store, and a supervisor that replaces it.
+"""`kg serve`, as it comes: one serving process with one copy of the store, and a supervisor that replaces it.
 
 A thread cannot be stopped in the middle of an Oxigraph evaluation (pyoxigraph 0.5 has no cancellation), so the
 timeout is made real the way the worker pool makes it real, by ending a process, but the process is the whole

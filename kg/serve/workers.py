@@ -1,4 +1,4 @@
-"""Workers: SPARQL evaluated in long-lived processes, so that a query that runs too long can be stopped.
+"""Workers (`kg serve --worker-processes`): SPARQL evaluated in long-lived processes, so a runaway query can be stopped.
 
 pyoxigraph has no query timeout and a thread cannot be killed, but a process can. The server keeps a
 pool of worker processes, each with the store open read-only, and sends each job over a pipe; the
