@@ -17,7 +17,12 @@ from ._util import STORE_HELP, settings_for
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds a query may run (default 30).")
 @click.option("--max-rows", type=click.IntRange(min=0), help="Most rows per answer (default 100000; 0: no limit).")
 @click.option("--max-request-bytes", type=click.IntRange(min=1), help="Largest request accepted (default 10 MB).")
-@click.option("--query-workers", type=click.IntRange(min=1), help="Query processes (default: one per core, min. 2).")
+@click.option(
+    "--query-workers",
+    type=click.IntRange(min=1),
+    help="Queries evaluated at once: query threads (default: two per core, min. 4), or with --worker-processes "
+    "query processes (default: one per core, min. 2).",
+)
 @click.option(
     "--memory-quads",
     type=click.IntRange(min=0),
